@@ -1,0 +1,31 @@
+"""The `[nexflow]` options: where the generator and the L0 runtime live."""
+
+from __future__ import annotations
+
+from pants.option.option_types import StrOption
+from pants.option.subsystem import Subsystem
+from pants.util.strutil import help_text
+
+
+class NexflowSubsystem(Subsystem):
+    options_scope = "nexflow"
+    help = "Nexflow: compile stream-processing DSLs into Apache Flink Java."
+
+    generator = StrOption(
+        default="//nexflow_core:nexflow",
+        help=help_text(
+            """
+            Address of the `pex_binary` that runs the Nexflow compiler. Codegen processes run it
+            in a sandbox, so editing the compiler re-runs exactly the codegen it affects.
+            """
+        ),
+    )
+    runtime = StrOption(
+        default="//:nexflow-runtime",
+        help=help_text(
+            """
+            Address of the `nexflow_runtime` target (the L0 runtime). Every Nexflow target
+            depends on it.
+            """
+        ),
+    )

@@ -1,0 +1,29 @@
+"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and means it."""
+
+from __future__ import annotations
+
+from nexflow_core.generate.flink import java
+
+
+def test_keywords_and_odd_names_become_safe_identifiers() -> None:
+    assert java.identifier("count") == "count"
+    assert java.identifier("class") == "class_"
+    assert java.identifier("default") == "default_"
+    assert java.identifier("2fa") == "_2fa"
+    assert java.identifier("amount-usd") == "amount_usd"
+
+
+def test_string_literals_keep_every_character() -> None:
+    assert java.string_literal('say "hi"') == '"say \\"hi\\""'
+    assert java.string_literal("back\\slash") == '"back\\\\slash"'
+    assert java.string_literal("line\nbreak\ttab") == '"line\\nbreak\\ttab"'
+    assert java.string_literal("bell\x07") == '"bell\\u0007"'
+    assert java.string_literal("end */ of comment") == '"end */ of comment"'
+    assert java.string_literal("\u2028") == '"\\u2028"'
+    assert java.string_literal("😀") == '"\\ud83d\\ude00"'
+
+
+def test_comment_text_cannot_close_or_escape_a_comment() -> None:
+    assert "*/" not in java.comment_text("a */ b")
+    assert "\\u" not in java.comment_text("\\u000a")
+    assert "\n" not in java.comment_text("two\nlines")
