@@ -1,0 +1,96 @@
+"""The typed AST: msgspec Structs, one module per language; every node carries a Span."""
+
+from nexflow_core.ast.base import Node
+from nexflow_core.ast.expr import (
+    Annotation,
+    Binary,
+    BoolLit,
+    Call,
+    DecimalLit,
+    DurationLit,
+    Expr,
+    IfExpr,
+    InList,
+    IntLit,
+    IsNull,
+    ListLit,
+    Literal,
+    NullLit,
+    Path,
+    StringLit,
+    TypeRef,
+    Unary,
+)
+from nexflow_core.ast.infra import (
+    Block,
+    Entry,
+    EnvironmentDecl,
+    ListValue,
+    Property,
+    SecretRef,
+    Symbol,
+    Value,
+)
+from nexflow_core.ast.module import KINDS, LAYER, Decl, Module
+from nexflow_core.ast.proc import (
+    AggregateStmt,
+    ApplyStmt,
+    CheckpointStmt,
+    CorrelateStmt,
+    DedupStmt,
+    EmitStmt,
+    EventTimeStmt,
+    FilterStmt,
+    FromStmt,
+    JoinStmt,
+    KeyByStmt,
+    LookupStmt,
+    MapStmt,
+    OnStmt,
+    ParallelismStmt,
+    Persist,
+    ProcDecl,
+    RouteCase,
+    RouteStmt,
+    StateStmt,
+    Stmt,
+    TransformStmt,
+    UpdateStmt,
+    WindowStmt,
+)
+from nexflow_core.ast.rules import (
+    Action,
+    AlertAction,
+    Binding,
+    Cell,
+    DecisionTableDecl,
+    FlagAction,
+    Priority,
+    RejectAction,
+    RouteAction,
+    Rule,
+    RulesetDecl,
+    SetAction,
+    TableInput,
+    TableOutput,
+    TableRow,
+)
+from nexflow_core.ast.schema import (
+    EnumDecl,
+    EnumMember,
+    Field,
+    SchemaDecl,
+    StoreDecl,
+    StreamDecl,
+    Validate,
+)
+from nexflow_core.ast.transform import (
+    Let,
+    Mapping,
+    Param,
+    TransformDecl,
+    TransformLookup,
+    TransformValidate,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

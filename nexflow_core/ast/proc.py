@@ -1,0 +1,187 @@
+"""L1 proc files: a proc is an ordered pipeline; each statement is one operator."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from nexflow_core.ast.base import Node
+from nexflow_core.ast.expr import DurationLit, Expr, Path, TypeRef
+from nexflow_core.ast.transform import Mapping
+
+
+class FromStmt(Node, frozen=True):
+    stream: str
+
+
+class EventTimeStmt(Node, frozen=True):
+    """`event_time <field> [watermark <duration>]`: event time from a field, watermarks with
+    bounded out-of-orderness."""
+
+    field: Path
+    watermark: Optional[DurationLit] = None
+
+
+class FilterStmt(Node, frozen=True):
+    condition: Expr
+
+
+class TransformStmt(Node, frozen=True):
+    """`transform using <transform>`: the record becomes the transform's output."""
+
+    transform: str
+
+
+class ApplyStmt(Node, frozen=True):
+    """`apply <ruleset|table> [rules|table] [as alias]`."""
+
+    target: str
+    kind: Optional[str] = None
+    alias: Optional[str] = None
+
+
+class CorrelateStmt(Node, frozen=True):
+    """`correlate [with <stream>] by <key> within <duration>`."""
+
+    key: Path
+    within: DurationLit
+    partner: Optional[str] = None
+
+
+class OnStmt(Node, frozen=True):
+    """`on <event> emit to <stream>`; event is timeout, reject, flag, late, error or route
+    (then `label` names the route)."""
+
+    event: str
+    stream: str
+    label: Optional[str] = None
+
+
+class Persist(Node, frozen=True):
+    store: str
+    is_async: bool = False
+
+
+class EmitStmt(Node, frozen=True):
+    """`emit to <stream> [persist to <store> [async]] [exactly_once | at_least_once
+    [idempotency_key <field>]]`."""
+
+    stream: str
+    persist: Optional[Persist] = None
+    delivery: Optional[str] = None
+    idempotency_key: Optional[Path] = None
+
+
+class RouteCase(Node, frozen=True):
+    condition: Optional[Expr]
+    stream: str
+
+
+class RouteStmt(Node, frozen=True):
+    """`route { when <cond> to <stream> … otherwise to <stream> }` (first match wins)."""
+
+    cases: list[RouteCase]
+
+
+class KeyByStmt(Node, frozen=True):
+    keys: list[Path]
+
+
+class StateStmt(Node, frozen=True):
+    """`state <name>: <type> ttl <duration>`: keyed state, always with a TTL."""
+
+    name: str
+    type: TypeRef
+    ttl: DurationLit
+
+
+class UpdateStmt(Node, frozen=True):
+    """`update <state> = <expr>`."""
+
+    name: str
+    expr: Expr
+
+
+class WindowStmt(Node, frozen=True):
+    """kind: tumbling (size), sliding (size, slide), session (gap in size)."""
+
+    kind: str
+    size: DurationLit
+    slide: Optional[DurationLit] = None
+    allowed_lateness: Optional[DurationLit] = None
+
+
+class AggregateStmt(Node, frozen=True):
+    """`aggregate into <Schema> { field = count() … }` after a window."""
+
+    schema: str
+    mappings: list[Mapping]
+
+
+class MapStmt(Node, frozen=True):
+    """`map into <Schema> { field = expr … }`: an inline projection."""
+
+    schema: str
+    mappings: list[Mapping]
+
+
+class JoinStmt(Node, frozen=True):
+    """`join <stream> as <alias> on <cond> within <duration>` (interval join) or
+    `… window tumbling <duration>` (windowed join)."""
+
+    stream: str
+    alias: str
+    condition: Expr
+    within: Optional[DurationLit] = None
+    window: Optional[DurationLit] = None
+
+
+class LookupStmt(Node, frozen=True):
+    """`lookup <store> by <key expr> as <alias> [cache <duration>]`."""
+
+    store: str
+    key: Expr
+    alias: str
+    cache: Optional[DurationLit] = None
+
+
+class DedupStmt(Node, frozen=True):
+    key: Path
+    within: DurationLit
+
+
+class ParallelismStmt(Node, frozen=True):
+    value: int
+
+
+class CheckpointStmt(Node, frozen=True):
+    every: DurationLit
+    mode: Optional[str] = None
+
+
+Stmt = Union[
+    FromStmt,
+    EventTimeStmt,
+    FilterStmt,
+    TransformStmt,
+    ApplyStmt,
+    CorrelateStmt,
+    OnStmt,
+    EmitStmt,
+    RouteStmt,
+    KeyByStmt,
+    StateStmt,
+    UpdateStmt,
+    WindowStmt,
+    AggregateStmt,
+    MapStmt,
+    JoinStmt,
+    LookupStmt,
+    DedupStmt,
+    ParallelismStmt,
+    CheckpointStmt,
+]
+
+
+class ProcDecl(Node, frozen=True):
+    name: str
+    statements: list[Stmt]

@@ -1,0 +1,66 @@
+"""The one table of diagnostic codes. NX1xx syntax, NX2xx names/layering, NX3xx types,
+NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra.
+
+docs/diagnostics.md documents every code here with a minimal trigger and the fix; a test
+checks both lists agree."""
+
+from __future__ import annotations
+
+
+CODES: dict[str, str] = {
+    # syntax
+    "NX101": "unexpected input",
+    "NX102": "unexpected end of file",
+    "NX103": "unexpected character",
+    "NX104": "malformed construct",
+    "NX105": "unknown file kind",
+    "NX106": "invalid word or value",
+    # names and layering
+    "NX201": "unknown type or schema",
+    "NX202": "duplicate definition",
+    "NX203": "layering violation",
+    "NX204": "unknown field",
+    "NX205": "unknown stream",
+    "NX206": "unknown store",
+    "NX207": "unknown transform",
+    "NX208": "unknown ruleset or decision table",
+    "NX209": "unknown function",
+    "NX210": "record name cannot be bound",
+    "NX211": "unknown name in expression",
+    "NX212": "unknown environment",
+    # types
+    "NX301": "operand types do not fit the operator",
+    "NX302": "condition is not a boolean",
+    "NX303": "exact decimal mixed with approximate number",
+    "NX304": "record type does not match the stream",
+    "NX305": "value does not fit the field type",
+    "NX306": "field not produced or not declared",
+    "NX307": "wrong function arguments",
+    "NX308": "input record type does not match",
+    "NX309": "value may be null where a value is required",
+    "NX310": "invalid type parameters",
+    # domain
+    "NX401": "decision table rows overlap",
+    "NX402": "decision table does not cover every input",
+    "NX403": "unreachable rule",
+    "NX404": "decision table row has the wrong number of cells",
+    "NX405": "hit policy needs more information",
+    "NX406": "invalid annotation",
+    "NX407": "incompatible schema evolution",
+    "NX408": "operator used out of order",
+    "NX409": "route target not handled",
+    "NX410": "rows disagree under the any hit policy",
+    "NX411": "invalid decision table cell",
+    # infra
+    "NX501": "stream not bound in environment",
+    "NX502": "store not bound in environment",
+    "NX503": "secret written as a literal value",
+    "NX504": "binding for an undeclared name",
+    "NX505": "invalid infrastructure setting",
+    "NX506": "environment inheritance cycle",
+}
+
+
+def title(code: str) -> str:
+    """The one-line title of a code (for renderers and docs)."""
+    return CODES.get(code, "diagnostic")

@@ -1,0 +1,789 @@
+"""Parse trees to AST: one lean lark Transformer shared by the five grammars.
+
+Positions come from lark's propagated `meta` (rules) and from tokens (terminals)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from lark import Token, Transformer, v_args
+
+from nexflow_core import ast
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
+
+UNIT_MILLIS = {
+    "ms": 1, "millis": 1, "millisecond": 1, "milliseconds": 1,
+    "sec": 1000, "secs": 1000, "second": 1000, "seconds": 1000,
+    "min": 60_000, "mins": 60_000, "minute": 60_000, "minutes": 60_000,
+    "hour": 3_600_000, "hours": 3_600_000,
+    "day": 86_400_000, "days": 86_400_000,
+    "week": 604_800_000, "weeks": 604_800_000,
+}  # fmt: skip
+
+PRIORITY_WORDS = {"high": 3, "medium": 2, "low": 1}
+HIT_POLICIES = ("unique", "first", "priority", "any", "collect")
+AGGREGATIONS = ("sum", "min", "max", "count")
+ERROR_BEHAVIOURS = ("skip", "fail", "dead_letter")
+
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
+
+
+def _unescape_match(m: re.Match[str]) -> str:
+    s = m.group(1)
+    if s[0] == "u" and len(s) == 5:
+        return chr(int(s[1:], 16))
+    return _SIMPLE.get(s, s)
+
+
+def unquote(token: str) -> str:
+    """The value of a "…" literal (escapes: \\n \\t \\r \\" \\\\ \\uXXXX)."""
+    body = token[1:-1]
+    if "\\" not in body:
+        return body
+    return _ESCAPE.sub(_unescape_match, body)
+
+
+def _is(x: Any, cls: Any) -> bool:
+    return isinstance(x, cls)
+
+
+@v_args(meta=True)
+class ToAst(Transformer):
+    """Builds AST nodes. One instance per parsed file (it knows the file path)."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        super().__init__(visit_tokens=False)
+        self._file = path
+        self._kind = kind
+
+    # --- positions -------------------------------------------------------------------
+    def sp(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self._file, 1, 1, 1, 1)
+        return Span(self._file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def tsp(self, tok: Token) -> Span:
+        return Span(
+            self._file,
+            tok.line or 1,
+            tok.column or 1,
+            tok.end_line or tok.line or 1,
+            tok.end_column or tok.column or 1,
+        )
+
+    def fail(self, span: Span, code: str, message: str, expected: Optional[str] = None) -> None:
+        raise NexflowError([Diagnostic(code, "error", message, span, expected=expected)])
+
+    # --- literals ----------------------------------------------------------------------
+    def number(self, meta: Any, c: list[Any]) -> Any:
+        tok = c[0]
+        text = str(tok)
+        if "." in text:
+            return ast.DecimalLit(span=self.sp(meta), text=text)
+        return ast.IntLit(span=self.sp(meta), value=int(text))
+
+    def neg_number(self, meta: Any, c: list[Any]) -> Any:
+        text = str(c[0])
+        if "." in text:
+            return ast.DecimalLit(span=self.sp(meta), text="-" + text)
+        return ast.IntLit(span=self.sp(meta), value=-int(text))
+
+    def duration(self, meta: Any, c: list[Any]) -> ast.DurationLit:
+        num, unit = str(c[0]), str(c[1])
+        span = self.sp(meta)
+        if "." in num:
+            self.fail(
+                span,
+                "NX106",
+                f"a duration needs a whole number, not {num}",
+                expected="a whole number followed by a unit, such as 90 seconds",
+            )
+        amount = int(num)
+        return ast.DurationLit(
+            span=span, amount=amount, unit=unit, millis=amount * UNIT_MILLIS[unit]
+        )
+
+    def string(self, meta: Any, c: list[Any]) -> ast.StringLit:
+        return ast.StringLit(span=self.sp(meta), value=unquote(str(c[0])))
+
+    def true(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(span=self.sp(meta), value=True)
+
+    def false(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(span=self.sp(meta), value=False)
+
+    def null(self, meta: Any, c: list[Any]) -> ast.NullLit:
+        return ast.NullLit(span=self.sp(meta))
+
+    def list_lit(self, meta: Any, c: list[Any]) -> ast.ListLit:
+        return ast.ListLit(span=self.sp(meta), items=[x for x in c if x is not None])
+
+    def path(self, meta: Any, c: list[Any]) -> ast.Path:
+        return ast.Path(span=self.sp(meta), parts=[str(t) for t in c])
+
+    def call(self, meta: Any, c: list[Any]) -> ast.Call:
+        return ast.Call(
+            span=self.sp(meta), name=str(c[0]), args=[x for x in c[1:] if x is not None]
+        )
+
+    # --- operators ---------------------------------------------------------------------
+    def _bin(self, op: str, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(span=self.sp(meta), op=op, left=c[0], right=c[1])
+
+    def or_op(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("or", meta, c)
+
+    def and_op(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("and", meta, c)
+
+    def eq(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("==", meta, c)
+
+    def ne(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("!=", meta, c)
+
+    def lt(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("<", meta, c)
+
+    def le(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("<=", meta, c)
+
+    def gt(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin(">", meta, c)
+
+    def ge(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin(">=", meta, c)
+
+    def add(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("+", meta, c)
+
+    def sub(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("-", meta, c)
+
+    def mul(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("*", meta, c)
+
+    def div(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("/", meta, c)
+
+    def mod(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._bin("%", meta, c)
+
+    def not_op(self, meta: Any, c: list[Any]) -> ast.Unary:
+        return ast.Unary(span=self.sp(meta), op="not", operand=c[0])
+
+    def neg(self, meta: Any, c: list[Any]) -> Any:
+        inner = c[0]
+        span = self.sp(meta)
+        if _is(inner, ast.IntLit):
+            return ast.IntLit(span=span, value=-inner.value)
+        if _is(inner, ast.DecimalLit) and not inner.text.startswith("-"):
+            return ast.DecimalLit(span=span, text="-" + inner.text)
+        return ast.Unary(span=span, op="-", operand=inner)
+
+    def in_op(self, meta: Any, c: list[Any]) -> ast.InList:
+        return ast.InList(span=self.sp(meta), operand=c[0], items=c[1], negated=False)
+
+    def not_in_op(self, meta: Any, c: list[Any]) -> ast.InList:
+        return ast.InList(span=self.sp(meta), operand=c[0], items=c[1], negated=True)
+
+    def is_null(self, meta: Any, c: list[Any]) -> ast.IsNull:
+        return ast.IsNull(span=self.sp(meta), operand=c[0], negated=False)
+
+    def is_not_null(self, meta: Any, c: list[Any]) -> ast.IsNull:
+        return ast.IsNull(span=self.sp(meta), operand=c[0], negated=True)
+
+    def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
+        return ast.IfExpr(span=self.sp(meta), cond=c[0], then=c[1], otherwise=c[2])
+
+    # --- types -------------------------------------------------------------------------
+    def type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
+        t: ast.TypeRef = c[0]
+        if len(c) > 1:
+            return ast.TypeRef(
+                span=self.sp(meta), name=t.name, params=t.params, args=t.args, optional=True
+            )
+        return t
+
+    def named_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
+        return ast.TypeRef(span=self.sp(meta), name=str(c[0]))
+
+    def param_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
+        span = self.sp(meta)
+        params: list[int] = []
+        for tok in c[1:]:
+            if "." in str(tok):
+                self.fail(
+                    self.tsp(tok),
+                    "NX310",
+                    f"a type parameter must be a whole number, not {tok}",
+                    expected="whole numbers, as in decimal(10,2)",
+                )
+            params.append(int(str(tok)))
+        return ast.TypeRef(span=span, name=str(c[0]), params=params)
+
+    def generic_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
+        return ast.TypeRef(span=self.sp(meta), name=str(c[0]), args=list(c[1:]))
+
+    # --- module ------------------------------------------------------------------------
+    def start(self, meta: Any, c: list[Any]) -> ast.Module:
+        return ast.Module(span=self.sp(meta), path=self._file, kind=self._kind, decls=list(c))
+
+    # --- schema ------------------------------------------------------------------------
+    def schema_decl(self, meta: Any, c: list[Any]) -> ast.SchemaDecl:
+        name = str(c[0])
+        version: Optional[int] = None
+        rest = c[1:]
+        if rest and _is(rest[0], Token):
+            if "." in str(rest[0]):
+                self.fail(
+                    self.tsp(rest[0]),
+                    "NX106",
+                    "a schema version is a whole number",
+                    expected="a whole number such as 2",
+                )
+            version = int(str(rest[0]))
+            rest = rest[1:]
+        fields = [x for x in rest if _is(x, ast.Field)]
+        vals = [x for x in rest if _is(x, ast.Validate)]
+        return ast.SchemaDecl(
+            span=self.sp(meta), name=name, version=version, fields=fields, validations=vals
+        )
+
+    def field(self, meta: Any, c: list[Any]) -> ast.Field:
+        default = None
+        anns = []
+        for x in c[2:]:
+            if _is(x, ast.Annotation):
+                anns.append(x)
+            else:
+                default = x
+        return ast.Field(
+            span=self.sp(meta), name=str(c[0]), type=c[1], default=default, annotations=anns
+        )
+
+    def annotation(self, meta: Any, c: list[Any]) -> ast.Annotation:
+        args = c[1] if len(c) > 1 and c[1] is not None else []
+        return ast.Annotation(span=self.sp(meta), name=str(c[0]), args=args)
+
+    def ann_args(self, meta: Any, c: list[Any]) -> list[Any]:
+        return [x for x in c if x is not None]
+
+    def validate(self, meta: Any, c: list[Any]) -> ast.Validate:
+        msg = unquote(str(c[1])) if len(c) > 1 else None
+        return ast.Validate(span=self.sp(meta), expr=c[0], message=msg)
+
+    def enum_decl(self, meta: Any, c: list[Any]) -> ast.EnumDecl:
+        return ast.EnumDecl(span=self.sp(meta), name=str(c[0]), members=list(c[1:]))
+
+    def enum_member(self, meta: Any, c: list[Any]) -> ast.EnumMember:
+        return ast.EnumMember(span=self.sp(meta), name=str(c[0]))
+
+    def stream_decl(self, meta: Any, c: list[Any]) -> ast.StreamDecl:
+        return ast.StreamDecl(span=self.sp(meta), name=str(c[0]), schema=str(c[1]))
+
+    def store_decl(self, meta: Any, c: list[Any]) -> ast.StoreDecl:
+        key = str(c[2]) if len(c) > 2 else None
+        return ast.StoreDecl(span=self.sp(meta), name=str(c[0]), schema=str(c[1]), key=key)
+
+    # --- transform ---------------------------------------------------------------------
+    def transform_decl(self, meta: Any, c: list[Any]) -> ast.TransformDecl:
+        span = self.sp(meta)
+        inputs, lookups, lets, mappings, vals = [], [], [], [], []
+        output = None
+        compute = None
+        on_error = None
+        for x in c[1:]:
+            tag, val = x
+            if tag == "input":
+                inputs.append(val)
+            elif tag == "output":
+                if output is not None:
+                    self.fail(
+                        val.span,
+                        "NX104",
+                        "a transform has exactly one output",
+                        expected="a single `output <type>` line",
+                    )
+                output = val
+            elif tag == "lookup":
+                lookups.append(val)
+            elif tag == "let":
+                lets.append(val)
+            elif tag == "map":
+                mappings.extend(val)
+            elif tag == "compute":
+                if compute is not None:
+                    self.fail(val.span, "NX104", "a transform has at most one compute line")
+                compute = val
+            elif tag == "validate":
+                vals.append(val)
+            elif tag == "on_error":
+                on_error = val
+        return ast.TransformDecl(
+            span=span,
+            name=str(c[0]),
+            inputs=inputs,
+            output=output,
+            lookups=lookups,
+            lets=lets,
+            mappings=mappings,
+            compute=compute,
+            validations=vals,
+            on_error=on_error,
+        )
+
+    def input_decl(self, meta: Any, c: list[Any]) -> Any:
+        return ("input", ast.Param(span=self.sp(meta), name=str(c[0]), type=c[1]))
+
+    def output_decl(self, meta: Any, c: list[Any]) -> Any:
+        return ("output", c[0])
+
+    def lookup_decl(self, meta: Any, c: list[Any]) -> Any:
+        return (
+            "lookup",
+            ast.TransformLookup(span=self.sp(meta), alias=str(c[0]), store=str(c[1]), key=c[2]),
+        )
+
+    def let_decl(self, meta: Any, c: list[Any]) -> Any:
+        return ("let", ast.Let(span=self.sp(meta), name=str(c[0]), expr=c[1]))
+
+    def map_block(self, meta: Any, c: list[Any]) -> Any:
+        return ("map", list(c))
+
+    def mapping(self, meta: Any, c: list[Any]) -> ast.Mapping:
+        return ast.Mapping(span=self.sp(meta), field=str(c[0]), expr=c[1])
+
+    def compute(self, meta: Any, c: list[Any]) -> Any:
+        return ("compute", c[0])
+
+    def _tval(self, phase: str, meta: Any, c: list[Any]) -> Any:
+        msg = unquote(str(c[1])) if len(c) > 1 else None
+        return (
+            "validate",
+            ast.TransformValidate(span=self.sp(meta), phase=phase, expr=c[0], message=msg),
+        )
+
+    def validate_input(self, meta: Any, c: list[Any]) -> Any:
+        return self._tval("input", meta, c)
+
+    def validate_output(self, meta: Any, c: list[Any]) -> Any:
+        return self._tval("output", meta, c)
+
+    def on_error(self, meta: Any, c: list[Any]) -> Any:
+        word = str(c[0])
+        if word not in ERROR_BEHAVIOURS:
+            self.fail(
+                self.tsp(c[0]),
+                "NX106",
+                f"unknown error behaviour '{word}'",
+                expected="skip, fail or dead_letter",
+            )
+        return ("on_error", word)
+
+    # --- rules -------------------------------------------------------------------------
+    def binding(self, meta: Any, c: list[Any]) -> ast.Binding:
+        return ast.Binding(span=self.sp(meta), name=str(c[0]), schema=str(c[1]))
+
+    def ruleset(self, meta: Any, c: list[Any]) -> ast.RulesetDecl:
+        binding = None
+        mode = "all"
+        rules = []
+        for x in c[1:]:
+            if _is(x, ast.Binding):
+                binding = x
+            elif _is(x, Token):
+                mode = "first"
+            else:
+                rules.append(x)
+        return ast.RulesetDecl(
+            span=self.sp(meta), name=str(c[0]), binding=binding, mode=mode, rules=rules
+        )
+
+    def rule(self, meta: Any, c: list[Any]) -> ast.Rule:
+        span = self.sp(meta)
+        when = None
+        actions: Optional[list[Any]] = None
+        prio = None
+        for tag, val, vspan in c[1:]:
+            if tag == "when":
+                if when is not None:
+                    self.fail(vspan, "NX104", "a rule has at most one `when`")
+                when = val
+            elif tag == "then":
+                if actions is not None:
+                    self.fail(
+                        vspan,
+                        "NX104",
+                        "a rule has one `then`; list several actions after it",
+                        expected='then flag_for_review, emit alert "…"',
+                    )
+                actions = val
+            else:
+                if prio is not None:
+                    self.fail(vspan, "NX104", "a rule has at most one `priority`")
+                prio = val
+        if actions is None:
+            self.fail(
+                span,
+                "NX104",
+                f"rule '{c[0]}' has no `then` actions",
+                expected="then followed by an action such as flag_for_review",
+            )
+        return ast.Rule(span=span, name=str(c[0]), when=when, actions=actions or [], priority=prio)
+
+    def when(self, meta: Any, c: list[Any]) -> Any:
+        return ("when", c[0], self.sp(meta))
+
+    def then(self, meta: Any, c: list[Any]) -> Any:
+        return ("then", list(c), self.sp(meta))
+
+    def priority(self, meta: Any, c: list[Any]) -> Any:
+        tok = c[0]
+        span = self.sp(meta)
+        text = str(tok)
+        if tok.type == "NUMBER":
+            if "." in text:
+                self.fail(span, "NX106", "a priority number is a whole number")
+            return ("priority", ast.Priority(span=span, word=None, rank=int(text)), span)
+        if text not in PRIORITY_WORDS:
+            self.fail(
+                self.tsp(tok),
+                "NX106",
+                f"unknown priority '{text}'",
+                expected="high, medium, low or a whole number",
+            )
+        return ("priority", ast.Priority(span=span, word=text, rank=PRIORITY_WORDS[text]), span)
+
+    def flag(self, meta: Any, c: list[Any]) -> ast.FlagAction:
+        reason = unquote(str(c[0])) if c else None
+        return ast.FlagAction(span=self.sp(meta), reason=reason)
+
+    def reject(self, meta: Any, c: list[Any]) -> ast.RejectAction:
+        return ast.RejectAction(span=self.sp(meta), reason=unquote(str(c[0])))
+
+    def route(self, meta: Any, c: list[Any]) -> ast.RouteAction:
+        return ast.RouteAction(span=self.sp(meta), target=str(c[0]))
+
+    def set(self, meta: Any, c: list[Any]) -> ast.SetAction:
+        return ast.SetAction(span=self.sp(meta), target=c[0], expr=c[1])
+
+    def alert(self, meta: Any, c: list[Any]) -> ast.AlertAction:
+        sev = str(c[1]) if len(c) > 1 else None
+        if sev is not None and sev not in PRIORITY_WORDS and sev != "critical":
+            self.fail(
+                self.tsp(c[1]),
+                "NX106",
+                f"unknown alert severity '{sev}'",
+                expected="critical, high, medium or low",
+            )
+        return ast.AlertAction(span=self.sp(meta), message=unquote(str(c[0])), severity=sev)
+
+    def decision_table(self, meta: Any, c: list[Any]) -> ast.DecisionTableDecl:
+        span = self.sp(meta)
+        name = str(c[0])
+        i = 1
+        binding = None
+        if _is(c[i], ast.Binding):
+            binding = c[i]
+            i += 1
+        policy_tok = c[i]
+        i += 1
+        agg_tok = None
+        if _is(c[i], Token):
+            agg_tok = c[i]
+            i += 1
+        policy = str(policy_tok)
+        if policy not in HIT_POLICIES:
+            self.fail(
+                self.tsp(policy_tok),
+                "NX106",
+                f"unknown hit policy '{policy}'",
+                expected="unique, first, priority, any or collect",
+            )
+        agg = None
+        if agg_tok is not None:
+            agg = str(agg_tok)
+            if policy != "collect" or agg not in AGGREGATIONS:
+                self.fail(
+                    self.tsp(agg_tok),
+                    "NX106",
+                    f"unexpected '{agg}' after hit_policy {policy}",
+                    expected="an aggregation (sum, min, max, count) only after collect",
+                )
+        inputs, outputs, rows = c[i], c[i + 1], c[i + 2]
+        return ast.DecisionTableDecl(
+            span=span,
+            name=name,
+            binding=binding,
+            hit_policy=policy,
+            aggregation=agg,
+            inputs=inputs,
+            outputs=outputs,
+            rows=rows,
+        )
+
+    def table_inputs(self, meta: Any, c: list[Any]) -> list[Any]:
+        return list(c)
+
+    def table_input(self, meta: Any, c: list[Any]) -> ast.TableInput:
+        return ast.TableInput(span=self.sp(meta), name=str(c[0]), expr=c[1])
+
+    def table_input_path(self, meta: Any, c: list[Any]) -> ast.TableInput:
+        p: ast.Path = c[0]
+        return ast.TableInput(span=self.sp(meta), name=p.parts[-1], expr=p)
+
+    def table_outputs(self, meta: Any, c: list[Any]) -> list[Any]:
+        return list(c)
+
+    def table_output(self, meta: Any, c: list[Any]) -> ast.TableOutput:
+        order = c[2].items if len(c) > 2 else []
+        return ast.TableOutput(span=self.sp(meta), name=str(c[0]), type=c[1], order=order)
+
+    def table_rows(self, meta: Any, c: list[Any]) -> list[Any]:
+        rows = []
+        for n, (label, cells, results, span) in enumerate(c, start=1):
+            rows.append(
+                ast.TableRow(span=span, label=label or f"row {n}", cells=cells, results=results)
+            )
+        return rows
+
+    def table_row(self, meta: Any, c: list[Any]) -> Any:
+        label = None
+        rest = c
+        if _is(c[0], Token):
+            label = str(c[0])
+            rest = c[1:]
+        cells = [x for x in rest if _is(x, ast.Cell)]
+        results = [x for x in rest if not _is(x, ast.Cell)]
+        return (label, cells, results, self.sp(meta))
+
+    def _cell(self, kind: str, meta: Any, c: list[Any], lo: bool = True, hi: bool = True) -> Any:
+        return ast.Cell(
+            span=self.sp(meta), kind=kind, values=list(c), low_closed=lo, high_closed=hi
+        )
+
+    def cell_any(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("any", meta, [])
+
+    def cell_eq(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("eq", meta, c)
+
+    def cell_ne(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("ne", meta, c)
+
+    def cell_lt(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("lt", meta, c)
+
+    def cell_le(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("le", meta, c)
+
+    def cell_gt(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("gt", meta, c)
+
+    def cell_ge(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("ge", meta, c)
+
+    def cell_in(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("in", meta, c[0].items)
+
+    def cell_not_in(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("not_in", meta, c[0].items)
+
+    def cell_range_cc(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("range", meta, c, True, True)
+
+    def cell_range_co(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("range", meta, c, True, False)
+
+    def cell_range_oc(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("range", meta, c, False, True)
+
+    def cell_range_oo(self, meta: Any, c: list[Any]) -> ast.Cell:
+        return self._cell("range", meta, c, False, False)
+
+    def cell_name(self, meta: Any, c: list[Any]) -> ast.Path:
+        return ast.Path(span=self.sp(meta), parts=[str(c[0])])
+
+    # --- proc --------------------------------------------------------------------------
+    def proc_decl(self, meta: Any, c: list[Any]) -> ast.ProcDecl:
+        return ast.ProcDecl(span=self.sp(meta), name=str(c[0]), statements=list(c[1:]))
+
+    def from_stmt(self, meta: Any, c: list[Any]) -> ast.FromStmt:
+        return ast.FromStmt(span=self.sp(meta), stream=str(c[0]))
+
+    def event_time_stmt(self, meta: Any, c: list[Any]) -> ast.EventTimeStmt:
+        wm = c[1] if len(c) > 1 else None
+        return ast.EventTimeStmt(span=self.sp(meta), field=c[0], watermark=wm)
+
+    def filter_stmt(self, meta: Any, c: list[Any]) -> ast.FilterStmt:
+        return ast.FilterStmt(span=self.sp(meta), condition=c[0])
+
+    def transform_stmt(self, meta: Any, c: list[Any]) -> ast.TransformStmt:
+        return ast.TransformStmt(span=self.sp(meta), transform=str(c[-1]))
+
+    def apply_stmt(self, meta: Any, c: list[Any]) -> ast.ApplyStmt:
+        kind = None
+        alias = None
+        for tok in c[1:]:
+            if tok.type == "APPLY_KIND":
+                kind = str(tok)
+            else:
+                alias = str(tok)
+        return ast.ApplyStmt(span=self.sp(meta), target=str(c[0]), kind=kind, alias=alias)
+
+    def correlate_stmt(self, meta: Any, c: list[Any]) -> ast.CorrelateStmt:
+        partner = str(c[0]) if _is(c[0], Token) else None
+        rest = c[1:] if partner is not None else c
+        return ast.CorrelateStmt(span=self.sp(meta), key=rest[0], within=rest[1], partner=partner)
+
+    def on_stmt(self, meta: Any, c: list[Any]) -> ast.OnStmt:
+        return ast.OnStmt(span=self.sp(meta), event=str(c[0]), stream=str(c[1]))
+
+    def on_route(self, meta: Any, c: list[Any]) -> ast.OnStmt:
+        return ast.OnStmt(span=self.sp(meta), event="route", label=str(c[0]), stream=str(c[1]))
+
+    def emit_stmt(self, meta: Any, c: list[Any]) -> ast.EmitStmt:
+        persist = None
+        delivery = None
+        key = None
+        for x in c[1:]:
+            if _is(x, ast.Persist):
+                persist = x
+            elif x is not None:
+                delivery, key = x
+        return ast.EmitStmt(
+            span=self.sp(meta),
+            stream=str(c[0]),
+            persist=persist,
+            delivery=delivery,
+            idempotency_key=key,
+        )
+
+    def persist(self, meta: Any, c: list[Any]) -> ast.Persist:
+        return ast.Persist(span=self.sp(meta), store=str(c[0]), is_async=len(c) > 1)
+
+    def exactly_once(self, meta: Any, c: list[Any]) -> Any:
+        return ("exactly_once", None)
+
+    def at_least_once(self, meta: Any, c: list[Any]) -> Any:
+        return ("at_least_once", c[0] if c else None)
+
+    def route_stmt(self, meta: Any, c: list[Any]) -> ast.RouteStmt:
+        return ast.RouteStmt(span=self.sp(meta), cases=list(c))
+
+    def route_case(self, meta: Any, c: list[Any]) -> ast.RouteCase:
+        return ast.RouteCase(span=self.sp(meta), condition=c[0], stream=str(c[1]))
+
+    def route_otherwise(self, meta: Any, c: list[Any]) -> ast.RouteCase:
+        return ast.RouteCase(span=self.sp(meta), condition=None, stream=str(c[0]))
+
+    def key_stmt(self, meta: Any, c: list[Any]) -> ast.KeyByStmt:
+        return ast.KeyByStmt(span=self.sp(meta), keys=list(c))
+
+    def state_stmt(self, meta: Any, c: list[Any]) -> ast.StateStmt:
+        return ast.StateStmt(span=self.sp(meta), name=str(c[0]), type=c[1], ttl=c[2])
+
+    def update_stmt(self, meta: Any, c: list[Any]) -> ast.UpdateStmt:
+        return ast.UpdateStmt(span=self.sp(meta), name=str(c[0]), expr=c[1])
+
+    def lateness(self, meta: Any, c: list[Any]) -> Any:
+        return ("lateness", c[0])
+
+    def _window(self, kind: str, meta: Any, c: list[Any]) -> ast.WindowStmt:
+        late = None
+        durs = []
+        for x in c:
+            if _is(x, tuple):
+                late = x[1]
+            else:
+                durs.append(x)
+        slide = durs[1] if len(durs) > 1 else None
+        return ast.WindowStmt(
+            span=self.sp(meta), kind=kind, size=durs[0], slide=slide, allowed_lateness=late
+        )
+
+    def window_tumbling(self, meta: Any, c: list[Any]) -> ast.WindowStmt:
+        return self._window("tumbling", meta, c)
+
+    def window_sliding(self, meta: Any, c: list[Any]) -> ast.WindowStmt:
+        return self._window("sliding", meta, c)
+
+    def window_session(self, meta: Any, c: list[Any]) -> ast.WindowStmt:
+        return self._window("session", meta, c)
+
+    def aggregate_stmt(self, meta: Any, c: list[Any]) -> ast.AggregateStmt:
+        return ast.AggregateStmt(span=self.sp(meta), schema=str(c[0]), mappings=list(c[1:]))
+
+    def map_stmt(self, meta: Any, c: list[Any]) -> ast.MapStmt:
+        return ast.MapStmt(span=self.sp(meta), schema=str(c[0]), mappings=list(c[1:]))
+
+    def join_interval(self, meta: Any, c: list[Any]) -> ast.JoinStmt:
+        return ast.JoinStmt(
+            span=self.sp(meta), stream=str(c[0]), alias=str(c[1]), condition=c[2], within=c[3]
+        )
+
+    def join_window(self, meta: Any, c: list[Any]) -> ast.JoinStmt:
+        return ast.JoinStmt(
+            span=self.sp(meta), stream=str(c[0]), alias=str(c[1]), condition=c[2], window=c[3]
+        )
+
+    def lookup_stmt(self, meta: Any, c: list[Any]) -> ast.LookupStmt:
+        cache = c[3] if len(c) > 3 else None
+        return ast.LookupStmt(
+            span=self.sp(meta), store=str(c[0]), key=c[1], alias=str(c[2]), cache=cache
+        )
+
+    def dedup_stmt(self, meta: Any, c: list[Any]) -> ast.DedupStmt:
+        return ast.DedupStmt(span=self.sp(meta), key=c[0], within=c[1])
+
+    def parallelism_stmt(self, meta: Any, c: list[Any]) -> ast.ParallelismStmt:
+        text = str(c[0])
+        if "." in text or int(text) < 1:
+            self.fail(
+                self.tsp(c[0]),
+                "NX106",
+                f"parallelism must be a whole number of at least 1, not {text}",
+                expected="a whole number such as 4",
+            )
+        return ast.ParallelismStmt(span=self.sp(meta), value=int(text))
+
+    def checkpoint_stmt(self, meta: Any, c: list[Any]) -> ast.CheckpointStmt:
+        mode = str(c[1]) if len(c) > 1 else None
+        return ast.CheckpointStmt(span=self.sp(meta), every=c[0], mode=mode)
+
+    # --- infra -------------------------------------------------------------------------
+    def environment(self, meta: Any, c: list[Any]) -> ast.EnvironmentDecl:
+        ext = None
+        rest = c[1:]
+        if rest and _is(rest[0], Token):
+            ext = str(rest[0])
+            rest = rest[1:]
+        return ast.EnvironmentDecl(
+            span=self.sp(meta), name=str(c[0]), extends=ext, entries=list(rest)
+        )
+
+    def prop(self, meta: Any, c: list[Any]) -> ast.Property:
+        return ast.Property(span=self.sp(meta), name=str(c[0]), value=c[1])
+
+    def block(self, meta: Any, c: list[Any]) -> ast.Block:
+        return ast.Block(span=self.sp(meta), name=str(c[0]), entries=list(c[1:]))
+
+    def symbol(self, meta: Any, c: list[Any]) -> ast.Symbol:
+        return ast.Symbol(span=self.sp(meta), name=str(c[0]))
+
+    def secret_ref(self, meta: Any, c: list[Any]) -> ast.SecretRef:
+        kind = str(c[0])
+        if kind not in ("env", "file"):
+            self.fail(
+                self.tsp(c[0]),
+                "NX106",
+                f"unknown reference '{kind}(…)'",
+                expected='env("VARIABLE") or file("/path/to/secret")',
+            )
+        return ast.SecretRef(span=self.sp(meta), kind=kind, ref=unquote(str(c[1])))
+
+    def list_value(self, meta: Any, c: list[Any]) -> ast.ListValue:
+        return ast.ListValue(span=self.sp(meta), items=[x for x in c if x is not None])
