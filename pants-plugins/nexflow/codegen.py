@@ -17,7 +17,7 @@ from pants.build_graph.address import Address, AddressInput
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import AddPrefix, Digest, MergeDigests, RemovePrefix, Snapshot
 from pants.engine.process import ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule, rule_helper
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     GeneratedSources,
     GenerateSourcesRequest,
@@ -90,6 +90,16 @@ def java_package_for(target: Target) -> str:
     return ".".join(["nexflow", *parts])
 
 
+async def _restore_source_root(output_digest: Digest, target: Target) -> GeneratedSources:
+    stripped, source_root = await MultiGet(
+        Get(Digest, RemovePrefix(output_digest, _OUTPUT_DIR)),
+        Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(target)),
+    )
+    if source_root.path == ".":
+        return GeneratedSources(await Get(Snapshot, Digest, stripped))
+    return GeneratedSources(await Get(Snapshot, AddPrefix(stripped, source_root.path)))
+
+
 @dataclass(frozen=True)
 class NexflowCodegenRequest:
     target: Target
@@ -156,17 +166,6 @@ async def generate_nexflow_runtime(
         ),
     )
     return await _restore_source_root(result.output_digest, request.protocol_target)
-
-
-@rule_helper
-async def _restore_source_root(output_digest: Digest, target: Target) -> GeneratedSources:
-    stripped, source_root = await MultiGet(
-        Get(Digest, RemovePrefix(output_digest, _OUTPUT_DIR)),
-        Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(target)),
-    )
-    if source_root.path == ".":
-        return GeneratedSources(await Get(Snapshot, Digest, stripped))
-    return GeneratedSources(await Get(Snapshot, AddPrefix(stripped, source_root.path)))
 
 
 @rule
