@@ -1,10 +1,12 @@
-"""Target types for Nexflow DSL files, one singular + one generator target per layer.
+"""Target types for Nexflow DSL files: one singular and one generator target per layer.
 
-Modelled on Pants' protobuf targets: the singular target owns one DSL file, the generator target
-(`nexflow_schemas`, `nexflow_procs`) makes one singular target per file matched by `sources`.
+Modelled on Pants' protobuf targets: the singular target (`nexflow_schema`) owns one DSL file,
+the generator target (`nexflow_schemas`) makes one singular target per file its `sources` match.
 """
 
 from __future__ import annotations
+
+from typing import Tuple, Type
 
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
@@ -33,6 +35,17 @@ class NexflowJavaPackageField(StringField):
     )
 
 
+class NexflowEnvironmentField(StringField):
+    alias = "environment"
+    help = help_text(
+        """
+        The L5 environment (an `environment NAME { … }` in a `.infra` file) whose bindings the
+        generated job uses by default: topics, brokers, parallelism, checkpoints. Without it the
+        job takes every binding from its command line.
+        """
+    )
+
+
 class NexflowSourceField(SingleSourceField):
     """A single Nexflow DSL file; each layer narrows the accepted extension."""
 
@@ -41,8 +54,20 @@ class NexflowSchemaSourceField(NexflowSourceField):
     expected_file_extensions = (".schema",)
 
 
+class NexflowTransformSourceField(NexflowSourceField):
+    expected_file_extensions = (".transform",)
+
+
+class NexflowRulesSourceField(NexflowSourceField):
+    expected_file_extensions = (".rules",)
+
+
 class NexflowProcSourceField(NexflowSourceField):
     expected_file_extensions = (".proc",)
+
+
+class NexflowInfraSourceField(NexflowSourceField):
+    expected_file_extensions = (".infra",)
 
 
 class NexflowRuntimeSourcesField(MultipleSourcesField):
@@ -56,6 +81,9 @@ class NexflowRuntimeSourcesField(MultipleSourcesField):
 _COMMON_FIELDS = (*COMMON_TARGET_FIELDS, NexflowDependenciesField, NexflowJavaPackageField)
 
 
+# --- L2 schema -------------------------------------------------------------------------------
+
+
 class NexflowSchemaTarget(Target):
     alias = "nexflow_schema"
     core_fields = (*_COMMON_FIELDS, NexflowSchemaSourceField)
@@ -65,9 +93,7 @@ class NexflowSchemaTarget(Target):
 class NexflowSchemasSourcesField(MultipleSourcesField):
     default = ("*.schema",)
     expected_file_extensions = (".schema",)
-    help = generate_multiple_sources_field_help_message(
-        "Example: `sources=['payments.schema', '!legacy_*.schema']`"
-    )
+    help = generate_multiple_sources_field_help_message("Example: `sources=['payments.schema']`")
 
 
 class NexflowSchemasGeneratorTarget(TargetFilesGenerator):
@@ -79,18 +105,67 @@ class NexflowSchemasGeneratorTarget(TargetFilesGenerator):
     help = "Generate a `nexflow_schema` target for each file in the `sources` field."
 
 
+# --- L3 transform ----------------------------------------------------------------------------
+
+
+class NexflowTransformTarget(Target):
+    alias = "nexflow_transform"
+    core_fields = (*_COMMON_FIELDS, NexflowTransformSourceField)
+    help = "A Nexflow transform file (L3): typed, pure field mappings generated as Java functions."
+
+
+class NexflowTransformsSourcesField(MultipleSourcesField):
+    default = ("*.transform",)
+    expected_file_extensions = (".transform",)
+    help = generate_multiple_sources_field_help_message("Example: `sources=['enrich_payment.transform']`")
+
+
+class NexflowTransformsGeneratorTarget(TargetFilesGenerator):
+    alias = "nexflow_transforms"
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowTransformsSourcesField)
+    generated_target_cls = NexflowTransformTarget
+    copied_fields = COMMON_TARGET_FIELDS
+    moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
+    help = "Generate a `nexflow_transform` target for each file in the `sources` field."
+
+
+# --- L4 rules --------------------------------------------------------------------------------
+
+
+class NexflowRulesFileTarget(Target):
+    alias = "nexflow_rules_file"
+    core_fields = (*_COMMON_FIELDS, NexflowRulesSourceField)
+    help = "A Nexflow rules file (L4): rule sets and decision tables as plain, testable Java."
+
+
+class NexflowRulesSourcesField(MultipleSourcesField):
+    default = ("*.rules",)
+    expected_file_extensions = (".rules",)
+    help = generate_multiple_sources_field_help_message("Example: `sources=['payment_validation.rules']`")
+
+
+class NexflowRulesGeneratorTarget(TargetFilesGenerator):
+    alias = "nexflow_rules"
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowRulesSourcesField)
+    generated_target_cls = NexflowRulesFileTarget
+    copied_fields = COMMON_TARGET_FIELDS
+    moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
+    help = "Generate a `nexflow_rules_file` target for each file in the `sources` field."
+
+
+# --- L1 proc ---------------------------------------------------------------------------------
+
+
 class NexflowProcTarget(Target):
     alias = "nexflow_proc"
-    core_fields = (*_COMMON_FIELDS, NexflowProcSourceField)
+    core_fields = (*_COMMON_FIELDS, NexflowProcSourceField, NexflowEnvironmentField)
     help = "A Nexflow process file (L1): one Flink job per proc, with its operators and sinks."
 
 
 class NexflowProcsSourcesField(MultipleSourcesField):
     default = ("*.proc",)
     expected_file_extensions = (".proc",)
-    help = generate_multiple_sources_field_help_message(
-        "Example: `sources=['payment_processor.proc']`"
-    )
+    help = generate_multiple_sources_field_help_message("Example: `sources=['payment_processor.proc']`")
 
 
 class NexflowProcsGeneratorTarget(TargetFilesGenerator):
@@ -98,8 +173,35 @@ class NexflowProcsGeneratorTarget(TargetFilesGenerator):
     core_fields = (*COMMON_TARGET_FIELDS, NexflowProcsSourcesField)
     generated_target_cls = NexflowProcTarget
     copied_fields = COMMON_TARGET_FIELDS
-    moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
+    moved_fields = (NexflowDependenciesField, NexflowJavaPackageField, NexflowEnvironmentField)
     help = "Generate a `nexflow_proc` target for each file in the `sources` field."
+
+
+# --- L5 infra --------------------------------------------------------------------------------
+
+
+class NexflowInfraFileTarget(Target):
+    alias = "nexflow_infra_file"
+    core_fields = (*_COMMON_FIELDS, NexflowInfraSourceField)
+    help = "A Nexflow infra file (L5): per-environment bindings of streams, stores and secrets."
+
+
+class NexflowInfraSourcesField(MultipleSourcesField):
+    default = ("*.infra",)
+    expected_file_extensions = (".infra",)
+    help = generate_multiple_sources_field_help_message("Example: `sources=['production.infra']`")
+
+
+class NexflowInfraGeneratorTarget(TargetFilesGenerator):
+    alias = "nexflow_infra"
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowInfraSourcesField)
+    generated_target_cls = NexflowInfraFileTarget
+    copied_fields = COMMON_TARGET_FIELDS
+    moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
+    help = "Generate a `nexflow_infra_file` target for each file in the `sources` field."
+
+
+# --- L0 runtime ------------------------------------------------------------------------------
 
 
 class NexflowRuntimeTarget(Target):
@@ -111,3 +213,27 @@ class NexflowRuntimeTarget(Target):
         generated job uses. Declare it once per repository; `[nexflow].runtime` names it.
         """
     )
+
+
+# Every generator target, with the file extension `tailor` creates it for.
+GENERATOR_TARGETS: Tuple[Tuple[str, Type[TargetFilesGenerator]], ...] = (
+    (".schema", NexflowSchemasGeneratorTarget),
+    (".transform", NexflowTransformsGeneratorTarget),
+    (".rules", NexflowRulesGeneratorTarget),
+    (".proc", NexflowProcsGeneratorTarget),
+    (".infra", NexflowInfraGeneratorTarget),
+)
+
+ALL_TARGET_TYPES: Tuple[Type[Target], ...] = (
+    NexflowSchemaTarget,
+    NexflowSchemasGeneratorTarget,
+    NexflowTransformTarget,
+    NexflowTransformsGeneratorTarget,
+    NexflowRulesFileTarget,
+    NexflowRulesGeneratorTarget,
+    NexflowProcTarget,
+    NexflowProcsGeneratorTarget,
+    NexflowInfraFileTarget,
+    NexflowInfraGeneratorTarget,
+    NexflowRuntimeTarget,
+)
