@@ -225,10 +225,28 @@ class ExprChecker:
             return u
         return T.ANY
 
-    def list_lit(self, e: ast.ListLit, scope: Scope) -> Type:
+    def enum_word(self, e: object, other: Type, scope: Scope) -> Optional[Type]:
+        """A bare member name (`ATM`) compared with an enum value means that member."""
+        if other.kind != "enum" or not isinstance(e, ast.Path) or len(e.parts) != 1:
+            return None
+        word = e.parts[0]
+        if word in scope.names or (
+            scope.implicit is not None and self.sy.field_type(scope.implicit, word) is not None
+        ):
+            return None
+        sig = self.sy.enum(other.name or "")
+        if sig is None or word not in sig.members:
+            return None
+        t = Type("enum", name=other.name)
+        self.ctx.expr_types[id(e)] = t
+        return t
+
+    def list_lit(self, e: ast.ListLit, scope: Scope, enum_t: Optional[Type] = None) -> Type:
         out: Type = T.ANY
         for item in e.items:
-            t = self.infer(item, scope)
+            t = (self.enum_word(item, enum_t, scope) if enum_t is not None else None) or self.infer(
+                item, scope
+            )
             u = T.unify(out, t)
             if u is None:
                 self.ctx.error(
@@ -310,7 +328,7 @@ class ExprChecker:
             b = self.condition(e.right, scope, f"the right side of {op}")
             return T.with_nullable(T.BOOLEAN, a.nullable or b.nullable)
         a = self.infer(e.left, scope)
-        b = self.infer(e.right, scope)
+        b = self.enum_word(e.right, a, scope) or self.infer(e.right, scope)
         if a.kind == "any" or b.kind == "any":
             return T.BOOLEAN if op in ("==", "!=", "<", "<=", ">", ">=") else T.ANY
         if op in ("==", "!=", "<", "<=", ">", ">="):
@@ -391,7 +409,11 @@ class ExprChecker:
 
     def in_list(self, e: ast.InList, scope: Scope) -> Type:
         a = self.infer(e.operand, scope)
-        lt = self.infer(e.items, scope)
+        if a.kind == "enum" and isinstance(e.items, ast.ListLit):
+            lt = self.list_lit(e.items, scope, a)
+            self.ctx.expr_types[id(e.items)] = lt
+        else:
+            lt = self.infer(e.items, scope)
         if lt.kind == "any" or a.kind == "any":
             return T.BOOLEAN
         if lt.kind != "list":

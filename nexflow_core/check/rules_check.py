@@ -288,7 +288,7 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
             ex.expect(res, Scope(), t, f"output '{o.name}'")
         if ok:
             good_rows.append(row)
-    if len(good_rows) != len(d.rows) or not d.inputs:
+    if len(good_rows) != len(d.rows) or not d.inputs or any(t.kind == "any" for t in in_types):
         return b.sig()
     analyse(ctx, d, in_types, good_rows, (b.name, b.schema))
     return b.sig()
