@@ -1,3 +1,5 @@
+"""`python -m nexflow_core check …`."""
+
 import sys
 
 from nexflow_core.cli import main
