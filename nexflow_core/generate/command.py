@@ -1,8 +1,9 @@
-"""`nexflow generate` and `nexflow generate-runtime`: the commands build systems run.
+"""The commands build systems run: `nexflow compile`, `nexflow symbols`, `nexflow generate-runtime`.
 
-`generate` compiles the given DSL files into Java under --output-dir; `--upstream FILE=PACKAGE`
-names DSL files of other build units that the given files may refer to (their declarations are
-read, nothing is generated for them). Errors are printed as located diagnostics, exit status 1.
+`compile` is one build unit's work: check one DSL file against the interface files of the units
+it depends on (never their sources), write its own interface file, and generate its code.
+Because downstream units read only interface files, an edit that leaves a unit's interface bytes
+unchanged leaves every downstream unit's inputs unchanged too.
 """
 
 from __future__ import annotations
@@ -10,28 +11,44 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List, Sequence
 
-from nexflow_core.diagnostics import NexflowError, render_text
-from nexflow_core.generate import TARGETS, Unit, generate
+from nexflow_core.buildgraph import symbols_json
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_text
+from nexflow_core.generate import TARGETS, generate
 from nexflow_core.generate.model import GeneratedFile
-from nexflow_core.syntax import parse_source
+from nexflow_core.interface import build_interface, load_interface
+from nexflow_core.project import check_unit
 
 
 def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    gen = subparsers.add_parser("generate", help="generate target code from DSL files")
-    gen.add_argument("files", nargs="+", help="DSL files to generate code for")
-    gen.add_argument("--java-package", required=True, help="package of the generated code")
-    gen.add_argument("--output-dir", required=True, help="where the generated files go")
-    gen.add_argument(
-        "--upstream",
+    compile_ = subparsers.add_parser(
+        "compile",
+        help="check one DSL file against its dependencies' interfaces and generate its code",
+    )
+    compile_.add_argument("file", help="the DSL file of this build unit")
+    compile_.add_argument(
+        "--interface",
         action="append",
         default=[],
         metavar="FILE=PACKAGE",
-        help="a DSL file of another unit these files refer to, and its generated package",
+        help="an interface file of a unit this one depends on, and that unit's package",
     )
-    gen.add_argument("--target", default="flink", choices=sorted(TARGETS))
-    gen.set_defaults(func=run_generate)
+    compile_.add_argument("--java-package", required=True, help="package of the generated code")
+    compile_.add_argument("--interface-out", help="where to write this unit's interface file")
+    compile_.add_argument("--output-dir", help="where the generated files go")
+    compile_.add_argument(
+        "--check-only", action="store_true", help="report diagnostics; write nothing"
+    )
+    compile_.add_argument("--target", default="flink", choices=sorted(TARGETS))
+    compile_.set_defaults(func=run_compile)
+
+    symbols = subparsers.add_parser(
+        "symbols", help="print, as JSON, what each DSL file declares and refers to"
+    )
+    symbols.add_argument("files", nargs="*", help="DSL files")
+    symbols.add_argument("--output", help="write the JSON here instead of standard output")
+    symbols.set_defaults(func=run_symbols)
 
     runtime = subparsers.add_parser("generate-runtime", help="write the L0 runtime sources")
     runtime.add_argument("--output-dir", required=True)
@@ -39,26 +56,63 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
     runtime.set_defaults(func=run_generate_runtime)
 
 
-def _load(path: str, package: str) -> Unit:
-    text = Path(path).read_text(encoding="utf-8")
-    return Unit(parse_source(text, path), package, text)
+def _read_text(path: str) -> str:
+    # utf-8-sig: a byte-order mark is not part of the DSL text.
+    return Path(path).read_bytes().decode("utf-8-sig")
 
 
-def run_generate(args: argparse.Namespace) -> int:
+def run_compile(args: argparse.Namespace) -> int:
+    upstream = []
+    packages: Dict[str, str] = {args.file: args.java_package}
+    for spec in args.interface:
+        path, sep, package = spec.rpartition("=")
+        if not sep or not path or not package:
+            print(f"nexflow compile: --interface expects FILE=PACKAGE, got {spec!r}", file=sys.stderr)
+            return 2
+        interface = load_interface(Path(path).read_bytes(), origin=path)
+        upstream.append(interface)
+        packages[interface.path] = package
+
     try:
-        upstream = []
-        for spec in args.upstream:
-            path, sep, package = spec.rpartition("=")
-            if not sep or not path or not package:
-                print(f"nexflow generate: --upstream expects FILE=PACKAGE, got {spec!r}", file=sys.stderr)
-                return 2
-            upstream.append(_load(path, package))
-        units = [_load(path, args.java_package) for path in args.files]
-        files = generate(units, upstream, TARGETS[args.target])
-    except NexflowError as error:
-        print(render_text(error.diagnostics), file=sys.stderr)
+        text = _read_text(args.file)
+    except UnicodeDecodeError as error:
+        diagnostic = Diagnostic(
+            "NX103",
+            "error",
+            f"the file is not UTF-8 text ({error.reason} at byte {error.start})",
+            Span(args.file, 1, 1, 1, 2),
+        )
+        print(render_text([diagnostic]), file=sys.stderr)
         return 1
-    write_files(Path(args.output_dir), files)
+    project = check_unit(text, args.file, upstream)
+    if project.diagnostics:
+        print(render_text(project.diagnostics, project.sources), file=sys.stderr)
+    if not project.ok:
+        return 1
+    if args.check_only:
+        return 0
+    try:
+        files = generate(project, packages, TARGETS[args.target])
+    except NexflowError as error:
+        print(render_text(error.diagnostics, project.sources), file=sys.stderr)
+        return 1
+    if args.interface_out:
+        out = Path(args.interface_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(build_interface(project, args.file))
+    if args.output_dir:
+        write_files(Path(args.output_dir), files)
+    return 0
+
+
+def run_symbols(args: argparse.Namespace) -> int:
+    # Undecodable bytes only hide names here; compiling the file reports the encoding error.
+    texts = ((path, Path(path).read_bytes().decode("utf-8-sig", "replace")) for path in args.files)
+    data = symbols_json(texts)
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data + b"\n")
     return 0
 
 

@@ -6,12 +6,14 @@ about Java or Flink; a Target (target.py) turns the model into files.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, List, Mapping
 
 from nexflow_core import ast
+from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.target import Target
+from nexflow_core.project import CheckedProject
 
 SCALAR_TYPES = (
     "string",
@@ -57,23 +59,33 @@ def unsupported(span: Span, what: str) -> NexflowError:
 
 
 class Symbols:
-    """What the units being generated can see: schemas and streams by name."""
+    """What the units being generated can see, local or upstream alike: the checked project's
+    symbol table (built from the units' own declarations and upstream interface files), and the
+    package each declaring unit's code lives in."""
 
-    def __init__(self, units: Sequence[Unit]) -> None:
-        self.schemas: Dict[str, model.RecordType] = {}
-        self.schema_decls: Dict[str, ast.SchemaDecl] = {}
-        self.streams: Dict[str, str] = {}
-        for unit in units:
-            for decl in unit.module.decls:
-                if isinstance(decl, ast.SchemaDecl):
-                    self.schemas[decl.name] = model.RecordType(name=decl.name, package=unit.package)
-                    self.schema_decls[decl.name] = decl
-                elif isinstance(decl, ast.StreamDecl):
-                    self.streams[decl.name] = decl.schema
+    def __init__(self, project: CheckedProject, packages: Mapping[str, str]) -> None:
+        self.project = project
+        self.packages = packages
+
+    def record_type(self, schema: str, span: Span) -> model.RecordType:
+        entry = self.project.symbols.types.get(schema)
+        if entry is None or entry.what != "schema" or entry.path not in self.packages:
+            raise NexflowError(
+                [
+                    Diagnostic(
+                        code="NX902",
+                        severity="error",
+                        message=f"the schema '{schema}' is not visible to the generator",
+                        span=span,
+                        expected="a schema declared in this file or in a dependency",
+                    )
+                ]
+            )
+        return model.RecordType(name=schema, package=self.packages[entry.path])
 
     def stream_record(self, stream: str, span: Span) -> model.RecordType:
-        schema = self.streams.get(stream)
-        if schema is None or schema not in self.schemas:
+        sig = self.project.stream(stream)
+        if sig is None:
             raise NexflowError(
                 [
                     Diagnostic(
@@ -86,16 +98,29 @@ class Symbols:
                     )
                 ]
             )
-        return self.schemas[schema]
+        return self.record_type(sig.schema, span)
 
     def field_type(self, type_ref: ast.TypeRef) -> model.FieldType:
         if type_ref.name in SCALAR_TYPES:
             precision = type_ref.params[0] if type_ref.params else None
             scale = type_ref.params[1] if len(type_ref.params) > 1 else None
             return model.ScalarType(name=type_ref.name, precision=precision, scale=scale)
-        if type_ref.name in self.schemas and not type_ref.args:
-            return self.schemas[type_ref.name]
+        if not type_ref.args:
+            entry = self.project.symbols.types.get(type_ref.name)
+            if entry is not None and entry.what == "schema":
+                return self.record_type(type_ref.name, type_ref.span)
         raise unsupported(type_ref.span, f"the type '{type_ref.name}'")
+
+    def checked_type(self, t: Type, span: Span) -> model.FieldType:
+        if t.kind in SCALAR_TYPES and not t.args:
+            return model.ScalarType(name=t.kind, precision=t.precision, scale=t.scale)
+        if t.kind in ("record", "ref") and t.name:
+            return self.record_type(t.name, span)
+        raise unsupported(span, f"a field of type {t.display()}")
+
+    def schema_fields(self, record: model.RecordType) -> Dict[str, Type]:
+        sig = self.project.schema(record.name)
+        return {f.name: f.type for f in sig.fields} if sig is not None else {}
 
 
 def build_records(unit: Unit, symbols: Symbols) -> List[model.Record]:
@@ -144,7 +169,7 @@ def _build_job(unit: Unit, proc: ast.ProcDecl, symbols: Symbols) -> model.Job:
         elif record is None:
             raise unsupported(stmt.span, "a statement before `from`")
         elif isinstance(stmt, ast.FilterStmt):
-            condition = _expr(stmt.condition, symbols.schema_decls[record.name], symbols)
+            condition = _expr(stmt.condition, record, symbols)
             operators.append(model.Filter(condition=condition, record=record, origin=origin))
         elif isinstance(stmt, ast.EmitStmt) and stmt.persist is None and stmt.delivery is None:
             operators.append(model.Sink(stream=stmt.stream, record=record, origin=origin))
@@ -155,11 +180,12 @@ def _build_job(unit: Unit, proc: ast.ProcDecl, symbols: Symbols) -> model.Job:
     )
 
 
-def _expr(node: ast.Expr, schema: ast.SchemaDecl, symbols: Symbols) -> model.Expr:
+def _expr(node: ast.Expr, record: model.RecordType, symbols: Symbols) -> model.Expr:
     if isinstance(node, ast.Path) and len(node.parts) == 1:
-        for field in schema.fields:
-            if field.name == node.parts[0]:
-                return model.FieldRef(name=field.name, type=symbols.field_type(field.type))
+        fields = symbols.schema_fields(record)
+        if node.parts[0] in fields:
+            field_type = symbols.checked_type(fields[node.parts[0]], node.span)
+            return model.FieldRef(name=node.parts[0], type=field_type)
         raise unsupported(node.span, f"the name '{node.dotted}'")
     if isinstance(node, ast.IntLit):
         kind = "int" if -(2**31) <= node.value < 2**31 else "long"
@@ -171,26 +197,31 @@ def _expr(node: ast.Expr, schema: ast.SchemaDecl, symbols: Symbols) -> model.Exp
     if isinstance(node, ast.Binary) and node.op in _COMPARISONS:
         return model.Compare(
             op=node.op,
-            left=_expr(node.left, schema, symbols),
-            right=_expr(node.right, schema, symbols),
+            left=_expr(node.left, record, symbols),
+            right=_expr(node.right, record, symbols),
         )
     if isinstance(node, ast.Binary) and node.op in ("and", "or"):
         return model.Logical(
             op=node.op,
-            operands=[_expr(node.left, schema, symbols), _expr(node.right, schema, symbols)],
+            operands=[_expr(node.left, record, symbols), _expr(node.right, record, symbols)],
         )
     if isinstance(node, ast.Unary) and node.op == "not":
-        return model.Not(operand=_expr(node.operand, schema, symbols))
+        return model.Not(operand=_expr(node.operand, record, symbols))
     raise unsupported(node.span, "this expression")
 
 
 def generate(
-    units: Sequence[Unit], upstream: Sequence[Unit], target: Target
+    project: CheckedProject, packages: Mapping[str, str], target: Target
 ) -> List[model.GeneratedFile]:
-    """Generate the files for `units`; `upstream` units are only read for their declarations."""
-    symbols = Symbols([*upstream, *units])
+    """Generate the files for the local units of a checked project.
+
+    `packages` maps every unit path (local, and upstream as named in interface files) to the
+    package its generated code lives in. The project must be free of errors."""
+    project.raise_on_error()
+    symbols = Symbols(project, packages)
     files: List[model.GeneratedFile] = []
-    for unit in units:
+    for path in sorted(project.modules):
+        unit = Unit(project.modules[path], packages[path], project.sources[path])
         for record in build_records(unit, symbols):
             files.append(target.render_record(record))
         for job in build_jobs(unit, symbols):

@@ -1,13 +1,21 @@
-"""Codegen: each Nexflow target becomes Java through one sandboxed run of the Nexflow compiler.
+"""Compiling Nexflow targets: interface files and generated Java, each from one sandboxed process.
 
-The process's inputs are exactly the target's own DSL file, the DSL files of the Nexflow targets
-it depends on, and the compiler (a venv PEX built from `[nexflow].generator`). Pants caches the
-process on disk and remotely, so an unchanged target never runs the compiler again.
+For every Nexflow target two cached processes run the compiler (a venv PEX of
+`[nexflow].generator`) over exactly the target's own DSL file and the interface files of the
+Nexflow targets it depends on:
+
+- the interface process checks the file and writes its interface file (what downstream units
+  may use: names, types, signatures);
+- the generate process checks it and writes its Java.
+
+Downstream units read only interface files, so an edit that leaves a unit's interface bytes
+unchanged (a rule threshold, a filter) re-runs that unit's processes and nothing downstream.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Tuple
 
 from pants.backend.java.target_types import JavaSourceField
 from pants.backend.python.target_types import EntryPoint
@@ -15,8 +23,8 @@ from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProc
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
 from pants.build_graph.address import Address, AddressInput
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
-from pants.engine.fs import AddPrefix, Digest, MergeDigests, RemovePrefix, Snapshot
-from pants.engine.process import ProcessResult
+from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest, MergeDigests, RemovePrefix, Snapshot
+from pants.engine.process import FallibleProcessResult, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     GeneratedSources,
@@ -24,6 +32,8 @@ from pants.engine.target import (
     Target,
     TransitiveTargets,
     TransitiveTargetsRequest,
+    WrappedTarget,
+    WrappedTargetRequest,
 )
 from pants.engine.unions import UnionRule
 from pants.source.source_root import SourceRoot, SourceRootRequest
@@ -31,29 +41,21 @@ from pants.util.logging import LogLevel
 
 from nexflow.subsystem import NexflowSubsystem
 from nexflow.target_types import (
+    NexflowInfraSourceField,
     NexflowJavaPackageField,
     NexflowProcSourceField,
+    NexflowRulesSourceField,
     NexflowRuntimeSourcesField,
     NexflowSchemaSourceField,
     NexflowSourceField,
+    NexflowTransformSourceField,
 )
 
-_OUTPUT_DIR = "_nexflow_java"
+_JAVA_DIR = "_nexflow_java"
+_INTERFACES_DIR = "__interfaces"
 
 
-class GenerateJavaFromNexflowSchemaRequest(GenerateSourcesRequest):
-    input = NexflowSchemaSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowProcRequest(GenerateSourcesRequest):
-    input = NexflowProcSourceField
-    output = JavaSourceField
-
-
-class GenerateNexflowRuntimeRequest(GenerateSourcesRequest):
-    input = NexflowRuntimeSourcesField
-    output = JavaSourceField
+# --- the compiler ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,137 @@ def java_package_for(target: Target) -> str:
     return ".".join(["nexflow", *parts])
 
 
+# --- one unit's inputs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NexflowUnitRequest:
+    address: Address
+
+
+@dataclass(frozen=True)
+class NexflowUpstreamRequest:
+    address: Address
+
+
+@dataclass(frozen=True)
+class NexflowInterface:
+    """A unit's interface file, at a path unique to the unit, and the unit's Java package."""
+
+    path: str
+    digest: Digest
+    package: str
+
+
+@dataclass(frozen=True)
+class NexflowUpstream:
+    """The interface files of every Nexflow unit a target depends on, transitively."""
+
+    digest: Digest
+    argv: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NexflowUnit:
+    """A Nexflow target's own DSL file and the interfaces of its upstream units."""
+
+    target: Target
+    source_path: str
+    input_digest: Digest
+    upstream_argv: Tuple[str, ...]
+
+
+@rule
+async def nexflow_upstream(request: NexflowUpstreamRequest) -> NexflowUpstream:
+    transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
+    upstream = [
+        tgt
+        for tgt in transitive.dependencies
+        if tgt.has_field(NexflowSourceField) and tgt.address != request.address
+    ]
+    interfaces = await MultiGet(
+        Get(NexflowInterface, NexflowUnitRequest(tgt.address)) for tgt in upstream
+    )
+    digest = await Get(Digest, MergeDigests(i.digest for i in interfaces))
+    argv = []
+    for interface in sorted(interfaces, key=lambda i: i.path):
+        argv.extend(["--interface", f"{interface.path}={interface.package}"])
+    return NexflowUpstream(digest, tuple(argv))
+
+
+@rule
+async def nexflow_unit(request: NexflowUnitRequest) -> NexflowUnit:
+    wrapped = await Get(
+        WrappedTarget,
+        WrappedTargetRequest(request.address, description_of_origin="the Nexflow backend"),
+    )
+    target = wrapped.target
+    sources, upstream = await MultiGet(
+        Get(SourceFiles, SourceFilesRequest([target[NexflowSourceField]])),
+        Get(NexflowUpstream, NexflowUpstreamRequest(request.address)),
+    )
+    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, upstream.digest]))
+    (source_path,) = sources.snapshot.files
+    return NexflowUnit(target, source_path, input_digest, upstream.argv)
+
+
+def interface_path(source_path: str) -> str:
+    return f"{_INTERFACES_DIR}/{source_path}.nxi"
+
+
+def interface_process(unit: NexflowUnit, generator: NexflowGenerator) -> VenvPexProcess:
+    return VenvPexProcess(
+        generator.pex,
+        argv=[
+            "compile",
+            unit.source_path,
+            "--java-package",
+            java_package_for(unit.target),
+            "--interface-out",
+            interface_path(unit.source_path),
+            *unit.upstream_argv,
+        ],
+        input_digest=unit.input_digest,
+        output_files=(interface_path(unit.source_path),),
+        description=f"Checking {unit.target.address} (Nexflow)",
+        level=LogLevel.DEBUG,
+    )
+
+
+@rule(desc="Check a Nexflow unit and write its interface file", level=LogLevel.DEBUG)
+async def nexflow_interface(
+    request: NexflowUnitRequest, generator: NexflowGenerator
+) -> NexflowInterface:
+    unit = await Get(NexflowUnit, NexflowUnitRequest, request)
+    result = await Get(ProcessResult, VenvPexProcess, interface_process(unit, generator))
+    return NexflowInterface(
+        interface_path(unit.source_path), result.output_digest, java_package_for(unit.target)
+    )
+
+
+@dataclass(frozen=True)
+class NexflowCheckOutcome:
+    """How checking one unit went: for `pants check`, which reports rather than fails."""
+
+    address: Address
+    result: FallibleProcessResult
+
+
+@rule(desc="Check a Nexflow unit", level=LogLevel.DEBUG)
+async def check_nexflow_unit(
+    request: NexflowUnitRequest, generator: NexflowGenerator
+) -> NexflowCheckOutcome:
+    unit = await Get(NexflowUnit, NexflowUnitRequest, request)
+    result = await Get(FallibleProcessResult, VenvPexProcess, interface_process(unit, generator))
+    return NexflowCheckOutcome(request.address, result)
+
+
+# --- Java --------------------------------------------------------------------------------------
+
+
 async def _restore_source_root(output_digest: Digest, target: Target) -> GeneratedSources:
     stripped, source_root = await MultiGet(
-        Get(Digest, RemovePrefix(output_digest, _OUTPUT_DIR)),
+        Get(Digest, RemovePrefix(output_digest, _JAVA_DIR)),
         Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(target)),
     )
     if source_root.path == ".":
@@ -101,54 +231,103 @@ async def _restore_source_root(output_digest: Digest, target: Target) -> Generat
 
 
 @dataclass(frozen=True)
-class NexflowCodegenRequest:
-    target: Target
-    source_field: NexflowSourceField
+class NexflowJavaRequest:
+    address: Address
 
 
 @rule(desc="Generate Java from Nexflow DSL", level=LogLevel.DEBUG)
 async def generate_java_from_nexflow(
-    request: NexflowCodegenRequest, generator: NexflowGenerator
+    request: NexflowJavaRequest, generator: NexflowGenerator
 ) -> GeneratedSources:
-    target = request.target
-    transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([target.address]))
-    upstream_targets = [
-        tgt
-        for tgt in transitive.dependencies
-        if tgt.has_field(NexflowSourceField) and tgt.address != target.address
-    ]
-    own_sources, *upstream_sources = await MultiGet(
-        Get(SourceFiles, SourceFilesRequest([request.source_field])),
-        *(Get(SourceFiles, SourceFilesRequest([tgt[NexflowSourceField]])) for tgt in upstream_targets),
-    )
-    input_digest = await Get(
-        Digest,
-        MergeDigests([own_sources.snapshot.digest, *(s.snapshot.digest for s in upstream_sources)]),
-    )
-    argv = [
-        "generate",
-        "--java-package",
-        java_package_for(target),
-        "--output-dir",
-        _OUTPUT_DIR,
-    ]
-    for tgt, sources in sorted(zip(upstream_targets, upstream_sources), key=lambda p: p[0].address):
-        for path in sources.snapshot.files:
-            argv.extend(["--upstream", f"{path}={java_package_for(tgt)}"])
-    argv.extend(own_sources.snapshot.files)
-
+    unit = await Get(NexflowUnit, NexflowUnitRequest(request.address))
     result = await Get(
         ProcessResult,
         VenvPexProcess(
             generator.pex,
-            argv=argv,
-            input_digest=input_digest,
-            output_directories=(_OUTPUT_DIR,),
-            description=f"Generating Java from {target.address}",
+            argv=[
+                "compile",
+                unit.source_path,
+                "--java-package",
+                java_package_for(unit.target),
+                "--output-dir",
+                _JAVA_DIR,
+                *unit.upstream_argv,
+            ],
+            input_digest=unit.input_digest,
+            output_directories=(_JAVA_DIR,),
+            description=f"Generating Java from {unit.target.address}",
             level=LogLevel.DEBUG,
         ),
     )
-    return await _restore_source_root(result.output_digest, target)
+    return await _restore_source_root(result.output_digest, unit.target)
+
+
+class GenerateJavaFromNexflowSchemaRequest(GenerateSourcesRequest):
+    input = NexflowSchemaSourceField
+    output = JavaSourceField
+
+
+class GenerateJavaFromNexflowTransformRequest(GenerateSourcesRequest):
+    input = NexflowTransformSourceField
+    output = JavaSourceField
+
+
+class GenerateJavaFromNexflowRulesRequest(GenerateSourcesRequest):
+    input = NexflowRulesSourceField
+    output = JavaSourceField
+
+
+class GenerateJavaFromNexflowProcRequest(GenerateSourcesRequest):
+    input = NexflowProcSourceField
+    output = JavaSourceField
+
+
+class GenerateJavaFromNexflowInfraRequest(GenerateSourcesRequest):
+    input = NexflowInfraSourceField
+    output = JavaSourceField
+
+
+@rule
+async def generate_java_from_nexflow_schema(
+    request: GenerateJavaFromNexflowSchemaRequest,
+) -> GeneratedSources:
+    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
+
+
+@rule
+async def generate_java_from_nexflow_transform(
+    request: GenerateJavaFromNexflowTransformRequest,
+) -> GeneratedSources:
+    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
+
+
+@rule
+async def generate_java_from_nexflow_rules(
+    request: GenerateJavaFromNexflowRulesRequest,
+) -> GeneratedSources:
+    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
+
+
+@rule
+async def generate_java_from_nexflow_proc(
+    request: GenerateJavaFromNexflowProcRequest,
+) -> GeneratedSources:
+    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
+
+
+@rule
+async def generate_java_from_nexflow_infra(
+    request: GenerateJavaFromNexflowInfraRequest,
+) -> GeneratedSources:
+    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
+
+
+# --- the L0 runtime ----------------------------------------------------------------------------
+
+
+class GenerateNexflowRuntimeRequest(GenerateSourcesRequest):
+    input = NexflowRuntimeSourcesField
+    output = JavaSourceField
 
 
 @rule(desc="Generate the Nexflow L0 runtime", level=LogLevel.DEBUG)
@@ -159,8 +338,9 @@ async def generate_nexflow_runtime(
         ProcessResult,
         VenvPexProcess(
             generator.pex,
-            argv=["generate-runtime", "--output-dir", _OUTPUT_DIR],
-            output_directories=(_OUTPUT_DIR,),
+            argv=["generate-runtime", "--output-dir", _JAVA_DIR],
+            input_digest=EMPTY_DIGEST,
+            output_directories=(_JAVA_DIR,),
             description=f"Generating the Nexflow L0 runtime for {request.protocol_target.address}",
             level=LogLevel.DEBUG,
         ),
@@ -168,28 +348,13 @@ async def generate_nexflow_runtime(
     return await _restore_source_root(result.output_digest, request.protocol_target)
 
 
-@rule
-async def generate_java_from_nexflow_schema(
-    request: GenerateJavaFromNexflowSchemaRequest,
-) -> GeneratedSources:
-    target = request.protocol_target
-    return await Get(
-        GeneratedSources, NexflowCodegenRequest(target, target[NexflowSchemaSourceField])
-    )
-
-
-@rule
-async def generate_java_from_nexflow_proc(
-    request: GenerateJavaFromNexflowProcRequest,
-) -> GeneratedSources:
-    target = request.protocol_target
-    return await Get(GeneratedSources, NexflowCodegenRequest(target, target[NexflowProcSourceField]))
-
-
 def rules():
     return [
         *collect_rules(),
         UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowSchemaRequest),
+        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowTransformRequest),
+        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowRulesRequest),
         UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowProcRequest),
+        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowInfraRequest),
         UnionRule(GenerateSourcesRequest, GenerateNexflowRuntimeRequest),
     ]

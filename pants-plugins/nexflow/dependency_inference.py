@@ -1,12 +1,18 @@
-"""Dependencies every Nexflow target gets without listing them: the L0 runtime and Flink.
+"""Dependencies of Nexflow targets, inferred so BUILD files rarely list any.
 
-Like Pants' protobuf backend injecting protobuf-java, the generated Java needs its runtime
-libraries on the classpath; users should not have to spell them out in every BUILD file.
+- From the names a DSL file refers to: the target declaring each name (symbol_map.py). A name no
+  target declares, or that several declare, is an error listing candidates; a reference that
+  breaks layering (say a schema needing rules) is an error naming both files.
+- From a proc's `environment` field: the infra target declaring that environment.
+- Always: the L0 runtime target and the Flink artifacts generated code imports, as Pants'
+  protobuf backend injects protobuf-java.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import List, Set
 
 from pants.build_graph.address import Address, AddressInput
 from pants.engine.rules import Get, collect_rules, rule
@@ -21,7 +27,12 @@ from pants.jvm.subsystems import JvmSubsystem
 from pants.jvm.target_types import JvmResolveField
 
 from nexflow.subsystem import NexflowSubsystem
-from nexflow.target_types import NexflowDependenciesField, NexflowRuntimeSourcesField
+from nexflow.symbol_map import NexflowSymbolMap
+from nexflow.target_types import (
+    NexflowDependenciesField,
+    NexflowEnvironmentField,
+    NexflowSourceField,
+)
 
 # What generated code imports directly. Everything else arrives transitively.
 _JOB_ARTIFACTS = (
@@ -31,6 +42,104 @@ _JOB_ARTIFACTS = (
     UnversionedCoordinate(group="com.fasterxml.jackson.core", artifact="jackson-databind"),
     UnversionedCoordinate(group="com.fasterxml.jackson.datatype", artifact="jackson-datatype-jsr310"),
 )
+
+_WHAT = {"type": "name", "stream": "stream", "store": "store", "environment": "environment"}
+
+
+class NexflowDependencyError(Exception):
+    pass
+
+
+# --- from DSL references ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NexflowReferencesFieldSet(FieldSet):
+    required_fields = (NexflowSourceField, NexflowDependenciesField)
+
+    source: NexflowSourceField
+    dependencies: NexflowDependenciesField
+
+
+class InferNexflowReferences(InferDependenciesRequest):
+    infer_from = NexflowReferencesFieldSet
+
+
+def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
+    me = symbols.files.get(address)
+    if me is None:
+        return set()
+    found: Set[Address] = set()
+    for namespace, name in me.references:
+        owners = sorted(symbols.declared_by.get((namespace, name), ()))
+        what = _WHAT.get(namespace, namespace)
+        if not owners:
+            close = difflib.get_close_matches(name, symbols.names_in(namespace), n=5)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise NexflowDependencyError(
+                f"{me.path} refers to the {what} `{name}`, which no Nexflow target declares."
+                f"{hint} Declare it in a DSL file that a Nexflow target owns, or fix the name."
+            )
+        if len(owners) > 1:
+            listing = "\n".join(f"  * {symbols.path_of(a)} ({a})" for a in owners)
+            raise NexflowDependencyError(
+                f"{me.path} refers to the {what} `{name}`, which several targets declare:\n"
+                f"{listing}\nRename one of them, so every name has one owner."
+            )
+        (owner,) = owners
+        owner_kind = symbols.kind_of(owner)
+        allowed = symbols.files[address].may_depend_on
+        if owner_kind not in allowed:
+            raise NexflowDependencyError(
+                f"Layering violation: {me.path} ({me.kind}) refers to `{name}` declared in "
+                f"{symbols.path_of(owner)} ({owner_kind}), but a {me.kind} file may only use "
+                f"names from {', '.join(allowed)} files."
+            )
+        found.add(owner)
+    return found
+
+
+@rule(desc="Infer Nexflow dependencies from DSL names")
+async def infer_nexflow_references(
+    request: InferNexflowReferences, symbols: NexflowSymbolMap
+) -> InferredDependencies:
+    return InferredDependencies(sorted(_resolve(symbols, request.field_set.address)))
+
+
+# --- from a proc's environment ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NexflowEnvironmentFieldSet(FieldSet):
+    required_fields = (NexflowEnvironmentField, NexflowDependenciesField)
+
+    environment: NexflowEnvironmentField
+    dependencies: NexflowDependenciesField
+
+
+class InferNexflowEnvironment(InferDependenciesRequest):
+    infer_from = NexflowEnvironmentFieldSet
+
+
+@rule(desc="Infer the infra target of a proc's environment")
+async def infer_nexflow_environment(
+    request: InferNexflowEnvironment, symbols: NexflowSymbolMap
+) -> InferredDependencies:
+    environment = request.field_set.environment.value
+    if not environment:
+        return InferredDependencies([])
+    owners = sorted(symbols.declared_by.get(("environment", environment), ()))
+    if len(owners) != 1:
+        known = ", ".join(symbols.names_in("environment")) or "none"
+        problem = "no .infra file declares it" if not owners else "several .infra files declare it"
+        raise NexflowDependencyError(
+            f"{request.field_set.address} uses the environment `{environment}`, but {problem} "
+            f"(environments: {known})."
+        )
+    return InferredDependencies(owners)
+
+
+# --- the runtime and Flink -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -53,7 +162,7 @@ async def infer_nexflow_runtime_dependencies(
     jvm_artifact_targets: AllJvmArtifactTargets,
 ) -> InferredDependencies:
     resolve = request.field_set.resolve.normalized_value(jvm)
-    addresses = set(
+    addresses: List[Address] = list(
         find_jvm_artifacts_or_raise(
             required_coordinates=_JOB_ARTIFACTS,
             resolve=resolve,
@@ -69,12 +178,14 @@ async def infer_nexflow_runtime_dependencies(
         AddressInput.parse(nexflow.runtime, description_of_origin="the option `[nexflow].runtime`"),
     )
     if runtime != request.field_set.address:
-        addresses.add(runtime)
+        addresses.append(runtime)
     return InferredDependencies(sorted(addresses))
 
 
 def rules():
     return [
         *collect_rules(),
+        UnionRule(InferDependenciesRequest, InferNexflowReferences),
+        UnionRule(InferDependenciesRequest, InferNexflowEnvironment),
         UnionRule(InferDependenciesRequest, InferNexflowRuntimeDependencies),
     ]

@@ -6,7 +6,7 @@ from pants.backend.experimental.java.register import rules as java_backend_rules
 from pants.backend.python.util_rules import pex_from_targets
 from pants.jvm.target_types import PrefixedJvmJdkField, PrefixedJvmResolveField
 
-from nexflow import codegen, dependency_inference, tailor
+from nexflow import check, codegen, dependency_inference, symbol_map, tailor
 from nexflow.target_types import ALL_TARGET_TYPES
 
 
@@ -19,6 +19,8 @@ def rules():
         *codegen.rules(),
         *dependency_inference.rules(),
         *tailor.rules(),
+        *symbol_map.rules(),
+        *check.rules(),
         *pex_from_targets.rules(),
         # Generated Java compiles in a JVM resolve with a JDK, like protobuf's Java codegen.
         *(tgt.register_plugin_field(PrefixedJvmResolveField) for tgt in ALL_TARGET_TYPES),
