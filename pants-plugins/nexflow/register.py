@@ -6,12 +6,13 @@ from pants.backend.experimental.java.register import rules as java_backend_rules
 from pants.backend.python.util_rules import pex_from_targets
 from pants.jvm.target_types import PrefixedJvmJdkField, PrefixedJvmResolveField
 
-from nexflow import check, codegen, dependency_inference, symbol_map, tailor
+from nexflow import check, codegen, dependency_inference, package, symbol_map, tailor
+from nexflow.package import NexflowFlinkJobTarget
 from nexflow.target_types import ALL_TARGET_TYPES
 
 
 def target_types():
-    return list(ALL_TARGET_TYPES)
+    return [*ALL_TARGET_TYPES, NexflowFlinkJobTarget]
 
 
 def rules():
@@ -21,6 +22,7 @@ def rules():
         *tailor.rules(),
         *symbol_map.rules(),
         *check.rules(),
+        *package.rules(),
         *pex_from_targets.rules(),
         # Generated Java compiles in a JVM resolve with a JDK, like protobuf's Java codegen.
         *(tgt.register_plugin_field(PrefixedJvmResolveField) for tgt in ALL_TARGET_TYPES),

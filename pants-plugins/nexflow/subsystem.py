@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pants.option.option_types import StrOption
+from pants.option.option_types import StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import help_text
 
@@ -26,6 +26,24 @@ class NexflowSubsystem(Subsystem):
             """
             Address of the `nexflow_runtime` target (the L0 runtime). Every Nexflow target
             depends on it.
+            """
+        ),
+    )
+    provided_artifacts = StrListOption(
+        default=[
+            "org.apache.flink:flink-streaming-java",
+            "org.apache.flink:flink-clients",
+            "org.apache.flink:flink-runtime",
+            "org.apache.flink:flink-core",
+            "org.apache.flink:flink-connector-base",
+            "org.apache.flink:flink-connector-files",
+            "org.apache.logging.log4j:log4j-slf4j-impl",
+            "org.apache.logging.log4j:log4j-core",
+        ],
+        help=help_text(
+            """
+            `group:artifact` of the JVM artifacts a Flink cluster already provides (its lib/).
+            A `nexflow_flink_job` leaves them, and everything they depend on, out of its jar.
             """
         ),
     )

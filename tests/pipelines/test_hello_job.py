@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import List
 
 JOB_JAR = Path("examples.hello/hello-job.jar")
+# Job jars leave Flink out (a cluster has it); a local MiniCluster run adds it back.
+FLINK_RUNTIME_JAR = Path("3rdparty.jvm/flink-local-runtime.jar")
 JOB_CLASS = "nexflow.examples.hello.HelloFilterJob"
 
 EVENTS = [
@@ -56,7 +58,7 @@ def test_hello_job_keeps_only_loud_greetings(tmp_path: Path) -> None:
         [
             java(),
             "-cp",
-            str(JOB_JAR),
+            f"{JOB_JAR}:{FLINK_RUNTIME_JAR}",
             JOB_CLASS,
             f"--stream.greetings=file:{events}",
             f"--stream.loud_greetings=file:{output}",
