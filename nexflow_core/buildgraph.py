@@ -107,9 +107,7 @@ def _referenced(module: ast.Module) -> Set[Name]:
     return {
         name
         for name in found
-        if not (
-            name.namespace == TYPE and (name.name in _BUILTIN_TYPES or name.name in _BUILTIN_FUNCTIONS)
-        )
+        if not (name.namespace == TYPE and name.name in _BUILTIN_TYPES | _BUILTIN_FUNCTIONS)
     }
 
 

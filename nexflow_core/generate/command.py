@@ -67,7 +67,7 @@ def run_compile(args: argparse.Namespace) -> int:
     for spec in args.interface:
         path, sep, package = spec.rpartition("=")
         if not sep or not path or not package:
-            print(f"nexflow compile: --interface expects FILE=PACKAGE, got {spec!r}", file=sys.stderr)
+            print(f"nexflow compile: --interface takes FILE=PACKAGE, not {spec!r}", file=sys.stderr)
             return 2
         interface = load_interface(Path(path).read_bytes(), origin=path)
         upstream.append(interface)

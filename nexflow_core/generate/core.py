@@ -40,7 +40,10 @@ class Unit:
         self.lines = source_text.splitlines()
 
     def origin(self, span: Span) -> model.Origin:
-        text = self.lines[span.line - 1].strip().rstrip("{").rstrip() if 0 < span.line <= len(self.lines) else ""
+        text = ""
+        if 0 < span.line <= len(self.lines):
+            # The DSL line as written, without the brace that opens a block.
+            text = self.lines[span.line - 1].strip().rstrip("{").rstrip()
         return model.Origin(file=self.module.path, line=span.line, text=text)
 
 

@@ -21,7 +21,8 @@ class Origin(msgspec.Struct, frozen=True):
 
 
 class ScalarType(msgspec.Struct, frozen=True, tag=True, tag_field="kind"):
-    """A DSL scalar type: string, int, long, double, decimal, boolean, date, datetime, uuid, bytes."""
+    """A DSL scalar type (string, int, long, double, decimal, boolean, date, datetime, uuid,
+    bytes); precision and scale for decimals."""
 
     name: str
     precision: Optional[int] = None

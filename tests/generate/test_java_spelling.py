@@ -1,4 +1,5 @@
-"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and means it."""
+"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and keeps
+its meaning."""
 
 from __future__ import annotations
 
