@@ -8,7 +8,7 @@ import sys
 from typing import Optional
 
 from lark import Lark
-from lark.exceptions import UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedInput
 
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
@@ -25,6 +25,7 @@ EXTENSIONS: dict[str, str] = {
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PARSERS: dict[str, Lark] = {}
+_BUILDERS: dict[str, ToAst] = {}
 MAX_NESTING = 128
 
 
@@ -37,18 +38,22 @@ def _grammar_text(kind: str) -> str:
 
 
 def get_parser(kind: str) -> Lark:
-    """The LALR parser for one DSL kind; built on first use, then reused."""
+    """The LALR parser for one DSL kind; built on first use, then reused. Its inline
+    transformer (ToAst) builds the AST during parsing."""
     p = _PARSERS.get(kind)
     if p is None:
+        builder = ToAst("<unset>", kind)
         p = Lark(
             _grammar_text(kind),
             parser="lalr",
             lexer="contextual",
-            propagate_positions=True,
+            propagate_positions=False,
             maybe_placeholders=True,
             start="start",
+            transformer=builder,
         )
         _PARSERS[kind] = p
+        _BUILDERS[kind] = builder
     return p
 
 
@@ -110,29 +115,15 @@ def parse_source(text: str, path: str, kind: Optional[str] = None) -> ast.Module
     parser = get_parser(k)
     if text.count("(") + text.count("[") + text.count("{") > MAX_NESTING:
         _nesting_check(text, path)
+    _BUILDERS[k].reset(path)
     try:
-        tree = parser.parse(text)
+        module = parser.parse(text)
     except UnexpectedInput as e:
         raise NexflowError([to_diagnostic(e, parser, k, path, text)]) from None
-    try:
-        module = ToAst(path, k).transform(tree)
-    except VisitError as e:
-        inner = e.orig_exc
-        if isinstance(inner, NexflowError):
-            raise inner from None
-        raise NexflowError([_internal(path, inner)]) from None
     except RecursionError:
-        raise NexflowError(
-            [
-                Diagnostic(
-                    "NX104",
-                    "error",
-                    "the text is nested too deeply to read",
-                    Span(path, 1, 1, 1, 2),
-                    expected="a flatter expression",
-                )
-            ]
-        ) from None
+        raise NexflowError([Diagnostic(
+            "NX104", "error", "the text is nested too deeply to read", Span(path, 1, 1, 1, 2),
+            expected="a flatter expression")]) from None
     assert isinstance(module, ast.Module)
     return module
 
