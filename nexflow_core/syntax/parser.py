@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedInput
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.syntax.errors import to_diagnostic
+from nexflow_core.syntax.fastlex import accelerate
 from nexflow_core.syntax.transformer import ToAst
 
 EXTENSIONS: dict[str, str] = {
@@ -37,10 +38,12 @@ def _grammar_text(kind: str) -> str:
     return own + "\n" + common
 
 
-def get_parser(kind: str) -> Lark:
+def get_parser(kind: str, fast: bool = True) -> Lark:
     """The LALR parser for one DSL kind; built on first use, then reused. Its inline
-    transformer (ToAst) builds the AST during parsing."""
-    p = _PARSERS.get(kind)
+    transformer (ToAst) builds the AST during parsing. `fast=False` gives a separate parser
+    with lark's own scanner (used by the differential test of fastlex)."""
+    key = kind if fast else kind + ":plain"
+    p = _PARSERS.get(key)
     if p is None:
         builder = ToAst("<unset>", kind)
         p = Lark(
@@ -52,8 +55,10 @@ def get_parser(kind: str) -> Lark:
             start="start",
             transformer=builder,
         )
-        _PARSERS[kind] = p
-        _BUILDERS[kind] = builder
+        if fast:
+            accelerate(p)
+        _PARSERS[key] = p
+        _BUILDERS[key] = builder
     return p
 
 
@@ -91,7 +96,7 @@ def _nesting_check(text: str, path: str) -> None:
             line_start = i + 1
 
 
-def parse_source(text: str, path: str, kind: Optional[str] = None) -> ast.Module:
+def parse_source(text: str, path: str, kind: Optional[str] = None, fast: bool = True) -> ast.Module:
     """Parse one DSL file into an `ast.Module`.
 
     The DSL is chosen from the extension of `path` (.schema .transform .rules .proc .infra)
@@ -112,18 +117,26 @@ def parse_source(text: str, path: str, kind: Optional[str] = None) -> ast.Module
         )
     if text.startswith("\ufeff"):
         text = text[1:]
-    parser = get_parser(k)
+    parser = get_parser(k, fast)
     if text.count("(") + text.count("[") + text.count("{") > MAX_NESTING:
         _nesting_check(text, path)
-    _BUILDERS[k].reset(path)
+    _BUILDERS[k if fast else k + ":plain"].reset(path)
     try:
         module = parser.parse(text)
     except UnexpectedInput as e:
         raise NexflowError([to_diagnostic(e, parser, k, path, text)]) from None
     except RecursionError:
-        raise NexflowError([Diagnostic(
-            "NX104", "error", "the text is nested too deeply to read", Span(path, 1, 1, 1, 2),
-            expected="a flatter expression")]) from None
+        raise NexflowError(
+            [
+                Diagnostic(
+                    "NX104",
+                    "error",
+                    "the text is nested too deeply to read",
+                    Span(path, 1, 1, 1, 2),
+                    expected="a flatter expression",
+                )
+            ]
+        ) from None
     assert isinstance(module, ast.Module)
     return module
 

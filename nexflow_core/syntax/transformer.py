@@ -130,8 +130,25 @@ class ToAst:
     def sp(self, c: list[Any]) -> Span:
         if self._override is not None:
             return self._override
-        start = _start(c)
-        end = _end(c)
+        if c:
+            first, last = c[0], c[-1]
+            tf, tl = type(first), type(last)
+            if tf is Token:
+                start: Optional[tuple[int, int]] = (first.line, first.column)
+            elif isinstance(first, ast.Node):
+                fs = first.span
+                start = (fs.line, fs.column)
+            else:
+                start = _start(c)
+            if tl is Token:
+                end: Optional[tuple[int, int]] = (last.end_line, last.end_column)
+            elif isinstance(last, ast.Node):
+                ls = last.span
+                end = (ls.end_line, ls.end_column)
+            else:
+                end = _end(c)
+        else:
+            start = end = None
         if start is None or end is None:
             return Span(self._file, 1, 1, 1, 1)
         return Span(self._file, start[0], start[1], end[0], end[1])
@@ -196,9 +213,7 @@ class ToAst:
         return ast.Path(span=self.sp(c), parts=[str(t) for t in c])
 
     def call(self, c: list[Any]) -> ast.Call:
-        return ast.Call(
-            span=self.sp(c), name=str(c[0]), args=[x for x in c[1:] if x is not None]
-        )
+        return ast.Call(span=self.sp(c), name=str(c[0]), args=[x for x in c[1:] if x is not None])
 
     # --- operators ---------------------------------------------------------------------
     def _bin(self, op: str, meta: list[Any], c: list[Any]) -> ast.Binary:
@@ -632,10 +647,10 @@ class ToAst:
         results = [x for x in rest if not _is(x, ast.Cell)]
         return (label, cells, results, self.sp(c))
 
-    def _cell(self, kind: str, meta: list[Any], c: list[Any], lo: bool = True, hi: bool = True) -> Any:
-        return ast.Cell(
-            span=self.sp(c), kind=kind, values=list(c), low_closed=lo, high_closed=hi
-        )
+    def _cell(
+        self, kind: str, meta: list[Any], c: list[Any], lo: bool = True, hi: bool = True
+    ) -> Any:
+        return ast.Cell(span=self.sp(c), kind=kind, values=list(c), low_closed=lo, high_closed=hi)
 
     def cell_any(self, c: list[Any]) -> ast.Cell:
         return self._cell("any", c, [])
@@ -833,9 +848,7 @@ class ToAst:
         if rest and _is(rest[0], Token):
             ext = str(rest[0])
             rest = rest[1:]
-        return ast.EnvironmentDecl(
-            span=self.sp(c), name=str(c[0]), extends=ext, entries=list(rest)
-        )
+        return ast.EnvironmentDecl(span=self.sp(c), name=str(c[0]), extends=ext, entries=list(rest))
 
     def prop(self, c: list[Any]) -> ast.Property:
         return ast.Property(span=self.sp(c), name=str(c[0]), value=c[1])
