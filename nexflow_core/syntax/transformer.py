@@ -25,6 +25,7 @@ PRIORITY_WORDS = {"high": 3, "medium": 2, "low": 1}
 HIT_POLICIES = ("unique", "first", "priority", "any", "collect")
 AGGREGATIONS = ("sum", "min", "max", "count")
 ERROR_BEHAVIOURS = ("skip", "fail", "dead_letter")
+MAX_DIGITS = 40
 
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
@@ -165,19 +166,32 @@ class ToAst:
     def fail(self, span: Span, code: str, message: str, expected: Optional[str] = None) -> None:
         raise NexflowError([Diagnostic(code, "error", message, span, expected=expected)])
 
+    def whole(self, text: str, c: list[Any]) -> int:
+        """A whole number from its digits; absurdly long ones are a diagnostic (Python also
+        refuses to convert more than 4300 digits)."""
+        digits = text.lstrip("-")
+        if len(digits) > MAX_DIGITS:
+            self.fail(
+                self.sp(c),
+                "NX106",
+                f"this number has {len(digits)} digits",
+                expected=f"at most {MAX_DIGITS} digits",
+            )
+        return int(text)
+
     # --- literals ----------------------------------------------------------------------
     def number(self, c: list[Any]) -> Any:
         tok = c[0]
         text = str(tok)
         if "." in text:
             return ast.DecimalLit(span=self.sp(c), text=text)
-        return ast.IntLit(span=self.sp(c), value=int(text))
+        return ast.IntLit(span=self.sp(c), value=self.whole(text, c))
 
     def neg_number(self, c: list[Any]) -> Any:
         text = str(c[0])
         if "." in text:
             return ast.DecimalLit(span=self.sp(c), text="-" + text)
-        return ast.IntLit(span=self.sp(c), value=-int(text))
+        return ast.IntLit(span=self.sp(c), value=-self.whole(text, c))
 
     def duration(self, c: list[Any]) -> ast.DurationLit:
         num, unit = str(c[0]), str(c[1])
@@ -189,7 +203,7 @@ class ToAst:
                 f"a duration needs a whole number, not {num}",
                 expected="a whole number followed by a unit, such as 90 seconds",
             )
-        amount = int(num)
+        amount = self.whole(num, c)
         return ast.DurationLit(
             span=span, amount=amount, unit=unit, millis=amount * UNIT_MILLIS[unit]
         )
@@ -308,7 +322,7 @@ class ToAst:
                     f"a type parameter must be a whole number, not {tok}",
                     expected="whole numbers, as in decimal(10,2)",
                 )
-            params.append(int(str(tok)))
+            params.append(self.whole(str(tok), [tok]))
         return ast.TypeRef(span=span, name=str(c[0]), params=params)
 
     def generic_type(self, c: list[Any]) -> ast.TypeRef:
@@ -331,7 +345,7 @@ class ToAst:
                     "a schema version is a whole number",
                     expected="a whole number such as 2",
                 )
-            version = int(str(rest[0]))
+            version = self.whole(str(rest[0]), [rest[0]])
             rest = rest[1:]
         fields = [x for x in rest if _is(x, ast.Field)]
         vals = [x for x in rest if _is(x, ast.Validate)]
@@ -534,7 +548,7 @@ class ToAst:
         if tok.type == "NUMBER":
             if "." in text:
                 self.fail(span, "NX106", "a priority number is a whole number")
-            return ("priority", ast.Priority(span=span, word=None, rank=int(text)), span)
+            return ("priority", ast.Priority(span=span, word=None, rank=self.whole(text, c)), span)
         if text not in PRIORITY_WORDS:
             self.fail(
                 self.tsp(tok),
@@ -828,14 +842,14 @@ class ToAst:
 
     def parallelism_stmt(self, c: list[Any]) -> ast.ParallelismStmt:
         text = str(c[0])
-        if "." in text or int(text) < 1:
+        if "." in text or self.whole(text, c) < 1:
             self.fail(
                 self.tsp(c[0]),
                 "NX106",
                 f"parallelism must be a whole number of at least 1, not {text}",
                 expected="a whole number such as 4",
             )
-        return ast.ParallelismStmt(span=self.sp(c), value=int(text))
+        return ast.ParallelismStmt(span=self.sp(c), value=self.whole(text, c))
 
     def checkpoint_stmt(self, c: list[Any]) -> ast.CheckpointStmt:
         mode = str(c[1]) if len(c) > 1 else None

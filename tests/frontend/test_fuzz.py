@@ -189,13 +189,13 @@ def mutated(draw: st.DrawFn, kind: str) -> str:
     return text
 
 
-@settings(max_examples=1700, **COMMON)
+@settings(max_examples=1500, **COMMON)
 @given(kind=st.sampled_from(KINDS), data=st.data())
 def test_mutated_text_never_crashes_parser(kind: str, data: st.DataObject) -> None:
     _parse(data.draw(mutated(kind)), kind)
 
 
-@settings(max_examples=1700, **COMMON)
+@settings(max_examples=1500, **COMMON)
 @given(kind=st.sampled_from(KINDS), data=st.data())
 def test_mutated_text_never_crashes_parser_again(kind: str, data: st.DataObject) -> None:
     # a second, independent run of the same property (more cases, different draws)
@@ -281,7 +281,7 @@ def _check_with_cache(sources: dict[str, str]) -> CheckedProject:
     return CheckedProject(modules, sources, res, diags)
 
 
-@settings(max_examples=1500, **COMMON)
+@settings(max_examples=1000, **COMMON)
 @given(data=st.data())
 def test_mutated_projects_never_crash_checker(data: st.DataObject) -> None:
     sources = dict(BASE)
@@ -294,7 +294,7 @@ def test_mutated_projects_never_crash_checker(data: st.DataObject) -> None:
     render_text(project.diagnostics, project.sources)
 
 
-@settings(max_examples=1500, **COMMON)
+@settings(max_examples=1000, **COMMON)
 @given(kind=st.sampled_from(("transform", "rules", "proc", "schema")), data=st.data())
 def test_mutated_docs_examples_never_crash_checker(kind: str, data: st.DataObject) -> None:
     text = data.draw(mutated(kind))
