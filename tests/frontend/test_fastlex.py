@@ -3,9 +3,9 @@ lark's own scanner gives: the same AST with the same spans, or the same diagnost
 
 from __future__ import annotations
 
+from conftest import KINDS, mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz import KINDS, mutated
 
 from nexflow_core.diagnostics import NexflowError
 from nexflow_core.syntax.parser import get_parser, parse_source
