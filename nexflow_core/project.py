@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Mapping
 from typing import Optional, Union
@@ -178,6 +179,22 @@ def check_sources(
     extra_diagnostics: Optional[list[Diagnostic]] = None,
 ) -> CheckedProject:
     """Parse and check in-memory sources (path -> text)."""
+    # The front end allocates many small, long-lived objects and no reference cycles worth
+    # collecting mid-run; pausing the cyclic GC saves ~15% and keeps the cost linear in N.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check_sources(sources, upstream, extra_diagnostics)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_sources(
+    sources: Mapping[str, str],
+    upstream: Optional[Iterable[Union[bytes, UnitInterface]]],
+    extra_diagnostics: Optional[list[Diagnostic]],
+) -> CheckedProject:
     modules: dict[str, ast.Module] = {}
     diags = list(extra_diagnostics or [])
     for path in sorted(sources):

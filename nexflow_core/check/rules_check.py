@@ -425,7 +425,7 @@ def analyse(
         for combo in gaps:
             ctx.error(
                 "NX402",
-                f"no row of {d.name} matches when {an.describe(combo)}",
+                f"no row of {d.name} matches when {an.describe_gap(combo)}",
                 d.span,
                 expected="a row for every input combination under hit_policy unique",
                 hint="add a row for this case (use - for any value)",

@@ -26,6 +26,11 @@ class Column:
         self.numeric = numeric
         self.atoms = atoms
 
+    def describe_set(self, atoms: list[int]) -> str:
+        if self.numeric:
+            return " or ".join(_bounds(self, atoms))
+        return " or ".join(self.describe(a) for a in atoms)
+
     def describe(self, i: int) -> str:
         a = self.atoms[i]
         n = self.name
@@ -48,6 +53,36 @@ class Column:
         if kind == "b":
             return f"{n} = {'true' if v else 'false'}"
         return f"{n} = {v}"
+
+
+def _bounds(col: Column, atoms: list[int]) -> list[str]:
+    """Contiguous runs of numeric atoms as interval texts."""
+    runs: list[list[int]] = []
+    for a in sorted(atoms):
+        if runs and runs[-1][-1] == a - 1:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    out = []
+    n = col.name
+    for run in runs:
+        lo_atom, hi_atom = col.atoms[run[0]], col.atoms[run[-1]]
+        lo, lo_closed = lo_atom[0], lo_atom[0] is not None and lo_atom[0] == lo_atom[1]
+        hi, hi_closed = hi_atom[1], hi_atom[1] is not None and hi_atom[0] == hi_atom[1]
+        if lo is not None and hi is not None and lo == hi:
+            out.append(f"{n} = {_fmt(lo)}")
+        elif lo is None and hi is None:
+            out.append(f"any {n}")
+        elif lo is None:
+            out.append(f"{n} {'<=' if hi_closed else '<'} {_fmt(hi)}")
+        elif hi is None:
+            out.append(f"{n} {'>=' if lo_closed else '>'} {_fmt(lo)}")
+        else:
+            out.append(
+                f"{_fmt(lo)} {'<=' if lo_closed else '<'} {n} "
+                f"{'<=' if hi_closed else '<'} {_fmt(hi)}"
+            )
+    return out
 
 
 def _fmt(d: Decimal) -> str:
@@ -192,13 +227,13 @@ class Analysis:
                     break
         return out
 
-    def gaps(self) -> list[list[int]]:
-        """Example input combinations no row accepts (one atom index per column, -1 = any)."""
-        found: list[list[int]] = []
+    def gaps(self) -> list[list[Optional[list[int]]]]:
+        """Input combinations no row accepts: per column, the atoms of the gap (None = any)."""
+        found: list[list[Optional[list[int]]]] = []
         budget = [BUDGET]
         n = len(self.columns)
 
-        def walk(col: int, live: list[int], prefix: list[int]) -> None:
+        def walk(col: int, live: list[int], prefix: list[Optional[list[int]]]) -> None:
             if len(found) >= MAX_GAPS or budget[0] <= 0:
                 return
             budget[0] -= 1
@@ -210,16 +245,26 @@ class Analysis:
             for a in range(len(self.columns[col].atoms)):
                 sub = tuple(r for r in live if a in self.rows[r][col])
                 groups.setdefault(sub, []).append(a)
+            whole = len(groups) == 1
             for sub, atoms in groups.items():
+                here = None if whole else atoms
                 if not sub:
-                    found.append(prefix + [atoms[0]] + [-1] * (n - col - 1))
+                    found.append([*prefix, here] + [None] * (n - col - 1))
                     if len(found) >= MAX_GAPS:
                         return
                 else:
-                    walk(col + 1, list(sub), [*prefix, atoms[0]])
+                    walk(col + 1, list(sub), [*prefix, here])
 
         walk(0, list(range(len(self.rows))), [])
         return found
+
+    def describe_gap(self, combo: list[Optional[list[int]]]) -> str:
+        parts = []
+        for c, atoms in enumerate(combo):
+            if atoms is None:
+                continue
+            parts.append(self.columns[c].describe_set(atoms))
+        return ", ".join(parts) if parts else "every input"
 
     def describe(self, combo: list[int]) -> str:
         parts = [self.columns[c].describe(a) for c, a in enumerate(combo) if a >= 0]

@@ -57,7 +57,7 @@ def _describe(term: str, parser: Lark) -> str:
         return term.lower()
     value = pattern.value
     if pattern.type == "str":
-        return f'"{value}"' if not value.isidentifier() else value
+        return f'"{value}"'
     return term.lower()
 
 
@@ -140,6 +140,15 @@ def to_diagnostic(
             return _eof(err.expected, parser, kind, path, text)
         line = tok.line or 1
         col = tok.column or 1
+        pos0 = tok.start_pos if tok.start_pos is not None else 0
+        if str(tok) == "/" and text[pos0 : pos0 + 2] == "/*":
+            return Diagnostic(
+                "NX103",
+                "error",
+                "this comment is never closed by */",
+                Span(path, line, col, line, col + 2),
+                expected="*/ at the end of the comment",
+            )
         end_col = tok.end_column if tok.end_line == line and tok.end_column else col + 1
         pos = tok.start_pos if tok.start_pos is not None else 0
         exp = expected_words(err.expected, parser, kind, text, pos)

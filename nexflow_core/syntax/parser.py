@@ -8,11 +8,12 @@ import sys
 from typing import Optional
 
 from lark import Lark
-from lark.exceptions import UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedInput
 
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.syntax.errors import to_diagnostic
+from nexflow_core.syntax.fastlex import accelerate
 from nexflow_core.syntax.transformer import ToAst
 
 EXTENSIONS: dict[str, str] = {
@@ -25,6 +26,7 @@ EXTENSIONS: dict[str, str] = {
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PARSERS: dict[str, Lark] = {}
+_BUILDERS: dict[str, ToAst] = {}
 MAX_NESTING = 128
 
 
@@ -36,19 +38,27 @@ def _grammar_text(kind: str) -> str:
     return own + "\n" + common
 
 
-def get_parser(kind: str) -> Lark:
-    """The LALR parser for one DSL kind; built on first use, then reused."""
-    p = _PARSERS.get(kind)
+def get_parser(kind: str, fast: bool = True) -> Lark:
+    """The LALR parser for one DSL kind; built on first use, then reused. Its inline
+    transformer (ToAst) builds the AST during parsing. `fast=False` gives a separate parser
+    with lark's own scanner (used by the differential test of fastlex)."""
+    key = kind if fast else kind + ":plain"
+    p = _PARSERS.get(key)
     if p is None:
+        builder = ToAst("<unset>", kind)
         p = Lark(
             _grammar_text(kind),
             parser="lalr",
             lexer="contextual",
-            propagate_positions=True,
+            propagate_positions=False,
             maybe_placeholders=True,
             start="start",
+            transformer=builder,
         )
-        _PARSERS[kind] = p
+        if fast:
+            accelerate(p)
+        _PARSERS[key] = p
+        _BUILDERS[key] = builder
     return p
 
 
@@ -86,7 +96,7 @@ def _nesting_check(text: str, path: str) -> None:
             line_start = i + 1
 
 
-def parse_source(text: str, path: str, kind: Optional[str] = None) -> ast.Module:
+def parse_source(text: str, path: str, kind: Optional[str] = None, fast: bool = True) -> ast.Module:
     """Parse one DSL file into an `ast.Module`.
 
     The DSL is chosen from the extension of `path` (.schema .transform .rules .proc .infra)
@@ -107,20 +117,14 @@ def parse_source(text: str, path: str, kind: Optional[str] = None) -> ast.Module
         )
     if text.startswith("\ufeff"):
         text = text[1:]
-    parser = get_parser(k)
+    parser = get_parser(k, fast)
     if text.count("(") + text.count("[") + text.count("{") > MAX_NESTING:
         _nesting_check(text, path)
+    _BUILDERS[k if fast else k + ":plain"].reset(path)
     try:
-        tree = parser.parse(text)
+        module = parser.parse(text)
     except UnexpectedInput as e:
         raise NexflowError([to_diagnostic(e, parser, k, path, text)]) from None
-    try:
-        module = ToAst(path, k).transform(tree)
-    except VisitError as e:
-        inner = e.orig_exc
-        if isinstance(inner, NexflowError):
-            raise inner from None
-        raise NexflowError([_internal(path, inner)]) from None
     except RecursionError:
         raise NexflowError(
             [

@@ -1,13 +1,13 @@
-"""Parse trees to AST: one lean lark Transformer shared by the five grammars.
+"""Reductions to AST: the callbacks lark's LALR parser calls as it reduces (no parse tree).
 
-Positions come from lark's propagated `meta` (rules) and from tokens (terminals)."""
+Positions come from the tokens and child nodes of each reduction."""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Optional
 
-from lark import Token, Transformer, v_args
+from lark import Token
 
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
@@ -25,6 +25,7 @@ PRIORITY_WORDS = {"high": 3, "medium": 2, "low": 1}
 HIT_POLICIES = ("unique", "first", "priority", "any", "collect")
 AGGREGATIONS = ("sum", "min", "max", "count")
 ERROR_BEHAVIOURS = ("skip", "fail", "dead_letter")
+MAX_DIGITS = 40
 
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
@@ -49,20 +50,109 @@ def _is(x: Any, cls: Any) -> bool:
     return isinstance(x, cls)
 
 
-@v_args(meta=True)
-class ToAst(Transformer):
-    """Builds AST nodes. One instance per parsed file (it knows the file path)."""
+# Named terminals (kept in the parse); every other token is a keyword or punctuation.
+KEPT = frozenset({
+    "NAME", "NUMBER", "STRING", "UNIT", "OPT", "APPLY_KIND", "ON_EVENT", "CHECKPOINT_MODE",
+    "FIRST_MATCH", "ASYNC", "TRUE", "FALSE", "NULL",
+})  # fmt: skip
+
+# Rules written with `!` in the grammars (all their tokens are kept so that the span starts at
+# the keyword); their callbacks receive the children without keywords and punctuation.
+BANG_RULES = (
+    "schema_decl", "enum_decl", "stream_decl", "store_decl", "validate", "annotation",
+    "transform_decl", "input_decl", "output_decl", "lookup_decl", "let_decl", "compute",
+    "validate_input", "validate_output", "on_error",
+    "ruleset", "rule", "binding", "when", "then", "priority", "flag", "reject", "route", "set",
+    "alert", "decision_table", "cell_any", "cell_eq", "cell_ne", "cell_lt", "cell_le", "cell_gt",
+    "cell_ge", "cell_in", "cell_not_in", "cell_range_cc", "cell_range_co", "cell_range_oc",
+    "cell_range_oo",
+    "proc_decl", "from_stmt", "event_time_stmt", "filter_stmt", "transform_stmt", "apply_stmt",
+    "correlate_stmt", "on_stmt", "on_route", "emit_stmt", "persist", "route_stmt", "route_case",
+    "route_otherwise", "key_stmt", "state_stmt", "update_stmt", "window_tumbling",
+    "window_sliding", "window_session", "aggregate_stmt", "map_stmt", "join_interval",
+    "join_window", "lookup_stmt", "dedup_stmt", "parallelism_stmt", "checkpoint_stmt",
+    "environment", "list_lit", "list_value",
+)  # fmt: skip
+
+
+def _start(x: Any) -> Optional[tuple[int, int]]:
+    if isinstance(x, Token):
+        return (x.line, x.column)
+    if isinstance(x, ast.Node):
+        return (x.span.line, x.span.column)
+    if isinstance(x, (list, tuple)):
+        for y in x:
+            r = _start(y)
+            if r is not None:
+                return r
+    return None
+
+
+def _end(x: Any) -> Optional[tuple[int, int]]:
+    if isinstance(x, Token):
+        return (x.end_line, x.end_column)
+    if isinstance(x, ast.Node):
+        return (x.span.end_line, x.span.end_column)
+    if isinstance(x, (list, tuple)):
+        for y in reversed(x):
+            r = _end(y)
+            if r is not None:
+                return r
+    return None
+
+
+class ToAst:
+    """Builds AST nodes directly from LALR reductions (lark's inline transformer: no parse
+    tree is built). One instance per grammar, reused across files; `reset(path)` before each
+    parse. Spans come from the tokens and child nodes of each reduction."""
 
     def __init__(self, path: str, kind: str) -> None:
-        super().__init__(visit_tokens=False)
         self._file = path
         self._kind = kind
+        self._override: Optional[Span] = None
+        for name in BANG_RULES:
+            setattr(self, name, self._bang(getattr(self, name)))
+
+    def reset(self, path: str) -> None:
+        self._file = path
+        self._override = None
+
+    def _bang(self, method: Any) -> Any:
+        def callback(c: list[Any]) -> Any:
+            self._override = self.sp(c)
+            try:
+                return method([x for x in c if not (type(x) is Token and x.type not in KEPT)])
+            finally:
+                self._override = None
+
+        return callback
 
     # --- positions -------------------------------------------------------------------
-    def sp(self, meta: Any) -> Span:
-        if getattr(meta, "empty", True):
+    def sp(self, c: list[Any]) -> Span:
+        if self._override is not None:
+            return self._override
+        if c:
+            first, last = c[0], c[-1]
+            tf, tl = type(first), type(last)
+            if tf is Token:
+                start: Optional[tuple[int, int]] = (first.line, first.column)
+            elif isinstance(first, ast.Node):
+                fs = first.span
+                start = (fs.line, fs.column)
+            else:
+                start = _start(c)
+            if tl is Token:
+                end: Optional[tuple[int, int]] = (last.end_line, last.end_column)
+            elif isinstance(last, ast.Node):
+                ls = last.span
+                end = (ls.end_line, ls.end_column)
+            else:
+                end = _end(c)
+        else:
+            start = end = None
+        if start is None or end is None:
             return Span(self._file, 1, 1, 1, 1)
-        return Span(self._file, meta.line, meta.column, meta.end_line, meta.end_column)
+        return Span(self._file, start[0], start[1], end[0], end[1])
 
     def tsp(self, tok: Token) -> Span:
         return Span(
@@ -76,23 +166,36 @@ class ToAst(Transformer):
     def fail(self, span: Span, code: str, message: str, expected: Optional[str] = None) -> None:
         raise NexflowError([Diagnostic(code, "error", message, span, expected=expected)])
 
+    def whole(self, text: str, c: list[Any]) -> int:
+        """A whole number from its digits; absurdly long ones are a diagnostic (Python also
+        refuses to convert more than 4300 digits)."""
+        digits = text.lstrip("-")
+        if len(digits) > MAX_DIGITS:
+            self.fail(
+                self.sp(c),
+                "NX106",
+                f"this number has {len(digits)} digits",
+                expected=f"at most {MAX_DIGITS} digits",
+            )
+        return int(text)
+
     # --- literals ----------------------------------------------------------------------
-    def number(self, meta: Any, c: list[Any]) -> Any:
+    def number(self, c: list[Any]) -> Any:
         tok = c[0]
         text = str(tok)
         if "." in text:
-            return ast.DecimalLit(span=self.sp(meta), text=text)
-        return ast.IntLit(span=self.sp(meta), value=int(text))
+            return ast.DecimalLit(span=self.sp(c), text=text)
+        return ast.IntLit(span=self.sp(c), value=self.whole(text, c))
 
-    def neg_number(self, meta: Any, c: list[Any]) -> Any:
+    def neg_number(self, c: list[Any]) -> Any:
         text = str(c[0])
         if "." in text:
-            return ast.DecimalLit(span=self.sp(meta), text="-" + text)
-        return ast.IntLit(span=self.sp(meta), value=-int(text))
+            return ast.DecimalLit(span=self.sp(c), text="-" + text)
+        return ast.IntLit(span=self.sp(c), value=-self.whole(text, c))
 
-    def duration(self, meta: Any, c: list[Any]) -> ast.DurationLit:
+    def duration(self, c: list[Any]) -> ast.DurationLit:
         num, unit = str(c[0]), str(c[1])
-        span = self.sp(meta)
+        span = self.sp(c)
         if "." in num:
             self.fail(
                 span,
@@ -100,118 +203,116 @@ class ToAst(Transformer):
                 f"a duration needs a whole number, not {num}",
                 expected="a whole number followed by a unit, such as 90 seconds",
             )
-        amount = int(num)
+        amount = self.whole(num, c)
         return ast.DurationLit(
             span=span, amount=amount, unit=unit, millis=amount * UNIT_MILLIS[unit]
         )
 
-    def string(self, meta: Any, c: list[Any]) -> ast.StringLit:
-        return ast.StringLit(span=self.sp(meta), value=unquote(str(c[0])))
+    def string(self, c: list[Any]) -> ast.StringLit:
+        return ast.StringLit(span=self.sp(c), value=unquote(str(c[0])))
 
-    def true(self, meta: Any, c: list[Any]) -> ast.BoolLit:
-        return ast.BoolLit(span=self.sp(meta), value=True)
+    def true(self, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(span=self.sp(c), value=True)
 
-    def false(self, meta: Any, c: list[Any]) -> ast.BoolLit:
-        return ast.BoolLit(span=self.sp(meta), value=False)
+    def false(self, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(span=self.sp(c), value=False)
 
-    def null(self, meta: Any, c: list[Any]) -> ast.NullLit:
-        return ast.NullLit(span=self.sp(meta))
+    def null(self, c: list[Any]) -> ast.NullLit:
+        return ast.NullLit(span=self.sp(c))
 
-    def list_lit(self, meta: Any, c: list[Any]) -> ast.ListLit:
-        return ast.ListLit(span=self.sp(meta), items=[x for x in c if x is not None])
+    def list_lit(self, c: list[Any]) -> ast.ListLit:
+        return ast.ListLit(span=self.sp(c), items=[x for x in c if x is not None])
 
-    def path(self, meta: Any, c: list[Any]) -> ast.Path:
-        return ast.Path(span=self.sp(meta), parts=[str(t) for t in c])
+    def path(self, c: list[Any]) -> ast.Path:
+        return ast.Path(span=self.sp(c), parts=[str(t) for t in c])
 
-    def call(self, meta: Any, c: list[Any]) -> ast.Call:
-        return ast.Call(
-            span=self.sp(meta), name=str(c[0]), args=[x for x in c[1:] if x is not None]
-        )
+    def call(self, c: list[Any]) -> ast.Call:
+        return ast.Call(span=self.sp(c), name=str(c[0]), args=[x for x in c[1:] if x is not None])
 
     # --- operators ---------------------------------------------------------------------
-    def _bin(self, op: str, meta: Any, c: list[Any]) -> ast.Binary:
-        return ast.Binary(span=self.sp(meta), op=op, left=c[0], right=c[1])
+    def _bin(self, op: str, meta: list[Any], c: list[Any]) -> ast.Binary:
+        return ast.Binary(span=self.sp(c), op=op, left=c[0], right=c[1])
 
-    def or_op(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("or", meta, c)
+    def or_op(self, c: list[Any]) -> ast.Binary:
+        return self._bin("or", c, c)
 
-    def and_op(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("and", meta, c)
+    def and_op(self, c: list[Any]) -> ast.Binary:
+        return self._bin("and", c, c)
 
-    def eq(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("==", meta, c)
+    def eq(self, c: list[Any]) -> ast.Binary:
+        return self._bin("==", c, c)
 
-    def ne(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("!=", meta, c)
+    def ne(self, c: list[Any]) -> ast.Binary:
+        return self._bin("!=", c, c)
 
-    def lt(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("<", meta, c)
+    def lt(self, c: list[Any]) -> ast.Binary:
+        return self._bin("<", c, c)
 
-    def le(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("<=", meta, c)
+    def le(self, c: list[Any]) -> ast.Binary:
+        return self._bin("<=", c, c)
 
-    def gt(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin(">", meta, c)
+    def gt(self, c: list[Any]) -> ast.Binary:
+        return self._bin(">", c, c)
 
-    def ge(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin(">=", meta, c)
+    def ge(self, c: list[Any]) -> ast.Binary:
+        return self._bin(">=", c, c)
 
-    def add(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("+", meta, c)
+    def add(self, c: list[Any]) -> ast.Binary:
+        return self._bin("+", c, c)
 
-    def sub(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("-", meta, c)
+    def sub(self, c: list[Any]) -> ast.Binary:
+        return self._bin("-", c, c)
 
-    def mul(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("*", meta, c)
+    def mul(self, c: list[Any]) -> ast.Binary:
+        return self._bin("*", c, c)
 
-    def div(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("/", meta, c)
+    def div(self, c: list[Any]) -> ast.Binary:
+        return self._bin("/", c, c)
 
-    def mod(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return self._bin("%", meta, c)
+    def mod(self, c: list[Any]) -> ast.Binary:
+        return self._bin("%", c, c)
 
-    def not_op(self, meta: Any, c: list[Any]) -> ast.Unary:
-        return ast.Unary(span=self.sp(meta), op="not", operand=c[0])
+    def not_op(self, c: list[Any]) -> ast.Unary:
+        return ast.Unary(span=self.sp(c), op="not", operand=c[0])
 
-    def neg(self, meta: Any, c: list[Any]) -> Any:
+    def neg(self, c: list[Any]) -> Any:
         inner = c[0]
-        span = self.sp(meta)
+        span = self.sp(c)
         if _is(inner, ast.IntLit):
             return ast.IntLit(span=span, value=-inner.value)
         if _is(inner, ast.DecimalLit) and not inner.text.startswith("-"):
             return ast.DecimalLit(span=span, text="-" + inner.text)
         return ast.Unary(span=span, op="-", operand=inner)
 
-    def in_op(self, meta: Any, c: list[Any]) -> ast.InList:
-        return ast.InList(span=self.sp(meta), operand=c[0], items=c[1], negated=False)
+    def in_op(self, c: list[Any]) -> ast.InList:
+        return ast.InList(span=self.sp(c), operand=c[0], items=c[1], negated=False)
 
-    def not_in_op(self, meta: Any, c: list[Any]) -> ast.InList:
-        return ast.InList(span=self.sp(meta), operand=c[0], items=c[1], negated=True)
+    def not_in_op(self, c: list[Any]) -> ast.InList:
+        return ast.InList(span=self.sp(c), operand=c[0], items=c[1], negated=True)
 
-    def is_null(self, meta: Any, c: list[Any]) -> ast.IsNull:
-        return ast.IsNull(span=self.sp(meta), operand=c[0], negated=False)
+    def is_null(self, c: list[Any]) -> ast.IsNull:
+        return ast.IsNull(span=self.sp(c), operand=c[0], negated=False)
 
-    def is_not_null(self, meta: Any, c: list[Any]) -> ast.IsNull:
-        return ast.IsNull(span=self.sp(meta), operand=c[0], negated=True)
+    def is_not_null(self, c: list[Any]) -> ast.IsNull:
+        return ast.IsNull(span=self.sp(c), operand=c[0], negated=True)
 
-    def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
-        return ast.IfExpr(span=self.sp(meta), cond=c[0], then=c[1], otherwise=c[2])
+    def if_expr(self, c: list[Any]) -> ast.IfExpr:
+        return ast.IfExpr(span=self.sp(c), cond=c[0], then=c[1], otherwise=c[2])
 
     # --- types -------------------------------------------------------------------------
-    def type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
+    def type(self, c: list[Any]) -> ast.TypeRef:
         t: ast.TypeRef = c[0]
         if len(c) > 1:
             return ast.TypeRef(
-                span=self.sp(meta), name=t.name, params=t.params, args=t.args, optional=True
+                span=self.sp(c), name=t.name, params=t.params, args=t.args, optional=True
             )
         return t
 
-    def named_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
-        return ast.TypeRef(span=self.sp(meta), name=str(c[0]))
+    def named_type(self, c: list[Any]) -> ast.TypeRef:
+        return ast.TypeRef(span=self.sp(c), name=str(c[0]))
 
-    def param_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
-        span = self.sp(meta)
+    def param_type(self, c: list[Any]) -> ast.TypeRef:
+        span = self.sp(c)
         params: list[int] = []
         for tok in c[1:]:
             if "." in str(tok):
@@ -221,18 +322,18 @@ class ToAst(Transformer):
                     f"a type parameter must be a whole number, not {tok}",
                     expected="whole numbers, as in decimal(10,2)",
                 )
-            params.append(int(str(tok)))
+            params.append(self.whole(str(tok), [tok]))
         return ast.TypeRef(span=span, name=str(c[0]), params=params)
 
-    def generic_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
-        return ast.TypeRef(span=self.sp(meta), name=str(c[0]), args=list(c[1:]))
+    def generic_type(self, c: list[Any]) -> ast.TypeRef:
+        return ast.TypeRef(span=self.sp(c), name=str(c[0]), args=list(c[1:]))
 
     # --- module ------------------------------------------------------------------------
-    def start(self, meta: Any, c: list[Any]) -> ast.Module:
-        return ast.Module(span=self.sp(meta), path=self._file, kind=self._kind, decls=list(c))
+    def start(self, c: list[Any]) -> ast.Module:
+        return ast.Module(span=self.sp(c), path=self._file, kind=self._kind, decls=list(c))
 
     # --- schema ------------------------------------------------------------------------
-    def schema_decl(self, meta: Any, c: list[Any]) -> ast.SchemaDecl:
+    def schema_decl(self, c: list[Any]) -> ast.SchemaDecl:
         name = str(c[0])
         version: Optional[int] = None
         rest = c[1:]
@@ -244,15 +345,15 @@ class ToAst(Transformer):
                     "a schema version is a whole number",
                     expected="a whole number such as 2",
                 )
-            version = int(str(rest[0]))
+            version = self.whole(str(rest[0]), [rest[0]])
             rest = rest[1:]
         fields = [x for x in rest if _is(x, ast.Field)]
         vals = [x for x in rest if _is(x, ast.Validate)]
         return ast.SchemaDecl(
-            span=self.sp(meta), name=name, version=version, fields=fields, validations=vals
+            span=self.sp(c), name=name, version=version, fields=fields, validations=vals
         )
 
-    def field(self, meta: Any, c: list[Any]) -> ast.Field:
+    def field(self, c: list[Any]) -> ast.Field:
         default = None
         anns = []
         for x in c[2:]:
@@ -261,36 +362,36 @@ class ToAst(Transformer):
             else:
                 default = x
         return ast.Field(
-            span=self.sp(meta), name=str(c[0]), type=c[1], default=default, annotations=anns
+            span=self.sp(c), name=str(c[0]), type=c[1], default=default, annotations=anns
         )
 
-    def annotation(self, meta: Any, c: list[Any]) -> ast.Annotation:
+    def annotation(self, c: list[Any]) -> ast.Annotation:
         args = c[1] if len(c) > 1 and c[1] is not None else []
-        return ast.Annotation(span=self.sp(meta), name=str(c[0]), args=args)
+        return ast.Annotation(span=self.sp(c), name=str(c[0]), args=args)
 
-    def ann_args(self, meta: Any, c: list[Any]) -> list[Any]:
+    def ann_args(self, c: list[Any]) -> list[Any]:
         return [x for x in c if x is not None]
 
-    def validate(self, meta: Any, c: list[Any]) -> ast.Validate:
+    def validate(self, c: list[Any]) -> ast.Validate:
         msg = unquote(str(c[1])) if len(c) > 1 else None
-        return ast.Validate(span=self.sp(meta), expr=c[0], message=msg)
+        return ast.Validate(span=self.sp(c), expr=c[0], message=msg)
 
-    def enum_decl(self, meta: Any, c: list[Any]) -> ast.EnumDecl:
-        return ast.EnumDecl(span=self.sp(meta), name=str(c[0]), members=list(c[1:]))
+    def enum_decl(self, c: list[Any]) -> ast.EnumDecl:
+        return ast.EnumDecl(span=self.sp(c), name=str(c[0]), members=list(c[1:]))
 
-    def enum_member(self, meta: Any, c: list[Any]) -> ast.EnumMember:
-        return ast.EnumMember(span=self.sp(meta), name=str(c[0]))
+    def enum_member(self, c: list[Any]) -> ast.EnumMember:
+        return ast.EnumMember(span=self.sp(c), name=str(c[0]))
 
-    def stream_decl(self, meta: Any, c: list[Any]) -> ast.StreamDecl:
-        return ast.StreamDecl(span=self.sp(meta), name=str(c[0]), schema=str(c[1]))
+    def stream_decl(self, c: list[Any]) -> ast.StreamDecl:
+        return ast.StreamDecl(span=self.sp(c), name=str(c[0]), schema=str(c[1]))
 
-    def store_decl(self, meta: Any, c: list[Any]) -> ast.StoreDecl:
+    def store_decl(self, c: list[Any]) -> ast.StoreDecl:
         key = str(c[2]) if len(c) > 2 else None
-        return ast.StoreDecl(span=self.sp(meta), name=str(c[0]), schema=str(c[1]), key=key)
+        return ast.StoreDecl(span=self.sp(c), name=str(c[0]), schema=str(c[1]), key=key)
 
     # --- transform ---------------------------------------------------------------------
-    def transform_decl(self, meta: Any, c: list[Any]) -> ast.TransformDecl:
-        span = self.sp(meta)
+    def transform_decl(self, c: list[Any]) -> ast.TransformDecl:
+        span = self.sp(c)
         inputs, lookups, lets, mappings, vals = [], [], [], [], []
         output = None
         compute = None
@@ -335,44 +436,44 @@ class ToAst(Transformer):
             on_error=on_error,
         )
 
-    def input_decl(self, meta: Any, c: list[Any]) -> Any:
-        return ("input", ast.Param(span=self.sp(meta), name=str(c[0]), type=c[1]))
+    def input_decl(self, c: list[Any]) -> Any:
+        return ("input", ast.Param(span=self.sp(c), name=str(c[0]), type=c[1]))
 
-    def output_decl(self, meta: Any, c: list[Any]) -> Any:
+    def output_decl(self, c: list[Any]) -> Any:
         return ("output", c[0])
 
-    def lookup_decl(self, meta: Any, c: list[Any]) -> Any:
+    def lookup_decl(self, c: list[Any]) -> Any:
         return (
             "lookup",
-            ast.TransformLookup(span=self.sp(meta), alias=str(c[0]), store=str(c[1]), key=c[2]),
+            ast.TransformLookup(span=self.sp(c), alias=str(c[0]), store=str(c[1]), key=c[2]),
         )
 
-    def let_decl(self, meta: Any, c: list[Any]) -> Any:
-        return ("let", ast.Let(span=self.sp(meta), name=str(c[0]), expr=c[1]))
+    def let_decl(self, c: list[Any]) -> Any:
+        return ("let", ast.Let(span=self.sp(c), name=str(c[0]), expr=c[1]))
 
-    def map_block(self, meta: Any, c: list[Any]) -> Any:
+    def map_block(self, c: list[Any]) -> Any:
         return ("map", list(c))
 
-    def mapping(self, meta: Any, c: list[Any]) -> ast.Mapping:
-        return ast.Mapping(span=self.sp(meta), field=str(c[0]), expr=c[1])
+    def mapping(self, c: list[Any]) -> ast.Mapping:
+        return ast.Mapping(span=self.sp(c), field=str(c[0]), expr=c[1])
 
-    def compute(self, meta: Any, c: list[Any]) -> Any:
+    def compute(self, c: list[Any]) -> Any:
         return ("compute", c[0])
 
-    def _tval(self, phase: str, meta: Any, c: list[Any]) -> Any:
+    def _tval(self, phase: str, meta: list[Any], c: list[Any]) -> Any:
         msg = unquote(str(c[1])) if len(c) > 1 else None
         return (
             "validate",
-            ast.TransformValidate(span=self.sp(meta), phase=phase, expr=c[0], message=msg),
+            ast.TransformValidate(span=self.sp(c), phase=phase, expr=c[0], message=msg),
         )
 
-    def validate_input(self, meta: Any, c: list[Any]) -> Any:
-        return self._tval("input", meta, c)
+    def validate_input(self, c: list[Any]) -> Any:
+        return self._tval("input", c, c)
 
-    def validate_output(self, meta: Any, c: list[Any]) -> Any:
-        return self._tval("output", meta, c)
+    def validate_output(self, c: list[Any]) -> Any:
+        return self._tval("output", c, c)
 
-    def on_error(self, meta: Any, c: list[Any]) -> Any:
+    def on_error(self, c: list[Any]) -> Any:
         word = str(c[0])
         if word not in ERROR_BEHAVIOURS:
             self.fail(
@@ -384,10 +485,10 @@ class ToAst(Transformer):
         return ("on_error", word)
 
     # --- rules -------------------------------------------------------------------------
-    def binding(self, meta: Any, c: list[Any]) -> ast.Binding:
-        return ast.Binding(span=self.sp(meta), name=str(c[0]), schema=str(c[1]))
+    def binding(self, c: list[Any]) -> ast.Binding:
+        return ast.Binding(span=self.sp(c), name=str(c[0]), schema=str(c[1]))
 
-    def ruleset(self, meta: Any, c: list[Any]) -> ast.RulesetDecl:
+    def ruleset(self, c: list[Any]) -> ast.RulesetDecl:
         binding = None
         mode = "all"
         rules = []
@@ -399,11 +500,11 @@ class ToAst(Transformer):
             else:
                 rules.append(x)
         return ast.RulesetDecl(
-            span=self.sp(meta), name=str(c[0]), binding=binding, mode=mode, rules=rules
+            span=self.sp(c), name=str(c[0]), binding=binding, mode=mode, rules=rules
         )
 
-    def rule(self, meta: Any, c: list[Any]) -> ast.Rule:
-        span = self.sp(meta)
+    def rule(self, c: list[Any]) -> ast.Rule:
+        span = self.sp(c)
         when = None
         actions: Optional[list[Any]] = None
         prio = None
@@ -434,20 +535,20 @@ class ToAst(Transformer):
             )
         return ast.Rule(span=span, name=str(c[0]), when=when, actions=actions or [], priority=prio)
 
-    def when(self, meta: Any, c: list[Any]) -> Any:
-        return ("when", c[0], self.sp(meta))
+    def when(self, c: list[Any]) -> Any:
+        return ("when", c[0], self.sp(c))
 
-    def then(self, meta: Any, c: list[Any]) -> Any:
-        return ("then", list(c), self.sp(meta))
+    def then(self, c: list[Any]) -> Any:
+        return ("then", list(c), self.sp(c))
 
-    def priority(self, meta: Any, c: list[Any]) -> Any:
+    def priority(self, c: list[Any]) -> Any:
         tok = c[0]
-        span = self.sp(meta)
+        span = self.sp(c)
         text = str(tok)
         if tok.type == "NUMBER":
             if "." in text:
                 self.fail(span, "NX106", "a priority number is a whole number")
-            return ("priority", ast.Priority(span=span, word=None, rank=int(text)), span)
+            return ("priority", ast.Priority(span=span, word=None, rank=self.whole(text, c)), span)
         if text not in PRIORITY_WORDS:
             self.fail(
                 self.tsp(tok),
@@ -457,20 +558,20 @@ class ToAst(Transformer):
             )
         return ("priority", ast.Priority(span=span, word=text, rank=PRIORITY_WORDS[text]), span)
 
-    def flag(self, meta: Any, c: list[Any]) -> ast.FlagAction:
+    def flag(self, c: list[Any]) -> ast.FlagAction:
         reason = unquote(str(c[0])) if c else None
-        return ast.FlagAction(span=self.sp(meta), reason=reason)
+        return ast.FlagAction(span=self.sp(c), reason=reason)
 
-    def reject(self, meta: Any, c: list[Any]) -> ast.RejectAction:
-        return ast.RejectAction(span=self.sp(meta), reason=unquote(str(c[0])))
+    def reject(self, c: list[Any]) -> ast.RejectAction:
+        return ast.RejectAction(span=self.sp(c), reason=unquote(str(c[0])))
 
-    def route(self, meta: Any, c: list[Any]) -> ast.RouteAction:
-        return ast.RouteAction(span=self.sp(meta), target=str(c[0]))
+    def route(self, c: list[Any]) -> ast.RouteAction:
+        return ast.RouteAction(span=self.sp(c), target=str(c[0]))
 
-    def set(self, meta: Any, c: list[Any]) -> ast.SetAction:
-        return ast.SetAction(span=self.sp(meta), target=c[0], expr=c[1])
+    def set(self, c: list[Any]) -> ast.SetAction:
+        return ast.SetAction(span=self.sp(c), target=c[0], expr=c[1])
 
-    def alert(self, meta: Any, c: list[Any]) -> ast.AlertAction:
+    def alert(self, c: list[Any]) -> ast.AlertAction:
         sev = str(c[1]) if len(c) > 1 else None
         if sev is not None and sev not in PRIORITY_WORDS and sev != "critical":
             self.fail(
@@ -479,10 +580,10 @@ class ToAst(Transformer):
                 f"unknown alert severity '{sev}'",
                 expected="critical, high, medium or low",
             )
-        return ast.AlertAction(span=self.sp(meta), message=unquote(str(c[0])), severity=sev)
+        return ast.AlertAction(span=self.sp(c), message=unquote(str(c[0])), severity=sev)
 
-    def decision_table(self, meta: Any, c: list[Any]) -> ast.DecisionTableDecl:
-        span = self.sp(meta)
+    def decision_table(self, c: list[Any]) -> ast.DecisionTableDecl:
+        span = self.sp(c)
         name = str(c[0])
         i = 1
         binding = None
@@ -525,24 +626,24 @@ class ToAst(Transformer):
             rows=rows,
         )
 
-    def table_inputs(self, meta: Any, c: list[Any]) -> list[Any]:
+    def table_inputs(self, c: list[Any]) -> list[Any]:
         return list(c)
 
-    def table_input(self, meta: Any, c: list[Any]) -> ast.TableInput:
-        return ast.TableInput(span=self.sp(meta), name=str(c[0]), expr=c[1])
+    def table_input(self, c: list[Any]) -> ast.TableInput:
+        return ast.TableInput(span=self.sp(c), name=str(c[0]), expr=c[1])
 
-    def table_input_path(self, meta: Any, c: list[Any]) -> ast.TableInput:
+    def table_input_path(self, c: list[Any]) -> ast.TableInput:
         p: ast.Path = c[0]
-        return ast.TableInput(span=self.sp(meta), name=p.parts[-1], expr=p)
+        return ast.TableInput(span=self.sp(c), name=p.parts[-1], expr=p)
 
-    def table_outputs(self, meta: Any, c: list[Any]) -> list[Any]:
+    def table_outputs(self, c: list[Any]) -> list[Any]:
         return list(c)
 
-    def table_output(self, meta: Any, c: list[Any]) -> ast.TableOutput:
+    def table_output(self, c: list[Any]) -> ast.TableOutput:
         order = c[2].items if len(c) > 2 else []
-        return ast.TableOutput(span=self.sp(meta), name=str(c[0]), type=c[1], order=order)
+        return ast.TableOutput(span=self.sp(c), name=str(c[0]), type=c[1], order=order)
 
-    def table_rows(self, meta: Any, c: list[Any]) -> list[Any]:
+    def table_rows(self, c: list[Any]) -> list[Any]:
         rows = []
         for n, (label, cells, results, span) in enumerate(c, start=1):
             rows.append(
@@ -550,7 +651,7 @@ class ToAst(Transformer):
             )
         return rows
 
-    def table_row(self, meta: Any, c: list[Any]) -> Any:
+    def table_row(self, c: list[Any]) -> Any:
         label = None
         rest = c
         if _is(c[0], Token):
@@ -558,73 +659,73 @@ class ToAst(Transformer):
             rest = c[1:]
         cells = [x for x in rest if _is(x, ast.Cell)]
         results = [x for x in rest if not _is(x, ast.Cell)]
-        return (label, cells, results, self.sp(meta))
+        return (label, cells, results, self.sp(c))
 
-    def _cell(self, kind: str, meta: Any, c: list[Any], lo: bool = True, hi: bool = True) -> Any:
-        return ast.Cell(
-            span=self.sp(meta), kind=kind, values=list(c), low_closed=lo, high_closed=hi
-        )
+    def _cell(
+        self, kind: str, meta: list[Any], c: list[Any], lo: bool = True, hi: bool = True
+    ) -> Any:
+        return ast.Cell(span=self.sp(c), kind=kind, values=list(c), low_closed=lo, high_closed=hi)
 
-    def cell_any(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("any", meta, [])
+    def cell_any(self, c: list[Any]) -> ast.Cell:
+        return self._cell("any", c, [])
 
-    def cell_eq(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("eq", meta, c)
+    def cell_eq(self, c: list[Any]) -> ast.Cell:
+        return self._cell("eq", c, c)
 
-    def cell_ne(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("ne", meta, c)
+    def cell_ne(self, c: list[Any]) -> ast.Cell:
+        return self._cell("ne", c, c)
 
-    def cell_lt(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("lt", meta, c)
+    def cell_lt(self, c: list[Any]) -> ast.Cell:
+        return self._cell("lt", c, c)
 
-    def cell_le(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("le", meta, c)
+    def cell_le(self, c: list[Any]) -> ast.Cell:
+        return self._cell("le", c, c)
 
-    def cell_gt(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("gt", meta, c)
+    def cell_gt(self, c: list[Any]) -> ast.Cell:
+        return self._cell("gt", c, c)
 
-    def cell_ge(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("ge", meta, c)
+    def cell_ge(self, c: list[Any]) -> ast.Cell:
+        return self._cell("ge", c, c)
 
-    def cell_in(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("in", meta, c[0].items)
+    def cell_in(self, c: list[Any]) -> ast.Cell:
+        return self._cell("in", c, c[0].items)
 
-    def cell_not_in(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("not_in", meta, c[0].items)
+    def cell_not_in(self, c: list[Any]) -> ast.Cell:
+        return self._cell("not_in", c, c[0].items)
 
-    def cell_range_cc(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("range", meta, c, True, True)
+    def cell_range_cc(self, c: list[Any]) -> ast.Cell:
+        return self._cell("range", c, c, True, True)
 
-    def cell_range_co(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("range", meta, c, True, False)
+    def cell_range_co(self, c: list[Any]) -> ast.Cell:
+        return self._cell("range", c, c, True, False)
 
-    def cell_range_oc(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("range", meta, c, False, True)
+    def cell_range_oc(self, c: list[Any]) -> ast.Cell:
+        return self._cell("range", c, c, False, True)
 
-    def cell_range_oo(self, meta: Any, c: list[Any]) -> ast.Cell:
-        return self._cell("range", meta, c, False, False)
+    def cell_range_oo(self, c: list[Any]) -> ast.Cell:
+        return self._cell("range", c, c, False, False)
 
-    def cell_name(self, meta: Any, c: list[Any]) -> ast.Path:
-        return ast.Path(span=self.sp(meta), parts=[str(c[0])])
+    def cell_name(self, c: list[Any]) -> ast.Path:
+        return ast.Path(span=self.sp(c), parts=[str(c[0])])
 
     # --- proc --------------------------------------------------------------------------
-    def proc_decl(self, meta: Any, c: list[Any]) -> ast.ProcDecl:
-        return ast.ProcDecl(span=self.sp(meta), name=str(c[0]), statements=list(c[1:]))
+    def proc_decl(self, c: list[Any]) -> ast.ProcDecl:
+        return ast.ProcDecl(span=self.sp(c), name=str(c[0]), statements=list(c[1:]))
 
-    def from_stmt(self, meta: Any, c: list[Any]) -> ast.FromStmt:
-        return ast.FromStmt(span=self.sp(meta), stream=str(c[0]))
+    def from_stmt(self, c: list[Any]) -> ast.FromStmt:
+        return ast.FromStmt(span=self.sp(c), stream=str(c[0]))
 
-    def event_time_stmt(self, meta: Any, c: list[Any]) -> ast.EventTimeStmt:
+    def event_time_stmt(self, c: list[Any]) -> ast.EventTimeStmt:
         wm = c[1] if len(c) > 1 else None
-        return ast.EventTimeStmt(span=self.sp(meta), field=c[0], watermark=wm)
+        return ast.EventTimeStmt(span=self.sp(c), field=c[0], watermark=wm)
 
-    def filter_stmt(self, meta: Any, c: list[Any]) -> ast.FilterStmt:
-        return ast.FilterStmt(span=self.sp(meta), condition=c[0])
+    def filter_stmt(self, c: list[Any]) -> ast.FilterStmt:
+        return ast.FilterStmt(span=self.sp(c), condition=c[0])
 
-    def transform_stmt(self, meta: Any, c: list[Any]) -> ast.TransformStmt:
-        return ast.TransformStmt(span=self.sp(meta), transform=str(c[-1]))
+    def transform_stmt(self, c: list[Any]) -> ast.TransformStmt:
+        return ast.TransformStmt(span=self.sp(c), transform=str(c[-1]))
 
-    def apply_stmt(self, meta: Any, c: list[Any]) -> ast.ApplyStmt:
+    def apply_stmt(self, c: list[Any]) -> ast.ApplyStmt:
         kind = None
         alias = None
         for tok in c[1:]:
@@ -632,20 +733,20 @@ class ToAst(Transformer):
                 kind = str(tok)
             else:
                 alias = str(tok)
-        return ast.ApplyStmt(span=self.sp(meta), target=str(c[0]), kind=kind, alias=alias)
+        return ast.ApplyStmt(span=self.sp(c), target=str(c[0]), kind=kind, alias=alias)
 
-    def correlate_stmt(self, meta: Any, c: list[Any]) -> ast.CorrelateStmt:
+    def correlate_stmt(self, c: list[Any]) -> ast.CorrelateStmt:
         partner = str(c[0]) if _is(c[0], Token) else None
         rest = c[1:] if partner is not None else c
-        return ast.CorrelateStmt(span=self.sp(meta), key=rest[0], within=rest[1], partner=partner)
+        return ast.CorrelateStmt(span=self.sp(c), key=rest[0], within=rest[1], partner=partner)
 
-    def on_stmt(self, meta: Any, c: list[Any]) -> ast.OnStmt:
-        return ast.OnStmt(span=self.sp(meta), event=str(c[0]), stream=str(c[1]))
+    def on_stmt(self, c: list[Any]) -> ast.OnStmt:
+        return ast.OnStmt(span=self.sp(c), event=str(c[0]), stream=str(c[1]))
 
-    def on_route(self, meta: Any, c: list[Any]) -> ast.OnStmt:
-        return ast.OnStmt(span=self.sp(meta), event="route", label=str(c[0]), stream=str(c[1]))
+    def on_route(self, c: list[Any]) -> ast.OnStmt:
+        return ast.OnStmt(span=self.sp(c), event="route", label=str(c[0]), stream=str(c[1]))
 
-    def emit_stmt(self, meta: Any, c: list[Any]) -> ast.EmitStmt:
+    def emit_stmt(self, c: list[Any]) -> ast.EmitStmt:
         persist = None
         delivery = None
         key = None
@@ -655,44 +756,44 @@ class ToAst(Transformer):
             elif x is not None:
                 delivery, key = x
         return ast.EmitStmt(
-            span=self.sp(meta),
+            span=self.sp(c),
             stream=str(c[0]),
             persist=persist,
             delivery=delivery,
             idempotency_key=key,
         )
 
-    def persist(self, meta: Any, c: list[Any]) -> ast.Persist:
-        return ast.Persist(span=self.sp(meta), store=str(c[0]), is_async=len(c) > 1)
+    def persist(self, c: list[Any]) -> ast.Persist:
+        return ast.Persist(span=self.sp(c), store=str(c[0]), is_async=len(c) > 1)
 
-    def exactly_once(self, meta: Any, c: list[Any]) -> Any:
+    def exactly_once(self, c: list[Any]) -> Any:
         return ("exactly_once", None)
 
-    def at_least_once(self, meta: Any, c: list[Any]) -> Any:
+    def at_least_once(self, c: list[Any]) -> Any:
         return ("at_least_once", c[0] if c else None)
 
-    def route_stmt(self, meta: Any, c: list[Any]) -> ast.RouteStmt:
-        return ast.RouteStmt(span=self.sp(meta), cases=list(c))
+    def route_stmt(self, c: list[Any]) -> ast.RouteStmt:
+        return ast.RouteStmt(span=self.sp(c), cases=list(c))
 
-    def route_case(self, meta: Any, c: list[Any]) -> ast.RouteCase:
-        return ast.RouteCase(span=self.sp(meta), condition=c[0], stream=str(c[1]))
+    def route_case(self, c: list[Any]) -> ast.RouteCase:
+        return ast.RouteCase(span=self.sp(c), condition=c[0], stream=str(c[1]))
 
-    def route_otherwise(self, meta: Any, c: list[Any]) -> ast.RouteCase:
-        return ast.RouteCase(span=self.sp(meta), condition=None, stream=str(c[0]))
+    def route_otherwise(self, c: list[Any]) -> ast.RouteCase:
+        return ast.RouteCase(span=self.sp(c), condition=None, stream=str(c[0]))
 
-    def key_stmt(self, meta: Any, c: list[Any]) -> ast.KeyByStmt:
-        return ast.KeyByStmt(span=self.sp(meta), keys=list(c))
+    def key_stmt(self, c: list[Any]) -> ast.KeyByStmt:
+        return ast.KeyByStmt(span=self.sp(c), keys=list(c))
 
-    def state_stmt(self, meta: Any, c: list[Any]) -> ast.StateStmt:
-        return ast.StateStmt(span=self.sp(meta), name=str(c[0]), type=c[1], ttl=c[2])
+    def state_stmt(self, c: list[Any]) -> ast.StateStmt:
+        return ast.StateStmt(span=self.sp(c), name=str(c[0]), type=c[1], ttl=c[2])
 
-    def update_stmt(self, meta: Any, c: list[Any]) -> ast.UpdateStmt:
-        return ast.UpdateStmt(span=self.sp(meta), name=str(c[0]), expr=c[1])
+    def update_stmt(self, c: list[Any]) -> ast.UpdateStmt:
+        return ast.UpdateStmt(span=self.sp(c), name=str(c[0]), expr=c[1])
 
-    def lateness(self, meta: Any, c: list[Any]) -> Any:
+    def lateness(self, c: list[Any]) -> Any:
         return ("lateness", c[0])
 
-    def _window(self, kind: str, meta: Any, c: list[Any]) -> ast.WindowStmt:
+    def _window(self, kind: str, meta: list[Any], c: list[Any]) -> ast.WindowStmt:
         late = None
         durs = []
         for x in c:
@@ -702,79 +803,77 @@ class ToAst(Transformer):
                 durs.append(x)
         slide = durs[1] if len(durs) > 1 else None
         return ast.WindowStmt(
-            span=self.sp(meta), kind=kind, size=durs[0], slide=slide, allowed_lateness=late
+            span=self.sp(c), kind=kind, size=durs[0], slide=slide, allowed_lateness=late
         )
 
-    def window_tumbling(self, meta: Any, c: list[Any]) -> ast.WindowStmt:
-        return self._window("tumbling", meta, c)
+    def window_tumbling(self, c: list[Any]) -> ast.WindowStmt:
+        return self._window("tumbling", c, c)
 
-    def window_sliding(self, meta: Any, c: list[Any]) -> ast.WindowStmt:
-        return self._window("sliding", meta, c)
+    def window_sliding(self, c: list[Any]) -> ast.WindowStmt:
+        return self._window("sliding", c, c)
 
-    def window_session(self, meta: Any, c: list[Any]) -> ast.WindowStmt:
-        return self._window("session", meta, c)
+    def window_session(self, c: list[Any]) -> ast.WindowStmt:
+        return self._window("session", c, c)
 
-    def aggregate_stmt(self, meta: Any, c: list[Any]) -> ast.AggregateStmt:
-        return ast.AggregateStmt(span=self.sp(meta), schema=str(c[0]), mappings=list(c[1:]))
+    def aggregate_stmt(self, c: list[Any]) -> ast.AggregateStmt:
+        return ast.AggregateStmt(span=self.sp(c), schema=str(c[0]), mappings=list(c[1:]))
 
-    def map_stmt(self, meta: Any, c: list[Any]) -> ast.MapStmt:
-        return ast.MapStmt(span=self.sp(meta), schema=str(c[0]), mappings=list(c[1:]))
+    def map_stmt(self, c: list[Any]) -> ast.MapStmt:
+        return ast.MapStmt(span=self.sp(c), schema=str(c[0]), mappings=list(c[1:]))
 
-    def join_interval(self, meta: Any, c: list[Any]) -> ast.JoinStmt:
+    def join_interval(self, c: list[Any]) -> ast.JoinStmt:
         return ast.JoinStmt(
-            span=self.sp(meta), stream=str(c[0]), alias=str(c[1]), condition=c[2], within=c[3]
+            span=self.sp(c), stream=str(c[0]), alias=str(c[1]), condition=c[2], within=c[3]
         )
 
-    def join_window(self, meta: Any, c: list[Any]) -> ast.JoinStmt:
+    def join_window(self, c: list[Any]) -> ast.JoinStmt:
         return ast.JoinStmt(
-            span=self.sp(meta), stream=str(c[0]), alias=str(c[1]), condition=c[2], window=c[3]
+            span=self.sp(c), stream=str(c[0]), alias=str(c[1]), condition=c[2], window=c[3]
         )
 
-    def lookup_stmt(self, meta: Any, c: list[Any]) -> ast.LookupStmt:
+    def lookup_stmt(self, c: list[Any]) -> ast.LookupStmt:
         cache = c[3] if len(c) > 3 else None
         return ast.LookupStmt(
-            span=self.sp(meta), store=str(c[0]), key=c[1], alias=str(c[2]), cache=cache
+            span=self.sp(c), store=str(c[0]), key=c[1], alias=str(c[2]), cache=cache
         )
 
-    def dedup_stmt(self, meta: Any, c: list[Any]) -> ast.DedupStmt:
-        return ast.DedupStmt(span=self.sp(meta), key=c[0], within=c[1])
+    def dedup_stmt(self, c: list[Any]) -> ast.DedupStmt:
+        return ast.DedupStmt(span=self.sp(c), key=c[0], within=c[1])
 
-    def parallelism_stmt(self, meta: Any, c: list[Any]) -> ast.ParallelismStmt:
+    def parallelism_stmt(self, c: list[Any]) -> ast.ParallelismStmt:
         text = str(c[0])
-        if "." in text or int(text) < 1:
+        if "." in text or self.whole(text, c) < 1:
             self.fail(
                 self.tsp(c[0]),
                 "NX106",
                 f"parallelism must be a whole number of at least 1, not {text}",
                 expected="a whole number such as 4",
             )
-        return ast.ParallelismStmt(span=self.sp(meta), value=int(text))
+        return ast.ParallelismStmt(span=self.sp(c), value=self.whole(text, c))
 
-    def checkpoint_stmt(self, meta: Any, c: list[Any]) -> ast.CheckpointStmt:
+    def checkpoint_stmt(self, c: list[Any]) -> ast.CheckpointStmt:
         mode = str(c[1]) if len(c) > 1 else None
-        return ast.CheckpointStmt(span=self.sp(meta), every=c[0], mode=mode)
+        return ast.CheckpointStmt(span=self.sp(c), every=c[0], mode=mode)
 
     # --- infra -------------------------------------------------------------------------
-    def environment(self, meta: Any, c: list[Any]) -> ast.EnvironmentDecl:
+    def environment(self, c: list[Any]) -> ast.EnvironmentDecl:
         ext = None
         rest = c[1:]
         if rest and _is(rest[0], Token):
             ext = str(rest[0])
             rest = rest[1:]
-        return ast.EnvironmentDecl(
-            span=self.sp(meta), name=str(c[0]), extends=ext, entries=list(rest)
-        )
+        return ast.EnvironmentDecl(span=self.sp(c), name=str(c[0]), extends=ext, entries=list(rest))
 
-    def prop(self, meta: Any, c: list[Any]) -> ast.Property:
-        return ast.Property(span=self.sp(meta), name=str(c[0]), value=c[1])
+    def prop(self, c: list[Any]) -> ast.Property:
+        return ast.Property(span=self.sp(c), name=str(c[0]), value=c[1])
 
-    def block(self, meta: Any, c: list[Any]) -> ast.Block:
-        return ast.Block(span=self.sp(meta), name=str(c[0]), entries=list(c[1:]))
+    def block(self, c: list[Any]) -> ast.Block:
+        return ast.Block(span=self.sp(c), name=str(c[0]), entries=list(c[1:]))
 
-    def symbol(self, meta: Any, c: list[Any]) -> ast.Symbol:
-        return ast.Symbol(span=self.sp(meta), name=str(c[0]))
+    def symbol(self, c: list[Any]) -> ast.Symbol:
+        return ast.Symbol(span=self.sp(c), name=str(c[0]))
 
-    def secret_ref(self, meta: Any, c: list[Any]) -> ast.SecretRef:
+    def secret_ref(self, c: list[Any]) -> ast.SecretRef:
         kind = str(c[0])
         if kind not in ("env", "file"):
             self.fail(
@@ -783,7 +882,7 @@ class ToAst(Transformer):
                 f"unknown reference '{kind}(…)'",
                 expected='env("VARIABLE") or file("/path/to/secret")',
             )
-        return ast.SecretRef(span=self.sp(meta), kind=kind, ref=unquote(str(c[1])))
+        return ast.SecretRef(span=self.sp(c), kind=kind, ref=unquote(str(c[1])))
 
-    def list_value(self, meta: Any, c: list[Any]) -> ast.ListValue:
-        return ast.ListValue(span=self.sp(meta), items=[x for x in c if x is not None])
+    def list_value(self, c: list[Any]) -> ast.ListValue:
+        return ast.ListValue(span=self.sp(c), items=[x for x in c if x is not None])

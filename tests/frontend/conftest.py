@@ -6,6 +6,7 @@ import os
 import re
 
 import pytest
+from hypothesis import strategies as st
 
 from nexflow_core.diagnostics import NexflowError
 from nexflow_core.project import CheckedProject, check_project
@@ -76,3 +77,157 @@ def check_with_prelude(blocks: dict[str, str]) -> CheckedProject:
         if not (_declared(text, path) & names):
             sources[path] = text
     return check_project(sources)
+
+
+# --- generated input for the property-based tests ----------------------------------------
+KINDS = ("schema", "transform", "rules", "proc", "infra")
+
+
+def _seeds() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {k: [] for k in KINDS}
+    for page in sorted(os.listdir(os.path.join(ROOT, "docs", "language"))):
+        if page.endswith(".md"):
+            for tag, body, _ in fenced_blocks(read(f"docs/language/{page}")):
+                if tag in out:
+                    out[tag].append(body)
+    for name in ("hello", "payments"):
+        for path, text in example_sources(name).items():
+            out[path.rsplit(".", 1)[1]].append(text)
+    for path, text in prelude_sources().items():
+        out[path.rsplit(".", 1)[1]].append(text)
+    return out
+
+
+SEEDS = _seeds()
+FRAGMENTS = [
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "<",
+    ">",
+    ":",
+    ",",
+    ".",
+    "..",
+    "->",
+    "@",
+    "?",
+    "=",
+    "==",
+    "!=",
+    "-",
+    "+",
+    "*",
+    "/",
+    "%",
+    '"',
+    '"x"',
+    "\\",
+    "//",
+    "/*",
+    "*/",
+    "\n",
+    "\r\n",
+    "\t",
+    " ",
+    "\ufeff",
+    "\u00a0",
+    "\u200b",
+    "é",
+    "日本",
+    "🙂",
+    "\x00",
+    "0",
+    "10.25",
+    "5 minutes",
+    "99999999999999999999999999999999999999999",
+    "1" * 400,
+    "not",
+    "in",
+    "is",
+    "null",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "true",
+    "false",
+    "schema",
+    "stream",
+    "store",
+    "enum",
+    "transform",
+    "input",
+    "output",
+    "map",
+    "compute",
+    "let",
+    "lookup",
+    "ruleset",
+    "rule",
+    "when",
+    "priority",
+    "high",
+    "decision_table",
+    "hit_policy",
+    "unique",
+    "inputs",
+    "outputs",
+    "rules",
+    "proc",
+    "from",
+    "filter",
+    "emit",
+    "to",
+    "apply",
+    "correlate",
+    "within",
+    "on",
+    "timeout",
+    "window",
+    "tumbling",
+    "key",
+    "by",
+    "aggregate",
+    "into",
+    "join",
+    "as",
+    "environment",
+    "extends",
+    "streams",
+    "kafka",
+    'env("X")',
+    "class",
+    "default",
+    "decimal(10,2)",
+    "list<string>",
+    "payment.amount",
+    "count()",
+]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, kind: str) -> str:
+    text = draw(st.sampled_from(SEEDS[kind]))
+    for _ in range(draw(st.integers(1, 6))):
+        pos = draw(st.integers(0, len(text)))
+        op = draw(st.integers(0, 3))
+        if op == 0:
+            text = text[:pos] + text[pos + draw(st.integers(1, 20)) :]
+        elif op == 1:
+            text = text[:pos] + draw(st.sampled_from(FRAGMENTS)) + text[pos:]
+        elif op == 2:
+            text = text[:pos] + draw(st.text(max_size=6)) + text[pos:]
+        else:
+            other = draw(st.sampled_from(SEEDS[draw(st.sampled_from(KINDS))]))
+            a = draw(st.integers(0, len(other)))
+            text = text[:pos] + other[a : a + draw(st.integers(1, 60))] + text[pos:]
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
+    if draw(st.integers(0, 9)) == 0:
+        text = "\ufeff" + text
+    return text

@@ -1,0 +1,203 @@
+"""Check-stage unit tests: seed project, implicit binding, types, layering, proc flow,
+environments, evolution."""
+
+from __future__ import annotations
+
+from conftest import example_sources
+
+from nexflow_core.check.rules_check import implicit_name
+from nexflow_core.diagnostics import render_text
+from nexflow_core.project import check_project
+
+PAYMENT = """schema PaymentEvent {
+    transaction_id: string @key
+    amount: decimal(10,2)
+    rate: double
+    currency: string @enum["USD", "EUR", "GBP"]
+    timestamp: datetime @event_time
+}
+stream payments: PaymentEvent
+stream out: PaymentEvent
+"""
+
+
+def codes(sources: dict[str, str]) -> list[str]:
+    return [d.code for d in check_project(sources).diagnostics]
+
+
+def test_seed_examples_check_clean_as_one_project() -> None:
+    project = check_project(example_sources("payments"))
+    assert project.diagnostics == [], render_text(project.diagnostics, project.sources)
+    rs = project.ruleset("PaymentValidation")
+    assert rs is not None and rs.input is not None
+    assert (rs.input.name, rs.input.type.name) == ("payment", "PaymentEvent")
+    flow = project.proc_flow("PaymentProcessor")
+    assert flow is not None and flow.source == "payment_events"
+    assert flow.event_time_field == "timestamp"
+    assert all(s.output is not None and s.output.name == "PaymentEvent" for s in flow.steps)
+    env = project.environment("production")
+    assert env is not None
+    assert sorted(env.streams) == ["failed_payments", "payment_events", "processed_payments"]
+    assert sorted(env.stores) == ["transaction_store"]
+    assert sorted(env.files) == [
+        "examples/payments/production.infra",
+        "examples/payments/production_sinks.infra",
+    ]
+
+
+def test_hello_checks_clean_and_types_are_recorded() -> None:
+    project = check_project(example_sources("hello"))
+    assert project.ok and not project.diagnostics
+    proc = project.modules["examples/hello/hello.proc"].decls[0]
+    cond = proc.statements[1].condition
+    assert project.type_of(cond).kind == "boolean"
+    assert project.type_of(cond.left).kind == "int"
+    assert project.schema("Greeting").fields[0].key
+
+
+def test_implicit_name_rule() -> None:
+    assert implicit_name("PaymentEvent") == "payment"
+    assert implicit_name("Customer") == "customer"
+    assert implicit_name("CardAuthorizationEvent") == "card_authorization"
+    assert implicit_name("HTTPRequest") == "http_request"
+    assert implicit_name("Event") == "event"
+
+
+def test_implicit_binding_failures() -> None:
+    rules = "ruleset R { rule r { when txn.amount > 1 then flag_for_review } }"
+    assert "NX210" in codes({"a.schema": PAYMENT, "r.rules": rules})
+    two = "ruleset R { rule r { when payment.amount > 1 and customer.x then flag_for_review } }"
+    src = {"a.schema": PAYMENT + "schema Customer { x: boolean }", "r.rules": two}
+    assert codes(src) == ["NX210"]
+    ambiguous = "schema Payment { amount: int }\n" + PAYMENT
+    rules_ok = "ruleset R { rule r { when payment.amount > 1 then flag_for_review } }"
+    assert codes({"a.schema": ambiguous, "r.rules": rules_ok}) == ["NX210"]
+
+
+def test_decimal_double_mixing_and_arithmetic_types() -> None:
+    bad = PAYMENT.replace("}\nstream", "    validate amount * rate > 0\n}\nstream", 1)
+    assert codes({"a.schema": bad}) == ["NX303"]
+    t = """transform t {
+        input p: PaymentEvent
+        output decimal(21,4)
+        compute p.amount * 2.50
+    }"""
+    project = check_project({"a.schema": PAYMENT, "t.transform": t})
+    assert project.ok, project.diagnostics
+    expr = project.modules["t.transform"].decls[0].compute
+    ty = project.type_of(expr)
+    assert (ty.kind, ty.precision, ty.scale) == ("decimal", 13, 4)
+
+
+def test_enum_values_checked() -> None:
+    src = {"a.schema": 'enum C { A, B }\nschema S { c: C validate c == "Z" }'}
+    assert codes(src) == ["NX305"]
+    ok = {"a.schema": "enum C { A, B }\nschema S { c: C validate c == A or c in [B] }"}
+    assert codes(ok) == []
+
+
+def test_layering_violation_names_both_files() -> None:
+    src = {
+        "a.schema": "schema S { x: R }",
+        "r.rules": "ruleset R for s: S { rule r { then flag_for_review } }",
+    }
+    project = check_project(src)
+    (d,) = [d for d in project.diagnostics if d.code == "NX203"]
+    assert "a.schema" in d.message and "r.rules" in d.message
+    assert d.related is not None and d.related.file == "r.rules"
+
+
+def test_transform_cannot_call_rules_but_proc_can_call_transforms() -> None:
+    src = {
+        "a.schema": PAYMENT,
+        "t.transform": "transform t { input p: PaymentEvent output boolean compute R(p) }",
+        "r.rules": "ruleset R for p: PaymentEvent { rule r { then flag_for_review } }",
+    }
+    assert "NX203" in codes(src)
+
+
+def test_proc_type_flow_through_transform_and_emit_mismatch() -> None:
+    src = {
+        "a.schema": PAYMENT + "schema Small { id: string }\nstream smalls: Small\n",
+        "t.transform": "transform shrink { input p: PaymentEvent output Small "
+        "map { id = p.transaction_id } }",
+        "p.proc": "proc P { from payments transform using shrink emit to out }",
+    }
+    project = check_project(src)
+    assert [d.code for d in project.diagnostics] == ["NX304"]
+    flow = project.proc_flow("P")
+    assert [s.output.name for s in flow.steps] == ["PaymentEvent", "Small", "Small"]
+    src["p.proc"] = "proc P { from payments transform using shrink emit to smalls }"
+    assert codes(src) == []
+
+
+def test_proc_ordering_rules() -> None:
+    base = {"a.schema": PAYMENT}
+    assert "NX408" in codes({**base, "p.proc": "proc P { from payments on timeout emit to out }"})
+    assert "NX408" in codes(
+        {**base, "p.proc": "proc P { from payments window tumbling 1 minute emit to out }"}
+    )
+    assert "NX408" in codes({**base, "p.proc": "proc P { filter amount > 1 }"})
+    ok = (
+        "proc P { from payments correlate by transaction_id within 5 minutes "
+        "on timeout emit to out emit to out }"
+    )
+    assert codes({**base, "p.proc": ok}) == []
+
+
+def test_routes_must_be_handled() -> None:
+    src = {
+        "a.schema": PAYMENT,
+        "r.rules": "ruleset R for p: PaymentEvent { rule r { when p.amount > 5 "
+        "then route to review } }",
+        "p.proc": "proc P { from payments apply R rules emit to out }",
+    }
+    assert codes(src) == ["NX409"]
+    src["p.proc"] = "proc P { from payments apply R rules on route review emit to out emit to out }"
+    assert codes(src) == []
+
+
+def test_environment_merge_inheritance_and_bindings() -> None:
+    src = {
+        "a.schema": PAYMENT,
+        "p.proc": "proc P { from payments emit to out }",
+        "base.infra": 'environment base { streams { payments { topic: "p" } } }',
+        "prod.infra": 'environment prod extends base { streams { out { topic: "o" } } }',
+        "dup.infra": 'environment prod { streams { out { topic: "again" } } }',
+    }
+    project = check_project(src)
+    assert [d.code for d in project.diagnostics] == ["NX202"]
+    del src["dup.infra"]
+    project = check_project(src)
+    assert project.diagnostics == []
+    assert sorted(project.environment("prod").streams) == ["out", "payments"]
+    src["prod.infra"] = "environment prod extends base { parallelism: 2 }"
+    assert codes(src) == ["NX501"]
+
+
+def test_secrets_and_settings() -> None:
+    env = 'environment e { kafka { password: "x" security_protocol: TLS } }'
+    assert sorted(codes({"e.infra": env})) == ["NX503", "NX505"]
+
+
+def test_schema_evolution() -> None:
+    v = (
+        "schema A version 1 { id: string n: int }\nschema A version 2 { id: string n: long "
+        "x: int? }"
+    )
+    assert codes({"a.schema": v}) == []
+    bad = "schema A version 1 { id: string n: int }\nschema A version 2 { id: string n: string }"
+    assert codes({"a.schema": bad}) == ["NX407"]
+
+
+def test_duplicates_across_files() -> None:
+    src = {"a.schema": "schema A { x: int }", "b.schema": "schema A { y: int }"}
+    project = check_project(src)
+    (d,) = project.diagnostics
+    assert d.code == "NX202" and "a.schema" in d.message and d.related.file == "a.schema"
+
+
+def test_every_diagnostic_is_located() -> None:
+    src = {"a.schema": PAYMENT, "p.proc": "proc P { from nowhere filter zz emit to out }"}
+    for d in check_project(src).diagnostics:
+        assert d.span.file == "p.proc" and d.span.line >= 1 and d.span.column >= 1

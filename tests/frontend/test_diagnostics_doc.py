@@ -1,0 +1,51 @@
+"""docs/diagnostics.md documents every code of the catalogue, and each section's example
+(its fenced blocks form one project) really triggers that code, with a location."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import fenced_blocks, read
+
+from nexflow_core.diagnostics import CODES, render_text
+from nexflow_core.project import check_project
+
+_SECTION = re.compile(r"^## (NX\d{3}) — (.+)$", re.M)
+
+
+def _sections() -> dict[str, tuple[str, str]]:
+    text = read("docs/diagnostics.md")
+    heads = list(_SECTION.finditer(text))
+    out = {}
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        out[m.group(1)] = (m.group(2), text[m.end() : end])
+    return out
+
+
+SECTIONS = _sections()
+
+
+def test_every_code_is_documented_once() -> None:
+    assert sorted(SECTIONS) == sorted(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_documented_example_triggers_code(code: str) -> None:
+    title, body = SECTIONS[code]
+    assert title.startswith(CODES[code]), (title, CODES[code])
+    assert "Fix:" in body
+    blocks = fenced_blocks(body)
+    assert blocks, f"{code} has no example"
+    sources = {}
+    for n, (tag, text, _) in enumerate(blocks):
+        sources[f"{code.lower()}_{n}.{tag}"] = text
+    project = check_project(sources)
+    codes = {d.code for d in project.diagnostics}
+    assert code in codes, render_text(project.diagnostics, project.sources)
+    for d in project.diagnostics:
+        assert d.span.line >= 1 and d.span.column >= 1 and d.span.file
+        assert d.message
+    rendered = render_text(project.diagnostics, project.sources)
+    assert f"[{code}]" in rendered
