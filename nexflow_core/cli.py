@@ -1,6 +1,12 @@
 """The `nexflow` command line. Subcommands live in one argparse parser; `check` is the
 front end's: `nexflow check PATH... [--format text|json]` prints diagnostics and exits 1 when
-there is any error, 0 otherwise (2 on an internal failure)."""
+there is any error, 0 otherwise (2 on an internal failure).
+
+Build systems run `compile`, `symbols` and `generate-runtime` (nexflow_core.generate.command).
+Teams without Pants use the project commands: `init`, `build`, `graph` and `fmt`; their code
+lives in nexflow_core.tool (one module per command), imported only when the command runs so
+that the build-system commands start fast. See docs/cli.md.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +53,168 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=_cmd_check)
     generate_command.add_commands(sub)
+    _add_project_commands(sub)
     return parser
+
+
+# --- the project commands (nexflow_core.tool) ------------------------------------------------
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nexflow_core.tool.init import InitError, init_project
+
+    directory = Path(args.directory)
+    try:
+        written = init_project(directory, args.name, args.java_package)
+    except InitError as e:
+        sys.stderr.write(f"nexflow init: error: {e}\n")
+        return 1
+    except OSError as e:
+        sys.stderr.write(f"nexflow init: error: cannot write the project ({e})\n")
+        return 1
+    sys.stdout.write(f"created {args.directory}/ with {len(written)} files:\n")
+    for rel in written:
+        sys.stdout.write(f"  {rel}\n")
+    sys.stdout.write(f"next: cd {args.directory} && nexflow build\n")
+    return 0
+
+
+def _load_project(args: argparse.Namespace, command: str) -> "Optional[object]":
+    from pathlib import Path
+
+    from nexflow_core.tool.config import CONFIG_FILE, ConfigError, find_project, load_config
+
+    start = Path(args.project) if args.project else Path.cwd()
+    root = find_project(start) if not args.project else start
+    if root is None or not (root / CONFIG_FILE).is_file():
+        where = args.project or "this directory or any directory above it"
+        sys.stderr.write(
+            f"nexflow {command}: error: no {CONFIG_FILE} in {where}; "
+            "create a project with `nexflow init NAME`\n"
+        )
+        return None
+    try:
+        return load_config(root.resolve())
+    except ConfigError as e:
+        sys.stderr.write(f"nexflow {command}: {e}\n")
+        return None
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from nexflow_core.tool.build import BuildOptions, build, clean
+
+    config = _load_project(args, "build")
+    if config is None:
+        return 1
+    options = BuildOptions(
+        environment=args.environment,
+        output_dir=args.output_dir,
+        verify=args.verify,
+        progress=args.progress,
+        verbose=args.verbose,
+    )
+    if args.clean:
+        clean(config.output_path(args.output_dir))  # type: ignore[attr-defined]
+    result = build(config, options)  # type: ignore[arg-type]
+    return 0 if result.ok else 1
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from nexflow_core.tool.graph import run_graph
+
+    return run_graph(args)
+
+
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    from nexflow_core.tool.fmt import run_fmt
+
+    return run_fmt(args)
+
+
+def _add_project_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    init = sub.add_parser(
+        "init",
+        help="create a new project: nexflow.toml and one DSL file per layer",
+        description="Create DIRECTORY with a nexflow.toml, a small working pipeline (one "
+        ".schema, .transform, .rules, .proc and .infra file), sample input and a README.",
+    )
+    init.add_argument("directory", metavar="NAME", help="the project directory to create")
+    init.add_argument("--name", help="the project name (default: the directory name)")
+    init.add_argument(
+        "--java-package",
+        help="the Java package of the generated code (default: com.example.<name>)",
+    )
+    init.set_defaults(func=_cmd_init)
+
+    project_help = (
+        "the project directory (default: the nearest directory with a nexflow.toml at or "
+        "above the current one)"
+    )
+    build = sub.add_parser(
+        "build",
+        help="compile the project's DSL files to Java, incrementally, in layer order",
+        description="Compile every DSL file of the project (schema, transform, rules, proc; "
+        "then the infra files) to Java under the output directory. Unchanged units are not "
+        "compiled again; an edit that leaves a unit's interface unchanged recompiles that "
+        "unit only.",
+    )
+    build.add_argument("--environment", metavar="NAME", help="the L5 environment to bind")
+    build.add_argument(
+        "--verify",
+        action="store_true",
+        help="write a pom.xml and compile the generated Java with Maven (mvn -q -B compile)",
+    )
+    build.add_argument(
+        "--output-dir", metavar="DIR", help="where the generated sources go (default: nexflow.toml)"
+    )
+    build.add_argument("--clean", action="store_true", help="start from an empty output directory")
+    build.add_argument("--project", metavar="DIR", help=project_help)
+    build.add_argument(
+        "--progress",
+        choices=("auto", "tty", "plain"),
+        default="auto",
+        help="progress display: live on a terminal (auto), always live, or plain lines",
+    )
+    build.add_argument("-v", "--verbose", action="store_true", help="list up-to-date units too")
+    build.set_defaults(func=_cmd_build)
+
+    graph = sub.add_parser(
+        "graph",
+        help="draw a proc's operator graph (Mermaid or SVG)",
+        description="Draw the operator graph of PROC: its sources, the rules, decision "
+        "tables and transforms it applies, its operators and its sinks.",
+    )
+    graph.add_argument("proc", metavar="PROC", help="the name of the proc")
+    graph.add_argument(
+        "--format", choices=("mermaid", "svg"), help="default: from -o, else mermaid"
+    )
+    graph.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (default: standard output)"
+    )
+    graph.add_argument("--project", metavar="DIR", help=project_help)
+    graph.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="DSL files or directories to read instead of the project's sources",
+    )
+    graph.set_defaults(func=_cmd_graph)
+
+    fmt = sub.add_parser(
+        "fmt",
+        help="format DSL files canonically",
+        description="Rewrite DSL files in canonical form: indentation by block depth, one "
+        "statement per line, normalized spacing, comments kept, LF line ends.",
+    )
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    fmt.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; list the files that are not formatted and exit 1 if any",
+    )
+    fmt.set_defaults(func=_cmd_fmt)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
