@@ -1,0 +1,302 @@
+"""`nexflow init` and `nexflow build`: the scaffold builds out of the box; layer order;
+incremental builds with early cutoff; environments; errors as located diagnostics."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from cli_helpers import java_files, make_project, nexflow, snapshot
+
+from nexflow_core.tool.build import BuildOptions, build, layer_order, link_units, read_units
+from nexflow_core.tool.config import load_config
+from nexflow_core.tool.progress import Progress
+
+OUT = Path("build/nexflow")
+JAVA = OUT / "src/main/java"
+
+
+def run_build(root: Path, *extra: str):
+    return nexflow("build", "--progress", "plain", *extra, cwd=root)
+
+
+def quiet_build(root: Path, **options):
+    """A build through the API, to look at what it did."""
+    return build(
+        load_config(root), BuildOptions(progress="plain", **options), io.StringIO(), io.StringIO()
+    )
+
+
+def test_init_writes_a_project(tmp_path: Path) -> None:
+    r = nexflow("init", "acme-payments", cwd=tmp_path)
+    assert r.code == 0, r.err
+    root = tmp_path / "acme-payments"
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert files == [
+        ".gitignore",
+        "README.md",
+        "data/orders.jsonl",
+        "nexflow.toml",
+        "src/large_orders.proc",
+        "src/local.infra",
+        "src/order_checks.rules",
+        "src/orders.schema",
+        "src/pricing.transform",
+    ]
+    config = load_config(root)
+    assert (config.name, config.java_package) == ("acme-payments", "com.example.acme_payments")
+    assert config.default_environment == "local"
+    assert "next: cd acme-payments && nexflow build" in r.out
+    # Refuses to overwrite.
+    again = nexflow("init", "acme-payments", cwd=tmp_path)
+    assert again.code == 1 and "already has nexflow.toml" in again.err
+    bad = nexflow("init", "x", "--java-package", "com.class", cwd=tmp_path)
+    assert bad.code == 1 and "not a Java package" in bad.err
+
+
+def test_scaffold_builds_out_of_the_box_and_checks_clean(project: Path) -> None:
+    assert nexflow("check", "src", cwd=project).code == 0
+    r = run_build(project)
+    assert r.code == 0, r.out + r.err
+    assert r.err == ""
+    # Layer order: schema, transform, rules, proc; then the environments and the runtime.
+    assert r.out.splitlines() == [
+        "compiled   src/orders.schema  (1 Java file)",
+        "compiled   src/pricing.transform  (no Java)",
+        "compiled   src/order_checks.rules  (no Java)",
+        "compiled   src/large_orders.proc  (1 Java file)",
+        "checked    environments: src/local.infra  (1 environment)",
+        "wrote      the L0 runtime  (7 Java files)",
+        "built 6 units (6 compiled, 0 up to date) into build/nexflow, environment local",
+    ]
+    java = java_files(project / JAVA)
+    assert "com/example/demo/LargeOrdersJob.java" in java
+    assert "com/example/demo/Order.java" in java
+    assert any(p.startswith("nexflow/runtime/") for p in java)
+    job = (project / JAVA / "com/example/demo/LargeOrdersJob.java").read_text()
+    assert "// src/large_orders.proc:4  filter quantity >= 10" in job
+    args = (project / OUT / "environments/local/LargeOrders.args").read_text()
+    assert args.splitlines() == [
+        "--stream.large_orders=file:out/large_orders",
+        "--stream.orders=file:data/orders.jsonl",
+        "--flink.parallelism.default=1",
+    ]
+
+
+def test_second_build_does_no_work_and_touches_nothing(project: Path) -> None:
+    assert run_build(project).code == 0
+    before = snapshot(project / OUT)
+    r = quiet_build(project)
+    assert r.ok and r.compiled == []
+    assert len(r.up_to_date) == 6
+    assert snapshot(project / OUT) == before  # same bytes, same mtimes
+
+
+def test_body_edit_recompiles_only_that_unit(project: Path) -> None:
+    assert run_build(project).code == 0
+    schema = project / "src/orders.schema"
+    schema.write_text(schema.read_text().replace("validate quantity > 0", "validate quantity > 1"))
+    r = quiet_build(project)
+    assert r.ok and r.compiled == ["src/orders.schema"]  # its interface bytes did not change
+    proc = project / "src/large_orders.proc"
+    proc.write_text(proc.read_text().replace(">= 10", ">= 20"))
+    r = quiet_build(project)
+    assert r.compiled == ["src/large_orders.proc"]
+    assert (
+        "Ops.ge(record.quantity, 20)"
+        in (project / JAVA / "com/example/demo/LargeOrdersJob.java").read_text()
+    )
+
+
+def test_interface_edit_recompiles_downstream(project: Path) -> None:
+    assert run_build(project).code == 0
+    schema = project / "src/orders.schema"
+    schema.write_text(
+        schema.read_text().replace("    quantity: int\n", "    quantity: int\n    note: string?\n")
+    )
+    r = quiet_build(project)
+    assert r.ok
+    assert r.compiled == [
+        "src/orders.schema",
+        "src/pricing.transform",
+        "src/order_checks.rules",
+        "src/large_orders.proc",
+        "(environments)",
+    ]
+    assert "note" in (project / JAVA / "com/example/demo/Order.java").read_text()
+
+
+def test_deleted_and_tampered_outputs(project: Path) -> None:
+    assert run_build(project).code == 0
+    order = project / JAVA / "com/example/demo/Order.java"
+    good = order.read_bytes()
+    order.write_text("// edited by hand\n")
+    r = quiet_build(project)
+    assert r.compiled == ["src/orders.schema"] and order.read_bytes() == good
+    order.unlink()
+    assert quiet_build(project).compiled == ["src/orders.schema"] and order.is_file()
+    # A unit that goes away takes its outputs with it.
+    (project / "src/large_orders.proc").unlink()
+    r = run_build(project)
+    assert r.code == 0 and "removed    src/large_orders.proc" in r.out
+    assert not (project / JAVA / "com/example/demo/LargeOrdersJob.java").exists()
+    assert not (project / OUT / "environments/local/LargeOrders.args").exists()
+
+
+def test_environments(project: Path) -> None:
+    infra = project / "src/local.infra"
+    infra.write_text(
+        infra.read_text()
+        + """
+environment production {
+    parallelism: 8
+    checkpoint {
+        interval: 1 minute
+        mode: exactly_once
+    }
+    streams {
+        orders {
+            topic: "prod.orders"
+        }
+        large_orders {
+            topic: "prod.orders.large"
+        }
+    }
+}
+"""
+    )
+    r = run_build(project, "--environment", "production")
+    assert r.code == 0, r.out + r.err
+    assert "environment production" in r.out
+    args = (project / OUT / "environments/production/LargeOrders.args").read_text().splitlines()
+    assert args == [
+        "--stream.large_orders=kafka:prod.orders.large",
+        "--stream.orders=kafka:prod.orders",
+        "--flink.execution.checkpointing.interval=60000 ms",
+        "--flink.execution.checkpointing.mode=EXACTLY_ONCE",
+        "--flink.parallelism.default=8",
+    ]
+    assert not (project / OUT / "environments/local").exists()
+    bad = run_build(project, "--environment", "staging")
+    assert bad.code == 1
+    assert "unknown environment 'staging' (--environment); known: local, production" in bad.err
+
+
+def test_unbound_stream_fails_the_build(project: Path) -> None:
+    infra = project / "src/local.infra"
+    infra.write_text(
+        infra.read_text().replace(
+            'large_orders {\n            file: "out/large_orders"\n        }', ""
+        )
+    )
+    r = run_build(project)
+    assert r.code == 1
+    assert (
+        "src/local.infra:2:1: error[NX501]: environment local does not bind stream 'large_orders'"
+        in r.err
+    )
+    assert r.out.splitlines()[-1].startswith("build failed:")
+
+
+def test_errors_are_located_and_dependents_skipped(project: Path) -> None:
+    schema = project / "src/orders.schema"
+    schema.write_text(schema.read_text().replace("quantity: int", "quantity int"))
+    r = run_build(project)
+    assert r.code == 1
+    assert "src/orders.schema:6:14: error[NX101]" in r.err
+    assert " 6 |     quantity int" in r.err
+    assert "failed     src/orders.schema" in r.out
+    assert (
+        "skipped    src/large_orders.proc  (it depends on src/orders.schema, which has errors)"
+        in r.out
+    )
+    assert "Traceback" not in r.err
+
+
+def test_unsupported_construct_is_a_located_generator_error(project: Path) -> None:
+    proc = project / "src/large_orders.proc"
+    proc.write_text(
+        proc.read_text().replace("    filter", "    apply OrderChecks rules\n    filter")
+    )
+    r = run_build(project)
+    assert r.code == 1
+    assert "src/large_orders.proc:4:5: error[NX9" in r.err
+    assert "failed     src/large_orders.proc" in r.out
+
+
+def test_names_declared_twice(project: Path) -> None:
+    (project / "src/more.schema").write_text("schema Order {\n    id: string\n}\n")
+    r = run_build(project)
+    assert r.code == 1
+    assert (
+        "src/orders.schema:2:8: error[NX202]" in r.err
+        or "src/more.schema:1:8: error[NX202]" in r.err
+    )
+
+
+def test_output_dir_and_determinism(tmp_path: Path) -> None:
+    a = make_project(tmp_path / "one")
+    b = make_project(tmp_path / "two")
+    assert run_build(a).code == 0
+    assert run_build(b, "--output-dir", str(tmp_path / "elsewhere")).code == 0
+    left, right = a / OUT, tmp_path / "elsewhere"
+    assert java_files(left) == java_files(right)
+    for rel in java_files(left):
+        assert (left / rel).read_bytes() == (right / rel).read_bytes(), rel
+
+
+def test_no_project_file(tmp_path: Path) -> None:
+    r = nexflow("build", cwd=tmp_path)
+    assert r.code == 1 and "no nexflow.toml" in r.err and "nexflow init" in r.err
+    (tmp_path / "nexflow.toml").write_text('[project]\nname = "x"\n')
+    r = nexflow("build", cwd=tmp_path)
+    assert r.code == 1 and "nexflow.toml" in r.err and "java_package" in r.err
+
+
+def test_layer_order_follows_dependencies(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    (root / "src").mkdir(parents=True)
+    (root / "nexflow.toml").write_text('[project]\nname = "p"\njava_package = "p"\n')
+    files = {
+        "a.proc": "proc P {\n    from s\n    emit to s2\n}\n",
+        "b.schema": "stream s: Base\nstream s2: Base\n",
+        "c.schema": "schema Base {\n    id: string\n}\n",
+        "z.rules": "ruleset R for b: Base {\n    rule r {\n        then flag\n    }\n}\n",
+    }
+    for name, text in files.items():
+        (root / "src" / name).write_text(text)
+    units, _, _ = read_units(load_config(root))
+    assert link_units(units) == []
+    order, cycles = layer_order(units)
+    assert cycles == []
+    assert [u.path for u in order] == ["src/c.schema", "src/b.schema", "src/z.rules", "src/a.proc"]
+
+
+def test_progress_on_a_terminal_shows_durations() -> None:
+    ticks = iter([0.0, 1.0, 1.25, 3.5])
+    out = io.StringIO()
+    p = Progress(out, mode="tty", clock=lambda: next(ticks))
+    p.begin(1)
+    started = p.unit_started("compiling", "src/a.schema")
+    p.unit_done("compiled", "src/a.schema", started, "1 Java file")
+    p.summary("built 1 units")
+    text = out.getvalue()
+    assert "[1/1]" in text and "\r\033[K" in text
+    assert "250 ms" in text and "in 3.5 s" in text
+    plain = io.StringIO()
+    q = Progress(plain, mode="auto")  # a StringIO is not a terminal
+    q.begin(1)
+    q.unit_done("compiled", "src/a.schema", q.unit_started("compiling", "src/a.schema"))
+    q.summary("built 1 units")
+    assert plain.getvalue() == "compiled   src/a.schema\nbuilt 1 units\n"
+
+
+def test_state_file_is_deterministic(tmp_path: Path) -> None:
+    a = make_project(tmp_path / "one")
+    b = make_project(tmp_path / "two")
+    run_build(a)
+    run_build(b)
+    sa = json.loads((a / OUT / ".nexflow/state.json").read_text())
+    sb = json.loads((b / OUT / ".nexflow/state.json").read_text())
+    assert sa == sb
