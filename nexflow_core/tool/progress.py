@@ -68,7 +68,6 @@ class Progress:
     def begin(self, total: int) -> None:
         self._total = total
         self._index = 0
-        self.started = self.clock()
 
     def unit_started(self, verb: str, label: str) -> float:
         """Shows what runs now (on a terminal) and returns the start time for `unit_done`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import make_project
+from cli_helpers import make_project  # pants: no-infer-dep
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from cli_helpers import java_files, make_project, nexflow, snapshot
+from cli_helpers import java_files, make_project, nexflow, snapshot  # pants: no-infer-dep
 
 from nexflow_core.tool.build import BuildOptions, build, layer_order, link_units, read_units
 from nexflow_core.tool.config import load_config

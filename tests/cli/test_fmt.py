@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-from cli_helpers import ROOT, nexflow
+from cli_helpers import ROOT, nexflow  # pants: no-infer-dep
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 

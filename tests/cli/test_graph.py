@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from cli_helpers import ROOT, nexflow
+from cli_helpers import ROOT, nexflow  # pants: no-infer-dep
 
 PAYMENTS = str(ROOT / "examples" / "payments")
 SVG = "{http://www.w3.org/2000/svg}"
