@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from nexflow_core import __version__
 from nexflow_core.generate import command as generate_command
+
+if TYPE_CHECKING:  # imported when a project command runs, not at start-up
+    from nexflow_core.tool.config import ProjectConfig
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -81,7 +84,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_project(args: argparse.Namespace, command: str) -> "Optional[object]":
+def _load_project(args: argparse.Namespace, command: str) -> "Optional[ProjectConfig]":
     from pathlib import Path
 
     from nexflow_core.tool.config import CONFIG_FILE, ConfigError, find_project, load_config
@@ -103,21 +106,31 @@ def _load_project(args: argparse.Namespace, command: str) -> "Optional[object]":
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from nexflow_core.tool.build import BuildOptions, build, clean
+    from pathlib import Path
+
+    from nexflow_core.tool.build import BuildOptions, build, clean, unsafe_output
 
     config = _load_project(args, "build")
     if config is None:
         return 1
+    # A relative --output-dir is relative to where the command runs (nexflow.toml's
+    # output_dir is relative to the project).
+    output_dir = str(Path(args.output_dir).resolve()) if args.output_dir else None
     options = BuildOptions(
         environment=args.environment,
-        output_dir=args.output_dir,
+        output_dir=output_dir,
         verify=args.verify,
         progress=args.progress,
         verbose=args.verbose,
     )
     if args.clean:
-        clean(config.output_path(args.output_dir))  # type: ignore[attr-defined]
-    result = build(config, options)  # type: ignore[arg-type]
+        output = config.output_path(output_dir)
+        unsafe = unsafe_output(config, output)
+        refused = unsafe or clean(output)
+        if refused:
+            sys.stderr.write(f"nexflow build: error: {refused}\n")
+            return 1
+    result = build(config, options)
     return 0 if result.ok else 1
 
 

@@ -394,14 +394,14 @@ class Builder:
         if not ds:
             return
         self.result.diagnostics.extend(ds)
-        self.out.flush()
+        self.progress.clear()
         for d in ds:
             self.err.write(render_one(d, self.sources) + "\n\n")
         self.err.flush()
 
     def problem(self, message: str) -> None:
         self.result.errors.append(message)
-        self.out.flush()
+        self.progress.clear()
         self.err.write(f"nexflow build: error: {message}\n")
         self.err.flush()
 
@@ -443,6 +443,10 @@ class Builder:
         config = self.config
         if self.target is None:
             self.problem(f"unknown target '{config.target}' in nexflow.toml; known: flink")
+            return self.result
+        unsafe = unsafe_output(config, self.output)
+        if unsafe:
+            self.problem(unsafe)
             return self.result
         units, read_diagnostics, problems = read_units(config)
         for p in problems:
@@ -606,7 +610,11 @@ class Builder:
         except NexflowError as e:
             self.report(e.diagnostics)
             return None
-        project = check_unit(unit.text, unit.path, loaded)
+        try:
+            project = check_unit(unit.text, unit.path, loaded)
+        except Exception as e:  # a bug in the compiler: report it, go on with other units
+            self.problem(f"internal error while checking {unit.path}: {type(e).__name__}: {e}")
+            return None
         self.report(project.diagnostics)
         if not project.ok:
             return None
@@ -616,6 +624,10 @@ class Builder:
             files = generate(project, packages, self.target)
         except NexflowError as e:
             self.report(e.diagnostics)
+            return interface, list(old.outputs) if old else [], False
+        except Exception as e:  # a bug in the generator
+            what = f"{type(e).__name__}: {e}"
+            self.problem(f"internal error while generating {unit.path}: {what}")
             return interface, list(old.outputs) if old else [], False
         outputs = [(f"{JAVA_ROOT}/{f.path}", f.content.encode("utf-8")) for f in files]
         clash = self._clashes(unit.path, [p for p, _ in outputs])
@@ -812,10 +824,28 @@ def environment_args(env: object, sources: Sequence[str], sinks: Sequence[str]) 
     return args
 
 
-def clean(output: Path) -> None:
-    """Removes a build's outputs and state (what `nexflow build --clean` starts from)."""
-    if output.is_dir():
-        shutil.rmtree(output)
+def unsafe_output(config: ProjectConfig, output: Path) -> Optional[str]:
+    """Why `output` cannot be the output directory (it holds the project or its sources)."""
+    out = output.resolve()
+    root = config.root.resolve()
+    if out == root or out in root.parents:
+        return f"the output directory {output} holds the whole project; choose a directory in it"
+    for source, directory in zip(config.sources, config.source_dirs()):
+        d = directory.resolve()
+        if out == d or out in d.parents or d in out.parents:
+            return f"the output directory {output} overlaps the source directory '{source}'"
+    return None
+
+
+def clean(output: Path) -> Optional[str]:
+    """Removes a build's outputs and state (what `nexflow build --clean` starts from). Only a
+    directory a build wrote (it has build state) is removed; returns why not otherwise."""
+    if not output.exists():
+        return None
+    if not (output / STATE_DIR).is_dir():
+        return f"{output} has no Nexflow build state; it is not removed (remove it yourself)"
+    shutil.rmtree(output)
+    return None
 
 
 def build(

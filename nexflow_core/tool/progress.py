@@ -54,6 +54,11 @@ class Progress:
             return text
         return f"\033[{_COLOURS[colour]}m{text}\033[0m"
 
+    def clear(self) -> None:
+        """Removes the status line (before something else writes to the terminal)."""
+        self._clear_status()
+        self.stream.flush()
+
     def _clear_status(self) -> None:
         if self._status:
             self.stream.write("\r\033[K")

@@ -300,3 +300,34 @@ def test_state_file_is_deterministic(tmp_path: Path) -> None:
     sa = json.loads((a / OUT / ".nexflow/state.json").read_text())
     sb = json.loads((b / OUT / ".nexflow/state.json").read_text())
     assert sa == sb
+
+
+def test_clean_and_unsafe_output_directories(project: Path, tmp_path: Path) -> None:
+    assert run_build(project).code == 0
+    stale = project / JAVA / "stale/Old.java"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("class Old {}\n")
+    assert run_build(project, "--clean").code == 0
+    assert not stale.exists() and (project / JAVA / "com/example/demo/Order.java").is_file()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("precious")
+    r = run_build(project, "--clean", "--output-dir", str(mine))
+    assert r.code == 1 and "has no Nexflow build state" in r.err
+    assert (mine / "keep.txt").read_text() == "precious"
+    for bad in (project, project / "src", project / "src" / "gen"):
+        r = run_build(project, "--output-dir", str(bad))
+        assert r.code == 1 and ("holds the whole project" in r.err or "overlaps" in r.err), bad
+
+
+def test_a_compiler_bug_is_reported_per_unit(project: Path, monkeypatch) -> None:
+    import nexflow_core.tool.build as build_module
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(build_module, "generate", broken)
+    r = run_build(project)
+    assert r.code == 1
+    assert "internal error while generating src/orders.schema: KeyError: 'boom'" in r.err
+    assert "Traceback" not in r.err + r.out
