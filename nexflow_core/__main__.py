@@ -1,3 +1,8 @@
+<<<<<<< HEAD
+=======
+"""`python -m nexflow_core check …`."""
+
+>>>>>>> frontend
 import sys
 
 from nexflow_core.cli import main

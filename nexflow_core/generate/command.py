@@ -31,12 +31,12 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
         help="a DSL file of another unit these files refer to, and its generated package",
     )
     gen.add_argument("--target", default="flink", choices=sorted(TARGETS))
-    gen.set_defaults(handler=run_generate)
+    gen.set_defaults(func=run_generate)
 
     runtime = subparsers.add_parser("generate-runtime", help="write the L0 runtime sources")
     runtime.add_argument("--output-dir", required=True)
     runtime.add_argument("--target", default="flink", choices=sorted(TARGETS))
-    runtime.set_defaults(handler=run_generate_runtime)
+    runtime.set_defaults(func=run_generate_runtime)
 
 
 def _load(path: str, package: str) -> Unit:

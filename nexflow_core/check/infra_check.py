@@ -1,0 +1,446 @@
+"""Checks for L5 infra files and environments: merging of same-named environment blocks
+across files, inheritance, known sections and settings, secrets by reference, and that every
+stream and store a proc uses is bound in every deployable environment."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import msgspec
+
+from nexflow_core import ast
+from nexflow_core.diagnostics import Diagnostic, Span, file_span
+from nexflow_core.interface.model import EnvironmentSig, ProcSig
+
+SECRET_WORDS = re.compile(
+    r"(password|secret|token|credential|api_key|private_key|passphrase)", re.I
+)
+SECTIONS = (
+    "kafka",
+    "streams",
+    "stores",
+    "checkpoint",
+    "state_backend",
+    "parallelism",
+    "schema_registry",
+    "metrics",
+    "logging",
+)
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL = ("PLAIN", "SCRAM_SHA_256", "SCRAM_SHA_512", "GSSAPI", "OAUTHBEARER")
+STORE_TYPES = ("mongodb", "jdbc", "redis", "cassandra", "file", "memory", "kafka")
+BACKENDS = ("rocksdb", "hashmap")
+
+
+class Binding(msgspec.Struct, frozen=True):
+    """One stream or store binding after inheritance: its settings by name."""
+
+    name: str
+    settings: dict[str, ast.Value]
+
+
+class ResolvedEnvironment(msgspec.Struct, frozen=True):
+    """An environment after merging its files and applying `extends`: what the generator
+    reads (kafka settings, stream/store bindings, checkpoint, state backend, …)."""
+
+    name: str
+    extends: Optional[str]
+    files: list[str]
+    settings: dict[str, ast.Value]
+    kafka: dict[str, ast.Value]
+    checkpoint: dict[str, ast.Value]
+    streams: dict[str, Binding]
+    stores: dict[str, Binding]
+    other: dict[str, dict[str, ast.Value]] = {}
+
+
+class _Parts:
+    def __init__(self) -> None:
+        self.decls: list[ast.EnvironmentDecl] = []
+
+
+def _err(
+    diags: list[Diagnostic],
+    code: str,
+    msg: str,
+    span: Span,
+    expected: Optional[str] = None,
+    hint: Optional[str] = None,
+    related: Optional[Span] = None,
+    severity: str = "error",
+) -> None:
+    diags.append(Diagnostic(code, severity, msg, span, expected, hint, related))
+
+
+def _props(entries: list, diags: list[Diagnostic], where: str) -> dict[str, ast.Value]:
+    out: dict[str, ast.Value] = {}
+    spans: dict[str, Span] = {}
+    for e in entries:
+        if isinstance(e, ast.Property):
+            if e.name in out:
+                _err(
+                    diags,
+                    "NX202",
+                    f"'{e.name}' is set twice in {where}",
+                    e.span,
+                    related=spans[e.name],
+                )
+            out[e.name] = e.value
+            spans[e.name] = e.span
+    return out
+
+
+def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
+    """Per-declaration checks: sections, secrets, binding shapes."""
+    for e in env.entries:
+        _secrets(e, diags)
+        if e.name not in SECTIONS:
+            _err(
+                diags,
+                "NX505",
+                f"unknown setting '{e.name}' in environment {env.name}",
+                e.span,
+                expected=", ".join(SECTIONS),
+                severity="warning",
+            )
+            continue
+        if e.name in ("streams", "stores"):
+            if not isinstance(e, ast.Block):
+                _err(
+                    diags,
+                    "NX505",
+                    f"{e.name} is a block of bindings",
+                    e.span,
+                    expected=f"{e.name} {{ name {{ … }} }}",
+                )
+                continue
+            for b in e.entries:
+                if not isinstance(b, ast.Block):
+                    _err(
+                        diags,
+                        "NX505",
+                        f"'{b.name}' should be a block of settings",
+                        b.span,
+                        expected=f'{b.name} {{ topic: "…" }}',
+                    )
+                    continue
+                _binding(e.name, b, diags)
+        elif e.name == "kafka":
+            if not isinstance(e, ast.Block):
+                _err(diags, "NX505", "kafka is a block of settings", e.span, expected="kafka { … }")
+                continue
+            p = _props(e.entries, diags, "kafka")
+            _symbol(p, "security_protocol", KAFKA_PROTOCOLS, diags)
+            _symbol(p, "sasl_mechanism", SASL, diags)
+            if "brokers" in p and not isinstance(p["brokers"], (ast.StringLit, ast.ListValue)):
+                _err(
+                    diags,
+                    "NX505",
+                    'brokers is a text such as "host:9092"',
+                    p["brokers"].span,
+                    expected='"host:9092" or a list of them',
+                )
+        elif e.name == "checkpoint":
+            if not isinstance(e, ast.Block):
+                _err(
+                    diags,
+                    "NX505",
+                    "checkpoint is a block of settings",
+                    e.span,
+                    expected="checkpoint { interval: 1 minute }",
+                )
+                continue
+            p = _props(e.entries, diags, "checkpoint")
+            for k in ("interval", "timeout", "min_pause"):
+                if k in p and not isinstance(p[k], ast.DurationLit):
+                    _err(
+                        diags,
+                        "NX505",
+                        f"checkpoint {k} is a duration",
+                        p[k].span,
+                        expected="a duration such as 1 minute",
+                    )
+            _symbol(p, "mode", ("exactly_once", "at_least_once"), diags)
+        elif e.name == "state_backend":
+            if isinstance(e, ast.Property):
+                _symbol({"state_backend": e.value}, "state_backend", BACKENDS, diags)
+        elif e.name == "parallelism":
+            if (
+                not isinstance(e, ast.Property)
+                or not isinstance(e.value, ast.IntLit)
+                or e.value.value < 1
+            ):
+                _err(
+                    diags,
+                    "NX505",
+                    "parallelism is a whole number of at least 1",
+                    e.span,
+                    expected="parallelism: 4",
+                )
+
+
+def _symbol(p: dict, key: str, allowed: tuple, diags: list[Diagnostic]) -> None:
+    v = p.get(key)
+    if v is None:
+        return
+    if not isinstance(v, ast.Symbol) or v.name not in allowed:
+        _err(
+            diags,
+            "NX505",
+            f"{key} must be one of {', '.join(allowed)}",
+            v.span,
+            expected=", ".join(allowed),
+        )
+
+
+def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
+    p = _props(b.entries, diags, b.name)
+    if section == "streams":
+        has = [k for k in ("topic", "file") if k in p]
+        if len(has) != 1:
+            _err(
+                diags,
+                "NX505",
+                f"stream {b.name} needs exactly one of topic or file",
+                b.span,
+                expected='topic: "name.of.topic" (Kafka) or file: "path.jsonl" (local runs)',
+            )
+        for k in has:
+            if not isinstance(p[k], ast.StringLit):
+                _err(
+                    diags,
+                    "NX505",
+                    f"{k} is a text in double quotes",
+                    p[k].span,
+                    expected=f'{k}: "…"',
+                )
+    else:
+        t = p.get("type")
+        if t is None:
+            _err(
+                diags,
+                "NX505",
+                f"store {b.name} needs a type",
+                b.span,
+                expected="type: " + " | ".join(STORE_TYPES),
+            )
+        else:
+            _symbol(p, "type", STORE_TYPES, diags)
+    par = p.get("parallelism")
+    if par is not None and (not isinstance(par, ast.IntLit) or par.value < 1):
+        _err(
+            diags,
+            "NX505",
+            "parallelism is a whole number of at least 1",
+            par.span,
+            expected="parallelism: 4",
+        )
+
+
+def _secrets(e: object, diags: list[Diagnostic]) -> None:
+    if isinstance(e, ast.Block):
+        for x in e.entries:
+            _secrets(x, diags)
+    elif isinstance(e, ast.Property) and SECRET_WORDS.search(e.name):
+        if not isinstance(e.value, ast.SecretRef):
+            _err(
+                diags,
+                "NX503",
+                f"'{e.name}' looks like a secret but is written in the file",
+                e.value.span,
+                expected=f'{e.name}: env("VARIABLE") or file("/path")',
+                hint="secrets are passed by reference and never copied into generated code",
+            )
+
+
+def _merge_block(
+    into: dict, entries: list, diags: list[Diagnostic], env: str, section: str, spans: dict
+) -> None:
+    for b in entries:
+        if isinstance(b, ast.Block):
+            if b.name in into and spans.get(b.name) is not None:
+                _err(
+                    diags,
+                    "NX202",
+                    f"{section[:-1]} {b.name} is bound twice in environment {env}",
+                    b.span,
+                    related=spans[b.name],
+                )
+                continue
+            into[b.name] = Binding(b.name, _props(b.entries, [], b.name))
+            spans[b.name] = b.span
+
+
+def resolve_environments(
+    decls: list[ast.EnvironmentDecl],
+    upstream: list[EnvironmentSig],
+    diags: list[Diagnostic],
+) -> dict[str, ResolvedEnvironment]:
+    """Merge same-named blocks, then apply inheritance (child settings win)."""
+    groups: dict[str, list[ast.EnvironmentDecl]] = {}
+    for d in decls:
+        groups.setdefault(d.name, []).append(d)
+    own: dict[str, ResolvedEnvironment] = {}
+    extends: dict[str, Optional[str]] = {}
+    first_span: dict[str, Span] = {}
+    for name, ds in sorted(groups.items()):
+        parents = sorted({d.extends for d in ds if d.extends})
+        if len(parents) > 1:
+            _err(
+                diags,
+                "NX506",
+                f"environment {name} extends several parents: {', '.join(parents)}",
+                ds[-1].span,
+                expected="one parent",
+            )
+        extends[name] = parents[0] if parents else None
+        first_span[name] = ds[0].span
+        settings: dict = {}
+        kafka: dict = {}
+        checkpoint: dict = {}
+        streams: dict = {}
+        stores: dict = {}
+        other: dict = {}
+        sspans: dict = {}
+        tspans: dict = {}
+        for d in ds:
+            for e in d.entries:
+                if isinstance(e, ast.Property):
+                    settings[e.name] = e.value
+                elif e.name == "kafka":
+                    kafka.update(_props(e.entries, [], "kafka"))
+                elif e.name == "checkpoint":
+                    checkpoint.update(_props(e.entries, [], "checkpoint"))
+                elif e.name == "streams":
+                    _merge_block(streams, e.entries, diags, name, "streams", sspans)
+                elif e.name == "stores":
+                    _merge_block(stores, e.entries, diags, name, "stores", tspans)
+                else:
+                    other.setdefault(e.name, {}).update(_props(e.entries, [], e.name))
+        own[name] = ResolvedEnvironment(
+            name,
+            extends[name],
+            sorted({d.span.file for d in ds}),
+            settings,
+            kafka,
+            checkpoint,
+            streams,
+            stores,
+            other,
+        )
+    known = set(own) | {u.name for u in upstream}
+    out: dict[str, ResolvedEnvironment] = {}
+
+    def resolve(name: str, trail: list[str]) -> Optional[ResolvedEnvironment]:
+        if name in out:
+            return out[name]
+        env = own.get(name)
+        if env is None:
+            return None
+        parent = extends.get(name)
+        if parent is None:
+            out[name] = env
+            return env
+        if parent in trail:
+            _err(
+                diags,
+                "NX506",
+                f"environments extend each other in a circle: {' -> '.join([*trail, parent])}",
+                first_span[name],
+                expected="a chain that ends in an environment without extends",
+            )
+            out[name] = env
+            return env
+        if parent not in known:
+            _err(
+                diags,
+                "NX212",
+                f"environment {name} extends unknown environment '{parent}'",
+                first_span[name],
+                expected="the name of another environment",
+            )
+            out[name] = env
+            return env
+        base = resolve(parent, [*trail, name])
+        if base is None:
+            out[name] = env
+            return env
+        merged = ResolvedEnvironment(
+            name,
+            parent,
+            env.files,
+            {**base.settings, **env.settings},
+            {**base.kafka, **env.kafka},
+            {**base.checkpoint, **env.checkpoint},
+            {**base.streams, **env.streams},
+            {**base.stores, **env.stores},
+            {**base.other, **env.other},
+        )
+        out[name] = merged
+        return merged
+
+    for name in sorted(own):
+        resolve(name, [name])
+    return out
+
+
+def check_bindings(
+    envs: dict[str, ResolvedEnvironment],
+    env_spans: dict[str, Span],
+    procs: list[tuple[ProcSig, str]],
+    declared_streams: set,
+    declared_stores: set,
+    diags: list[Diagnostic],
+) -> None:
+    """Every stream/store any proc uses is bound in every deployable environment (one no
+    other environment extends); bindings of undeclared names are flagged."""
+    parents = {e.extends for e in envs.values() if e.extends}
+    for name in sorted(envs):
+        env = envs[name]
+        span = env_spans.get(name) or file_span(env.files[0] if env.files else "?")
+        for b in sorted(env.streams):
+            if declared_streams and b not in declared_streams:
+                _err(
+                    diags,
+                    "NX504",
+                    f"environment {name} binds '{b}', which no schema file declares as a stream",
+                    span,
+                    expected="stream <name>: <Schema> in a .schema file",
+                    severity="warning",
+                )
+        for b in sorted(env.stores):
+            if declared_stores and b not in declared_stores:
+                _err(
+                    diags,
+                    "NX504",
+                    f"environment {name} binds store '{b}', which no schema file declares",
+                    span,
+                    expected="store <name>: <Schema> in a .schema file",
+                    severity="warning",
+                )
+        if name in parents:
+            continue
+        for sig, path in procs:
+            for s in sorted(set(sig.sources) | set(sig.sinks)):
+                if s not in env.streams:
+                    _err(
+                        diags,
+                        "NX501",
+                        f"environment {name} does not bind stream '{s}' "
+                        f"used by proc {sig.name} ({path})",
+                        span,
+                        expected=f'streams {{ {s} {{ topic: "…" }} }}',
+                        related=file_span(path),
+                    )
+            for s in sig.stores:
+                if s not in env.stores:
+                    _err(
+                        diags,
+                        "NX502",
+                        f"environment {name} does not bind store '{s}' "
+                        f"used by proc {sig.name} ({path})",
+                        span,
+                        expected=f"stores {{ {s} {{ type: mongodb … }} }}",
+                        related=file_span(path),
+                    )

@@ -1,0 +1,441 @@
+"""Checks for L4 rules files: ruleset bindings (explicit or implicit), conditions, actions,
+unreachable rules, and decision tables (cells, results, hit policies, overlaps and gaps)."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from nexflow_core import ast
+from nexflow_core.check import types as T
+from nexflow_core.check.context import Ctx
+from nexflow_core.check.exprs import ExprChecker, Scope, render
+from nexflow_core.check.tables import Analysis, accepts, build_column
+from nexflow_core.check.typeref import check_typeref
+from nexflow_core.check.types import Type
+from nexflow_core.interface.model import ParamSig
+
+_CAMEL1 = re.compile(r"(.)([A-Z][a-z]+)")
+_CAMEL2 = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake(name: str) -> str:
+    """PaymentEvent -> payment_event, HTTPRequest -> http_request."""
+    return _CAMEL2.sub(r"\1_\2", _CAMEL1.sub(r"\1_\2", name)).lower()
+
+
+def implicit_name(schema: str) -> str:
+    """The name a ruleset uses for a record of `schema` when it declares no `for` binding:
+    the schema name in snake_case without a trailing `_event` (PaymentEvent -> payment)."""
+    s = snake(schema)
+    return s[: -len("_event")] if s.endswith("_event") and len(s) > len("_event") else s
+
+
+class Binder:
+    """Resolves the record a ruleset/table inspects: the declared `for name: Schema`, or the
+    first undeclared root name, bound to the one schema whose implicit name it is."""
+
+    def __init__(self, ctx: Ctx, owner: str, binding: Optional[ast.Binding]) -> None:
+        self.ctx = ctx
+        self.owner = owner
+        self.name: Optional[str] = None
+        self.schema: Optional[str] = None
+        self.type: Optional[Type] = None
+        if binding is not None:
+            self.name = binding.name
+            self.schema = binding.schema
+            tref = ast.TypeRef(span=binding.span, name=binding.schema)
+            t = check_typeref(ctx, tref)
+            if t.kind not in ("record", "any"):
+                ctx.error(
+                    "NX201",
+                    f"'{binding.schema}' is not a schema",
+                    binding.span,
+                    expected="for name: SchemaName",
+                )
+            self.type = t
+            self.explicit = True
+        else:
+            self.explicit = False
+
+    def scope(self) -> Scope:
+        if self.explicit:
+            assert self.name is not None and self.type is not None
+            return Scope({self.name: self.type}, unbound=self.unbound_after_explicit)
+        return Scope(unbound=self.unbound)
+
+    def unbound_after_explicit(self, name: str, p: ast.Path) -> Optional[Type]:
+        self.ctx.error(
+            "NX211",
+            f"'{name}' is not known in {self.owner}",
+            p.span,
+            expected=f"fields of the record '{self.name}', such as {self.name}.…",
+        )
+        return None
+
+    def unbound(self, name: str, p: ast.Path) -> Optional[Type]:
+        if self.name is not None:
+            if name == self.name:
+                return self.type
+            self.ctx.error(
+                "NX210",
+                f"{self.owner} already inspects '{self.name}' "
+                f"({self.schema}); '{name}' cannot be bound as well",
+                p.span,
+                expected=f"fields of '{self.name}'",
+                hint="a ruleset inspects one record; declare it with `for`",
+            )
+            return None
+        matches = sorted(
+            n
+            for n, e in self.ctx.symbols.types.items()
+            if e.what == "schema" and implicit_name(n) == name
+        )
+        if len(matches) != 1:
+            known = sorted(
+                f"{implicit_name(n)} ({n})"
+                for n, e in self.ctx.symbols.types.items()
+                if e.what == "schema"
+            )
+            why = "no schema" if not matches else f"several schemas ({', '.join(matches)})"
+            self.ctx.error(
+                "NX210",
+                f"'{name}' is not declared and {why} gives that name",
+                p.span,
+                expected="one of: " + ", ".join(known[:10]) if known else None,
+                hint=f"declare the record: `for {name}: SchemaName` after the name",
+            )
+            self.name, self.schema, self.type = name, None, T.ANY
+            return None
+        entry = self.ctx.symbols.types[matches[0]]
+        self.ctx.use(entry, p.span)
+        self.name, self.schema, self.type = name, matches[0], T.record(matches[0])
+        return self.type
+
+    def sig(self) -> Optional[ParamSig]:
+        if self.name is None or self.schema is None:
+            return None
+        return ParamSig(self.name, Type("ref", name=self.schema))
+
+
+def check_rules_unit(ctx: Ctx, m: ast.Module) -> dict[str, Optional[ParamSig]]:
+    """Check every ruleset/table; return the input binding each one ended up with (explicit
+    or implicit) for the unit's interface."""
+    ex = ExprChecker(ctx)
+    bindings: dict[str, Optional[ParamSig]] = {}
+    for d in m.decls:
+        if isinstance(d, ast.RulesetDecl):
+            bindings[d.name] = check_ruleset(ctx, ex, d)
+        elif isinstance(d, ast.DecisionTableDecl):
+            bindings[d.name] = check_table(ctx, ex, d)
+    return bindings
+
+
+def _is_true(e: Optional[object]) -> bool:
+    return e is None or (isinstance(e, ast.BoolLit) and e.value)
+
+
+def check_ruleset(ctx: Ctx, ex: ExprChecker, d: ast.RulesetDecl) -> Optional[ParamSig]:
+    b = Binder(ctx, f"ruleset {d.name}", d.binding)
+    scope = b.scope()
+    seen: dict = {}
+    for r in d.rules:
+        if r.name in seen:
+            ctx.error(
+                "NX202", f"rule '{r.name}' appears twice in {d.name}", r.span, related=seen[r.name]
+            )
+        seen[r.name] = r.span
+        if r.when is not None:
+            ex.condition(r.when, scope, f"the when of rule {r.name}")
+        for a in r.actions:
+            if isinstance(a, ast.SetAction):
+                t = ex.infer(a.target, scope)
+                ex.check_assign(ex.infer(a.expr, scope), t, a.expr, f"'{a.target.dotted}'")
+                if len(a.target.parts) < 2 and a.target.parts[0] != b.name:
+                    ctx.error(
+                        "NX204",
+                        "set changes a field of the inspected record",
+                        a.target.span,
+                        expected=f"{b.name or 'record'}.field = value",
+                    )
+    # unreachable rules
+    for r in d.rules:
+        if isinstance(r.when, ast.BoolLit) and not r.when.value:
+            ctx.error(
+                "NX403",
+                f"rule {r.name} can never fire (its condition is false)",
+                r.when.span,
+                expected="a condition that can be true",
+            )
+    if d.mode == "first":
+        order = sorted(
+            range(len(d.rules)),
+            key=lambda i: (-(d.rules[i].priority.rank if d.rules[i].priority else 0), i),
+        )
+        conds: dict = {}
+        blocker: Optional[ast.Rule] = None
+        for i in order:
+            r = d.rules[i]
+            if blocker is not None:
+                ctx.error(
+                    "NX403",
+                    f"rule {r.name} is unreachable: rule {blocker.name} always matches first",
+                    r.span,
+                    expected="conditional rules before a catch-all",
+                    related=blocker.span,
+                )
+                continue
+            text = render(r.when) if r.when is not None else "true"
+            if text in conds:
+                ctx.error(
+                    "NX403",
+                    f"rule {r.name} is unreachable: rule {conds[text].name} has "
+                    "the same condition and matches first",
+                    r.span,
+                    related=conds[text].span,
+                )
+                continue
+            conds[text] = r
+            if _is_true(r.when):
+                blocker = r
+    return b.sig()
+
+
+def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional[ParamSig]:
+    b = Binder(ctx, f"decision table {d.name}", d.binding)
+    scope = b.scope()
+    in_types: list[Type] = []
+    seen: set = set()
+    for inp in d.inputs:
+        if inp.name in seen:
+            ctx.error("NX202", f"input column '{inp.name}' appears twice", inp.span)
+        seen.add(inp.name)
+        in_types.append(ex.infer(inp.expr, scope))
+    out_types: list[Type] = []
+    for o in d.outputs:
+        t = check_typeref(ctx, o.type)
+        out_types.append(t)
+        for v in o.order:
+            ex.expect(v, Scope(), t, f"the priority order of '{o.name}'")
+    if not d.inputs:
+        ctx.error(
+            "NX404",
+            f"decision table {d.name} has no input columns",
+            d.span,
+            expected="inputs { name = record.field … }",
+        )
+    if not d.outputs:
+        ctx.error(
+            "NX404",
+            f"decision table {d.name} has no output columns",
+            d.span,
+            expected="outputs { name: type … }",
+        )
+    # hit policy requirements
+    if d.hit_policy == "priority" and d.outputs:
+        o, t = d.outputs[0], out_types[0]
+        if not o.order and t.kind != "enum":
+            ctx.error(
+                "NX405",
+                f"hit_policy priority needs the order of '{o.name}' values",
+                o.span,
+                expected=f'{o.name}: {o.type.name} priority ["HIGH", "LOW"] or an enum output',
+            )
+    if d.aggregation is not None:
+        if len(d.outputs) != 1:
+            ctx.error(
+                "NX405",
+                f"collect {d.aggregation} needs exactly one output column",
+                d.span,
+                expected="one output column",
+            )
+        elif d.aggregation in ("sum", "min", "max") and out_types[0].kind not in (
+            *T.NUMERIC,
+            "any",
+        ):
+            ctx.error(
+                "NX405",
+                f"collect {d.aggregation} needs a numeric output, not {out_types[0].display()}",
+                d.outputs[0].span,
+                expected="a number",
+            )
+    # rows
+    good_rows: list[ast.TableRow] = []
+    for row in d.rows:
+        ok = True
+        if len(row.cells) != len(d.inputs):
+            ctx.error(
+                "NX404",
+                f"{row.label} has {len(row.cells)} input cell(s) but the table "
+                f"has {len(d.inputs)} input(s)",
+                row.span,
+                expected="one cell per input column (use - for any)",
+            )
+            ok = False
+        if len(row.results) != len(d.outputs):
+            ctx.error(
+                "NX404",
+                f"{row.label} has {len(row.results)} result(s) but the table "
+                f"has {len(d.outputs)} output(s)",
+                row.span,
+                expected="one result per output column",
+            )
+            ok = False
+        for c, t in zip(row.cells, in_types):
+            if not check_cell(ctx, ex, c, t):
+                ok = False
+        for res, t, o in zip(row.results, out_types, d.outputs):
+            ex.expect(res, Scope(), t, f"output '{o.name}'")
+        if ok:
+            good_rows.append(row)
+    if len(good_rows) != len(d.rows) or not d.inputs:
+        return b.sig()
+    analyse(ctx, d, in_types, good_rows, (b.name, b.schema))
+    return b.sig()
+
+
+def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
+    if c.kind == "any" or t.kind == "any":
+        return True
+    ordered = t.kind in (*T.NUMERIC, "duration", "date", "datetime")
+    if c.kind in ("lt", "le", "gt", "ge", "range") and not ordered:
+        ctx.error(
+            "NX411",
+            f"'{_cell_word(c)}' needs an ordered input, but this column is {t.display()}",
+            c.span,
+            expected="=, !=, in [..] or - for this column",
+        )
+        return False
+    ok = True
+    for v in c.values:
+        if isinstance(v, ast.Path):
+            if t.kind == "enum":
+                sig = ctx.symbols.enum(t.name or "")
+                if sig is not None and v.parts[-1] not in sig.members:
+                    ctx.error(
+                        "NX411",
+                        f"'{v.parts[-1]}' is not a value of {t.name}",
+                        v.span,
+                        expected=", ".join(sig.members),
+                    )
+                    ok = False
+                continue
+            ctx.error(
+                "NX411",
+                f"'{v.dotted}' is not a value",
+                v.span,
+                expected=f'a {t.display()} value such as a number or "text"',
+            )
+            ok = False
+            continue
+        vt = ex.infer(v, Scope())
+        if t.kind == "enum" and isinstance(v, ast.StringLit):
+            ex.enum_member(t, v.value, v.span)
+            continue
+        if not (T.is_numeric(vt) and T.is_numeric(t)) and not T.assignable(vt, t):
+            ctx.error(
+                "NX411",
+                f"this cell tests {vt.display()} but the column is {t.display()}",
+                v.span,
+                expected=f"a {t.display()} value",
+            )
+            ok = False
+    if c.kind == "range" and ok and len(c.values) == 2:
+        from nexflow_core.check.tables import cell_number
+
+        lo, hi = cell_number(c.values[0]), cell_number(c.values[1])
+        if lo is not None and hi is not None and lo > hi:
+            ctx.error(
+                "NX411",
+                "the range is empty: its low end is above its high end",
+                c.span,
+                expected="[low .. high]",
+            )
+            ok = False
+    return ok
+
+
+def _cell_word(c: ast.Cell) -> str:
+    return {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "range": "[a .. b]"}.get(c.kind, c.kind)
+
+
+def _domain(ctx: Ctx, bound: tuple, inp: ast.TableInput, t: Type) -> Optional[list]:
+    if t.kind == "boolean":
+        return [("b", True), ("b", False)]
+    if t.kind == "enum":
+        sig = ctx.symbols.enum(t.name or "")
+        return [("e", m) for m in sig.members] if sig is not None else None
+    p = inp.expr
+    name, schema = bound
+    if (
+        t.kind == "string"
+        and isinstance(p, ast.Path)
+        and schema is not None
+        and len(p.parts) == 2
+        and p.parts[0] == name
+    ):
+        f = ctx.symbols.field_sig(schema, p.parts[1])
+        if f is not None and f.allowed:
+            return [("s", v) for v in f.allowed]
+    return None
+
+
+def analyse(
+    ctx: Ctx, d: ast.DecisionTableDecl, in_types: list[Type], rows: list[ast.TableRow], bound: tuple
+) -> None:
+    cols = []
+    for i, (inp, t) in enumerate(zip(d.inputs, in_types)):
+        cells = [r.cells[i] for r in rows]
+        cols.append(build_column(inp.name, t, cells, _domain(ctx, bound, inp, t)))
+    sets: list[list[frozenset]] = []
+    for r in rows:
+        sets.append(
+            [
+                frozenset(a for a in range(len(col.atoms)) if accepts(cell, col, a))
+                for cell, col in zip(r.cells, cols)
+            ]
+        )
+    an = Analysis(cols, sets)
+    policy = d.hit_policy
+    if policy in ("unique", "any"):
+        for i, j, combo in an.overlaps():
+            ri, rj = rows[i], rows[j]
+            if policy == "any":
+                if [render(x) for x in ri.results] == [render(x) for x in rj.results]:
+                    continue
+                ctx.error(
+                    "NX410",
+                    f"{ri.label} and {rj.label} both match "
+                    f"({an.describe(combo)}) but give different results",
+                    rj.span,
+                    expected="the same results for overlapping rows under hit_policy any",
+                    related=ri.span,
+                )
+                continue
+            ctx.error(
+                "NX401",
+                f"{ri.label} and {rj.label} both match when {an.describe(combo)}",
+                rj.span,
+                expected="at most one matching row per input under hit_policy unique",
+                hint="narrow one of the rows, or use hit_policy first",
+                related=ri.span,
+            )
+    if policy == "unique":
+        gaps = an.gaps()
+        for combo in gaps:
+            ctx.error(
+                "NX402",
+                f"no row of {d.name} matches when {an.describe(combo)}",
+                d.span,
+                expected="a row for every input combination under hit_policy unique",
+                hint="add a row for this case (use - for any value)",
+            )
+    if policy == "first":
+        for i, j in an.subsumed():
+            ctx.error(
+                "NX403",
+                f"{rows[j].label} is unreachable: {rows[i].label} matches every "
+                "input it does and comes first",
+                rows[j].span,
+                related=rows[i].span,
+            )

@@ -1,0 +1,112 @@
+"""What a compilation unit offers downstream: names, types and signatures; never bodies or
+positions. Encoded deterministically (see codec.py)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import msgspec
+
+from nexflow_core.check.types import Type
+
+FORMAT_VERSION = 1
+
+
+class Sig(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Base of every interface entry."""
+
+
+class FieldSig(Sig, frozen=True):
+    name: str
+    type: Type
+    key: bool = False
+    event_time: bool = False
+    sensitive: bool = False
+    has_default: bool = False
+    allowed: list[str] = []
+
+
+class SchemaSig(Sig, frozen=True):
+    name: str
+    fields: list[FieldSig]
+    version: Optional[int] = None
+
+
+class EnumSig(Sig, frozen=True):
+    name: str
+    members: list[str]
+
+
+class StreamSig(Sig, frozen=True):
+    name: str
+    schema: str
+
+
+class StoreSig(Sig, frozen=True):
+    name: str
+    schema: str
+    key: Optional[str] = None
+
+
+class ParamSig(Sig, frozen=True):
+    name: str
+    type: Type
+
+
+class TransformSig(Sig, frozen=True):
+    name: str
+    inputs: list[ParamSig]
+    output: Type
+
+
+class RulesetSig(Sig, frozen=True):
+    """`input` is the declared binding, or the one inferred from the implicit record name."""
+
+    name: str
+    mode: str
+    input: Optional[ParamSig] = None
+    routes: list[str] = []
+    actions: list[str] = []
+    sets: list[str] = []
+
+
+class TableSig(Sig, frozen=True):
+    name: str
+    hit_policy: str
+    outputs: list[ParamSig]
+    result: Type
+    input: Optional[ParamSig] = None
+    aggregation: Optional[str] = None
+
+
+class ProcSig(Sig, frozen=True):
+    """The streams and stores a proc touches (what an environment must bind)."""
+
+    name: str
+    sources: list[str]
+    sinks: list[str]
+    stores: list[str] = []
+
+
+class EnvironmentSig(Sig, frozen=True):
+    name: str
+    streams: list[str]
+    stores: list[str]
+    extends: Optional[str] = None
+
+
+class UnitInterface(Sig, frozen=True):
+    """The interface of one file. Lists are sorted by name so equal meaning gives equal bytes."""
+
+    format: int
+    path: str
+    kind: str
+    schemas: list[SchemaSig] = []
+    enums: list[EnumSig] = []
+    streams: list[StreamSig] = []
+    stores: list[StoreSig] = []
+    transforms: list[TransformSig] = []
+    rulesets: list[RulesetSig] = []
+    tables: list[TableSig] = []
+    procs: list[ProcSig] = []
+    environments: list[EnvironmentSig] = []

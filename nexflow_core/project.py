@@ -1,0 +1,214 @@
+"""Projects: load DSL files (by extension) and run parse + check over them.
+
+- `check_project(paths_or_sources, upstream=None) -> CheckedProject`: whole-project mode.
+- `check_unit(text, path, upstream_interfaces) -> CheckedProject`: build-system mode; one
+  unit is checked against the interface files of its dependencies, never their sources.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Optional, Union
+
+from nexflow_core import ast
+from nexflow_core.check.checker import CheckResult, check_modules
+from nexflow_core.check.infra_check import ResolvedEnvironment
+from nexflow_core.check.proc_check import ProcFlow
+from nexflow_core.check.symbols import Symbols
+from nexflow_core.check.types import Type
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, sort_key
+from nexflow_core.interface import load_interface
+from nexflow_core.interface.model import (
+    EnumSig,
+    RulesetSig,
+    SchemaSig,
+    StoreSig,
+    StreamSig,
+    TableSig,
+    TransformSig,
+    UnitInterface,
+)
+from nexflow_core.syntax import EXTENSIONS, parse_source
+
+
+class CheckedProject:
+    """The result of checking: ASTs, symbols, per-unit interfaces, proc type flows, resolved
+    environments and diagnostics (sorted by file, line, column).
+
+    Lookups for the generator: `schema(name)`, `stream(name)`, `store(name)`,
+    `transform(name)`, `ruleset(name)`, `table(name)`, `enum(name)`, `proc_flow(name)`,
+    `environment(name)`, `type_of(expr)` and `resolve(type)` (ref -> record/enum)."""
+
+    def __init__(
+        self,
+        modules: dict[str, ast.Module],
+        sources: dict[str, str],
+        res: CheckResult,
+        parse_diagnostics: list[Diagnostic],
+    ) -> None:
+        self.modules = modules
+        self.sources = sources
+        self.symbols: Symbols = res.symbols
+        self.interfaces: dict[str, UnitInterface] = res.interfaces
+        self.procs: dict[str, ProcFlow] = res.procs
+        self.environments: dict[str, ResolvedEnvironment] = res.environments
+        self._expr_types = res.expr_types
+        self.diagnostics: list[Diagnostic] = sorted(
+            parse_diagnostics + res.diagnostics, key=sort_key
+        )
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+    def raise_on_error(self) -> None:
+        if self.errors:
+            raise NexflowError(self.errors)
+
+    # lookups -----------------------------------------------------------------------
+    def schema(self, name: str) -> Optional[SchemaSig]:
+        return self.symbols.schema(name)
+
+    def enum(self, name: str) -> Optional[EnumSig]:
+        return self.symbols.enum(name)
+
+    def stream(self, name: str) -> Optional[StreamSig]:
+        return self.symbols.stream(name)
+
+    def store(self, name: str) -> Optional[StoreSig]:
+        return self.symbols.store(name)
+
+    def transform(self, name: str) -> Optional[TransformSig]:
+        return self.symbols.transform(name)
+
+    def ruleset(self, name: str) -> Optional[RulesetSig]:
+        e = self.symbols.types.get(name)
+        return e.sig if e is not None and e.what == "ruleset" else None
+
+    def table(self, name: str) -> Optional[TableSig]:
+        return self.symbols.table(name)
+
+    def proc_flow(self, name: str) -> Optional[ProcFlow]:
+        return self.procs.get(name)
+
+    def environment(self, name: str) -> Optional[ResolvedEnvironment]:
+        return self.environments.get(name)
+
+    def resolve(self, t: Type) -> Type:
+        return self.symbols.resolve(t)
+
+    def type_of(self, expr: object) -> Optional[Type]:
+        """The type the checker inferred for an expression node of one of the ASTs."""
+        t = self._expr_types.get(id(expr))
+        return t if isinstance(t, Type) else None
+
+    def decls(self, kind: Optional[type] = None) -> list[object]:
+        """All declarations of the local modules (optionally of one AST class), by path."""
+        out: list[object] = []
+        for path in sorted(self.modules):
+            for d in self.modules[path].decls:
+                if kind is None or isinstance(d, kind):
+                    out.append(d)
+        return out
+
+
+def discover(paths: Iterable[str]) -> list[str]:
+    """The DSL files among `paths` (files, or directories searched recursively), sorted."""
+    out: set = set()
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for fn in files:
+                    if os.path.splitext(fn)[1] in EXTENSIONS:
+                        out.add(os.path.join(root, fn))
+        else:
+            out.add(p)
+    return sorted(out)
+
+
+def read_sources(paths: Iterable[str]) -> tuple[dict[str, str], list[Diagnostic]]:
+    sources: dict[str, str] = {}
+    diags: list[Diagnostic] = []
+    for p in discover(paths):
+        try:
+            with open(p, encoding="utf-8", newline="") as f:
+                sources[p] = f.read()
+        except UnicodeDecodeError as e:
+            diags.append(
+                Diagnostic(
+                    "NX103",
+                    "error",
+                    f"the file is not UTF-8 text ({e.reason})",
+                    Span(p, 1, 1, 1, 2),
+                    expected="a UTF-8 text file",
+                )
+            )
+        except OSError as e:
+            diags.append(
+                Diagnostic(
+                    "NX105",
+                    "error",
+                    f"cannot read the file ({e.strerror})",
+                    Span(p, 1, 1, 1, 2),
+                    expected="an existing, readable file",
+                )
+            )
+    return sources, diags
+
+
+def _as_interfaces(
+    upstream: Optional[Iterable[Union[bytes, UnitInterface]]],
+) -> list[UnitInterface]:
+    out = []
+    for u in upstream or []:
+        out.append(u if isinstance(u, UnitInterface) else load_interface(u))
+    return out
+
+
+def check_sources(
+    sources: Mapping[str, str],
+    upstream: Optional[Iterable[Union[bytes, UnitInterface]]] = None,
+    extra_diagnostics: Optional[list[Diagnostic]] = None,
+) -> CheckedProject:
+    """Parse and check in-memory sources (path -> text)."""
+    modules: dict[str, ast.Module] = {}
+    diags = list(extra_diagnostics or [])
+    for path in sorted(sources):
+        try:
+            modules[path] = parse_source(sources[path], path)
+        except NexflowError as e:
+            diags.extend(e.diagnostics)
+    res = check_modules(list(modules.values()), _as_interfaces(upstream))
+    return CheckedProject(modules, dict(sources), res, diags)
+
+
+def check_project(
+    paths_or_sources: Union[Iterable[str], Mapping[str, str]],
+    upstream: Optional[Iterable[Union[bytes, UnitInterface]]] = None,
+) -> CheckedProject:
+    """Parse and check a project.
+
+    `paths_or_sources` is either a mapping path -> source text, or an iterable of file and
+    directory paths (directories are searched recursively for .schema, .transform, .rules,
+    .proc and .infra files). `upstream` adds interface files (bytes or UnitInterface) of units
+    that are not part of this check. Never raises for problems in the input: they are in
+    `.diagnostics`."""
+    if isinstance(paths_or_sources, Mapping):
+        return check_sources(paths_or_sources, upstream)
+    sources, diags = read_sources(paths_or_sources)
+    return check_sources(sources, upstream, diags)
+
+
+def check_unit(
+    text: str, path: str, upstream: Iterable[Union[bytes, UnitInterface]]
+) -> CheckedProject:
+    """Check one unit against the interface files of its dependencies (build-system mode).
+    For an .infra unit, pass the interfaces of the procs whose streams it must bind."""
+    return check_sources({path: text}, upstream)
