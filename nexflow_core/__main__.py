@@ -1,8 +1,5 @@
-<<<<<<< HEAD
-=======
 """`python -m nexflow_core check …`."""
 
->>>>>>> frontend
 import sys
 
 from nexflow_core.cli import main

@@ -14,11 +14,26 @@ from nexflow_core.generate import model
 class Target(Protocol):
     name: str
 
-    def render_record(self, record: model.Record) -> model.GeneratedFile:
-        """One schema as a value class."""
+    def render_enum(self, enum: model.Enum, index: model.TypeIndex) -> model.GeneratedFile:
+        """One enum as an enumerated type."""
 
-    def render_job(self, job: model.Job) -> model.GeneratedFile:
+    def render_record(
+        self, record: model.Record, index: model.TypeIndex
+    ) -> List[model.GeneratedFile]:
+        """One schema as a value class (plus whatever validates it)."""
+
+    def render_ruleset(
+        self, ruleset: model.Ruleset, index: model.TypeIndex
+    ) -> model.GeneratedFile:
+        """One ruleset as a plain evaluator."""
+
+    def render_table(
+        self, table: model.DecisionTable, index: model.TypeIndex
+    ) -> model.GeneratedFile:
+        """One decision table as a plain evaluator."""
+
+    def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         """One proc as a runnable job."""
 
     def render_runtime(self) -> List[model.GeneratedFile]:
-        """The L0 runtime every generated job of this target uses."""
+        """The L0 runtime every generated file of this target uses."""
