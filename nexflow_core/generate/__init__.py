@@ -6,12 +6,10 @@ a target adapter; `TARGETS` names the adapters that exist.
 
 from __future__ import annotations
 
-from typing import Dict
-
 from nexflow_core.generate.core import Unit, generate
 from nexflow_core.generate.flink import FlinkTarget
 from nexflow_core.generate.target import Target
 
-TARGETS: Dict[str, Target] = {"flink": FlinkTarget()}
+TARGETS: dict[str, Target] = {"flink": FlinkTarget()}
 
 __all__ = ["TARGETS", "Target", "Unit", "generate"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Sequence
+from collections.abc import Sequence
 
 from nexflow_core.diagnostics import NexflowError, render_text
 from nexflow_core.generate import TARGETS, Unit, generate
@@ -18,7 +18,7 @@ from nexflow_core.generate.model import GeneratedFile
 from nexflow_core.syntax import parse_source
 
 
-def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = subparsers.add_parser("generate", help="generate target code from DSL files")
     gen.add_argument("files", nargs="+", help="DSL files to generate code for")
     gen.add_argument("--java-package", required=True, help="package of the generated code")
@@ -50,7 +50,8 @@ def run_generate(args: argparse.Namespace) -> int:
         for spec in args.upstream:
             path, sep, package = spec.rpartition("=")
             if not sep or not path or not package:
-                print(f"nexflow generate: --upstream expects FILE=PACKAGE, got {spec!r}", file=sys.stderr)
+                message = f"nexflow generate: --upstream expects FILE=PACKAGE, got {spec!r}"
+                print(message, file=sys.stderr)
                 return 2
             upstream.append(_load(path, package))
         units = [_load(path, args.java_package) for path in args.files]
@@ -67,7 +68,7 @@ def run_generate_runtime(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_files(root: Path, files: Sequence[GeneratedFile]) -> List[Path]:
+def write_files(root: Path, files: Sequence[GeneratedFile]) -> list[Path]:
     written = []
     for file in files:
         path = root / file.path

@@ -8,7 +8,8 @@ the checker's inferred types drive the lowering of expressions (lower.py).
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Optional
+from collections.abc import Sequence
 
 from nexflow_core import ast
 from nexflow_core.check import types as T
@@ -49,7 +50,7 @@ class Context:
         result = check_modules(list(modules.values()), [])
         self.project = CheckedProject(modules, sources, result, [])
         self.project.raise_on_error()
-        self.packages: Dict[str, str] = {}
+        self.packages: dict[str, str] = {}
         for unit in all_units:
             for decl in unit.module.decls:
                 name = getattr(decl, "name", None)
@@ -90,8 +91,8 @@ def _number_text(e: object) -> Optional[str]:
     return None
 
 
-def _constraints(f: ast.Field, t: Type) -> List[model.Constraint]:
-    out: List[model.Constraint] = []
+def _constraints(f: ast.Field, t: Type) -> list[model.Constraint]:
+    out: list[model.Constraint] = []
     if not f.type.optional:
         out.append(model.Constraint(kind="required"))
     if t.kind == "uuid":
@@ -105,15 +106,16 @@ def _constraints(f: ast.Field, t: Type) -> List[model.Constraint]:
         elif a.name == "pattern" and a.args and isinstance(a.args[0], ast.StringLit):
             out.append(model.Constraint(kind="pattern", pattern=a.args[0].value))
         elif a.name == "enum":
-            items = a.args[0].items if len(a.args) == 1 and isinstance(a.args[0], ast.ListLit) else a.args
+            single = len(a.args) == 1 and isinstance(a.args[0], ast.ListLit)
+            items = a.args[0].items if single else a.args
             allowed = [i.value for i in items if isinstance(i, ast.StringLit)]
             out.append(model.Constraint(kind="allowed", allowed=allowed))
     return out
 
 
-def build_records(unit: Unit, ctx: Context) -> List[model.Record]:
+def build_records(unit: Unit, ctx: Context) -> list[model.Record]:
     records = []
-    seen: Dict[str, Span] = {}
+    seen: dict[str, Span] = {}
     for decl in unit.module.decls:
         if not isinstance(decl, ast.SchemaDecl):
             continue
@@ -162,7 +164,7 @@ def build_records(unit: Unit, ctx: Context) -> List[model.Record]:
     return records
 
 
-def build_enums(unit: Unit) -> List[model.Enum]:
+def build_enums(unit: Unit) -> list[model.Enum]:
     return [
         model.Enum(
             name=d.name,
@@ -186,7 +188,7 @@ def _binding(ctx: Context, name: str, span: Span) -> tuple:
     return sig.input.name, plain(ctx.project.resolve(sig.input.type))
 
 
-def build_rulesets(unit: Unit, ctx: Context) -> List[model.Ruleset]:
+def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
     out = []
     for d in unit.module.decls:
         if not isinstance(d, ast.RulesetDecl):
@@ -271,7 +273,9 @@ def _cell(ctx: Context, cell: ast.Cell, column: Type) -> model.CellTest:
 
             c = common_numeric(column, e.type)
             if c.kind != column.kind:
-                raise unsupported(v.span, f"a {e.type.display()} cell in a {column.display()} column")
+                raise unsupported(
+                    v.span, f"a {e.type.display()} cell in a {column.display()} column"
+                )
             e = ctx.lower.coerce(e, column, v.span)
         else:
             e = ctx.lower.coerce(e, column, v.span)
@@ -281,7 +285,7 @@ def _cell(ctx: Context, cell: ast.Cell, column: Type) -> model.CellTest:
     )
 
 
-def build_tables(unit: Unit, ctx: Context) -> List[model.DecisionTable]:
+def build_tables(unit: Unit, ctx: Context) -> list[model.DecisionTable]:
     out = []
     for d in unit.module.decls:
         if not isinstance(d, ast.DecisionTableDecl):
@@ -341,7 +345,7 @@ def build_tables(unit: Unit, ctx: Context) -> List[model.DecisionTable]:
 # --- procs ------------------------------------------------------------------------------------
 
 
-def build_jobs(unit: Unit, ctx: Context) -> List[model.Job]:
+def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
     return [_build_job(unit, d, ctx) for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
 
 
@@ -353,7 +357,7 @@ def _stream_type(ctx: Context, stream: str, span: Span) -> Type:
 
 
 def _build_job(unit: Unit, proc: ast.ProcDecl, ctx: Context) -> model.Job:
-    operators: List[model.Operator] = []
+    operators: list[model.Operator] = []
     record: Optional[Type] = None
     dead_letter = None
     for stmt in proc.statements:
@@ -388,11 +392,11 @@ def _build_job(unit: Unit, proc: ast.ProcDecl, ctx: Context) -> model.Job:
 
 def generate(
     units: Sequence[Unit], upstream: Sequence[Unit], target: Target
-) -> List[model.GeneratedFile]:
+) -> list[model.GeneratedFile]:
     """Generate the files for `units`; `upstream` units are only read for their declarations."""
     ctx = Context(units, upstream)
     index = ctx.index()
-    files: List[model.GeneratedFile] = []
+    files: list[model.GeneratedFile] = []
     for unit in units:
         for enum in build_enums(unit):
             files.append(target.render_enum(enum, index))

@@ -19,7 +19,7 @@ Semantics fixed here (documented in docs/language/expressions.md, "Null and numb
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Optional
 
 from nexflow_core import ast
 from nexflow_core.check import types as T
@@ -86,9 +86,9 @@ class Scope:
     in scope by their bare names (`implicit`)."""
 
     def __init__(
-        self, names: Optional[Dict[str, Type]] = None, implicit: Optional[Type] = None
+        self, names: Optional[dict[str, Type]] = None, implicit: Optional[Type] = None
     ) -> None:
-        self.names: Dict[str, Type] = dict(names or {})
+        self.names: dict[str, Type] = dict(names or {})
         self.implicit = implicit
 
 
@@ -228,7 +228,7 @@ class Lowerer:
         left = self.expr(node.left, scope)
         right = self.expr(node.right, scope)
         if op in ("and", "or"):
-            operands: List[model.Expr] = []
+            operands: list[model.Expr] = []
             for side in (left, right):
                 if isinstance(side, model.Logical) and side.op == op:
                     operands.extend(side.operands)
@@ -256,7 +256,7 @@ class Lowerer:
             return model.Arith(op=op, left=left, right=right, operand_type=a, type=t)
         raise unsupported(node.span, f"'{op}' on {a.display()} and {b.display()}")
 
-    def unify_pair(self, left: model.Expr, right: model.Expr, span: Span):  # noqa: ANN201
+    def unify_pair(self, left: model.Expr, right: model.Expr, span: Span):
         a, b = left.type, right.type
         if a.kind == "null" or b.kind == "null":
             return left, right

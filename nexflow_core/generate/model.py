@@ -10,7 +10,7 @@ infer a type.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Union
+from typing import Optional, Union
 
 import msgspec
 
@@ -45,7 +45,7 @@ class Var(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 class Field(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`obj.name`; null when `obj` is null."""
 
-    obj: "Expr"
+    obj: Expr
     name: str
     type: Type
 
@@ -66,7 +66,7 @@ class Lit(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 
 class ListOf(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    items: List["Expr"]
+    items: list[Expr]
     type: Type
 
 
@@ -75,7 +75,7 @@ class Convert(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     date→datetime (start of the day, UTC), enum→string (the member name), and any value to
     its nullable form. `operand.type` is the source type."""
 
-    operand: "Expr"
+    operand: Expr
     type: Type
 
 
@@ -83,7 +83,7 @@ class Unary(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """op: `neg` (type is the operand's) or `not` (boolean; null counts as false)."""
 
     op: str
-    operand: "Expr"
+    operand: Expr
     type: Type
 
 
@@ -93,8 +93,8 @@ class Arith(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     result type (for decimal division its scale is the division's scale)."""
 
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     operand_type: Type
     type: Type
 
@@ -104,8 +104,8 @@ class Compare(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     false when either side is null."""
 
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     type: Type
 
 
@@ -113,21 +113,21 @@ class Logical(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`and` / `or` over two or more operands; a null operand counts as false."""
 
     op: str
-    operands: List["Expr"]
+    operands: list[Expr]
     type: Type
 
 
 class InList(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`operand [not] in items`; false when the operand is null (for `not in` too)."""
 
-    operand: "Expr"
-    items: "Expr"
+    operand: Expr
+    items: Expr
     negated: bool
     type: Type
 
 
 class IsNull(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    operand: "Expr"
+    operand: Expr
     negated: bool
     type: Type
 
@@ -136,9 +136,9 @@ class If(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`if cond then a else b`; a null condition takes the else branch; only the chosen
     branch is evaluated."""
 
-    cond: "Expr"
-    then: "Expr"
-    otherwise: "Expr"
+    cond: Expr
+    then: Expr
+    otherwise: Expr
     type: Type
 
 
@@ -148,7 +148,7 @@ class Call(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     is where its class lives)."""
 
     name: str
-    args: List["Expr"]
+    args: list[Expr]
     type: Type
     transform: bool = False
     package: Optional[str] = None
@@ -158,7 +158,7 @@ class Fit(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """Store a decimal into decimal(precision, scale): round half-even to the scale, fail
     (a data error) when the digits left of the point do not fit."""
 
-    operand: "Expr"
+    operand: Expr
     type: Type
 
 
@@ -194,7 +194,7 @@ class Constraint(msgspec.Struct, frozen=True):
     low: Optional[str] = None
     high: Optional[str] = None
     pattern: Optional[str] = None
-    allowed: List[str] = []
+    allowed: list[str] = []
 
 
 class RecordField(msgspec.Struct, frozen=True):
@@ -206,7 +206,7 @@ class RecordField(msgspec.Struct, frozen=True):
     sensitive: bool
     origin: Origin
     default: Optional[Expr] = None
-    constraints: List[Constraint] = []
+    constraints: list[Constraint] = []
 
 
 class Validation(msgspec.Struct, frozen=True):
@@ -222,8 +222,8 @@ class Record(msgspec.Struct, frozen=True):
 
     name: str
     package: str
-    fields: List[RecordField]
-    validations: List[Validation]
+    fields: list[RecordField]
+    validations: list[Validation]
     origin: Origin
     version: Optional[int] = None
 
@@ -231,7 +231,7 @@ class Record(msgspec.Struct, frozen=True):
 class Enum(msgspec.Struct, frozen=True):
     name: str
     package: str
-    members: List[str]
+    members: list[str]
     origin: Origin
 
 
@@ -245,7 +245,7 @@ class Action(msgspec.Struct, frozen=True):
     kind: str
     origin: Origin
     text: Optional[str] = None
-    target: List[str] = []
+    target: list[str] = []
     value: Optional[Expr] = None
     severity: Optional[str] = None
 
@@ -253,7 +253,7 @@ class Action(msgspec.Struct, frozen=True):
 class RuleModel(msgspec.Struct, frozen=True):
     name: str
     condition: Optional[Expr]
-    actions: List[Action]
+    actions: list[Action]
     priority: int
     origin: Origin
 
@@ -266,7 +266,7 @@ class Ruleset(msgspec.Struct, frozen=True):
     input_name: str
     input_type: Type
     mode: str
-    rules: List[RuleModel]
+    rules: list[RuleModel]
     origin: Origin
 
 
@@ -275,15 +275,15 @@ class CellTest(msgspec.Struct, frozen=True):
     are expressions of the input column's type."""
 
     kind: str
-    values: List[Expr] = []
+    values: list[Expr] = []
     low_closed: bool = True
     high_closed: bool = True
 
 
 class TableRowModel(msgspec.Struct, frozen=True):
     label: str
-    cells: List[CellTest]
-    results: List[Expr]
+    cells: list[CellTest]
+    results: list[Expr]
     origin: Origin
 
 
@@ -291,7 +291,7 @@ class TableColumn(msgspec.Struct, frozen=True):
     name: str
     type: Type
     expr: Optional[Expr] = None
-    order: List[Expr] = []
+    order: list[Expr] = []
 
 
 class DecisionTable(msgspec.Struct, frozen=True):
@@ -304,9 +304,9 @@ class DecisionTable(msgspec.Struct, frozen=True):
     input_type: Type
     hit_policy: str
     aggregation: Optional[str]
-    inputs: List[TableColumn]
-    outputs: List[TableColumn]
-    rows: List[TableRowModel]
+    inputs: list[TableColumn]
+    outputs: list[TableColumn]
+    rows: list[TableRowModel]
     result_type: Type
     origin: Origin
 
@@ -340,7 +340,7 @@ class Job(msgspec.Struct, frozen=True):
 
     name: str
     package: str
-    operators: List[Operator]
+    operators: list[Operator]
     origin: Origin
     dead_letter: Optional[str] = None
 
@@ -349,7 +349,7 @@ class TypeIndex(msgspec.Struct, frozen=True):
     """Where each declared name (schema, enum, transform, ruleset, table, proc) is generated:
     name -> package. Targets use it to spell references to other units' classes."""
 
-    packages: Dict[str, str]
+    packages: dict[str, str]
 
 
 class GeneratedFile(msgspec.Struct, frozen=True):

@@ -6,7 +6,7 @@ implements this protocol in its own package and registers in `TARGETS`, without 
 
 from __future__ import annotations
 
-from typing import List, Protocol
+from typing import Protocol
 
 from nexflow_core.generate import model
 
@@ -19,12 +19,10 @@ class Target(Protocol):
 
     def render_record(
         self, record: model.Record, index: model.TypeIndex
-    ) -> List[model.GeneratedFile]:
+    ) -> list[model.GeneratedFile]:
         """One schema as a value class (plus whatever validates it)."""
 
-    def render_ruleset(
-        self, ruleset: model.Ruleset, index: model.TypeIndex
-    ) -> model.GeneratedFile:
+    def render_ruleset(self, ruleset: model.Ruleset, index: model.TypeIndex) -> model.GeneratedFile:
         """One ruleset as a plain evaluator."""
 
     def render_table(
@@ -35,5 +33,5 @@ class Target(Protocol):
     def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         """One proc as a runnable job."""
 
-    def render_runtime(self) -> List[model.GeneratedFile]:
+    def render_runtime(self) -> list[model.GeneratedFile]:
         """The L0 runtime every generated file of this target uses."""

@@ -1,4 +1,5 @@
-"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and means it."""
+"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and means
+it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from nexflow_core.generate.flink import java
 
 def test_keywords_and_odd_names_become_safe_identifiers() -> None:
     assert java.identifier("count") == "count"
-    assert java.identifier("class") == "class_"
-    assert java.identifier("default") == "default_"
-    assert java.identifier("2fa") == "_2fa"
-    assert java.identifier("amount-usd") == "amount_usd"
+    # `$` never appears in DSL names, so the mapping cannot collide with another DSL name.
+    assert java.identifier("class") == "class$"
+    assert java.identifier("class_") == "class_"
+    assert java.identifier("default") == "default$"
+    assert java.identifier("_") == "_$"
+    assert java.identifier("serialVersionUID") == "serialVersionUID$"
+    assert java.identifier("2fa") == "_2fa$"
+    assert java.identifier("amount-usd") == "amount_usd$"
+    assert java.type_name("String") == "String$"
 
 
 def test_string_literals_keep_every_character() -> None:

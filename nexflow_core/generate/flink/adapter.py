@@ -9,7 +9,7 @@ target reuses the core unchanged.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import jinja2
 
@@ -72,13 +72,11 @@ class RecordMixin(_Renderer):
     normalization, masking, correlation id); enums → Java enums."""
 
     def render_enum(self, enum: model.Enum, index: model.TypeIndex) -> model.GeneratedFile:
-        return self._file(
-            enum.package, java.type_name(enum.name), "enum.java.j2", index, enum=enum
-        )
+        return self._file(enum.package, java.type_name(enum.name), "enum.java.j2", index, enum=enum)
 
     def render_record(
         self, record: model.Record, index: model.TypeIndex
-    ) -> List[model.GeneratedFile]:
+    ) -> list[model.GeneratedFile]:
         name = java.type_name(record.name)
         return [
             self._file(record.package, name, "record.java.j2", index, record=record),
@@ -92,9 +90,7 @@ class RecordMixin(_Renderer):
 class RulesMixin(_Renderer):
     """Rulesets and decision tables → plain Java evaluators (no Flink types)."""
 
-    def render_ruleset(
-        self, ruleset: model.Ruleset, index: model.TypeIndex
-    ) -> model.GeneratedFile:
+    def render_ruleset(self, ruleset: model.Ruleset, index: model.TypeIndex) -> model.GeneratedFile:
         return self._file(
             ruleset.package,
             java.type_name(ruleset.name),
@@ -124,7 +120,7 @@ class JobMixin(_Renderer):
 class RuntimeMixin(_Renderer):
     """The L0 runtime: one Java file per template under templates/runtime/."""
 
-    def render_runtime(self) -> List[model.GeneratedFile]:
+    def render_runtime(self) -> list[model.GeneratedFile]:
         files = []
         empty = model.TypeIndex(packages={})
         for template in sorted((_TEMPLATES / "runtime").glob("*.java.j2")):
@@ -144,6 +140,6 @@ class FlinkTarget(RecordMixin, RulesMixin, JobMixin, RuntimeMixin):
     name = "flink"
 
 
-def template_names() -> Dict[str, str]:
+def template_names() -> dict[str, str]:
     """Every template, for tests that check all of them render deterministically."""
     return {p.name: str(p) for p in sorted(_TEMPLATES.rglob("*.j2"))}

@@ -10,7 +10,6 @@ names either.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Dict
 
 from nexflow_core.check.types import Type
 from nexflow_core.generate import model
@@ -116,7 +115,7 @@ class Spelling:
     """Type spelling needs to know each declared type's package."""
 
     def __init__(self, index: model.TypeIndex) -> None:
-        self.packages: Dict[str, str] = index.packages
+        self.packages: dict[str, str] = index.packages
 
     def qualified(self, name: str) -> str:
         package = self.packages.get(name)
