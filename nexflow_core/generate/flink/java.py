@@ -124,6 +124,8 @@ class Spelling:
     def java_type(self, t: Type) -> str:
         if t.kind in ("record", "enum"):
             return self.qualified(t.name or "")
+        if t.kind == "struct":
+            return self.qualified(t.name or "") + ".Result"
         if t.kind == "list":
             return f"java.util.List<{self.java_type(t.args[0])}>"
         if t.kind == "map":
