@@ -57,6 +57,13 @@ def test_generated_java_matches_the_golden_files(name: str) -> None:
     assert sorted(golden) == sorted(files), "generated files differ from the golden set"
     for path, content in files.items():
         assert content == golden[path], f"{name}/{path} differs from its golden file"
+        # Pure ASCII: javac reads generated files right whatever its default encoding.
+        assert content.isascii(), path
+
+
+def test_the_runtime_is_ascii() -> None:
+    for f in TARGETS["flink"].render_runtime():
+        assert f.content.isascii(), f.path
 
 
 def test_the_seed_proc_is_refused_with_a_located_diagnostic_not_wrong_java() -> None:
@@ -78,7 +85,7 @@ def test_the_seed_proc_is_refused_with_a_located_diagnostic_not_wrong_java() -> 
 def _run_generator(cwd: Path, seed: str, out: Path) -> None:
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = seed
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
     files = [
         "payments/payment_event.schema",
         "payments/streams.schema",

@@ -26,6 +26,7 @@ def test_string_literals_keep_every_character() -> None:
     assert java.string_literal("bell\x07") == '"bell\\u0007"'
     assert java.string_literal("end */ of comment") == '"end */ of comment"'
     assert java.string_literal("\u2028") == '"\\u2028"'
+    assert java.string_literal("caf\u00e9") == '"caf\\u00e9"'
     assert java.string_literal("😀") == '"\\ud83d\\ude00"'
 
 
@@ -33,3 +34,4 @@ def test_comment_text_cannot_close_or_escape_a_comment() -> None:
     assert "*/" not in java.comment_text("a */ b")
     assert "\\u" not in java.comment_text("\\u000a")
     assert "\n" not in java.comment_text("two\nlines")
+    assert java.comment_text("caf\u00e9 \u2192 x") == "cafU+00E9 U+2192 x"

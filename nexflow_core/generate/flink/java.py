@@ -96,7 +96,8 @@ def string_literal(value: str) -> str:
             out.append("\\r")
         elif ch == "\t":
             out.append("\\t")
-        elif code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029):
+        elif code < 0x20 or 0x7F <= code <= 0xFFFF:
+            # Generated files are pure ASCII: javac reads them right whatever its encoding.
             out.append(f"\\u{code:04x}")
         elif code > 0xFFFF:
             high, low = divmod(code - 0x10000, 0x400)
@@ -107,8 +108,10 @@ def string_literal(value: str) -> str:
 
 
 def comment_text(text: str) -> str:
-    """Text that is safe inside a Java comment: no `*/`, no line breaks, no unicode escapes."""
-    return text.replace("*/", "* /").replace("\\u", "\\ u").replace("\r", " ").replace("\n", " ")
+    """Text that is safe inside a Java comment: no `*/`, no line breaks, no unicode escapes, and
+    ASCII only (other characters are written as U+XXXX)."""
+    text = text.replace("*/", "* /").replace("\\u", "\\ u").replace("\r", " ").replace("\n", " ")
+    return "".join(c if ord(c) < 0x7F else f"U+{ord(c):04X}" for c in text)
 
 
 class Spelling:
