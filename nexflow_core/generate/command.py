@@ -57,7 +57,16 @@ def run_generate(args: argparse.Namespace) -> int:
         units = [_load(path, args.java_package) for path in args.files]
         files = generate(units, upstream, TARGETS[args.target])
     except NexflowError as error:
-        print(render_text(error.diagnostics), file=sys.stderr)
+        sources = {}
+        for path in [*args.files, *(s.rpartition("=")[0] for s in args.upstream)]:
+            try:
+                sources[path] = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass
+        print(render_text(error.diagnostics, sources), file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"nexflow generate: cannot read a DSL file: {error}", file=sys.stderr)
         return 1
     write_files(Path(args.output_dir), files)
     return 0
