@@ -298,7 +298,8 @@ class Lowerer:
         name = node.name
         package = self._transform_package(name)
         if package is not None:
-            return model.Call(name=name, args=args, type=t, transform=True, package=package)
+            # Transforms are not generated yet: calling one would not compile.
+            raise unsupported(node.span, f"calling the transform {name}")
         if name in _UNIFYING:
             args = [self.coerce(a, t, s.span) for a, s in zip(args, node.args)]
         elif name in ("days_between", "millis_between"):
