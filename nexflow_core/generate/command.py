@@ -109,16 +109,16 @@ def run_compile(args: argparse.Namespace) -> int:
         return 1
     if args.check_only:
         return 0
-    try:
-        files = generate_checked(project, packages, TARGETS[args.target])
-    except NexflowError as error:
-        print(render_text(error.diagnostics, project.sources), file=sys.stderr)
-        return 1
     if args.interface_out:
         out = Path(args.interface_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(build_interface(project, args.file))
     if args.output_dir:
+        try:
+            files = generate_checked(project, packages, TARGETS[args.target])
+        except NexflowError as error:
+            print(render_text(error.diagnostics, project.sources), file=sys.stderr)
+            return 1
         write_files(Path(args.output_dir), files)
     return 0
 
