@@ -212,7 +212,7 @@ def render_java(nodes: list, work: Path) -> list:
     )
     sources = {"vals.schema": SCHEMA, "exprs.transform": transform}
     units = [core.Unit(parse_source(t, p), "gen.expr", t) for p, t in sorted(sources.items())]
-    ctx = core.Context(units, [])
+    ctx = core.Context.from_units(units, [])
     decl = next(d for u in units for d in u.module.decls if isinstance(d, ast.TransformDecl))
     scope = Scope(names={"v": ctx.project.resolve(ast_type("Vals"))})
     lowered = [ctx.lower.expr(let.expr, scope) for let in decl.lets]
