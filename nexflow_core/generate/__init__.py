@@ -1,8 +1,8 @@
 """Generate: render checked DSL units into target code (Flink Java first).
 
 `generate(units, upstream, target)` (whole project) and `generate_checked(project, packages,
-target)` (one unit checked against upstream interface files) build the target-independent model (core.py) and hands it to
-a target adapter; `TARGETS` names the adapters that exist.
+target)` (one unit checked against upstream interface files) build the target-independent
+model (core.py) and hand it to a target adapter; `TARGETS` names the adapters that exist.
 """
 
 from __future__ import annotations

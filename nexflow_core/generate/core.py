@@ -8,8 +8,8 @@ the checker's inferred types drive the lowering of expressions (lower.py).
 
 from __future__ import annotations
 
-from typing import Optional
 from collections.abc import Mapping, Sequence
+from typing import Optional
 
 from nexflow_core import ast
 from nexflow_core.check import types as T

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
-from collections.abc import Sequence
 
 from nexflow_core.generate import TARGETS, Unit, generate
 from nexflow_core.generate.command import write_files
