@@ -15,6 +15,7 @@ import msgspec
 from nexflow_core import ast
 from nexflow_core.check.declare import declare
 from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS
+from nexflow_core.check.rules_check import implicit_name
 from nexflow_core.check.symbols import ALLOWED
 from nexflow_core.check.types import SCALARS
 from nexflow_core.diagnostics import NexflowError
@@ -25,6 +26,9 @@ TYPE = "type"  # schemas, enums, transforms, rulesets, decision tables, procs
 STREAM = "stream"
 STORE = "store"
 ENVIRONMENT = "environment"
+# The name a ruleset or table without a `for` binding uses for its record (PaymentEvent ->
+# payment, see check.rules_check.implicit_name). Resolving one to no schema is not an error here.
+RECORD = "record"
 
 # Which AST field holds a reference to which namespace.
 _REFERENCE_FIELDS: Dict[Tuple[str, str], str] = {
@@ -73,6 +77,7 @@ class FileSymbols(msgspec.Struct, frozen=True):
 def _declared(module: ast.Module) -> Set[Name]:
     unit = declare(module)
     names = {Name(TYPE, sig.name) for sig in unit.schemas}
+    names.update(Name(RECORD, implicit_name(sig.name)) for sig in unit.schemas)
     names.update(Name(TYPE, sig.name) for sig in unit.enums)
     names.update(Name(TYPE, sig.name) for sig in unit.transforms)
     names.update(Name(TYPE, sig.name) for sig in unit.rulesets)
@@ -104,11 +109,28 @@ def _referenced(module: ast.Module) -> Set[Name]:
                 stack.append(value)
         if isinstance(node, ast.EnvironmentDecl):
             found.update(_environment_bindings(node))
+        if isinstance(node, (ast.RulesetDecl, ast.DecisionTableDecl)) and node.binding is None:
+            found.update(_implicit_records(node))
     return {
         name
         for name in found
         if not (name.namespace == TYPE and name.name in _BUILTIN_TYPES | _BUILTIN_FUNCTIONS)
     }
+
+
+def _implicit_records(decl: object) -> Set[Name]:
+    """Root names of the field paths in a ruleset or table that declares no record."""
+    names: Set[Name] = set()
+    stack: List[object] = [decl]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif isinstance(node, ast.Path):
+            names.add(Name(RECORD, node.parts[0]))
+        elif isinstance(node, ast.Node):
+            stack.extend(getattr(node, f) for f in node.__struct_fields__)
+    return names
 
 
 def _environment_bindings(env: ast.EnvironmentDecl) -> Set[Name]:

@@ -6,7 +6,6 @@ checks both lists agree."""
 
 from __future__ import annotations
 
-
 CODES: dict[str, str] = {
     # syntax
     "NX101": "unexpected input",

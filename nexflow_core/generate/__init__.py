@@ -1,17 +1,16 @@
 """Generate: render checked DSL units into target code (Flink Java first).
 
-`generate(units, upstream, target)` builds the target-independent model (core.py) and hands it to
-a target adapter; `TARGETS` names the adapters that exist.
+`generate(units, upstream, target)` (whole project) and `generate_checked(project, packages,
+target)` (one unit checked against upstream interface files) build the target-independent
+model (core.py) and hand it to a target adapter; `TARGETS` names the adapters that exist.
 """
 
 from __future__ import annotations
 
-from typing import Dict
-
-from nexflow_core.generate.core import Unit, generate
+from nexflow_core.generate.core import Unit, generate, generate_checked
 from nexflow_core.generate.flink import FlinkTarget
 from nexflow_core.generate.target import Target
 
-TARGETS: Dict[str, Target] = {"flink": FlinkTarget()}
+TARGETS: dict[str, Target] = {"flink": FlinkTarget()}
 
-__all__ = ["TARGETS", "Target", "Unit", "generate"]
+__all__ = ["TARGETS", "Target", "Unit", "generate", "generate_checked"]

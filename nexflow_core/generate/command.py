@@ -1,4 +1,5 @@
-"""The commands build systems run: `nexflow compile`, `nexflow symbols`, `nexflow generate-runtime`.
+"""The commands build systems run: `nexflow compile`, `nexflow symbols`, `nexflow generate-runtime`
+(and `nexflow generate`, which reads upstream DSL sources instead of interface files).
 
 `compile` is one build unit's work: check one DSL file against the interface files of the units
 it depends on (never their sources), write its own interface file, and generate its code.
@@ -15,10 +16,11 @@ from typing import Dict, List, Sequence
 
 from nexflow_core.buildgraph import symbols_json
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_text
-from nexflow_core.generate import TARGETS, generate
+from nexflow_core.generate import TARGETS, Unit, generate, generate_checked
 from nexflow_core.generate.model import GeneratedFile
 from nexflow_core.interface import build_interface, load_interface
 from nexflow_core.project import check_unit
+from nexflow_core.syntax import parse_source
 
 
 def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -49,6 +51,22 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
     symbols.add_argument("files", nargs="*", help="DSL files")
     symbols.add_argument("--output", help="write the JSON here instead of standard output")
     symbols.set_defaults(func=run_symbols)
+
+    gen = subparsers.add_parser("generate",
+        help="generate code for DSL files, reading upstream DSL sources (whole-project mode)",
+    )
+    gen.add_argument("files", nargs="+", help="DSL files to generate code for")
+    gen.add_argument("--java-package", required=True, help="package of the generated code")
+    gen.add_argument("--output-dir", required=True, help="where the generated files go")
+    gen.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="FILE=PACKAGE",
+        help="a DSL file of another unit these files refer to, and its generated package",
+    )
+    gen.add_argument("--target", default="flink", choices=sorted(TARGETS))
+    gen.set_defaults(func=run_generate)
 
     runtime = subparsers.add_parser("generate-runtime", help="write the L0 runtime sources")
     runtime.add_argument("--output-dir", required=True)
@@ -91,16 +109,16 @@ def run_compile(args: argparse.Namespace) -> int:
         return 1
     if args.check_only:
         return 0
-    try:
-        files = generate(project, packages, TARGETS[args.target])
-    except NexflowError as error:
-        print(render_text(error.diagnostics, project.sources), file=sys.stderr)
-        return 1
     if args.interface_out:
         out = Path(args.interface_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(build_interface(project, args.file))
     if args.output_dir:
+        try:
+            files = generate_checked(project, packages, TARGETS[args.target])
+        except NexflowError as error:
+            print(render_text(error.diagnostics, project.sources), file=sys.stderr)
+            return 1
         write_files(Path(args.output_dir), files)
     return 0
 
@@ -113,6 +131,39 @@ def run_symbols(args: argparse.Namespace) -> int:
         Path(args.output).write_bytes(data)
     else:
         sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
+def _load(path: str, package: str) -> Unit:
+    text = Path(path).read_text(encoding="utf-8")
+    return Unit(parse_source(text, path), package, text)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    try:
+        upstream = []
+        for spec in args.upstream:
+            path, sep, package = spec.rpartition("=")
+            if not sep or not path or not package:
+                message = f"nexflow generate: --upstream expects FILE=PACKAGE, got {spec!r}"
+                print(message, file=sys.stderr)
+                return 2
+            upstream.append(_load(path, package))
+        units = [_load(path, args.java_package) for path in args.files]
+        files = generate(units, upstream, TARGETS[args.target])
+    except NexflowError as error:
+        sources = {}
+        for path in [*args.files, *(s.rpartition("=")[0] for s in args.upstream)]:
+            try:
+                sources[path] = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass
+        print(render_text(error.diagnostics, sources), file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"nexflow generate: cannot read a DSL file: {error}", file=sys.stderr)
+        return 1
+    write_files(Path(args.output_dir), files)
     return 0
 
 

@@ -1,34 +1,26 @@
 """The generator core: walks checked ASTs and builds the target-independent render model.
 
-It knows the DSLs' meaning (which stream carries which schema, what a filter keeps) but nothing
-about Java or Flink; a Target (target.py) turns the model into files.
+It knows the DSLs' meaning (which stream carries which schema, what a filter keeps, in which
+order rules fire) but nothing about Java or Flink; a Target (target.py) turns the model into
+files. The front end's checker runs first: any error stops generation with its diagnostics, and
+the checker's inferred types drive the lowering of expressions (lower.py).
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping
+from collections.abc import Mapping, Sequence
+from typing import Optional
 
 from nexflow_core import ast
+from nexflow_core.check import types as T
+from nexflow_core.check.checker import check_modules
+from nexflow_core.check.declare import type_of_ref
 from nexflow_core.check.types import Type
-from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
+from nexflow_core.diagnostics import NexflowError, Span, file_span
 from nexflow_core.generate import model
+from nexflow_core.generate.lower import Lowerer, Scope, plain, unsupported
 from nexflow_core.generate.target import Target
 from nexflow_core.project import CheckedProject
-
-SCALAR_TYPES = (
-    "string",
-    "int",
-    "long",
-    "double",
-    "decimal",
-    "boolean",
-    "date",
-    "datetime",
-    "uuid",
-    "bytes",
-)
-
-_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
 
 class Unit:
@@ -37,196 +29,430 @@ class Unit:
     def __init__(self, module: ast.Module, package: str, source_text: str) -> None:
         self.module = module
         self.package = package
+        self.source_text = source_text
         self.lines = source_text.splitlines()
 
     def origin(self, span: Span) -> model.Origin:
         text = ""
         if 0 < span.line <= len(self.lines):
-            # The DSL line as written, without the brace that opens a block.
             text = self.lines[span.line - 1].strip().rstrip("{").rstrip()
         return model.Origin(file=self.module.path, line=span.line, text=text)
 
 
-def unsupported(span: Span, what: str) -> NexflowError:
-    return NexflowError(
-        [
-            Diagnostic(
-                code="NX901",
-                severity="error",
-                message=f"{what} is not supported by the Flink generator yet",
-                span=span,
-                hint="remove it or use a supported construct (see docs/language/)",
-            )
-        ]
-    )
-
-
-class Symbols:
-    """What the units being generated can see, local or upstream alike: the checked project's
-    symbol table (built from the units' own declarations and upstream interface files), and the
-    package each declaring unit's code lives in."""
+class Context:
+    """What generation of one build unit can see: the checked project (local and upstream
+    files), the package of every declared name, and the expression lowerer."""
 
     def __init__(self, project: CheckedProject, packages: Mapping[str, str]) -> None:
+        """`packages` maps every declared name the units can see to its generated package."""
+        project.raise_on_error()
         self.project = project
-        self.packages = packages
+        self.packages: dict[str, str] = dict(packages)
+        symbols = self.project.symbols
+        self.lower = Lowerer(
+            type_of=self.project.type_of,
+            resolve=self.project.resolve,
+            field_type=symbols.field_type,
+            is_enum=lambda name: symbols.enum(name) is not None,
+            transform_package=lambda name: (
+                self.packages.get(name) if symbols.transform(name) is not None else None
+            ),
+        )
 
-    def record_type(self, schema: str, span: Span) -> model.RecordType:
-        entry = self.project.symbols.types.get(schema)
-        if entry is None or entry.what != "schema" or entry.path not in self.packages:
-            raise NexflowError(
-                [
-                    Diagnostic(
-                        code="NX902",
-                        severity="error",
-                        message=f"the schema '{schema}' is not visible to the generator",
-                        span=span,
-                        expected="a schema declared in this file or in a dependency",
-                    )
-                ]
-            )
-        return model.RecordType(name=schema, package=self.packages[entry.path])
+    @classmethod
+    def from_units(cls, units: Sequence[Unit], upstream: Sequence[Unit]) -> Context:
+        """Check local and upstream sources together (whole-project mode)."""
+        all_units = [*upstream, *units]
+        modules = {u.module.path: u.module for u in all_units}
+        sources = {u.module.path: u.source_text for u in all_units}
+        result = check_modules(list(modules.values()), [])
+        project = CheckedProject(modules, sources, result, [])
+        packages: dict[str, str] = {}
+        for unit in all_units:
+            for decl in unit.module.decls:
+                name = getattr(decl, "name", None)
+                if name is not None and not isinstance(decl, ast.EnvironmentDecl):
+                    packages.setdefault(name, unit.package)
+        return cls(project, packages)
 
-    def stream_record(self, stream: str, span: Span) -> model.RecordType:
-        sig = self.project.stream(stream)
-        if sig is None:
-            raise NexflowError(
-                [
-                    Diagnostic(
-                        code="NX902",
-                        severity="error",
-                        message=f"the stream '{stream}' has no schema the generator can see",
-                        span=span,
-                        expected="a `stream <name>: <Schema>` declaration in a .schema file "
-                        "this target depends on",
-                    )
-                ]
-            )
-        return self.record_type(sig.schema, span)
+    @classmethod
+    def from_checked(cls, project: CheckedProject, unit_packages: Mapping[str, str]) -> Context:
+        """A project checked against upstream interface files (build-system mode);
+        `unit_packages` maps each unit path, local or upstream, to its package."""
+        symbols = project.symbols
+        packages: dict[str, str] = {}
+        for space in (symbols.types, symbols.streams, symbols.stores):
+            for name, entry in space.items():
+                if entry.path in unit_packages:
+                    packages.setdefault(name, unit_packages[entry.path])
+        return cls(project, packages)
 
-    def field_type(self, type_ref: ast.TypeRef) -> model.FieldType:
-        if type_ref.name in SCALAR_TYPES:
-            precision = type_ref.params[0] if type_ref.params else None
-            scale = type_ref.params[1] if len(type_ref.params) > 1 else None
-            return model.ScalarType(name=type_ref.name, precision=precision, scale=scale)
-        if not type_ref.args:
-            entry = self.project.symbols.types.get(type_ref.name)
-            if entry is not None and entry.what == "schema":
-                return self.record_type(type_ref.name, type_ref.span)
-        raise unsupported(type_ref.span, f"the type '{type_ref.name}'")
+    def resolve_ref(self, type_ref: ast.TypeRef) -> Type:
+        t = plain(self.project.resolve(type_of_ref(type_ref)))
+        if t.kind == "any":
+            raise unsupported(type_ref.span, f"the type '{type_ref.name}'")
+        return t
 
-    def checked_type(self, t: Type, span: Span) -> model.FieldType:
-        if t.kind in SCALAR_TYPES and not t.args:
-            return model.ScalarType(name=t.kind, precision=t.precision, scale=t.scale)
-        if t.kind in ("record", "ref") and t.name:
-            return self.record_type(t.name, span)
-        raise unsupported(span, f"a field of type {t.display()}")
-
-    def schema_fields(self, record: model.RecordType) -> Dict[str, Type]:
-        sig = self.project.schema(record.name)
-        return {f.name: f.type for f in sig.fields} if sig is not None else {}
+    def index(self) -> model.TypeIndex:
+        return model.TypeIndex(packages=dict(sorted(self.packages.items())))
 
 
-def build_records(unit: Unit, symbols: Symbols) -> List[model.Record]:
+# --- schemas ----------------------------------------------------------------------------------
+
+
+def _number_text(e: object) -> Optional[str]:
+    if isinstance(e, ast.IntLit):
+        return str(e.value)
+    if isinstance(e, ast.DecimalLit):
+        return e.text
+    if isinstance(e, ast.Unary) and e.op == "-":
+        inner = _number_text(e.operand)
+        return None if inner is None else ("-" + inner).replace("--", "")
+    return None
+
+
+def _constraints(f: ast.Field, t: Type) -> list[model.Constraint]:
+    out: list[model.Constraint] = []
+    if not f.type.optional:
+        out.append(model.Constraint(kind="required"))
+    if t.kind == "uuid":
+        out.append(model.Constraint(kind="uuid"))
+    for a in f.annotations:
+        if a.name in ("range", "length") and len(a.args) == 2:
+            low, high = _number_text(a.args[0]), _number_text(a.args[1])
+            if low is None or high is None:
+                raise unsupported(a.span, f"@{a.name} with bounds that are not numbers")
+            out.append(model.Constraint(kind=a.name, low=low, high=high))
+        elif a.name == "pattern" and a.args and isinstance(a.args[0], ast.StringLit):
+            out.append(model.Constraint(kind="pattern", pattern=a.args[0].value))
+        elif a.name == "enum":
+            single = len(a.args) == 1 and isinstance(a.args[0], ast.ListLit)
+            items = a.args[0].items if single else a.args
+            allowed = [i.value for i in items if isinstance(i, ast.StringLit)]
+            out.append(model.Constraint(kind="allowed", allowed=allowed))
+    return out
+
+
+def build_records(unit: Unit, ctx: Context) -> list[model.Record]:
     records = []
+    seen: dict[str, Span] = {}
     for decl in unit.module.decls:
-        if isinstance(decl, ast.SchemaDecl):
-            fields = [
+        if not isinstance(decl, ast.SchemaDecl):
+            continue
+        if decl.name in seen:
+            raise unsupported(decl.span, f"a second version of schema {decl.name} in one file")
+        seen[decl.name] = decl.span
+        own = T.record(decl.name)
+        fields = []
+        for f in decl.fields:
+            t = ctx.resolve_ref(f.type)
+            default = None
+            if f.default is not None:
+                default = ctx.lower.fit(ctx.lower.expr(f.default, Scope()), t, f.default.span)
+            fields.append(
                 model.RecordField(
-                    name=field.name,
-                    type=symbols.field_type(field.type),
-                    optional=field.type.optional,
-                    is_key=field.annotation("key") is not None,
-                    origin=unit.origin(field.span),
-                )
-                for field in decl.fields
-            ]
-            records.append(
-                model.Record(
-                    name=decl.name,
-                    package=unit.package,
-                    fields=fields,
-                    origin=unit.origin(decl.span),
+                    name=f.name,
+                    type=t,
+                    optional=f.type.optional,
+                    is_key=f.annotation("key") is not None,
+                    is_event_time=f.annotation("event_time") is not None,
+                    sensitive=f.annotation("sensitive") is not None
+                    or f.annotation("pii") is not None,
+                    origin=unit.origin(f.span),
+                    default=default,
+                    constraints=_constraints(f, t),
                 )
             )
+        validations = [
+            model.Validation(
+                condition=ctx.lower.expr(v.expr, Scope(implicit=own)),
+                message=v.message if v.message is not None else unit.origin(v.span).text,
+                origin=unit.origin(v.span),
+            )
+            for v in decl.validations
+        ]
+        records.append(
+            model.Record(
+                name=decl.name,
+                package=unit.package,
+                fields=fields,
+                validations=validations,
+                origin=unit.origin(decl.span),
+                version=decl.version,
+            )
+        )
     return records
 
 
-def build_jobs(unit: Unit, symbols: Symbols) -> List[model.Job]:
+def build_enums(unit: Unit) -> list[model.Enum]:
     return [
-        _build_job(unit, decl, symbols)
-        for decl in unit.module.decls
-        if isinstance(decl, ast.ProcDecl)
+        model.Enum(
+            name=d.name,
+            package=unit.package,
+            members=[m.name for m in d.members],
+            origin=unit.origin(d.span),
+        )
+        for d in unit.module.decls
+        if isinstance(d, ast.EnumDecl)
     ]
 
 
-def _build_job(unit: Unit, proc: ast.ProcDecl, symbols: Symbols) -> model.Job:
-    operators: List[model.Operator] = []
-    record = None
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _binding(ctx: Context, name: str, span: Span) -> tuple:
+    e = ctx.project.symbols.types.get(name)
+    sig = e.sig if e is not None else None
+    if sig is None or sig.input is None:
+        raise unsupported(span, f"{name} without a record to inspect")
+    return sig.input.name, plain(ctx.project.resolve(sig.input.type))
+
+
+def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
+    out = []
+    for d in unit.module.decls:
+        if not isinstance(d, ast.RulesetDecl):
+            continue
+        input_name, input_type = _binding(ctx, d.name, d.span)
+        scope = Scope(names={input_name: input_type})
+        order = sorted(
+            range(len(d.rules)),
+            key=lambda i: (-(d.rules[i].priority.rank if d.rules[i].priority else 0), i),
+        )
+        rules = []
+        for i in order:
+            r = d.rules[i]
+            actions = []
+            for a in r.actions:
+                origin = unit.origin(a.span)
+                if isinstance(a, ast.FlagAction):
+                    actions.append(model.Action(kind="flag", origin=origin, text=a.reason))
+                elif isinstance(a, ast.RejectAction):
+                    actions.append(model.Action(kind="reject", origin=origin, text=a.reason))
+                elif isinstance(a, ast.RouteAction):
+                    actions.append(model.Action(kind="route", origin=origin, text=a.target))
+                elif isinstance(a, ast.AlertAction):
+                    actions.append(
+                        model.Action(
+                            kind="alert", origin=origin, text=a.message, severity=a.severity
+                        )
+                    )
+                elif isinstance(a, ast.SetAction):
+                    parts = list(a.target.parts)
+                    if len(parts) != 2 or parts[0] != input_name:
+                        raise unsupported(a.target.span, "set on a nested field")
+                    target_type = ctx.project.symbols.field_type(input_type, parts[1])
+                    if target_type is None:
+                        raise unsupported(a.target.span, f"set on '{a.target.dotted}'")
+                    value = ctx.lower.fit(
+                        ctx.lower.expr(a.expr, scope),
+                        ctx.project.resolve(target_type),
+                        a.expr.span,
+                    )
+                    actions.append(
+                        model.Action(kind="set", origin=origin, target=parts[1:], value=value)
+                    )
+            rules.append(
+                model.RuleModel(
+                    name=r.name,
+                    condition=None if r.when is None else ctx.lower.expr(r.when, scope),
+                    actions=actions,
+                    priority=r.priority.rank if r.priority else 0,
+                    origin=unit.origin(r.span),
+                )
+            )
+        out.append(
+            model.Ruleset(
+                name=d.name,
+                package=unit.package,
+                input_name=input_name,
+                input_type=input_type,
+                mode=d.mode,
+                rules=rules,
+                origin=unit.origin(d.span),
+            )
+        )
+    return out
+
+
+def _cell(ctx: Context, cell: ast.Cell, column: Type) -> model.CellTest:
+    values = []
+    for v in cell.values:
+        if column.kind == "enum" and isinstance(v, (ast.Path, ast.StringLit)):
+            member = v.parts[-1] if isinstance(v, ast.Path) else v.value
+            values.append(model.EnumValue(member=member, type=column))
+            continue
+        e = ctx.lower.expr(v, Scope())
+        if column.kind in ("int", "long", "double", "decimal") and e.type.kind in (
+            "int",
+            "long",
+            "double",
+            "decimal",
+        ):
+            from nexflow_core.generate.lower import common_numeric
+
+            c = common_numeric(column, e.type)
+            if c.kind != column.kind:
+                raise unsupported(
+                    v.span, f"a {e.type.display()} cell in a {column.display()} column"
+                )
+            e = ctx.lower.coerce(e, column, v.span)
+        else:
+            e = ctx.lower.coerce(e, column, v.span)
+        values.append(e)
+    return model.CellTest(
+        kind=cell.kind, values=values, low_closed=cell.low_closed, high_closed=cell.high_closed
+    )
+
+
+def build_tables(unit: Unit, ctx: Context) -> list[model.DecisionTable]:
+    out = []
+    for d in unit.module.decls:
+        if not isinstance(d, ast.DecisionTableDecl):
+            continue
+        input_name, input_type = _binding(ctx, d.name, d.span)
+        scope = Scope(names={input_name: input_type})
+        inputs = []
+        for inp in d.inputs:
+            e = ctx.lower.expr(inp.expr, scope)
+            inputs.append(model.TableColumn(name=inp.name, type=e.type, expr=e))
+        outputs = []
+        for o in d.outputs:
+            t = ctx.resolve_ref(o.type)
+            order = [ctx.lower.fit(ctx.lower.expr(v, Scope()), t, v.span) for v in o.order]
+            outputs.append(model.TableColumn(name=o.name, type=t, order=order))
+        if d.hit_policy == "priority" and outputs and not outputs[0].order:
+            first = outputs[0]
+            if first.type.kind == "enum":
+                members = ctx.project.enum(first.type.name or "")
+                order = [model.EnumValue(member=m, type=first.type) for m in members.members]
+                outputs[0] = model.TableColumn(name=first.name, type=first.type, order=order)
+        rows = []
+        for row in d.rows:
+            cells = [_cell(ctx, c, col.type) for c, col in zip(row.cells, inputs)]
+            results = []
+            for res, col in zip(row.results, outputs):
+                if col.type.kind == "enum" and isinstance(res, (ast.StringLit, ast.Path)):
+                    member = res.parts[-1] if isinstance(res, ast.Path) else res.value
+                    results.append(model.EnumValue(member=member, type=col.type))
+                else:
+                    results.append(ctx.lower.fit(ctx.lower.expr(res, Scope()), col.type, res.span))
+            rows.append(
+                model.TableRowModel(
+                    label=row.label, cells=cells, results=results, origin=unit.origin(row.span)
+                )
+            )
+        e = ctx.project.symbols.types.get(d.name)
+        result_type = plain(ctx.project.resolve(e.sig.result)) if e is not None else T.ANY
+        out.append(
+            model.DecisionTable(
+                name=d.name,
+                package=unit.package,
+                input_name=input_name,
+                input_type=input_type,
+                hit_policy=d.hit_policy,
+                aggregation=d.aggregation,
+                inputs=inputs,
+                outputs=outputs,
+                rows=rows,
+                result_type=result_type,
+                origin=unit.origin(d.span),
+            )
+        )
+    return out
+
+
+# --- procs ------------------------------------------------------------------------------------
+
+
+def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
+    return [_build_job(unit, d, ctx) for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
+
+
+def _stream_type(ctx: Context, stream: str, span: Span) -> Type:
+    sig = ctx.project.stream(stream)
+    if sig is None:
+        raise unsupported(span, f"the stream '{stream}' without a schema")
+    return T.record(sig.schema)
+
+
+def _build_job(unit: Unit, proc: ast.ProcDecl, ctx: Context) -> model.Job:
+    operators: list[model.Operator] = []
+    record: Optional[Type] = None
+    dead_letter = None
+    for stmt in proc.statements:
+        if isinstance(stmt, ast.OnStmt) and stmt.event == "error":
+            dead_letter = stmt.stream
     for stmt in proc.statements:
         origin = unit.origin(stmt.span)
         if isinstance(stmt, ast.FromStmt):
             if record is not None:
                 raise unsupported(stmt.span, "a second `from` in one proc")
-            record = symbols.stream_record(stmt.stream, stmt.span)
+            record = _stream_type(ctx, stmt.stream, stmt.span)
             operators.append(model.Source(stream=stmt.stream, record=record, origin=origin))
+        elif isinstance(stmt, ast.OnStmt) and stmt.event == "error":
+            continue
         elif record is None:
             raise unsupported(stmt.span, "a statement before `from`")
         elif isinstance(stmt, ast.FilterStmt):
-            condition = _expr(stmt.condition, record, symbols)
+            condition = ctx.lower.expr(stmt.condition, Scope(implicit=record))
             operators.append(model.Filter(condition=condition, record=record, origin=origin))
         elif isinstance(stmt, ast.EmitStmt) and stmt.persist is None and stmt.delivery is None:
             operators.append(model.Sink(stream=stmt.stream, record=record, origin=origin))
         else:
             raise unsupported(stmt.span, f"the proc statement `{origin.text}`")
     return model.Job(
-        name=proc.name, package=unit.package, operators=operators, origin=unit.origin(proc.span)
+        name=proc.name,
+        package=unit.package,
+        operators=operators,
+        origin=unit.origin(proc.span),
+        dead_letter=dead_letter,
     )
 
 
-def _expr(node: ast.Expr, record: model.RecordType, symbols: Symbols) -> model.Expr:
-    if isinstance(node, ast.Path) and len(node.parts) == 1:
-        fields = symbols.schema_fields(record)
-        if node.parts[0] in fields:
-            field_type = symbols.checked_type(fields[node.parts[0]], node.span)
-            return model.FieldRef(name=node.parts[0], type=field_type)
-        raise unsupported(node.span, f"the name '{node.dotted}'")
-    if isinstance(node, ast.IntLit):
-        kind = "int" if -(2**31) <= node.value < 2**31 else "long"
-        return model.Literal(type=model.ScalarType(name=kind), value=node.value)
-    if isinstance(node, ast.StringLit):
-        return model.Literal(type=model.ScalarType(name="string"), value=node.value)
-    if isinstance(node, ast.BoolLit):
-        return model.Literal(type=model.ScalarType(name="boolean"), value=node.value)
-    if isinstance(node, ast.Binary) and node.op in _COMPARISONS:
-        return model.Compare(
-            op=node.op,
-            left=_expr(node.left, record, symbols),
-            right=_expr(node.right, record, symbols),
-        )
-    if isinstance(node, ast.Binary) and node.op in ("and", "or"):
-        return model.Logical(
-            op=node.op,
-            operands=[_expr(node.left, record, symbols), _expr(node.right, record, symbols)],
-        )
-    if isinstance(node, ast.Unary) and node.op == "not":
-        return model.Not(operand=_expr(node.operand, record, symbols))
-    raise unsupported(node.span, "this expression")
-
-
 def generate(
-    project: CheckedProject, packages: Mapping[str, str], target: Target
-) -> List[model.GeneratedFile]:
-    """Generate the files for the local units of a checked project.
+    units: Sequence[Unit], upstream: Sequence[Unit], target: Target
+) -> list[model.GeneratedFile]:
+    """Generate the files for `units`; `upstream` units are only read for their declarations."""
+    return _generate(units, Context.from_units(units, upstream), target)
 
-    `packages` maps every unit path (local, and upstream as named in interface files) to the
-    package its generated code lives in. The project must be free of errors."""
-    project.raise_on_error()
-    symbols = Symbols(project, packages)
-    files: List[model.GeneratedFile] = []
-    for path in sorted(project.modules):
-        unit = Unit(project.modules[path], packages[path], project.sources[path])
-        for record in build_records(unit, symbols):
-            files.append(target.render_record(record))
-        for job in build_jobs(unit, symbols):
-            files.append(target.render_job(job))
+
+def generate_checked(
+    project: CheckedProject, unit_packages: Mapping[str, str], target: Target
+) -> list[model.GeneratedFile]:
+    """Generate the files for the local units of a project checked against upstream interface
+    files; `unit_packages` maps every unit path (local and upstream) to its package."""
+    ctx = Context.from_checked(project, unit_packages)
+    units = [
+        Unit(project.modules[path], unit_packages[path], project.sources[path])
+        for path in sorted(project.modules)
+    ]
+    return _generate(units, ctx, target)
+
+
+def _generate(units: Sequence[Unit], ctx: Context, target: Target) -> list[model.GeneratedFile]:
+    index = ctx.index()
+    files: list[model.GeneratedFile] = []
+    for unit in units:
+        for enum in build_enums(unit):
+            files.append(target.render_enum(enum, index))
+        for record in build_records(unit, ctx):
+            files.extend(target.render_record(record, index))
+        for ruleset in build_rulesets(unit, ctx):
+            files.append(target.render_ruleset(ruleset, index))
+        for table in build_tables(unit, ctx):
+            files.append(target.render_table(table, index))
+        for job in build_jobs(unit, ctx):
+            files.append(target.render_job(job, index))
+    paths = [f.path for f in files]
+    duplicates = sorted({p for p in paths if paths.count(p) > 1})
+    if duplicates:
+        raise NexflowError(
+            [
+                unsupported(
+                    file_span(units[0].module.path),
+                    f"two declarations that generate the same file {duplicates[0]}",
+                ).diagnostics[0]
+            ]
+        )
     return sorted(files, key=lambda f: f.path)

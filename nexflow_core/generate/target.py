@@ -6,7 +6,7 @@ implements this protocol in its own package and registers in `TARGETS`, without 
 
 from __future__ import annotations
 
-from typing import List, Protocol
+from typing import Protocol
 
 from nexflow_core.generate import model
 
@@ -14,11 +14,24 @@ from nexflow_core.generate import model
 class Target(Protocol):
     name: str
 
-    def render_record(self, record: model.Record) -> model.GeneratedFile:
-        """One schema as a value class."""
+    def render_enum(self, enum: model.Enum, index: model.TypeIndex) -> model.GeneratedFile:
+        """One enum as an enumerated type."""
 
-    def render_job(self, job: model.Job) -> model.GeneratedFile:
+    def render_record(
+        self, record: model.Record, index: model.TypeIndex
+    ) -> list[model.GeneratedFile]:
+        """One schema as a value class (plus whatever validates it)."""
+
+    def render_ruleset(self, ruleset: model.Ruleset, index: model.TypeIndex) -> model.GeneratedFile:
+        """One ruleset as a plain evaluator."""
+
+    def render_table(
+        self, table: model.DecisionTable, index: model.TypeIndex
+    ) -> model.GeneratedFile:
+        """One decision table as a plain evaluator."""
+
+    def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         """One proc as a runnable job."""
 
-    def render_runtime(self) -> List[model.GeneratedFile]:
-        """The L0 runtime every generated job of this target uses."""
+    def render_runtime(self) -> list[model.GeneratedFile]:
+        """The L0 runtime every generated file of this target uses."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
 from collections.abc import Iterable
+from typing import Optional
 
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken

@@ -73,6 +73,9 @@ def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
     for namespace, name in me.references:
         owners = sorted(symbols.declared_by.get((namespace, name), ()))
         what = _WHAT.get(namespace, namespace)
+        if not owners and namespace == "record":
+            # A root name in a ruleset that names no schema: a field or a typo the check reports.
+            continue
         if not owners:
             close = difflib.get_close_matches(name, symbols.names_in(namespace), n=5)
             hint = f" Did you mean: {', '.join(close)}?" if close else ""
@@ -80,6 +83,10 @@ def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
                 f"{me.path} refers to the {what} `{name}`, which no Nexflow target declares."
                 f"{hint} Declare it in a DSL file that a Nexflow target owns, or fix the name."
             )
+        if namespace == "environment":
+            # An environment may be spread over several .infra files: it needs all of them.
+            found.update(owners)
+            continue
         if len(owners) > 1:
             listing = "\n".join(f"  * {symbols.path_of(a)} ({a})" for a in owners)
             raise NexflowDependencyError(
@@ -128,13 +135,13 @@ async def infer_nexflow_environment(
     environment = request.field_set.environment.value
     if not environment:
         return InferredDependencies([])
+    # An environment may be spread over several .infra files: the proc needs all of them.
     owners = sorted(symbols.declared_by.get(("environment", environment), ()))
-    if len(owners) != 1:
+    if not owners:
         known = ", ".join(symbols.names_in("environment")) or "none"
-        problem = "no .infra file declares it" if not owners else "several .infra files declare it"
         raise NexflowDependencyError(
-            f"{request.field_set.address} uses the environment `{environment}`, but {problem} "
-            f"(environments: {known})."
+            f"{request.field_set.address} uses the environment `{environment}`, but no .infra "
+            f"file declares it (environments: {known})."
         )
     return InferredDependencies(owners)
 

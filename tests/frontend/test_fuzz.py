@@ -9,8 +9,8 @@ from conftest import FRAGMENTS, KINDS, example_sources, mutated, prelude_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nexflow_core.diagnostics import Diagnostic, NexflowError, render_json, render_text
 from nexflow_core.check.checker import check_modules
+from nexflow_core.diagnostics import Diagnostic, NexflowError, render_json, render_text
 from nexflow_core.project import CheckedProject, check_project
 from nexflow_core.syntax import parse_source
 

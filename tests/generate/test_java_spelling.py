@@ -1,5 +1,5 @@
-"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and keeps
-its meaning."""
+"""Java spelling of DSL names and literals: whatever the DSL says, the Java compiles and means
+it."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ from nexflow_core.generate.flink import java
 
 def test_keywords_and_odd_names_become_safe_identifiers() -> None:
     assert java.identifier("count") == "count"
-    assert java.identifier("class") == "class_"
-    assert java.identifier("default") == "default_"
-    assert java.identifier("2fa") == "_2fa"
-    assert java.identifier("amount-usd") == "amount_usd"
+    # `$` never appears in DSL names, so the mapping cannot collide with another DSL name.
+    assert java.identifier("class") == "class$"
+    assert java.identifier("class_") == "class_"
+    assert java.identifier("default") == "default$"
+    assert java.identifier("_") == "_$"
+    assert java.identifier("serialVersionUID") == "serialVersionUID$"
+    assert java.identifier("2fa") == "_2fa$"
+    assert java.identifier("amount-usd") == "amount_usd$"
+    assert java.type_name("String") == "String$"
 
 
 def test_string_literals_keep_every_character() -> None:
@@ -21,6 +26,7 @@ def test_string_literals_keep_every_character() -> None:
     assert java.string_literal("bell\x07") == '"bell\\u0007"'
     assert java.string_literal("end */ of comment") == '"end */ of comment"'
     assert java.string_literal("\u2028") == '"\\u2028"'
+    assert java.string_literal("caf\u00e9") == '"caf\\u00e9"'
     assert java.string_literal("😀") == '"\\ud83d\\ude00"'
 
 
@@ -28,3 +34,4 @@ def test_comment_text_cannot_close_or_escape_a_comment() -> None:
     assert "*/" not in java.comment_text("a */ b")
     assert "\\u" not in java.comment_text("\\u000a")
     assert "\n" not in java.comment_text("two\nlines")
+    assert java.comment_text("caf\u00e9 \u2192 x") == "cafU+00E9 U+2192 x"

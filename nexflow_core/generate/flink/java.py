@@ -1,7 +1,17 @@
-"""Java spelling of the model: identifiers, literals and types. Used as jinja2 filters."""
+"""Java spelling of the model: identifiers, literals and types. Used as jinja2 filters.
+
+Naming rule: a DSL name becomes the same Java identifier, except a Java keyword or reserved
+word, or a name the generated code itself uses, which gets a `$` suffix (`class` → `class$`).
+DSL names never contain `$`, so the mapping is one-to-one and never collides; names the
+generator invents for its own locals contain `$` too (`out$`), so they cannot clash with DSL
+names either.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from nexflow_core.check.types import Type
 from nexflow_core.generate import model
 
 JAVA_KEYWORDS = frozenset(
@@ -9,7 +19,13 @@ JAVA_KEYWORDS = frozenset(
     else enum extends final finally float for goto if implements import instanceof int interface
     long native new package private protected public return short static strictfp super switch
     synchronized this throw throws transient try void volatile while true false null var yield
-    record sealed permits non-sealed""".split()
+    record sealed permits non-sealed _""".split()
+)
+# Members and java.lang names generated code relies on: a DSL name equal to one is renamed.
+RESERVED_MEMBERS = frozenset(["serialVersionUID", "INSTANCE", "CONTRACT"])
+RESERVED_TYPES = frozenset(
+    """String Integer Long Double Boolean Object Math Override Enum Exception RuntimeException
+    Number Comparable Iterable Character Byte Short Float Void System Class Record""".split()
 )
 
 _SCALARS = {
@@ -21,20 +37,48 @@ _SCALARS = {
     "boolean": "Boolean",
     "date": "java.time.LocalDate",
     "datetime": "java.time.Instant",
-    # java.util.UUID is not a Flink POJO type and would fall back to Kryo: keep the text form.
+    # java.util.UUID is not a Flink POJO type and would fall back to Kryo: keep the text form,
+    # checked against the canonical UUID shape on input.
     "uuid": "String",
     "bytes": "byte[]",
+    "duration": "java.time.Duration",
+    "null": "Object",
+}
+
+_TYPE_INFOS = {
+    "string": "Types.STRING",
+    "uuid": "Types.STRING",
+    "int": "Types.INT",
+    "long": "Types.LONG",
+    "double": "Types.DOUBLE",
+    "decimal": "Types.BIG_DEC",
+    "boolean": "Types.BOOLEAN",
+    "date": "Types.LOCAL_DATE",
+    "datetime": "Types.INSTANT",
+    "bytes": "PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO",
 }
 
 
 def identifier(name: str) -> str:
-    """A Java identifier for a DSL name: keywords and odd characters get a safe spelling."""
+    """A Java identifier for a DSL name (see the module doc for the rule)."""
     safe = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
     if not safe or safe[0].isdigit():
         safe = "_" + safe
-    if safe in JAVA_KEYWORDS:
-        safe += "_"
+    if safe in JAVA_KEYWORDS or safe in RESERVED_MEMBERS or safe != name:
+        safe += "$"
     return safe
+
+
+def type_name(name: str) -> str:
+    """A Java class name for a DSL type name (schemas, enums, rulesets, …)."""
+    out = identifier(name)
+    if out in RESERVED_TYPES:
+        out += "$"
+    return out
+
+
+def enum_constant(member: str) -> str:
+    return identifier(member)
 
 
 def string_literal(value: str) -> str:
@@ -52,7 +96,8 @@ def string_literal(value: str) -> str:
             out.append("\\r")
         elif ch == "\t":
             out.append("\\t")
-        elif code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029):
+        elif code < 0x20 or 0x7F <= code <= 0xFFFF:
+            # Generated files are pure ASCII: javac reads them right whatever its encoding.
             out.append(f"\\u{code:04x}")
         elif code > 0xFFFF:
             high, low = divmod(code - 0x10000, 0x400)
@@ -63,23 +108,74 @@ def string_literal(value: str) -> str:
 
 
 def comment_text(text: str) -> str:
-    """Text that is safe inside a Java comment: no `*/`, no line breaks, no unicode escapes."""
-    return text.replace("*/", "* /").replace("\\u", "\\ u").replace("\r", " ").replace("\n", " ")
+    """Text that is safe inside a Java comment: no `*/`, no line breaks, no unicode escapes, and
+    ASCII only (other characters are written as U+XXXX)."""
+    text = text.replace("*/", "* /").replace("\\u", "\\ u").replace("\r", " ").replace("\n", " ")
+    return "".join(c if ord(c) < 0x7F else f"U+{ord(c):04X}" for c in text)
 
 
-def java_type(field_type: model.FieldType) -> str:
-    if isinstance(field_type, model.RecordType):
-        return f"{field_type.package}.{field_type.name}"
-    return _SCALARS[field_type.name]
+class Spelling:
+    """Type spelling needs to know each declared type's package."""
+
+    def __init__(self, index: model.TypeIndex) -> None:
+        self.packages: dict[str, str] = index.packages
+
+    def qualified(self, name: str) -> str:
+        package = self.packages.get(name)
+        return f"{package}.{type_name(name)}" if package else type_name(name)
+
+    def java_type(self, t: Type) -> str:
+        if t.kind in ("record", "enum"):
+            return self.qualified(t.name or "")
+        if t.kind == "struct":
+            return self.qualified(t.name or "") + ".Result"
+        if t.kind == "list":
+            return f"java.util.List<{self.java_type(t.args[0])}>"
+        if t.kind == "map":
+            return f"java.util.Map<{self.java_type(t.args[0])}, {self.java_type(t.args[1])}>"
+        if t.kind in _SCALARS:
+            return _SCALARS[t.kind]
+        raise ValueError(f"no Java type for {t.display()}")
+
+    def type_info(self, t: Type) -> str:
+        """A Flink TypeInformation expression for `t` (never a generic/Kryo type)."""
+        if t.kind in _TYPE_INFOS:
+            return _TYPE_INFOS[t.kind]
+        if t.kind == "record":
+            return f"Types.POJO({self.qualified(t.name or '')}.class)"
+        if t.kind == "enum":
+            return f"Types.ENUM({self.qualified(t.name or '')}.class)"
+        if t.kind == "list":
+            return f"new NullableListTypeInfo<>({self.type_info(t.args[0])})"
+        if t.kind == "map":
+            return (
+                f"new NullableMapTypeInfo<>({self.type_info(t.args[0])}, "
+                f"{self.type_info(t.args[1])})"
+            )
+        raise ValueError(f"no Flink type information for {t.display()}")
+
+    def literal(self, lit: model.Lit) -> str:
+        t = lit.type
+        if lit.value is None:
+            return "null" if t.kind == "null" else f"(({self.java_type(t)}) null)"
+        if t.kind in ("string", "uuid"):
+            return string_literal(str(lit.value))
+        if t.kind == "boolean":
+            return "true" if lit.value else "false"
+        if t.kind == "int":
+            return str(lit.value)
+        if t.kind == "long":
+            return f"{lit.value}L"
+        if t.kind == "decimal":
+            return f'new java.math.BigDecimal("{Decimal(str(lit.value))}")'
+        if t.kind == "double":
+            return f"{float(str(lit.value))!r}d"
+        if t.kind == "duration":
+            return f"java.time.Duration.ofMillis({lit.value}L)"
+        raise ValueError(f"no Java literal for {t.display()}")
 
 
-def literal(lit: model.Literal) -> str:
-    if lit.value is None:
-        return "null"
-    if lit.type.name == "string":
-        return string_literal(str(lit.value))
-    if lit.type.name == "boolean":
-        return "true" if lit.value else "false"
-    if lit.type.name == "long":
-        return f"{lit.value}L"
-    return str(lit.value)
+def needs_type_info(t: Type) -> bool:
+    """Does a POJO field of type `t` need an explicit @TypeInfo (Flink 2.2 would otherwise type
+    it as a generic/Kryo type: LocalDate, and collections whose elements are collections)?"""
+    return t.kind in ("date", "list", "map")

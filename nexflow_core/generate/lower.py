@@ -1,0 +1,323 @@
+"""Lowering of checked expressions into the typed render model (model.Expr).
+
+The checker already inferred a type for every expression node (`CheckedProject.type_of`); this
+module makes the meaning explicit for targets: names become `This`/`Var`/`Field`/`EnumValue`,
+and each implicit widening becomes a `Convert`, so operands of an operation always share one
+type. Anything a target could not render faithfully raises NX901 (never wrong code).
+
+Semantics fixed here (documented in docs/language/expressions.md, "Null and number rules"):
+- arithmetic on decimals is exact; `/` rounds half-even to the scale the checker gave the
+  quotient (max(scale of operands, 6)); storing into decimal(p,s) rounds half-even to s and
+  fails when the integer digits do not fit (`Fit`);
+- whole-number arithmetic fails on overflow instead of wrapping; whole-number `/` is a decimal
+  division (the checker types it decimal(38,6));
+- a comparison, `in` or `not in` with a null side is false; `and`/`or`/`not` and conditions
+  treat null as false; arithmetic and functions on a null argument give null (except coalesce,
+  is null, and the collection tests);
+- date compared with datetime: the date is the start of its day in UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from nexflow_core import ast
+from nexflow_core.check import types as T
+from nexflow_core.check.types import Type
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
+from nexflow_core.generate import model
+
+NUMERIC_RANK = {"int": 0, "long": 1, "decimal": 2, "double": 3}
+ARITH_OPS = ("+", "-", "*", "/", "%")
+COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+# Functions whose arguments all take the call's result type (so a mix of int and decimal is
+# computed in decimal, of int and long in long, …).
+_UNIFYING = ("coalesce", "min", "max")
+
+
+def unsupported(span: Span, what: str) -> NexflowError:
+    return NexflowError(
+        [
+            Diagnostic(
+                code="NX901",
+                severity="error",
+                message=f"{what} is not supported by the generator yet",
+                span=span,
+                hint="use a supported construct (see docs/language/)",
+            )
+        ]
+    )
+
+
+def plain(t: Type) -> Type:
+    """`t` without nullability: the generator's types say what a value is, not whether it
+    may be missing (every target value may be null)."""
+    return T.with_nullable(t, False) if t.nullable else t
+
+
+def _same_repr(a: Type, b: Type) -> bool:
+    """Do values of a and b have one representation (no conversion needed)?"""
+    if a.kind != b.kind:
+        return False
+    if a.kind in ("record", "enum"):
+        return a.name == b.name
+    if a.kind in ("list", "map"):
+        return len(a.args) == len(b.args) and all(_same_repr(x, y) for x, y in zip(a.args, b.args))
+    return True
+
+
+def common_numeric(a: Type, b: Type) -> Type:
+    """The type two numbers are compared or combined in."""
+    ka = a.kind if a.kind in NUMERIC_RANK else "int"
+    kb = b.kind if b.kind in NUMERIC_RANK else "int"
+    top = ka if NUMERIC_RANK[ka] >= NUMERIC_RANK[kb] else kb
+    if top == "decimal":
+        return T.decimal(T.MAX_PRECISION, max(_scale(a), _scale(b)))
+    return Type(top)
+
+
+def _scale(t: Type) -> int:
+    return t.scale or 0 if t.kind == "decimal" else 0
+
+
+class Scope:
+    """Names an expression may use: explicit roots and, optionally, a record whose fields are
+    in scope by their bare names (`implicit`)."""
+
+    def __init__(
+        self, names: Optional[dict[str, Type]] = None, implicit: Optional[Type] = None
+    ) -> None:
+        self.names: dict[str, Type] = dict(names or {})
+        self.implicit = implicit
+
+
+class Lowerer:
+    """Lowers expressions of one checked project."""
+
+    def __init__(
+        self,
+        type_of: Callable[[object], Optional[Type]],
+        resolve: Callable[[Type], Type],
+        field_type: Callable[[Type, str], Optional[Type]],
+        is_enum: Callable[[str], bool],
+        transform_package: Callable[[str], Optional[str]],
+    ) -> None:
+        self._type_of = type_of
+        self._resolve = resolve
+        self._field_type = field_type
+        self._is_enum = is_enum
+        self._transform_package = transform_package
+
+    # types -------------------------------------------------------------------------------
+    def type_of(self, node: object) -> Type:
+        t = self._type_of(node)
+        if t is None or t.kind == "any":
+            raise unsupported(node.span, "an expression of unknown type")  # type: ignore[attr-defined]
+        return plain(self._resolve(t))
+
+    # conversions -------------------------------------------------------------------------
+    def coerce(self, e: model.Expr, to: Type, span: Span) -> model.Expr:
+        """`e` as a value of type `to` (a widening the checker allowed)."""
+        to = plain(to)
+        src = e.type
+        if to.kind == "any" or _same_repr(src, to):
+            return e
+        if isinstance(e, model.Lit) and e.value is None:
+            return model.Lit(value=None, type=to)
+        if src.kind == "null":
+            return model.Lit(value=None, type=to)
+        if isinstance(e, model.Lit) and src.kind == "int" and to.kind == "long":
+            return model.Lit(value=e.value, type=to)
+        if isinstance(e, model.Lit) and src.kind in ("int", "long") and to.kind == "decimal":
+            return model.Lit(value=str(e.value), type=T.decimal(max(len(str(e.value)), 1), 0))
+        if isinstance(e, model.ListOf) and to.kind == "list" and src.kind == "list":
+            items = [self.coerce(i, to.args[0], span) for i in e.items]
+            return model.ListOf(items=items, type=to)
+        if src.kind == "list" and to.kind == "list" and src.args[0].kind == "any":
+            return model.Convert(operand=e, type=to)
+        allowed = (
+            (src.kind in ("int", "long") and to.kind in ("long", "double", "decimal"))
+            or (src.kind == "decimal" and to.kind == "decimal")
+            or (src.kind == "date" and to.kind == "datetime")
+            or (src.kind == "enum" and to.kind == "string")
+        )
+        if not allowed:
+            raise unsupported(span, f"using {src.display()} as {to.display()}")
+        return model.Convert(operand=e, type=to)
+
+    def fit(self, e: model.Expr, to: Type, span: Span) -> model.Expr:
+        """`e` stored into a slot of type `to`: converted, and rounded to a decimal's scale."""
+        to = plain(to)
+        out = self.coerce(e, to, span)
+        if to.kind == "decimal" and to.scale is not None and to.precision is not None:
+            if isinstance(out, model.Lit) and out.value is None:
+                return out
+            return model.Fit(operand=out, type=to)
+        return out
+
+    # expressions -------------------------------------------------------------------------
+    def expr(self, node: object, scope: Scope) -> model.Expr:
+        if isinstance(node, ast.Path):
+            return self.path(node, scope)
+        if isinstance(node, ast.IntLit):
+            return model.Lit(value=node.value, type=self.type_of(node))
+        if isinstance(node, ast.DecimalLit):
+            return model.Lit(value=node.text, type=self.type_of(node))
+        if isinstance(node, ast.StringLit):
+            return model.Lit(value=node.value, type=T.STRING)
+        if isinstance(node, ast.BoolLit):
+            return model.Lit(value=node.value, type=T.BOOLEAN)
+        if isinstance(node, ast.NullLit):
+            return model.Lit(value=None, type=T.NULL)
+        if isinstance(node, ast.DurationLit):
+            return model.Lit(value=node.millis, type=T.DURATION)
+        if isinstance(node, ast.ListLit):
+            t = self.type_of(node)
+            items = [self.coerce(self.expr(i, scope), t.args[0], i.span) for i in node.items]
+            return model.ListOf(items=items, type=t)
+        if isinstance(node, ast.Binary):
+            return self.binary(node, scope)
+        if isinstance(node, ast.Unary):
+            operand = self.expr(node.operand, scope)
+            if node.op == "not":
+                return model.Unary(op="not", operand=operand, type=T.BOOLEAN)
+            return model.Unary(op="neg", operand=operand, type=operand.type)
+        if isinstance(node, ast.InList):
+            return self.in_list(node, scope)
+        if isinstance(node, ast.IsNull):
+            return model.IsNull(
+                operand=self.expr(node.operand, scope), negated=node.negated, type=T.BOOLEAN
+            )
+        if isinstance(node, ast.IfExpr):
+            t = self.type_of(node)
+            return model.If(
+                cond=self.expr(node.cond, scope),
+                then=self.coerce(self.expr(node.then, scope), t, node.then.span),
+                otherwise=self.coerce(self.expr(node.otherwise, scope), t, node.otherwise.span),
+                type=t,
+            )
+        if isinstance(node, ast.Call):
+            return self.call(node, scope)
+        raise unsupported(node.span, "this expression")  # type: ignore[attr-defined]
+
+    def path(self, node: ast.Path, scope: Scope) -> model.Expr:
+        root, rest = node.parts[0], node.parts[1:]
+        e: model.Expr
+        if root in scope.names:
+            e = model.Var(name=root, type=plain(self._resolve(scope.names[root])))
+        elif scope.implicit is not None and self._field_type(scope.implicit, root) is not None:
+            ft = self._field_type(scope.implicit, root)
+            assert ft is not None
+            e = model.Field(
+                obj=model.This(type=scope.implicit), name=root, type=plain(self._resolve(ft))
+            )
+        elif self._is_enum(root) and len(rest) == 1:
+            return model.EnumValue(member=rest[0], type=Type("enum", name=root))
+        else:
+            raise unsupported(node.span, f"the name '{node.dotted}'")
+        for part in rest:
+            ft = self._field_type(e.type, part)
+            if ft is None:
+                raise unsupported(node.span, f"the field path '{node.dotted}'")
+            e = model.Field(obj=e, name=part, type=plain(self._resolve(ft)))
+        return e
+
+    def binary(self, node: ast.Binary, scope: Scope) -> model.Expr:
+        op = node.op
+        left = self.expr(node.left, scope)
+        right = self.expr(node.right, scope)
+        if op in ("and", "or"):
+            operands: list[model.Expr] = []
+            for side in (left, right):
+                if isinstance(side, model.Logical) and side.op == op:
+                    operands.extend(side.operands)
+                else:
+                    operands.append(side)
+            return model.Logical(op=op, operands=operands, type=T.BOOLEAN)
+        if op in COMPARE_OPS:
+            left, right = self.unify_pair(left, right, node.span)
+            return model.Compare(op=op, left=left, right=right, type=T.BOOLEAN)
+        if op not in ARITH_OPS:
+            raise unsupported(node.span, f"the operator '{op}'")
+        t = self.type_of(node)
+        a, b = left.type, right.type
+        if t.kind in NUMERIC_RANK and a.kind in NUMERIC_RANK and b.kind in NUMERIC_RANK:
+            operand_type = t if t.kind != "decimal" else common_numeric(a, b)
+            if t.kind == "decimal" and operand_type.kind != "decimal":
+                # whole numbers divided: a decimal division
+                operand_type = T.decimal(T.MAX_PRECISION, 0)
+            left = self.coerce(left, operand_type, node.left.span)
+            right = self.coerce(right, operand_type, node.right.span)
+            return model.Arith(op=op, left=left, right=right, operand_type=operand_type, type=t)
+        if op == "+" and t.kind == "string":
+            return model.Arith(op=op, left=left, right=right, operand_type=T.STRING, type=t)
+        if t.kind in ("datetime", "date", "duration") and op in ("+", "-", "*", "/"):
+            return model.Arith(op=op, left=left, right=right, operand_type=a, type=t)
+        raise unsupported(node.span, f"'{op}' on {a.display()} and {b.display()}")
+
+    def unify_pair(self, left: model.Expr, right: model.Expr, span: Span):
+        a, b = left.type, right.type
+        if a.kind == "null" or b.kind == "null":
+            return left, right
+        if a.kind in NUMERIC_RANK and b.kind in NUMERIC_RANK:
+            c = common_numeric(a, b)
+            return self.coerce(left, c, span), self.coerce(right, c, span)
+        if {a.kind, b.kind} == {"date", "datetime"}:
+            return self.coerce(left, T.DATETIME, span), self.coerce(right, T.DATETIME, span)
+        if a.kind == "enum" and b.kind == "string":
+            return self.coerce(left, T.STRING, span), right
+        if b.kind == "enum" and a.kind == "string":
+            return left, self.coerce(right, T.STRING, span)
+        return left, right
+
+    def in_list(self, node: ast.InList, scope: Scope) -> model.Expr:
+        operand = self.expr(node.operand, scope)
+        items = self.expr(node.items, scope)
+        if items.type.kind != "list":
+            raise unsupported(node.items.span, "`in` over something that is not a list")
+        el = items.type.args[0]
+        if el.kind == "any" and isinstance(items, model.ListOf) and not items.items:
+            el = operand.type
+            items = model.ListOf(items=[], type=T.list_of(el))
+        a = operand.type
+        if a.kind == "enum" and el.kind == "string":
+            operand = self.coerce(operand, T.STRING, node.operand.span)
+        elif a.kind in NUMERIC_RANK and el.kind in NUMERIC_RANK:
+            c = common_numeric(a, el)
+            operand = self.coerce(operand, c, node.operand.span)
+            items = self.coerce(items, T.list_of(c), node.items.span)
+        elif {a.kind, el.kind} == {"date", "datetime"}:
+            operand = self.coerce(operand, T.DATETIME, node.operand.span)
+            items = self.coerce(items, T.list_of(T.DATETIME), node.items.span)
+        return model.InList(operand=operand, items=items, negated=node.negated, type=T.BOOLEAN)
+
+    def call(self, node: ast.Call, scope: Scope) -> model.Expr:
+        t = self.type_of(node)
+        args = [self.expr(a, scope) for a in node.args]
+        name = node.name
+        package = self._transform_package(name)
+        if package is not None:
+            # Transforms are not generated yet: calling one would not compile.
+            raise unsupported(node.span, f"calling the transform {name}")
+        if name in _UNIFYING:
+            args = [self.coerce(a, t, s.span) for a, s in zip(args, node.args)]
+        elif name in ("days_between", "millis_between"):
+            kinds = {a.type.kind for a in args}
+            if len(kinds) > 1 or name == "millis_between":
+                args = [self.coerce(a, T.DATETIME, s.span) for a, s in zip(args, node.args)]
+        elif name == "contains" and args and args[0].type.kind == "list":
+            el = args[0].type.args[0]
+            if el.kind in NUMERIC_RANK and args[1].type.kind in NUMERIC_RANK:
+                c = common_numeric(el, args[1].type)
+                args = [
+                    self.coerce(args[0], T.list_of(c), node.args[0].span),
+                    self.coerce(args[1], c, node.args[1].span),
+                ]
+        elif name == "get" and args and args[0].type.kind == "map":
+            args = [args[0], self.coerce(args[1], args[0].type.args[0], node.args[1].span)]
+        elif name == "get" and args and args[0].type.kind == "list":
+            args = [args[0], self.coerce(args[1], T.LONG, node.args[1].span)]
+        elif name == "to_decimal" and len(args) != 1 and len(args) != 3:
+            raise unsupported(node.span, "to_decimal with two arguments")
+        return model.Call(name=name, args=args, type=t)
