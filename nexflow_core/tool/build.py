@@ -36,7 +36,7 @@ import msgspec
 from nexflow_core import __version__, ast
 from nexflow_core.buildgraph import ENVIRONMENT, FileSymbols, Name, file_symbols
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_one, sort_key
-from nexflow_core.generate import TARGETS, generate
+from nexflow_core.generate import TARGETS, generate_checked
 from nexflow_core.interface import build_interface, load_interface
 from nexflow_core.project import check_project, check_unit, discover
 from nexflow_core.syntax import kind_of
@@ -621,7 +621,7 @@ class Builder:
         interface = build_interface(project, unit.path)
         assert self.target is not None
         try:
-            files = generate(project, packages, self.target)
+            files = generate_checked(project, packages, self.target)
         except NexflowError as e:
             self.report(e.diagnostics)
             return interface, list(old.outputs) if old else [], False

@@ -27,6 +27,7 @@ from nexflow_core.tool.versions import (
     JAVA_RELEASE,
     MAVEN_COMPILER_PLUGIN_VERSION,
     MAVEN_RESOURCES_PLUGIN_VERSION,
+    SLF4J_VERSION,
 )
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -73,6 +74,7 @@ def pom_xml(config: ProjectConfig) -> str:
         _dependency("org.apache.flink", "flink-streaming-java", flink, "provided"),
         _dependency("org.apache.flink", "flink-clients", flink, "provided"),
         _dependency("org.apache.flink", "flink-connector-files", flink, "provided"),
+        _dependency("org.slf4j", "slf4j-api", SLF4J_VERSION, "provided"),
         _dependency("org.apache.flink", "flink-connector-kafka", FLINK_KAFKA_CONNECTOR_VERSION),
         _dependency("com.fasterxml.jackson.core", "jackson-databind", "${jackson.version}"),
         _dependency(
