@@ -860,5 +860,12 @@ def build(
     if options.verify and result.ok:
         from nexflow_core.tool.verify import verify
 
-        result.verified = verify(config, result.output, builder.sources, builder.out, builder.err)
+        result.verified = verify(
+            config,
+            result.output,
+            builder.sources,
+            builder.out,
+            builder.err,
+            progress=builder.progress,
+        )
     return result

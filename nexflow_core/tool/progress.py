@@ -87,6 +87,18 @@ class Progress:
             self._status = True
         return self.clock()
 
+    def status(self, text: str) -> float:
+        """Shows `text` as the status line on a terminal (a plain line otherwise); returns the
+        start time for `unit_done`."""
+        if self.live:
+            self._clear_status()
+            self.stream.write(text)
+            self.stream.flush()
+            self._status = True
+        else:
+            self.line(text)
+        return self.clock()
+
     def unit_done(
         self, outcome: str, label: str, started: float, detail: str = "", colour: str = "green"
     ) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, TextIO, Tuple
 
 from nexflow_core.tool.config import ProjectConfig
+from nexflow_core.tool.progress import Progress
 from nexflow_core.tool.versions import (
     FLINK_KAFKA_CONNECTOR_VERSION,
     FLINK_VERSION,
@@ -251,8 +252,10 @@ def verify(
     out: TextIO,
     err: TextIO,
     mvn: Optional[str] = None,
+    progress: Optional[Progress] = None,
 ) -> bool:
     """Writes pom.xml into `output` and compiles it with Maven. True when javac is happy."""
+    shown = progress or Progress(out, "plain")
     pom = output / "pom.xml"
     text = pom_xml(config).encode("utf-8")
     if not (pom.is_file() and pom.read_bytes() == text):
@@ -264,8 +267,7 @@ def verify(
             f"{JAVA_RELEASE} or newer\n"
         )
         return False
-    out.write(f"verifying  {config.relative(output)} with Maven (mvn -q -B compile)\n")
-    out.flush()
+    started = shown.status(f"verifying  {config.relative(output)} with Maven (mvn -q -B compile)")
     try:
         proc = subprocess.run(
             [maven, "-q", "-B", "-Dstyle.color=never", "compile"],
@@ -275,12 +277,14 @@ def verify(
             stdin=subprocess.DEVNULL,
         )
     except OSError as e:
+        shown.clear()
         err.write(f"nexflow build: error: cannot run Maven ({e.strerror})\n")
         return False
     text_out = ANSI.sub("", proc.stdout.decode("utf-8", "replace"))
     if proc.returncode == 0:
-        out.write("verified   the generated Java compiles\n")
+        shown.unit_done("verified", "the generated Java compiles", started)
         return True
+    shown.unit_done("failed", "the generated Java does not compile", started, colour="red")
     errors = [e for e in parse_compiler_output(text_out) if e.severity == "error"]
     if not errors:
         err.write("nexflow build: error: Maven failed:\n" + text_out[-6000:])

@@ -339,3 +339,30 @@ def test_a_compiler_bug_is_reported_per_unit(project: Path, monkeypatch) -> None
     assert r.code == 1
     assert "internal error while generating src/orders.schema: KeyError: 'boom'" in r.err
     assert "Traceback" not in r.err + r.out
+
+
+def test_same_bytes_under_any_hash_seed(tmp_path: Path) -> None:
+    """Two builds in fresh interpreters with different PYTHONHASHSEEDs write the same files."""
+    import os
+    import subprocess
+    import sys
+
+    from cli_helpers import ROOT  # pants: no-infer-dep
+
+    outputs = []
+    for seed in ("1", "12345"):
+        root = make_project(tmp_path / seed)
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        r = subprocess.run(
+            [sys.executable, "-m", "nexflow_core", "build", "--progress", "plain"],
+            cwd=str(root),
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        out = root / OUT
+        outputs.append(
+            {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        )
+    assert outputs[0] == outputs[1]
