@@ -91,7 +91,7 @@ def _parser(kind: str) -> Lark:
 class Item:
     """A token or a comment, with what the layout needs to know about it."""
 
-    __slots__ = ("text", "comment", "newlines", "parent", "line_start", "opens", "closes", "row")
+    __slots__ = ("text", "comment", "newlines", "parent", "line_start", "opens", "closes")
 
     def __init__(self, text: str, comment: str = "", newlines: int = 0, parent: str = "") -> None:
         self.text = text
@@ -101,7 +101,6 @@ class Item:
         self.line_start = False  # starts a statement
         self.opens = False  # a `{` that opens a block laid out over several lines
         self.closes = False  # the matching `}`
-        self.row: Optional[str] = None  # set on the first token of an aligned table row
 
 
 class _Parsed:
@@ -397,7 +396,7 @@ def _layout(items: List[Item], rows: Dict[int, Tuple[int, str]]) -> str:
             if it.line_start and not brackets:
                 newline(depth, it.newlines >= 2)
             else:
-                closing = _closing_level(it, brackets, line_level)
+                closing = _closing_level(it, brackets)
                 newline(closing if closing is not None else continuation_level(), False)
         elif prev.opens:
             newline(depth, False)
@@ -406,7 +405,7 @@ def _layout(items: List[Item], rows: Dict[int, Tuple[int, str]]) -> str:
         elif it.opens:
             out.append(" ")
         elif it.newlines > 0:
-            closing = _closing_level(it, brackets, line_level)
+            closing = _closing_level(it, brackets)
             newline(closing if closing is not None else continuation_level(), False)
         else:
             out.append(_space(prev, it) if not prev.comment else " ")
@@ -424,15 +423,13 @@ def _layout(items: List[Item], rows: Dict[int, Tuple[int, str]]) -> str:
         if it.opens:
             depth += 1
             brackets.clear()
-        if it.line_start:
-            pass
         prev = it
         i += 1
     text = "".join(out)
     return text + "\n" if text else ""
 
 
-def _closing_level(it: Item, brackets: List[int], line_level: int) -> Optional[int]:
+def _closing_level(it: Item, brackets: List[int]) -> Optional[int]:
     """A closing bracket that starts a line lines up with the line that opened it."""
     if it.text in (")", "]") and brackets:
         return brackets[-1]
