@@ -130,7 +130,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if refused:
             sys.stderr.write(f"nexflow build: error: {refused}\n")
             return 1
-    result = build(config, options)
+    try:
+        result = build(config, options)
+    except OSError as e:  # the file system, not the DSL: a full disk, a read-only directory
+        sys.stderr.write(f"nexflow build: error: {e.strerror or e}: {e.filename or ''}\n")
+        return 1
     return 0 if result.ok else 1
 
 

@@ -526,7 +526,13 @@ def run_fmt(args: argparse.Namespace) -> int:
         if args.check:
             sys.stdout.write(f"would reformat {file}\n")
         else:
-            Path(file).write_bytes(formatted.encode("utf-8"))
+            try:
+                Path(file).write_bytes(formatted.encode("utf-8"))
+            except OSError as e:
+                sys.stderr.write(f"nexflow fmt: error: {file}: cannot write ({e.strerror})\n")
+                failed += 1
+                changed.pop()
+                continue
             sys.stdout.write(f"reformatted {file}\n")
     verb = "would be reformatted" if args.check else "reformatted"
     summary = f"{len(changed)} file(s) {verb}, {len(files) - len(changed) - failed} unchanged"
