@@ -80,8 +80,18 @@ class EnvironmentState(msgspec.Struct, frozen=True):
     args: Dict[str, List[str]]  # proc name -> program arguments
 
 
+class CachedSymbols(msgspec.Struct, frozen=True):
+    """What a file declares and refers to, for the text with this hash: a build with nothing
+    changed does not parse anything."""
+
+    text_sha256: str
+    symbols: FileSymbols
+
+
 class BuildState(msgspec.Struct):
     format: int = STATE_FORMAT
+    toolchain: str = ""
+    symbols: Dict[str, CachedSymbols] = {}
     units: Dict[str, UnitState] = {}
     runtime: Optional[UnitState] = None
     infra: Optional[UnitState] = None
@@ -243,10 +253,11 @@ def _declaration_span(unit: SourceUnit, name: Name) -> Span:
 
 
 def read_units(
-    config: ProjectConfig,
+    config: ProjectConfig, cache: Optional[Dict[str, CachedSymbols]] = None
 ) -> Tuple[List[SourceUnit], List[Diagnostic], List[str]]:
     """The project's DSL files as units (sorted by path), diagnostics for files that cannot be
-    read, and configuration problems (a missing source directory)."""
+    read, and configuration problems (a missing source directory). `cache` holds symbols of
+    earlier builds by path; a file whose text hash matches is not parsed again."""
     problems: List[str] = []
     roots = []
     for source, directory in zip(config.sources, config.source_dirs()):
@@ -281,7 +292,13 @@ def read_units(
                 )
             )
             continue
-        units.append(SourceUnit(rel, text, config.package_for(rel), file_symbols(rel, text)))
+        cached = (cache or {}).get(rel)
+        sha = _sha(text.encode("utf-8"))
+        if cached is not None and cached.text_sha256 == sha:
+            symbols = cached.symbols
+        else:
+            symbols = file_symbols(rel, text)
+        units.append(SourceUnit(rel, text, config.package_for(rel), symbols))
     return sorted(units, key=lambda u: u.path), diagnostics, problems
 
 
@@ -448,15 +465,21 @@ class Builder:
         if unsafe:
             self.problem(unsafe)
             return self.result
-        units, read_diagnostics, problems = read_units(config)
+        toolchain = toolchain_fingerprint()
+        state = self.store.load()
+        if state.toolchain != toolchain:
+            state.symbols = {}
+        units, read_diagnostics, problems = read_units(config, state.symbols)
         for p in problems:
             self.problem(p)
         self.sources = {u.path: u.text for u in units}
         self.report(read_diagnostics)
         if problems:
             return self.result
-        state = self.store.load()
-        new_state = BuildState()
+        new_state = BuildState(toolchain=toolchain)
+        new_state.symbols = {
+            u.path: CachedSymbols(_sha(u.text.encode("utf-8")), u.symbols) for u in units
+        }
         self._remove_outputs_of_removed_units(state, {u.path for u in units})
 
         duplicates = link_units(units)
@@ -472,7 +495,6 @@ class Builder:
         by_path = {u.path: u for u in units}
         unparsed = sorted(u.path for u in units if u.symbols.error)
 
-        toolchain = toolchain_fingerprint()
         interfaces: Dict[str, bytes] = {}
         failed: Set[str] = set(broken_by_duplicates)
         infra = [u for u in order if u.kind == "infra"]
@@ -560,6 +582,8 @@ class Builder:
                 units[path] = UnitState("", s.outputs, s.interface_sha256)
         if partial:
             return BuildState(
+                toolchain=old.toolchain,
+                symbols=old.symbols,
                 units=units,
                 runtime=old.runtime,
                 infra=old.infra,
@@ -567,6 +591,8 @@ class Builder:
                 environment_outputs=old.environment_outputs,
             )
         return BuildState(
+            toolchain=new.toolchain,
+            symbols=new.symbols,
             units=units,
             runtime=new.runtime,
             infra=new.infra,
