@@ -397,7 +397,6 @@ class Builder:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.output = config.output_path(options.output_dir)
-        self.java_root = self.output / JAVA_ROOT
         self.store = StateStore(self.output)
         self.progress = Progress(self.out, options.progress)
         self.result = BuildResult(self.output)
