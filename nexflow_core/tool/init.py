@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 import jinja2
 
 from nexflow_core.tool.config import CONFIG_FILE, is_java_package, java_package_part
-from nexflow_core.tool.versions import FLINK_VERSION
+from nexflow_core.versions import FLINK_VERSION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "init"
 # Files whose name in the package differs from the name in the project.

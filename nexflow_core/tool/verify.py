@@ -21,7 +21,7 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, TextIO, 
 
 from nexflow_core.tool.config import ProjectConfig
 from nexflow_core.tool.progress import Progress
-from nexflow_core.tool.versions import (
+from nexflow_core.versions import (
     FLINK_KAFKA_CONNECTOR_VERSION,
     FLINK_VERSION,
     JACKSON_VERSION,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cli_helpers import ROOT, nexflow  # pants: no-infer-dep
 
-from nexflow_core.tool import versions
+from nexflow_core import versions
 from nexflow_core.tool.config import load_config
 from nexflow_core.tool.verify import dsl_origin, parse_compiler_output, pom_xml, verify
 
@@ -34,10 +34,8 @@ MAVEN_OUTPUT = """\
 
 
 def jvm_build_text() -> str:
-    """3rdparty/jvm/BUILD (tests/cli/jvm_pins.BUILD.txt links to it, so that the file is in
-    the Pants sandbox too)."""
-    here = Path(__file__).resolve().parent / "jvm_pins.BUILD.txt"
-    candidates = [here, Path("tests/cli/jvm_pins.BUILD.txt"), ROOT / "3rdparty/jvm/BUILD"]
+    """3rdparty/jvm/BUILD (in the Pants sandbox through the target 3rdparty/jvm:pins)."""
+    candidates = [Path("3rdparty/jvm/BUILD"), ROOT / "3rdparty/jvm/BUILD"]
     return next(p.read_text() for p in candidates if p.is_file())
 
 
@@ -55,8 +53,7 @@ def test_versions_match_the_repository_pins() -> None:
 
 
 def test_slf4j_is_the_version_the_jvm_lockfile_resolves() -> None:
-    here = Path(__file__).resolve().parent / "jvm_lock.txt"
-    candidates = [here, Path("tests/cli/jvm_lock.txt"), ROOT / "3rdparty/jvm/default.lock"]
+    candidates = [Path("3rdparty/jvm/default.lock"), ROOT / "3rdparty/jvm/default.lock"]
     lock = next(p.read_text() for p in candidates if p.is_file())
     found = set(
         re.findall(r'group = "org\.slf4j"\nartifact = "slf4j-api"\nversion = "([^"]+)"', lock)

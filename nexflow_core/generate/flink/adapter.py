@@ -14,10 +14,10 @@ from typing import Any
 import jinja2
 
 from nexflow_core import __version__
+from nexflow_core.versions import FLINK_VERSION
 from nexflow_core.generate import model
 from nexflow_core.generate.flink import java
 
-FLINK_VERSION = "2.2.1"
 RUNTIME_PACKAGE = "nexflow.runtime"
 _TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,6 +1,6 @@
-"""The JVM versions a generated Maven project pins. They must equal the pins in
-3rdparty/jvm/BUILD (the one place the repository pins them) and what its lockfile resolves;
-tests/cli checks that they do."""
+"""The JVM versions generated code targets and a generated Maven project pins. They must equal
+the pins in 3rdparty/jvm/BUILD (the one place the repository pins them) and what its lockfile
+resolves; tests/cli checks that they do."""
 
 from __future__ import annotations
 
