@@ -70,7 +70,9 @@ async def build_nexflow_generator(nexflow: NexflowSubsystem) -> NexflowGenerator
     address = await Get(
         Address,
         AddressInput,
-        AddressInput.parse(nexflow.generator, description_of_origin="the option `[nexflow].generator`"),
+        AddressInput.parse(
+            nexflow.generator, description_of_origin="the option `[nexflow].generator`"
+        ),
     )
     pex_request = await Get(
         PexRequest,
@@ -88,7 +90,8 @@ def java_package_for(target: Target) -> str:
     explicit = target.get(NexflowJavaPackageField).value
     if explicit:
         return explicit
-    parts = [p.replace("-", "_").replace(".", "_") for p in target.address.spec_path.split("/") if p]
+    path = target.address.spec_path
+    parts = [p.replace("-", "_").replace(".", "_") for p in path.split("/") if p]
     return ".".join(["nexflow", *parts])
 
 

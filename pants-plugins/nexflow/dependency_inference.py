@@ -40,7 +40,9 @@ _JOB_ARTIFACTS = (
     UnversionedCoordinate(group="org.apache.flink", artifact="flink-clients"),
     UnversionedCoordinate(group="org.apache.flink", artifact="flink-connector-files"),
     UnversionedCoordinate(group="com.fasterxml.jackson.core", artifact="jackson-databind"),
-    UnversionedCoordinate(group="com.fasterxml.jackson.datatype", artifact="jackson-datatype-jsr310"),
+    UnversionedCoordinate(
+        group="com.fasterxml.jackson.datatype", artifact="jackson-datatype-jsr310"
+    ),
 )
 
 _WHAT = {"type": "name", "stream": "stream", "store": "store", "environment": "environment"}
@@ -182,7 +184,9 @@ async def infer_nexflow_runtime_dependencies(
     runtime = await Get(
         Address,
         AddressInput,
-        AddressInput.parse(nexflow.runtime, description_of_origin="the option `[nexflow].runtime`"),
+        AddressInput.parse(
+            nexflow.runtime, description_of_origin="the option `[nexflow].runtime`"
+        ),
     )
     if runtime != request.field_set.address:
         addresses.append(runtime)

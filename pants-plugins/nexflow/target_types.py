@@ -93,7 +93,9 @@ class NexflowSchemaTarget(Target):
 class NexflowSchemasSourcesField(MultipleSourcesField):
     default = ("*.schema",)
     expected_file_extensions = (".schema",)
-    help = generate_multiple_sources_field_help_message("Example: `sources=['payments.schema']`")
+    help = generate_multiple_sources_field_help_message(
+        "Example: `sources=['payments.schema']`"
+    )
 
 
 class NexflowSchemasGeneratorTarget(TargetFilesGenerator):
@@ -117,7 +119,9 @@ class NexflowTransformTarget(Target):
 class NexflowTransformsSourcesField(MultipleSourcesField):
     default = ("*.transform",)
     expected_file_extensions = (".transform",)
-    help = generate_multiple_sources_field_help_message("Example: `sources=['enrich_payment.transform']`")
+    help = generate_multiple_sources_field_help_message(
+        "Example: `sources=['enrich_payment.transform']`"
+    )
 
 
 class NexflowTransformsGeneratorTarget(TargetFilesGenerator):
@@ -141,7 +145,9 @@ class NexflowRulesFileTarget(Target):
 class NexflowRulesSourcesField(MultipleSourcesField):
     default = ("*.rules",)
     expected_file_extensions = (".rules",)
-    help = generate_multiple_sources_field_help_message("Example: `sources=['payment_validation.rules']`")
+    help = generate_multiple_sources_field_help_message(
+        "Example: `sources=['payment_validation.rules']`"
+    )
 
 
 class NexflowRulesGeneratorTarget(TargetFilesGenerator):
@@ -165,7 +171,9 @@ class NexflowProcTarget(Target):
 class NexflowProcsSourcesField(MultipleSourcesField):
     default = ("*.proc",)
     expected_file_extensions = (".proc",)
-    help = generate_multiple_sources_field_help_message("Example: `sources=['payment_processor.proc']`")
+    help = generate_multiple_sources_field_help_message(
+        "Example: `sources=['payment_processor.proc']`"
+    )
 
 
 class NexflowProcsGeneratorTarget(TargetFilesGenerator):
@@ -189,7 +197,9 @@ class NexflowInfraFileTarget(Target):
 class NexflowInfraSourcesField(MultipleSourcesField):
     default = ("*.infra",)
     expected_file_extensions = (".infra",)
-    help = generate_multiple_sources_field_help_message("Example: `sources=['production.infra']`")
+    help = generate_multiple_sources_field_help_message(
+        "Example: `sources=['production.infra']`"
+    )
 
 
 class NexflowInfraGeneratorTarget(TargetFilesGenerator):
