@@ -14,6 +14,15 @@ import pytest
 from tests.e2e.infra.flink import FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
 from tests.e2e.infra.procs import pid_alive
+from tests.e2e.infra.timings import TIMINGS, record_timing
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Measured durations (see `./pants test tests/e2e:: --test-output=all`)."""
+    if TIMINGS:
+        terminalreporter.section("e2e timings")
+        for what, seconds in TIMINGS.items():
+            terminalreporter.write_line(f"{what}: {seconds:.1f} s")
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +32,7 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
     Shared by the whole session: create topics with `unique_topic(prefix)` so tests never collide.
     """
     with running_broker(find_broker_jar(), tmp_path_factory.mktemp("kafka")) as broker:
+        record_timing("kafka broker start (format + start + answering)", broker.start_seconds)
         yield broker
 
 
@@ -30,6 +40,9 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
 def flink_session_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkCluster]:
     """The session's Flink cluster (1 JobManager, 2 TaskManagers with 2 slots each)."""
     with running_cluster(tmp_path_factory.mktemp("flink")) as cluster:
+        record_timing("flink distribution from cache or PyPI", cluster.distribution_seconds)
+        record_timing("flink cluster start (JobManager + 2 TaskManagers registered)",
+                      cluster.start_seconds)
         yield cluster
 
 

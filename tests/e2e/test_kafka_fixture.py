@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.e2e.infra.kafka import KafkaBroker
+from tests.e2e.infra.timings import record_timing
 from tests.e2e.infra.procs import InfraError, listening_addresses, marked_pids
 
 
@@ -22,7 +23,6 @@ def test_broker_answers_on_loopback_only(kafka_broker: KafkaBroker) -> None:
     assert f"127.0.0.1:{kafka_broker.broker_port}" in listening
     assert f"127.0.0.1:{kafka_broker.controller_port}" in listening
     assert all(a.startswith("127.0.0.1:") for a in listening), listening
-    print(f"\nkafka broker start: {kafka_broker.start_seconds:.1f} s")
 
 
 def test_json_records_round_trip_by_key(kafka_broker: KafkaBroker) -> None:
@@ -34,7 +34,7 @@ def test_json_records_round_trip_by_key(kafka_broker: KafkaBroker) -> None:
     started = time.monotonic()
     assert kafka_broker.produce_json(topic, records, key="id") == 40
     consumed = kafka_broker.consume(topic, min_records=40, timeout=30)
-    print(f"\nproduce+consume 40 records: {time.monotonic() - started:.2f} s")
+    record_timing("kafka: produce + consume 40 records", time.monotonic() - started)
 
     assert sorted((r.value for r in consumed), key=lambda v: v["seq"]) == records
     # A key always lands in one partition, in the order it was produced.

@@ -255,6 +255,7 @@ class FlinkCluster:
         self.savepoint_dir = workdir / "savepoints"
         self.extra_config = dict(extra_config or {})
         self.start_seconds: Optional[float] = None
+        self.distribution_seconds: Optional[float] = None
         self.killed_taskmanagers: List[int] = []
         self._watchdog = None
         self._env: Dict[str, str] = {}
@@ -577,6 +578,31 @@ class FlinkCluster:
             interval=0.5,
         )
 
+    def restarts(self, job_id: str) -> int:
+        """How often the job has restarted (metric numRestarts), e.g. after a killed TaskManager."""
+        metrics = self.rest(f"/jobs/{job_id}/metrics?get=numRestarts")
+        return int(metrics[0]["value"]) if metrics else 0
+
+    def wait_for_restarts(self, job_id: str, count: int = 1, timeout: float = 120.0) -> int:
+        return procs.wait_until(
+            lambda: (lambda n: n if n >= count else None)(self.restarts(job_id)),
+            timeout=timeout,
+            what=f"job {job_id} to restart {count} time(s)",
+            diagnostics=lambda: f"{self.job_exceptions(job_id)}\n{self.log_tails()}",
+            give_up=lambda: self._terminal(job_id),
+            interval=0.5,
+        )
+
+    def subtask_taskmanagers(self, job_id: str) -> Dict[str, List[str]]:
+        """For each vertex (by name): the TaskManager ids its subtasks run or ran on."""
+        placement: Dict[str, List[str]] = {}
+        for vertex in self.job(job_id).get("vertices", []):
+            info = self.rest(f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")
+            placement[vertex["name"]] = sorted(
+                tm.get("taskmanager-id", tm.get("host", "?")) for tm in info.get("taskmanagers", [])
+            )
+        return placement
+
     def cancel_job(self, job_id: str, timeout: float = 60.0) -> None:
         """Cancel the job and wait until it is CANCELED (or already ended otherwise)."""
         if self._safe_state(job_id) in TERMINAL_STATES:
@@ -650,7 +676,10 @@ class FlinkCluster:
 @contextmanager
 def running_cluster(workdir: Path, **kwargs: Any) -> Iterator[FlinkCluster]:
     """A started cluster for the duration of a `with` block (the session fixture uses this)."""
-    cluster = FlinkCluster(flink_distribution(), workdir, **kwargs)
+    started = time.monotonic()
+    home = flink_distribution()
+    cluster = FlinkCluster(home, workdir, **kwargs)
+    cluster.distribution_seconds = time.monotonic() - started
     try:
         cluster.start()
         yield cluster
