@@ -7,7 +7,7 @@ docs/testing.md for how pipeline tests use them.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

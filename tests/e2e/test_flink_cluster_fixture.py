@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import List
 
 from tests.e2e.infra.flink import FlinkCluster
 from tests.e2e.infra.timings import record_timing
@@ -45,7 +44,7 @@ def write_json_lines(path: Path, records) -> Path:
     return path
 
 
-def read_json_lines(directory: Path) -> List[dict]:
+def read_json_lines(directory: Path) -> list[dict]:
     records = []
     for part in sorted(directory.glob("part-*.jsonl")):
         records.extend(json.loads(line) for line in part.read_text("utf-8").splitlines() if line)
@@ -68,7 +67,9 @@ def test_cluster_runs_two_taskmanagers_on_loopback(flink_cluster: FlinkCluster) 
     assert all(a.startswith("127.0.0.1:") for a in everything), listening
 
 
-def test_packaged_hello_job_runs_on_the_cluster(flink_cluster: FlinkCluster, tmp_path: Path) -> None:
+def test_packaged_hello_job_runs_on_the_cluster(
+    flink_cluster: FlinkCluster, tmp_path: Path
+) -> None:
     assert HELLO_JAR.is_file(), f"{HELLO_JAR} was not packaged (runtime_package_dependencies)"
     greetings = write_json_lines(tmp_path / "greetings.jsonl", GREETINGS)
     loud = tmp_path / "loud_greetings"
@@ -121,7 +122,10 @@ def test_a_running_job_can_be_cancelled(flink_cluster: FlinkCluster, tmp_path: P
     submitted = flink_cluster.run_job(
         HELLO_JAR,
         HELLO_CLASS,
-        [f"--stream.greetings=file:{greetings}", f"--stream.loud_greetings=file:{tmp_path / 'out'}"],
+        [
+            f"--stream.greetings=file:{greetings}",
+            f"--stream.loud_greetings=file:{tmp_path / 'out'}",
+        ],
         parallelism=2,
     )
     flink_cluster.wait_for_running(submitted.job_id, timeout=120)

@@ -30,7 +30,8 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Optional
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from tests.e2e.infra import procs
 from tests.e2e.infra.procs import InfraError
@@ -66,7 +67,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _pip_command() -> List[str]:
+def _pip_command() -> list[str]:
     """A Python that has pip: the test's own interpreter (a Pex venv has none) or its base."""
     candidates = [sys.executable, str(Path(sys.base_prefix) / "bin" / "python3")]
     for name in ("python3", "python"):
@@ -256,15 +257,15 @@ class FlinkCluster:
         self.extra_config = dict(extra_config or {})
         self.start_seconds: Optional[float] = None
         self.distribution_seconds: Optional[float] = None
-        self.killed_taskmanagers: List[int] = []
+        self.killed_taskmanagers: list[int] = []
         self._watchdog = None
-        self._env: Dict[str, str] = {}
+        self._env: dict[str, str] = {}
 
     # -- configuration -------------------------------------------------------------------------
 
-    def config(self) -> Dict[str, Any]:
+    def config(self) -> dict[str, Any]:
         tmp = self.workdir / "tmp"
-        conf: Dict[str, Any] = {
+        conf: dict[str, Any] = {
             "env.java.opts.all": shipped_java_options(self.flink_home),
             "env.java.opts.client": "-Xmx512m",
             "env.pid.dir": str(self.pid_dir),
@@ -315,7 +316,9 @@ class FlinkCluster:
         (self.conf_dir / "masters").write_text(f"{procs.LOOPBACK}:{self.rest_port}\n")
         lines = [f"{k}: {_yaml_scalar(v)}" for k, v in self.config().items()]
         (self.conf_dir / "config.yaml").write_text(
-            "# Written by tests/e2e/infra/flink.py for one test session.\n" + "\n".join(lines) + "\n",
+            "# Written by tests/e2e/infra/flink.py for one test session.\n"
+            + "\n".join(lines)
+            + "\n",
             "utf-8",
         )
         tmp = self.workdir / "tmp"
@@ -346,7 +349,9 @@ class FlinkCluster:
         )
         # The scripts spend seconds in short JVMs (config parsing, memory sizing) before they start
         # a daemon; run them side by side. flink-daemon.sh serialises the PID file itself.
-        self._scripts([("jobmanager.sh", "start")] + [("taskmanager.sh", "start")] * self.taskmanagers)
+        self._scripts(
+            [("jobmanager.sh", "start")] + [("taskmanager.sh", "start")] * self.taskmanagers
+        )
         remaining = max(30.0, timeout - (time.monotonic() - started))
         self.wait_for_taskmanagers(self.taskmanagers, timeout=remaining)
         self.start_seconds = time.monotonic() - started
@@ -386,7 +391,7 @@ class FlinkCluster:
                 + "\n" + self.log_tails()
             )
 
-    def _pids(self, daemon: str) -> List[int]:
+    def _pids(self, daemon: str) -> list[int]:
         path = self.pid_dir / f"flink-{IDENT}-{daemon}.pid"
         try:
             return [int(line) for line in path.read_text().split() if line.strip()]
@@ -398,7 +403,7 @@ class FlinkCluster:
         pids = self._pids("standalonesession")
         return pids[0] if pids else None
 
-    def taskmanager_pids(self) -> List[int]:
+    def taskmanager_pids(self) -> list[int]:
         """TaskManager PIDs in start order (index 0 is the first started); dead ones included."""
         return self._pids("taskexecutor")
 
@@ -442,10 +447,10 @@ class FlinkCluster:
         self._script("taskmanager.sh", "start")
         return len(self.taskmanager_pids()) - 1
 
-    def registered_taskmanagers(self) -> List[Dict[str, Any]]:
+    def registered_taskmanagers(self) -> list[dict[str, Any]]:
         return self.rest("/taskmanagers").get("taskmanagers", [])
 
-    def wait_for_taskmanagers(self, count: int, timeout: float = 90.0) -> List[Dict[str, Any]]:
+    def wait_for_taskmanagers(self, count: int, timeout: float = 90.0) -> list[dict[str, Any]]:
         """Wait until exactly `count` TaskManagers are registered (fewer after a kill, too)."""
         return procs.wait_until(
             lambda: (lambda tms: tms if len(tms) == count else None)(
@@ -478,11 +483,11 @@ class FlinkCluster:
             ) from None
         return json.loads(text) if text else None
 
-    def jobs(self) -> List[Dict[str, Any]]:
+    def jobs(self) -> list[dict[str, Any]]:
         """`/jobs/overview`: one dict per job (jid, name, state, start-time, duration, ...)."""
         return self.rest("/jobs/overview").get("jobs", [])
 
-    def job(self, job_id: str) -> Dict[str, Any]:
+    def job(self, job_id: str) -> dict[str, Any]:
         return self.rest(f"/jobs/{job_id}")
 
     def job_state(self, job_id: str) -> str:
@@ -527,10 +532,10 @@ class FlinkCluster:
             interval=0.25,
         )
 
-    def wait_for_running(self, job_id: str, timeout: float = 120.0) -> Dict[str, Any]:
+    def wait_for_running(self, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
         """Wait until the job is RUNNING with every task running (deployed), not just scheduled."""
 
-        def probe() -> Optional[Dict[str, Any]]:
+        def probe() -> Optional[dict[str, Any]]:
             job = self.job(job_id)
             if job["state"] != "RUNNING":
                 return None
@@ -560,7 +565,7 @@ class FlinkCluster:
     def _safe_state(self, job_id: str) -> str:
         try:
             return self.job_state(job_id)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return f"<unknown: {e}>"
 
     def completed_checkpoints(self, job_id: str) -> int:
@@ -593,9 +598,9 @@ class FlinkCluster:
             interval=0.5,
         )
 
-    def subtask_taskmanagers(self, job_id: str) -> Dict[str, List[str]]:
+    def subtask_taskmanagers(self, job_id: str) -> dict[str, list[str]]:
         """For each vertex (by name): the TaskManager ids its subtasks run or ran on."""
-        placement: Dict[str, List[str]] = {}
+        placement: dict[str, list[str]] = {}
         for vertex in self.job(job_id).get("vertices", []):
             info = self.rest(f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")
             placement[vertex["name"]] = sorted(
@@ -666,7 +671,7 @@ class FlinkCluster:
 
     # -- diagnostics -----------------------------------------------------------------------------
 
-    def log_files(self) -> List[Path]:
+    def log_files(self) -> list[Path]:
         return sorted(self.log_dir.glob("*.log")) + sorted(self.log_dir.glob("*.out"))
 
     def log_tails(self, lines: int = 40) -> str:

@@ -19,7 +19,8 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Callable, Optional, Union
+from collections.abc import Iterable, Iterator, Mapping
 
 from tests.e2e.infra import procs
 from tests.e2e.infra.procs import InfraError
@@ -32,7 +33,7 @@ NODE_ID = 1
 # Per the brief for tests: small, deterministic, fast. Transaction timeouts keep Kafka's
 # production defaults on purpose, so a job whose transaction.timeout.ms exceeds what a real broker
 # allows (15 min) fails here too.
-BROKER_SETTINGS: Dict[str, str] = {
+BROKER_SETTINGS: dict[str, str] = {
     "offsets.topic.replication.factor": "1",
     "offsets.topic.num.partitions": "1",
     "transaction.state.log.replication.factor": "1",
@@ -88,7 +89,7 @@ class KafkaRecord:
     offset: int
     key: Optional[str]
     value: Any
-    headers: Dict[str, bytes]
+    headers: dict[str, bytes]
     timestamp: int
 
 
@@ -116,7 +117,7 @@ class KafkaBroker:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def server_properties(self) -> Dict[str, str]:
+    def server_properties(self) -> dict[str, str]:
         props = {
             "process.roles": "broker,controller",
             "node.id": str(NODE_ID),
@@ -207,7 +208,7 @@ class KafkaBroker:
             if self._admin is not None:
                 try:
                     self._admin.close()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
                 self._admin = None
             if self._process is not None:
@@ -254,10 +255,13 @@ class KafkaBroker:
         return name
 
     def unique_topic(self, prefix: str, partitions: int = 1, **config: str) -> str:
-        """Create and return a topic named `<prefix>-<random>`: tests sharing a broker never collide."""
+        """Create a topic named `<prefix>-<random>` and return its name.
+
+        Tests sharing the session's broker never collide this way.
+        """
         return self.create_topic(f"{prefix}-{uuid.uuid4().hex[:8]}", partitions, config)
 
-    def topics(self) -> List[str]:
+    def topics(self) -> list[str]:
         return sorted(self.admin().list_topics())
 
     def producer(self, transactional_id: Optional[str] = None, **config: Any):
@@ -269,7 +273,7 @@ class KafkaBroker:
         """
         from kafka import KafkaProducer
 
-        settings: Dict[str, Any] = {
+        settings: dict[str, Any] = {
             "bootstrap_servers": self.bootstrap_servers,
             "value_serializer": _JsonSerializer(),
             "key_serializer": _StringSerializer(),
@@ -322,7 +326,7 @@ class KafkaBroker:
         timeout: float = 30.0,
         isolation_level: str = "read_committed",
         raw: bool = False,
-    ) -> List[KafkaRecord]:
+    ) -> list[KafkaRecord]:
         """Every record of `topic` visible now, from the start, in (partition, offset) order.
 
         Visible means up to the end offsets taken when the read starts — with `read_committed`,
@@ -377,13 +381,13 @@ class KafkaBroker:
         finally:
             consumer.close()
 
-    def consume_json(self, topic: str, **kwargs: Any) -> List[Any]:
+    def consume_json(self, topic: str, **kwargs: Any) -> list[Any]:
         """The values of `consume(topic, ...)`: parsed JSON, in (partition, offset) order."""
         return [r.value for r in self.consume(topic, **kwargs)]
 
     @staticmethod
-    def _read_to(consumer, tps, ends, raw: bool, deadline: float) -> List[KafkaRecord]:
-        records: List[KafkaRecord] = []
+    def _read_to(consumer, tps, ends, raw: bool, deadline: float) -> list[KafkaRecord]:
+        records: list[KafkaRecord] = []
         pending = {tp for tp in tps if consumer.position(tp) < ends[tp]}
         while pending:
             if time.monotonic() >= deadline:
@@ -432,11 +436,11 @@ def _serializer(function: Callable[[Any], Optional[bytes]]):
     return _Wrapped()
 
 
-def _JsonSerializer():  # noqa: N802 - reads like the class it returns
+def _JsonSerializer():
     return _serializer(_json_bytes)
 
 
-def _StringSerializer():  # noqa: N802
+def _StringSerializer():
     return _serializer(lambda k: str(k).encode("utf-8"))
 
 

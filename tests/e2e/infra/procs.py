@@ -17,7 +17,8 @@ import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TypeVar
+from typing import Callable, Optional, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
 
 OWNER_VAR = "NEXFLOW_E2E_OWNER"
 LOOPBACK = "127.0.0.1"
@@ -47,7 +48,7 @@ def java_home() -> Path:
     return Path(home)
 
 
-def free_ports(count: int) -> List[int]:
+def free_ports(count: int) -> list[int]:
     """`count` distinct TCP ports on 127.0.0.1 that were free a moment ago.
 
     All sockets stay open until every port is chosen, so the ports are distinct; another process
@@ -71,8 +72,8 @@ def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.25) -> bool:
         return False
 
 
-def child_env(owner: str, extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
-    """The environment for a fixture's child process: ours minus Pex/venv plumbing, plus the mark."""
+def child_env(owner: str, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+    """The environment for a fixture's child: ours minus Pex/venv plumbing, plus the mark."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -117,7 +118,7 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def marked_pids(owner: str) -> List[int]:
+def marked_pids(owner: str) -> list[int]:
     """PIDs of live processes whose environment carries `NEXFLOW_E2E_OWNER=<owner>`."""
     needle = f"{OWNER_VAR}={owner}".encode() + b"\0"
     found = []
@@ -143,7 +144,7 @@ def _signal(pid: int, sig: int, group: bool) -> None:
         pass
 
 
-def terminate(pids: Iterable[int], *, grace: float = 15.0, groups: bool = False) -> List[int]:
+def terminate(pids: Iterable[int], *, grace: float = 15.0, groups: bool = False) -> list[int]:
     """SIGTERM `pids` (or their process groups), wait up to `grace` s, then SIGKILL the rest.
 
     Returns the PIDs that needed SIGKILL.
@@ -164,7 +165,7 @@ def terminate(pids: Iterable[int], *, grace: float = 15.0, groups: bool = False)
     return killed
 
 
-def kill_marked(owner: str, *, grace: float = 5.0) -> List[int]:
+def kill_marked(owner: str, *, grace: float = 5.0) -> list[int]:
     """Stop every process still carrying the owner mark; returns the PIDs that were found."""
     leftovers = marked_pids(owner)
     if leftovers:
@@ -201,7 +202,7 @@ def wait_until(
             result = probe()
             if result is not None and result is not False:
                 return result
-        except Exception as e:  # noqa: BLE001 - a probe failing is "not yet"
+        except Exception as e:
             last_error = e
         reason = give_up()
         if reason:
@@ -212,9 +213,9 @@ def wait_until(
         time.sleep(interval)
 
 
-def listening_addresses(pids: Iterable[int]) -> Dict[int, List[str]]:
+def listening_addresses(pids: Iterable[int]) -> dict[int, list[str]]:
     """The TCP addresses (`ip:port`) each PID listens on, from /proc (IPv4 and IPv6)."""
-    sockets: Dict[str, str] = {}
+    sockets: dict[str, str] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             rows = Path(table).read_text().splitlines()[1:]
@@ -225,7 +226,7 @@ def listening_addresses(pids: Iterable[int]) -> Dict[int, List[str]]:
             local, state, inode = fields[1], fields[3], fields[9]
             if state == "0A":  # LISTEN
                 sockets[inode] = _decode_address(local)
-    result: Dict[int, List[str]] = {}
+    result: dict[int, list[str]] = {}
     for pid in pids:
         found = []
         try:

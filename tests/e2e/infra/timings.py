@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Optional
 
-TIMINGS: Dict[str, float] = {}
+TIMINGS: dict[str, float] = {}
 
 
 def record_timing(what: str, seconds: Optional[float]) -> None:

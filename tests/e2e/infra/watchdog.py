@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 # Standalone (stdlib only) so that it runs with any interpreter, outside Pex.
 _WATCHDOG = r"""
