@@ -451,13 +451,25 @@ class FlinkCluster:
         return self.rest("/taskmanagers").get("taskmanagers", [])
 
     def wait_for_taskmanagers(self, count: int, timeout: float = 90.0) -> list[dict[str, Any]]:
-        """Wait until exactly `count` TaskManagers are registered (fewer after a kill, too)."""
+        """Wait until exactly `count` TaskManagers are registered and all their slots offered.
+
+        Also for fewer after a kill. A TaskManager registers first and reports its slots a moment
+        later; a job submitted in between may find too few slots, so both are awaited.
+        """
+
+        def probe() -> Optional[list[dict[str, Any]]]:
+            tms = self.registered_taskmanagers()
+            if len(tms) != count:
+                return None
+            slots = sum(int(tm.get("slotsNumber", 0)) for tm in tms)
+            if self.rest("/overview").get("slots-total") != slots:
+                return None
+            return tms
+
         return procs.wait_until(
-            lambda: (lambda tms: tms if len(tms) == count else None)(
-                self.registered_taskmanagers()
-            ),
+            probe,
             timeout=timeout,
-            what=f"{count} TaskManager(s) registered at {self.rest_url}",
+            what=f"{count} TaskManager(s) registered at {self.rest_url} with their slots",
             diagnostics=self.log_tails,
             give_up=self._give_up,
             interval=0.5,
