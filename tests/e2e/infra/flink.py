@@ -302,6 +302,10 @@ class FlinkCluster:
             "restart-strategy.fixed-delay.attempts": 20,
             "restart-strategy.fixed-delay.delay": "1 s",
             "slot.request.timeout": 120000,
+            # TaskManagers start before the JobManager listens; retry registering every 0.5 s
+            # rather than after the default 10 s (saves ~10 s per cluster start).
+            "cluster.registration.error-delay": 500,
+            "cluster.registration.refused-registration-delay": 1000,
         }
         conf.update(self.extra_config)
         return conf
