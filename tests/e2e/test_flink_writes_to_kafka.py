@@ -32,12 +32,12 @@ def sequence_job(kafka: KafkaBroker, topic: str, count: int, sleep_ms: int) -> l
 def test_exactly_once_sink_survives_a_killed_taskmanager(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster
 ) -> None:
-    count = 3000
+    count = 5000
     topic = kafka_broker.unique_topic("sequence", partitions=2)
     job = flink_cluster.run_job(
         SEQUENCE_JAR,
         SEQUENCE_CLASS,
-        # Two subtasks at ~200 records/s each: about 8 s of work, long enough to kill a TM.
+        # Two subtasks at up to 200 records/s each: 12 s or more, long enough to kill a TM.
         sequence_job(kafka_broker, topic, count, sleep_ms=5),
         parallelism=2,
     )

@@ -600,17 +600,38 @@ class FlinkCluster:
         )
 
     def restarts(self, job_id: str) -> int:
-        """How often the job has restarted (metric numRestarts), e.g. after a killed TaskManager."""
-        metrics = self.rest(f"/jobs/{job_id}/metrics?get=numRestarts")
-        return int(metrics[0]["value"]) if metrics else 0
+        """How often the job has restarted, e.g. after a killed TaskManager.
+
+        While the job runs this is its numRestarts metric. A job that has ended has no metrics
+        any more; then it is the number of failures in its exception history that it recovered
+        from.
+        """
+        try:
+            metrics = self.rest(f"/jobs/{job_id}/metrics?get=numRestarts")
+        except InfraError:
+            metrics = []
+        if metrics:
+            return int(float(metrics[0]["value"]))
+        history = self.rest(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {})
+        failures = len(history.get("entries", []))
+        # The last failure of a FAILED job was not recovered from.
+        return max(0, failures - 1) if self._safe_state(job_id) == "FAILED" else failures
 
     def wait_for_restarts(self, job_id: str, count: int = 1, timeout: float = 120.0) -> int:
+        """Wait until the job has restarted `count` times (also if it has finished since)."""
+
+        def give_up() -> Optional[str]:
+            reason = self._terminal(job_id)
+            if reason and self.restarts(job_id) >= count:
+                return None  # ended, but restarted first: the next probe returns
+            return reason
+
         return procs.wait_until(
             lambda: (lambda n: n if n >= count else None)(self.restarts(job_id)),
             timeout=timeout,
             what=f"job {job_id} to restart {count} time(s)",
             diagnostics=lambda: f"{self.job_exceptions(job_id)}\n{self.log_tails()}",
-            give_up=lambda: self._terminal(job_id),
+            give_up=give_up,
             interval=0.5,
         )
 
