@@ -13,7 +13,6 @@ import pytest
 
 from tests.e2e.infra.flink import FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
-from tests.e2e.infra.procs import pid_alive
 from tests.e2e.infra.timings import TIMINGS, record_timing
 
 
@@ -56,8 +55,8 @@ def flink_cluster(flink_session_cluster: FlinkCluster) -> Iterator[FlinkCluster]
     cluster = flink_session_cluster
     yield cluster
     cluster.cancel_all_jobs()
-    alive = [p for p in cluster.taskmanager_pids() if pid_alive(p)]
-    if len(alive) < cluster.taskmanagers:
-        for _ in range(cluster.taskmanagers - len(alive)):
+    running = len(cluster.taskmanager_pids())
+    if running < cluster.taskmanagers:
+        for _ in range(cluster.taskmanagers - running):
             cluster.start_taskmanager()
         cluster.wait_for_taskmanagers(cluster.taskmanagers)

@@ -142,7 +142,7 @@ def test_a_taskmanager_can_be_killed_and_replaced(flink_cluster: FlinkCluster) -
     flink_cluster.wait_for_taskmanagers(1, timeout=60)
     record_timing("killed TaskManager unregistered after", time.monotonic() - started)
 
-    index = flink_cluster.start_taskmanager()
-    assert index == 2
+    replacement = flink_cluster.start_taskmanager()
+    assert flink_cluster.taskmanager_pids() == [first, replacement]
     flink_cluster.wait_for_taskmanagers(2, timeout=90)
     assert flink_cluster.rest("/overview")["slots-total"] == 4

@@ -302,6 +302,8 @@ class FlinkCluster:
             "restart-strategy.fixed-delay.attempts": 20,
             "restart-strategy.fixed-delay.delay": "1 s",
             "slot.request.timeout": 120000,
+            # Job metrics over REST (numRestarts) are refreshed every second, not every 10 s.
+            "metrics.fetcher.update-interval": 1000,
             # TaskManagers start before the JobManager listens; retry registering every 0.5 s
             # rather than after the default 10 s (saves ~10 s per cluster start).
             "cluster.registration.error-delay": 500,
@@ -408,8 +410,8 @@ class FlinkCluster:
         return pids[0] if pids else None
 
     def taskmanager_pids(self) -> list[int]:
-        """TaskManager PIDs in start order (index 0 is the first started); dead ones included."""
-        return self._pids("taskexecutor")
+        """PIDs of the running TaskManagers, in start order (killed ones are left out)."""
+        return [p for p in self._pids("taskexecutor") if procs.pid_alive(p)]
 
     def _give_up(self) -> Optional[str]:
         pid = self.jobmanager_pid
@@ -420,7 +422,7 @@ class FlinkCluster:
     def stop(self, grace: float = 15.0) -> None:
         """Stop the JobManager and every TaskManager (SIGTERM, then SIGKILL), then leftovers."""
         try:
-            pids = [p for p in self.taskmanager_pids() + self._pids("standalonesession")
+            pids = [p for p in self._pids("taskexecutor") + self._pids("standalonesession")
                     if procs.pid_alive(p)]
             procs.terminate(pids, grace=grace)
         finally:
@@ -432,13 +434,11 @@ class FlinkCluster:
     # -- TaskManagers ----------------------------------------------------------------------------
 
     def kill_taskmanager(self, index: int) -> int:
-        """`kill -9` the TaskManager started `index`-th (0-based); returns its PID."""
+        """`kill -9` the `index`-th running TaskManager (0-based, start order); returns its PID."""
         pids = self.taskmanager_pids()
         if not 0 <= index < len(pids):
-            raise InfraError(f"no TaskManager #{index}; PIDs in start order: {pids}")
+            raise InfraError(f"no running TaskManager #{index}; running PIDs: {pids}")
         pid = pids[index]
-        if not procs.pid_alive(pid):
-            raise InfraError(f"TaskManager #{index} (pid {pid}) is not running")
         os.kill(pid, signal.SIGKILL)
         procs.wait_until(
             lambda: not procs.pid_alive(pid), timeout=10, what=f"TaskManager pid {pid} to die"
@@ -447,9 +447,12 @@ class FlinkCluster:
         return pid
 
     def start_taskmanager(self) -> int:
-        """Start one more TaskManager (e.g. to replace a killed one); returns its index."""
+        """Start one more TaskManager (e.g. to replace a killed one); returns its PID.
+
+        It is the last of `taskmanager_pids()`. Wait for it with `wait_for_taskmanagers(n)`.
+        """
         self._script("taskmanager.sh", "start")
-        return len(self.taskmanager_pids()) - 1
+        return self._pids("taskexecutor")[-1]
 
     def registered_taskmanagers(self) -> list[dict[str, Any]]:
         return self.rest("/taskmanagers").get("taskmanagers", [])
@@ -602,20 +605,21 @@ class FlinkCluster:
     def restarts(self, job_id: str) -> int:
         """How often the job has restarted, e.g. after a killed TaskManager.
 
-        While the job runs this is its numRestarts metric. A job that has ended has no metrics
-        any more; then it is the number of failures in its exception history that it recovered
-        from.
+        The larger of its numRestarts metric (which the REST API refreshes only every
+        `metrics.fetcher.update-interval`, and drops once the job has ended) and the number of
+        failures in its exception history that the job recovered from.
         """
         try:
             metrics = self.rest(f"/jobs/{job_id}/metrics?get=numRestarts")
         except InfraError:
             metrics = []
-        if metrics:
-            return int(float(metrics[0]["value"]))
+        metric = int(float(metrics[0]["value"])) if metrics else 0
         history = self.rest(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {})
         failures = len(history.get("entries", []))
         # The last failure of a FAILED job was not recovered from.
-        return max(0, failures - 1) if self._safe_state(job_id) == "FAILED" else failures
+        if self._safe_state(job_id) == "FAILED":
+            failures = max(0, failures - 1)
+        return max(metric, failures)
 
     def wait_for_restarts(self, job_id: str, count: int = 1, timeout: float = 120.0) -> int:
         """Wait until the job has restarted `count` times (also if it has finished since)."""

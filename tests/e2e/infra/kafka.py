@@ -413,11 +413,8 @@ class KafkaBroker:
                             timestamp=m.timestamp,
                         )
                     )
+            # Records past the end offset (produced meanwhile) may arrive too: skipped above.
             pending = {tp for tp in pending if consumer.position(tp) < ends[tp]}
-            # Data past the end offset arrives too (records produced meanwhile); stop there.
-            for tp in list(pending):
-                if consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
         records.sort(key=lambda r: (r.partition, r.offset))
         return records
 
