@@ -42,8 +42,9 @@ def test_exactly_once_sink_survives_a_killed_taskmanager(
         parallelism=2,
     )
     flink_cluster.wait_for_running(job.job_id)
+    # A checkpoint has completed and its transaction is committed: the kill comes mid-run.
     flink_cluster.wait_for_checkpoints(job.job_id, 1)
-    committed_before_kill = len(kafka_broker.consume(topic))
+    committed_before_kill = len(kafka_broker.consume(topic, min_records=1, timeout=60))
 
     # Both TaskManagers run a subtask (slots are spread), so this kill hits the job.
     flink_cluster.kill_taskmanager(0)
