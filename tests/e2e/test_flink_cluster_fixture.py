@@ -131,6 +131,7 @@ def test_a_submitted_job_can_be_cancelled(flink_cluster: FlinkCluster, tmp_path:
     flink_cluster.cancel_job(submitted.job_id)
     assert flink_cluster.job_state(submitted.job_id) == "CANCELED"
     assert flink_cluster.rest("/overview")["jobs-running"] == 0
+    greetings.unlink()
 
 
 def test_a_taskmanager_can_be_killed_and_replaced(flink_cluster: FlinkCluster) -> None:

@@ -183,8 +183,10 @@ def flink_distribution(version: str = FLINK_VERSION) -> Path:
         libraries = _wheel(wheels, "apache_flink_libraries", version)
         if not (scripts and libraries):
             raise InfraError(f"pip did not leave both Flink {version} wheels in {wheels}")
+        # Left by a session killed while unpacking (we hold the lock, so none is in use).
+        for stale in root.glob("flink.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         staging = root / f"flink.partial-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
         _unpack(scripts, staging, ("bin/", "conf/"))
         _unpack(libraries, staging, ("bin/", "lib/", "opt/", "plugins/"))
         missing = [f for f in REQUIRED_FILES if not (staging / f).is_file()]
