@@ -86,6 +86,17 @@ def test_produce_json_can_commit_all_records_in_one_transaction(kafka_broker: Ka
     assert kafka_broker.consume_json(topic) == records
 
 
+def test_records_carry_the_timestamps_given(kafka_broker: KafkaBroker) -> None:
+    topic = kafka_broker.unique_topic("timestamps")
+    records = [{"id": "a", "at": 1_700_000_000_000}, {"id": "b", "at": 1_700_000_060_000}]
+    kafka_broker.produce_json(topic, records, key="id", timestamp_ms="at")
+    consumed = kafka_broker.consume(topic)
+    assert [(r.key, r.timestamp) for r in consumed] == [
+        ("a", 1_700_000_000_000),
+        ("b", 1_700_000_060_000),
+    ]
+
+
 def test_waiting_for_records_that_never_come_fails_clearly(kafka_broker: KafkaBroker) -> None:
     topic = kafka_broker.unique_topic("empty")
     kafka_broker.produce_json(topic, [{"id": "only"}])

@@ -94,6 +94,7 @@ class KafkaRecord:
 
 
 KeySpec = Union[None, str, Callable[[Any], Optional[str]]]
+TimestampSpec = Union[None, str, Callable[[Any], Optional[int]]]
 
 
 class KafkaBroker:
@@ -295,6 +296,7 @@ class KafkaBroker:
         records: Iterable[Any],
         *,
         key: KeySpec = None,
+        timestamp_ms: TimestampSpec = None,
         partition: Optional[int] = None,
         transactional_id: Optional[str] = None,
         timeout: float = 30.0,
@@ -302,14 +304,24 @@ class KafkaBroker:
         """Write `records` as JSON values (all acknowledged before returning); returns the count.
 
         `key` is a field name of each record, a function of the record, or None (no key).
+        `timestamp_ms` sets the Kafka record timestamp (epoch milliseconds) the same way: a field
+        name, a function of the record, or None (the producer's clock).
         With `transactional_id`, all records go out in one committed transaction.
         """
         key_of = _key_function(key)
+        timestamp_of = _timestamp_function(timestamp_ms)
         with self.producer(transactional_id) as producer:
             if transactional_id:
                 producer.begin_transaction()
             futures = [
-                producer.send(topic, value=r, key=key_of(r), partition=partition) for r in records
+                producer.send(
+                    topic,
+                    value=r,
+                    key=key_of(r),
+                    partition=partition,
+                    timestamp_ms=timestamp_of(r),
+                )
+                for r in records
             ]
             producer.flush(timeout=timeout)
             for f in futures:
@@ -448,6 +460,15 @@ def _key_function(key: KeySpec) -> Callable[[Any], Optional[str]]:
         field = key
         return lambda r: None if r.get(field) is None else str(r[field])
     return key
+
+
+def _timestamp_function(spec: TimestampSpec) -> Callable[[Any], Optional[int]]:
+    if spec is None:
+        return lambda _r: None
+    if isinstance(spec, str):
+        field = spec
+        return lambda r: None if r.get(field) is None else int(r[field])
+    return spec
 
 
 @contextmanager
