@@ -180,6 +180,23 @@ def _build_job(unit: Unit, proc: ast.ProcDecl, symbols: Symbols) -> model.Job:
     )
 
 
+_WIDER_NUMBERS = ("long", "double", "decimal")
+
+
+def _widen(expr: model.Expr, other: model.Expr) -> model.Expr:
+    """A whole-number literal compared with a long, double or decimal field takes the field's
+    type, so both sides of the comparison are of one Java type (`amount > 100` on a decimal)."""
+    if (
+        isinstance(expr, model.Literal)
+        and expr.type.name in ("int", "long")
+        and isinstance(other, model.FieldRef)
+        and isinstance(other.type, model.ScalarType)
+        and other.type.name in _WIDER_NUMBERS
+    ):
+        return model.Literal(type=model.ScalarType(name=other.type.name), value=expr.value)
+    return expr
+
+
 def _expr(node: ast.Expr, record: model.RecordType, symbols: Symbols) -> model.Expr:
     if isinstance(node, ast.Path) and len(node.parts) == 1:
         fields = symbols.schema_fields(record)
@@ -195,11 +212,9 @@ def _expr(node: ast.Expr, record: model.RecordType, symbols: Symbols) -> model.E
     if isinstance(node, ast.BoolLit):
         return model.Literal(type=model.ScalarType(name="boolean"), value=node.value)
     if isinstance(node, ast.Binary) and node.op in _COMPARISONS:
-        return model.Compare(
-            op=node.op,
-            left=_expr(node.left, record, symbols),
-            right=_expr(node.right, record, symbols),
-        )
+        left = _expr(node.left, record, symbols)
+        right = _expr(node.right, record, symbols)
+        return model.Compare(op=node.op, left=_widen(left, right), right=_widen(right, left))
     if isinstance(node, ast.Binary) and node.op in ("and", "or"):
         return model.Logical(
             op=node.op,

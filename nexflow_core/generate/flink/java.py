@@ -82,4 +82,8 @@ def literal(lit: model.Literal) -> str:
         return "true" if lit.value else "false"
     if lit.type.name == "long":
         return f"{lit.value}L"
+    if lit.type.name == "double":
+        return f"{lit.value}d"
+    if lit.type.name == "decimal":
+        return f'new java.math.BigDecimal("{lit.value}")'
     return str(lit.value)
