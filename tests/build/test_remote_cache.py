@@ -41,7 +41,6 @@ def _remote(grid: BuildGrid) -> list:
     return [
         f"--remote-store-address={grid.address}",
         f"--remote-instance-name={grid.instance}",
-        "--remote-cache-warnings=always",
     ]
 
 
