@@ -9,17 +9,18 @@ per file), in the mix of layers a real repository has:
     screen.proc                                                        (L1: 1 proc)
     local.infra                                                        (L5: 1 environment block)
 
-plus a `nexflow_flink_job` per domain. Domains form a chain: each domain's customer record
-nests the previous domain's, so an interface change near the start ripples through the
-repository while a body change (a rule threshold) stays local. Dependencies are inferred from
-the names the files use, as in a real repository; nothing is listed in BUILD files except each
-job's proc.
+plus a `nexflow_flink_job` per domain, which depends on all ten, so packaging the jobs builds
+every target. Domains form a chain: each domain's customer record nests the previous domain's,
+so an interface change near the start ripples through the repository while a body change (a
+rule threshold) stays local. Dependencies are inferred from the names the files use, as in a
+real repository, except the proc's use of its domain's rules and transforms: the Flink generator
+cannot generate `apply … rules` / `transform using …` yet, so the procs filter instead and the
+BUILD file declares those dependencies.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict
 
 DOMAINS = 20
 FILES_PER_DOMAIN = 10
@@ -51,11 +52,9 @@ ruleset Limits{k} for payment: Payment{k} {{
 """
 
 
-def domain_files(root: str, k: int) -> Dict[str, str]:
+def domain_files(root: str, k: int) -> dict[str, str]:
     d = domain_dir(root, k)
-    previous = (
-        f"    previous: Customer{k - 1}?\n" if k > 0 else "    previous_id: string?\n"
-    )
+    previous = f"    previous: Customer{k - 1}?\n" if k > 0 else "    previous_id: string?\n"
     return {
         f"{d}/customer.schema": f"""\
 // Domain {k}: a customer, nesting the previous domain's customer record.
@@ -148,10 +147,16 @@ environment local {{
 nexflow_schemas(name="schemas")
 nexflow_transforms(name="transforms")
 nexflow_rules(name="rules")
-nexflow_procs(name="procs")
+# The proc uses the domain's rules and transforms; until the Flink generator supports
+# `apply … rules` and `transform using …`, that dependency is declared here.
+nexflow_procs(name="procs", dependencies=[":rules", ":transforms"])
 nexflow_infra(name="infra")
 
-nexflow_flink_job(name="job", main="{java_package(root, k)}.Screen{k}Job", dependencies=[":procs"])
+nexflow_flink_job(
+    name="job",
+    main="{java_package(root, k)}.Screen{k}Job",
+    dependencies=[":procs", ":schemas", ":infra"],
+)
 """,
     }
 

@@ -17,9 +17,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Optional
 
 BUILDGRID_VERSION = "0.4.4"
 INSTANCE = "nexflow-test"
@@ -62,7 +63,7 @@ def _cache_home() -> Path:
 
 def _find_python() -> str:
     """A Python 3.11 (BuildGrid 0.4.4 supports it), from pyenv or PATH."""
-    candidates: List[str] = []
+    candidates: list[str] = []
     if os.environ.get("NEXFLOW_PYTHON311"):
         candidates.append(os.environ["NEXFLOW_PYTHON311"])
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")

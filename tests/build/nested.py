@@ -17,9 +17,10 @@ import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Optional
 
 # This file is tests/build/nested.py: the repository (or the test sandbox) is two levels up.
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ WORKUNIT_LOGGER = "pants.backend.experimental.tools.workunit_logger"
 RUN_TIMEOUT_S = 1200
 
 
-def nested_env() -> Dict[str, str]:
+def nested_env() -> dict[str, str]:
     missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
     if missing:
         raise AssertionError(
@@ -80,7 +81,7 @@ class Process:
 _SCHEDULING = "Scheduling: "
 
 
-def read_processes(workunits: Sequence[dict]) -> List[Process]:
+def read_processes(workunits: Sequence[dict]) -> list[Process]:
     processes = []
     for unit in workunits:
         if unit.get("name") != "process":
@@ -140,21 +141,21 @@ def javac_component(p: Process) -> Optional[str]:
 
 @dataclass(frozen=True)
 class PantsRun:
-    args: Tuple[str, ...]
+    args: tuple[str, ...]
     returncode: int
     seconds: float
     stdout: str
     stderr: str
-    processes: Tuple[Process, ...]
+    processes: tuple[Process, ...]
 
-    def select(self, predicate: Callable[[Process], bool]) -> List[Process]:
+    def select(self, predicate: Callable[[Process], bool]) -> list[Process]:
         return [p for p in self.processes if predicate(p)]
 
-    def ran(self, predicate: Callable[[Process], bool] = lambda p: True) -> List[Process]:
+    def ran(self, predicate: Callable[[Process], bool] = lambda p: True) -> list[Process]:
         return [p for p in self.select(predicate) if p.ran]
 
-    def counts(self) -> Dict[str, int]:
-        counts: Dict[str, int] = {}
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
         for p in self.processes:
             counts[p.source] = counts.get(p.source, 0) + 1
         return counts
@@ -177,7 +178,7 @@ class ScratchRepo:
         self._runs = 0
 
     @classmethod
-    def create(cls, root: Path, extra: Iterable[str] = ()) -> "ScratchRepo":
+    def create(cls, root: Path, extra: Iterable[str] = ()) -> ScratchRepo:
         root.mkdir(parents=True, exist_ok=False)
         for relpath in (*BUILD_INPUTS, *extra):
             source = REPO / relpath
@@ -210,7 +211,7 @@ class ScratchRepo:
         *args: str,
         options: Sequence[str] = (),
         check: bool = True,
-        env: Optional[Dict[str, str]] = None,
+        env: Optional[dict[str, str]] = None,
     ) -> PantsRun:
         """Run `./pants --no-pantsd [options] args…` here and read its process accounting."""
         self._runs += 1
@@ -237,18 +238,25 @@ class ScratchRepo:
         )
         seconds = time.monotonic() - started
         logs = sorted(logdir.glob("*.json"))
-        processes: Tuple[Process, ...] = ()
+        processes: tuple[Process, ...] = ()
         if logs:
             processes = tuple(read_processes(json.loads(logs[-1].read_text())))
         run = PantsRun(
-            tuple(args), completed.returncode, seconds, completed.stdout, completed.stderr, processes
+            tuple(args),
+            completed.returncode,
+            seconds,
+            completed.stdout,
+            completed.stderr,
+            processes,
         )
         if check:
             assert completed.returncode == 0, (
                 f"`./pants {' '.join(args)}` failed ({completed.returncode}) in {self.root}:\n"
                 f"{_tail(completed.stderr)}"
             )
-            assert logs, f"the workunit logger wrote nothing to {logdir}:\n{_tail(completed.stderr)}"
+            assert logs, (
+                f"the workunit logger wrote nothing to {logdir}:\n{_tail(completed.stderr)}"
+            )
         return run
 
 

@@ -26,14 +26,13 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
 from nexflow_core.cli import main as nexflow_main
-
 from tests.build.nested import (
     PantsRun,
-    Process,
     ScratchRepo,
     is_checking,
     is_generating,
@@ -114,7 +113,7 @@ nexflow_flink_job(name="job", main="{package}.ScreenJob", dependencies=[":procs"
 class Unit(NamedTuple):
     ok: bool
     interface: bytes
-    java: Dict[str, bytes]
+    java: dict[str, bytes]
 
 
 @contextlib.contextmanager
@@ -127,12 +126,12 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def compile_project(root: Path, package: str, work: Path) -> Dict[str, Unit]:
+def compile_project(root: Path, package: str, work: Path) -> dict[str, Unit]:
     """Compile schema, rules and proc as the plugin does (one unit at a time, against upstream
     interface files), so the test knows which interface bytes and Java an edit changes."""
     work.mkdir(parents=True, exist_ok=True)
-    units: Dict[str, Unit] = {}
-    interfaces: List[str] = []
+    units: dict[str, Unit] = {}
+    interfaces: list[str] = []
     for index, path in enumerate((SCHEMA, RULES, PROC)):
         interface = work / f"{index}.nxi"
         java_dir = work / f"java-{index}"
@@ -157,7 +156,7 @@ def compile_project(root: Path, package: str, work: Path) -> Dict[str, Unit]:
 # --- helpers on runs ----------------------------------------------------------------------------
 
 
-def _ran_nexflow_codegen(run: PantsRun) -> List[Tuple[str, str]]:
+def _ran_nexflow_codegen(run: PantsRun) -> list[tuple[str, str]]:
     """(kind, address) of every Nexflow checking/generating process that ran (not a cache hit)."""
     ran = []
     for p in run.ran(lambda p: is_checking(p) or is_generating(p)):
@@ -190,7 +189,9 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
     if not applies:
         repo.write(PROC, PROC_HELLO_STYLE)
     proc_dependencies = "" if applies else ', dependencies=[":rules"]'
-    repo.write("flow/BUILD", BUILD_TEXT.format(package=package, proc_dependencies=proc_dependencies))
+    repo.write(
+        "flow/BUILD", BUILD_TEXT.format(package=package, proc_dependencies=proc_dependencies)
+    )
     before = compile_project(repo.root, package, tmp_path / "before")
     assert all(unit.ok for unit in before.values()), "the synthetic project must compile"
 
@@ -233,7 +234,9 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
         ("Checking", RULES_ADDRESS),
         ("Generating", RULES_ADDRESS),
     ], report
-    assert all(is_symbol_map(p) or nexflow_address(p) == RULES_ADDRESS for p in edited.ran(is_nexflow))
+    assert all(
+        is_symbol_map(p) or nexflow_address(p) == RULES_ADDRESS for p in edited.ran(is_nexflow)
+    )
     # Dependents' codegen was asked for and answered from the cache: their inputs are unchanged.
     assert _source_of(edited, f"Generating Java from {PROC_ADDRESS}") == "HitLocally", report
     assert _source_of(edited, f"Generating Java from {SCHEMA_ADDRESS}") == "HitLocally", report

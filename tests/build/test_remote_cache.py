@@ -12,8 +12,8 @@ no process results); the process cache is the local store, which each build has 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
