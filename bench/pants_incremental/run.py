@@ -24,6 +24,7 @@ Targets: no-op < 2 s, one-file edit < 5 s. pantsd is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -116,6 +117,8 @@ class Bench:
     def __init__(self, buildroot: Path) -> None:
         self.buildroot = buildroot
         self.logs = buildroot.parent / f"{buildroot.name}-workunits"
+        self.sandboxes = buildroot.parent / f"{buildroot.name}-sandboxes"
+        self.sandboxes.mkdir(parents=True, exist_ok=True)
         self.runs: list[Run] = []
 
     def pants(self, name: str, args: Sequence[str]) -> Run:
@@ -127,6 +130,9 @@ class Bench:
         argv = [
             "./pants",
             "--pantsd",
+            # Sandboxes in the benchmark's own directory: what pantsd leaves running is found
+            # (and stopped) at the end.
+            f"--local-execution-root-dir={self.sandboxes}",
             f"--backend-packages=+['{WORKUNIT_LOGGER}']",
             "--workunit-logger-enabled",
             f"--workunit-logger-logdir={logdir}",
@@ -164,6 +170,18 @@ class Bench:
                 except ProcessLookupError:
                     break
                 time.sleep(0.2)
+        # And what it started in its sandboxes (nailgun JVMs), should any outlive it.
+        root = str(self.sandboxes.resolve())
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cwd = os.readlink(proc / "cwd")
+            except OSError:
+                continue
+            if cwd.startswith(root + os.sep):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(proc.name), signal.SIGTERM)
 
 
 def copy_build_inputs(buildroot: Path) -> None:

@@ -10,10 +10,12 @@ assert on that, never on log lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -175,6 +177,7 @@ class ScratchRepo:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.logs = root.parent / f"{root.name}-workunits"
+        self.sandboxes = root.parent / f"{root.name}-sandboxes"
         self._runs = 0
 
     @classmethod
@@ -217,9 +220,16 @@ class ScratchRepo:
         self._runs += 1
         logdir = self.logs / f"run-{self._runs}-{uuid.uuid4().hex[:8]}"
         logdir.mkdir(parents=True)
+        self.sandboxes.mkdir(parents=True, exist_ok=True)
         argv = [
             "./pants",
             "--no-pantsd",
+            # Without pantsd, Pants 2.17 leaves the nailgun JVMs it starts for javac running
+            # after it exits; a run without pantsd gains nothing from them.
+            "--no-process-execution-local-enable-nailgun",
+            # Sandboxes in a directory of this test's own, so that whatever a nested build
+            # leaves running is found (and stopped) below.
+            f"--local-execution-root-dir={self.sandboxes}",
             f"--backend-packages=+['{WORKUNIT_LOGGER}']",
             "--workunit-logger-enabled",
             f"--workunit-logger-logdir={logdir}",
@@ -227,15 +237,18 @@ class ScratchRepo:
             *args,
         ]
         started = time.monotonic()
-        completed = subprocess.run(
-            argv,
-            cwd=self.root,
-            env=env if env is not None else nested_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-        )
+        try:
+            completed = subprocess.run(
+                argv,
+                cwd=self.root,
+                env=env if env is not None else nested_env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_S,
+            )
+        finally:
+            stop_processes_under(self.sandboxes)
         seconds = time.monotonic() - started
         logs = sorted(logdir.glob("*.json"))
         processes: tuple[Process, ...] = ()
@@ -258,6 +271,33 @@ class ScratchRepo:
                 f"the workunit logger wrote nothing to {logdir}:\n{_tail(completed.stderr)}"
             )
         return run
+
+
+def stop_processes_under(directory: Path) -> list[int]:
+    """Stop every process whose working directory is inside `directory` (a nested build's own
+    sandbox root, so only processes that build started); returns their ids."""
+    root = str(directory.resolve())
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if cwd == root or cwd.startswith(root + os.sep):
+            found.append(int(proc.name))
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for pid in found:
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            if Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)
+    return found
 
 
 def _tail(text: str, lines: int = 60) -> str:
