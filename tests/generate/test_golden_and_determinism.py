@@ -32,7 +32,8 @@ SETS = {
                                           "examples/hello/hello.proc"]),
     "payments": ("nexflow.examples.payments", ["examples/payments/payment_event.schema",
                                                "examples/payments/streams.schema",
-                                               "examples/payments/payments.rules"]),
+                                               "examples/payments/payments.rules",
+                                               "examples/payments/payment_processor.proc"]),
 }  # fmt: skip
 
 
@@ -70,20 +71,21 @@ def test_the_runtime_is_ascii() -> None:
         assert f.content.isascii(), f.path
 
 
-def test_the_seed_proc_is_refused_with_a_located_diagnostic_not_wrong_java() -> None:
-    # PaymentProcessor needs apply/correlate/persist, which this generator does not write yet:
-    # it must say so with a located NX901 rather than emit a job that does something else.
-    paths = [
-        "examples/payments/payment_event.schema",
-        "examples/payments/streams.schema",
-        "examples/payments/payments.rules",
-        "examples/payments/payment_processor.proc",
-    ]
+def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic() -> None:
+    # Joins are not generated yet: the generator must say so with a located NX901 rather than
+    # emit a job that does something else.
+    proc = "proc Settle {\n    from payment_events\n    join payment_events as p on " \
+        "transaction_id == p.transaction_id within 1 hour\n    emit to processed_payments\n}\n"
+    units = []
+    for p in ["examples/payments/payment_event.schema", "examples/payments/streams.schema"]:
+        text = Path(p).read_text("utf-8")
+        units.append(Unit(parse_source(text, p), "p", text))
+    units.append(Unit(parse_source(proc, "settle.proc"), "p", proc))
     with pytest.raises(NexflowError) as info:
-        _generate("nexflow.examples.payments", paths)
+        generate(units, [], TARGETS["flink"])
     d = info.value.diagnostics[0]
     assert d.code == "NX901"
-    assert d.span.file == "examples/payments/payment_processor.proc" and d.span.line == 4
+    assert d.span.file == "settle.proc" and d.span.line == 3
 
 
 def _run_generator(cwd: Path, seed: str, out: Path) -> None:
