@@ -18,6 +18,7 @@ from nexflow_core.check.declare import type_of_ref
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import NexflowError, Span, file_span
 from nexflow_core.generate import model
+from nexflow_core.generate.environments import build_environment
 from nexflow_core.generate.jobs import build_job
 from nexflow_core.generate.lower import Lowerer, Scope, plain, unsupported
 from nexflow_core.generate.target import Target
@@ -44,10 +45,18 @@ class Context:
     """What generation of one build unit can see: the checked project (local and upstream
     files), the package of every declared name, and the expression lowerer."""
 
-    def __init__(self, project: CheckedProject, packages: Mapping[str, str]) -> None:
-        """`packages` maps every declared name the units can see to its generated package."""
+    def __init__(
+        self,
+        project: CheckedProject,
+        packages: Mapping[str, str],
+        environment: Optional[str] = None,
+    ) -> None:
+        """`packages` maps every declared name the units can see to its generated package;
+        `environment` names the L5 environment procs are bound to (None: bindings only from
+        program arguments)."""
         project.raise_on_error()
         self.project = project
+        self.environment = environment
         self.packages: dict[str, str] = dict(packages)
         symbols = self.project.symbols
         self.lower = Lowerer(
@@ -66,7 +75,9 @@ class Context:
         return [] if sig is None else [plain(self.project.resolve(p.type)) for p in sig.inputs]
 
     @classmethod
-    def from_units(cls, units: Sequence[Unit], upstream: Sequence[Unit]) -> Context:
+    def from_units(
+        cls, units: Sequence[Unit], upstream: Sequence[Unit], environment: Optional[str] = None
+    ) -> Context:
         """Check local and upstream sources together (whole-project mode)."""
         all_units = [*upstream, *units]
         modules = {u.module.path: u.module for u in all_units}
@@ -79,10 +90,15 @@ class Context:
                 name = getattr(decl, "name", None)
                 if name is not None and not isinstance(decl, ast.EnvironmentDecl):
                     packages.setdefault(name, unit.package)
-        return cls(project, packages)
+        return cls(project, packages, environment)
 
     @classmethod
-    def from_checked(cls, project: CheckedProject, unit_packages: Mapping[str, str]) -> Context:
+    def from_checked(
+        cls,
+        project: CheckedProject,
+        unit_packages: Mapping[str, str],
+        environment: Optional[str] = None,
+    ) -> Context:
         """A project checked against upstream interface files (build-system mode);
         `unit_packages` maps each unit path, local or upstream, to its package."""
         symbols = project.symbols
@@ -91,7 +107,7 @@ class Context:
             for name, entry in space.items():
                 if entry.path in unit_packages:
                     packages.setdefault(name, unit_packages[entry.path])
-        return cls(project, packages)
+        return cls(project, packages, environment)
 
     def resolve_ref(self, type_ref: ast.TypeRef) -> Type:
         t = plain(self.project.resolve(type_of_ref(type_ref)))
@@ -464,22 +480,40 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
 
 
 def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
-    return [build_job(unit, d, ctx) for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
+    procs = [d for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
+    env = None
+    if procs and ctx.environment is not None:
+        resolved = ctx.project.environment(ctx.environment)
+        if resolved is None:
+            raise unsupported(
+                procs[0].span,
+                f"binding to environment '{ctx.environment}', whose settings this build "
+                "cannot see (an environment's .infra files must be checked with the proc),",
+            )
+        env = build_environment(resolved, ctx.project.sources)
+    return [build_job(unit, d, ctx, env) for d in procs]
 
 
 def generate(
-    units: Sequence[Unit], upstream: Sequence[Unit], target: Target
+    units: Sequence[Unit],
+    upstream: Sequence[Unit],
+    target: Target,
+    environment: Optional[str] = None,
 ) -> list[model.GeneratedFile]:
-    """Generate the files for `units`; `upstream` units are only read for their declarations."""
-    return _generate(units, Context.from_units(units, upstream), target)
+    """Generate the files for `units`; `upstream` units are only read for their declarations.
+    Procs are bound to `environment` when one is named (its .infra files among the units)."""
+    return _generate(units, Context.from_units(units, upstream, environment), target)
 
 
 def generate_checked(
-    project: CheckedProject, unit_packages: Mapping[str, str], target: Target
+    project: CheckedProject,
+    unit_packages: Mapping[str, str],
+    target: Target,
+    environment: Optional[str] = None,
 ) -> list[model.GeneratedFile]:
     """Generate the files for the local units of a project checked against upstream interface
     files; `unit_packages` maps every unit path (local and upstream) to its package."""
-    ctx = Context.from_checked(project, unit_packages)
+    ctx = Context.from_checked(project, unit_packages, environment)
     units = [
         Unit(project.modules[path], unit_packages[path], project.sources[path])
         for path in sorted(project.modules)

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 from typing import Optional
 
+import msgspec
+
 from nexflow_core import ast
 from nexflow_core.check import types as T
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Span
 from nexflow_core.generate import model
+from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, plain, unsupported
 
 # Keyed state of correlations and deduplications lives this long beyond its duration plus the
@@ -698,5 +701,15 @@ def _paths(node: object) -> list[ast.Path]:
     return out
 
 
-def build_job(unit: object, proc: ast.ProcDecl, ctx: object) -> model.Job:
-    return JobBuilder(unit, proc, ctx).build()
+def build_job(
+    unit: object,
+    proc: ast.ProcDecl,
+    ctx: object,
+    environment: Optional[model.Environment] = None,
+) -> model.Job:
+    job = JobBuilder(unit, proc, ctx).build()
+    if environment is None:
+        return job
+    return msgspec.structs.replace(
+        job, environment=environment, uses_kafka=uses_kafka(environment)
+    )

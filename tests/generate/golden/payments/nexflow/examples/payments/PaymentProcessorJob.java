@@ -38,12 +38,25 @@ import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import nexflow.runtime.Stores;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SimpleStringSchema;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchemaBuilder;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * proc PaymentProcessor (examples/payments/payment_processor.proc:1)
  *
  * <p>Reads {@value #SOURCE_STREAM} and writes failed_payments, processed_payments. Every stream is
- * bound with {@code --stream.<name>=<uri>}; Flink options go in as
+ * bound with {@code --stream.<name>=<uri>} (the defaults come from environment
+ * production, see {@link #defaults}); Flink options go in as
  * {@code --flink.<option>=<value>}. Events that fail (malformed, invalid, rejected without an
  * {@code on reject}, impossible to compute) go to the dead-letter stream {@value #DEAD_LETTER_STREAM}
  * and alerts raised by rules to {@value #ALERT_STREAM}, when those are bound; both are logged
@@ -78,12 +91,48 @@ public final class PaymentProcessorJob {
     }
 
     /**
-     * The settings the job starts from. Program arguments
+     * The settings the job starts from: the proc's, then environment
+     * production's (examples/payments/production.infra, examples/payments/production_sinks.infra), which win. Program arguments
      * override each. Secrets are references ({@code ${env:NAME}}, {@code ${dir:PATH:FILE}}), resolved
      * where they are used, never values.
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
+        // examples/payments/production_sinks.infra:31  interval: 1 minute
+        settings.put("flink.execution.checkpointing.interval", "60000 ms");
+        // examples/payments/production_sinks.infra:32  mode: exactly_once
+        settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
+        // examples/payments/production_sinks.infra:13  parallelism: 2
+        settings.put("stream.failed_payments.parallelism", "2");
+        // examples/payments/production_sinks.infra:12  topic: "prod.payments.failed"
+        settings.put("stream.failed_payments", "kafka:prod.payments.failed");
+        // examples/payments/production.infra:10  parallelism: 8
+        settings.put("stream.payment_events.parallelism", "8");
+        // examples/payments/production.infra:9  topic: "prod.payments.inbound"
+        settings.put("stream.payment_events", "kafka:prod.payments.inbound");
+        // examples/payments/production_sinks.infra:17  parallelism: 8
+        settings.put("stream.processed_payments.parallelism", "8");
+        // examples/payments/production_sinks.infra:16  topic: "prod.payments.processed"
+        settings.put("stream.processed_payments", "kafka:prod.payments.processed");
+        // examples/payments/production_sinks.infra:23  type: mongodb
+        settings.put("store.transaction_store", "mongodb:transaction_store");
+        // examples/payments/production_sinks.infra:26  collection: "transactions"
+        settings.put("store.transaction_store.collection", "transactions");
+        // examples/payments/production_sinks.infra:25  database: "payments"
+        settings.put("store.transaction_store.database", "payments");
+        // examples/payments/production_sinks.infra:24  uri: env("MONGO_URI")
+        settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
+        // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
+        settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
+        settings.put("kafka.config.providers", "env,dir");
+        settings.put("kafka.config.providers.dir.class", "org.apache.kafka.common.config.provider.DirectoryConfigProvider");
+        settings.put("kafka.config.providers.env.class", "org.apache.kafka.common.config.provider.EnvVarConfigProvider");
+        // examples/payments/production_sinks.infra:7  password: env("KAFKA_PASSWORD")
+        settings.put("kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"${env:KAFKA_USERNAME}\" password=\"${env:KAFKA_PASSWORD}\";");
+        // examples/payments/production_sinks.infra:5  sasl_mechanism: SCRAM_SHA_512
+        settings.put("kafka.sasl.mechanism", "SCRAM-SHA-512");
+        // examples/payments/production.infra:4  security_protocol: SASL_SSL
+        settings.put("kafka.security.protocol", "SASL_SSL");
         return settings;
     }
 
@@ -95,8 +144,9 @@ public final class PaymentProcessorJob {
         List<DataStream<nexflow.examples.payments.PaymentEvent>> to$processed_payments = new ArrayList<>();
 
         // examples/payments/payment_processor.proc:2  from payment_events
-        SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> source =
-                Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, NAME);
+        SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> source = streams.isKafka(SOURCE_STREAM)
+                ? Kafka.source(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE)
+                : Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, NAME);
         deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
         // event time from @event_time field timestamp
         // Timestamps from `timestamp`; watermarks trail the largest one seen by 0 ms.
@@ -135,7 +185,15 @@ public final class PaymentProcessorJob {
 
         // failed_payments: records of `on ...` handlers, routes and timeouts
         DataStream<nexflow.examples.payments.PaymentEvent> out$failed_payments = Outputs.union(to$failed_payments);
-        Outputs.jsonLinesFile(out$failed_payments, streams, "failed_payments", "PaymentProcessor.sink.failed_payments");
+        if (streams.isKafka("failed_payments")) {
+            // delivery: at_least_once (the default)
+            Kafka.sink(out$failed_payments, streams, "failed_payments", "at_least_once",
+                    record -> Keys.of(nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(record)),
+                    Types.POJO(nexflow.examples.payments.PaymentEvent.class), "PaymentProcessor.sink.failed_payments");
+        } else {
+            Outputs.jsonLinesFile(out$failed_payments, streams, "failed_payments", "PaymentProcessor.sink.failed_payments");
+        }
+
 
         // examples/payments/payment_processor.proc:11  emit to processed_payments
         DataStream<nexflow.examples.payments.PaymentEvent> out$processed_payments = Outputs.union(to$processed_payments);
@@ -144,7 +202,15 @@ public final class PaymentProcessorJob {
                 record -> Keys.of(record.transaction_id),
                 true, Types.POJO(nexflow.examples.payments.PaymentEvent.class),
                 "PaymentProcessor.persist.transaction_store");
-        Outputs.jsonLinesFile(out$processed_payments, streams, "processed_payments", "PaymentProcessor.sink.processed_payments");
+        if (streams.isKafka("processed_payments")) {
+            // delivery: at_least_once (the default)
+            Kafka.sink(out$processed_payments, streams, "processed_payments", "at_least_once",
+                    record -> Keys.of(nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(record)),
+                    Types.POJO(nexflow.examples.payments.PaymentEvent.class), "PaymentProcessor.sink.processed_payments");
+        } else {
+            Outputs.jsonLinesFile(out$processed_payments, streams, "processed_payments", "PaymentProcessor.sink.processed_payments");
+        }
+
 
         if (streams.isBound(DEAD_LETTER_STREAM)) {
             Outputs.linesFile(Outputs.union(deadLetters), streams, DEAD_LETTER_STREAM, "PaymentProcessor.sink.dead_letter");
@@ -334,6 +400,95 @@ public final class PaymentProcessorJob {
             } catch (RuntimeException e) {
                 Validation.deadLetter(dead -> context.output(Errors.DEAD_LETTER, dead), metrics, SOURCE_STREAM, at$, e,
                         r$0.toString(), nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(r$0));
+            }
+        }
+    }
+
+    /**
+     * The job's Kafka streams, through Flink's official Kafka connector. Client properties are
+     * the environment's {@code kafka.*} settings overridden by {@code --kafka.<property>=<value>}
+     * arguments; secrets in them are config-provider references ({@code ${env:NAME}},
+     * {@code ${dir:DIRECTORY:FILE}}) that the Kafka client resolves where it runs, so no secret
+     * value is in this code or in the job graph.
+     */
+    static final class Kafka {
+        /** Kafka's default broker limit for transactions: exactly-once sinks stay within it. */
+        static final String TRANSACTION_TIMEOUT_MS = "900000";
+
+        private Kafka() {}
+
+        static Properties properties(StreamBindings streams) {
+            Properties properties = new Properties();
+            properties.putAll(streams.kafkaProperties());
+            return properties;
+        }
+
+        /**
+         * Reads a topic as JSON records (consumer group {@code group.id}, or the proc's name;
+         * from the committed offsets, else the earliest); lines that do not parse or validate go
+         * to the dead-letter output like a file's.
+         */
+        static <T> SingleOutputStreamOperator<T> source(
+                StreamExecutionEnvironment env, StreamBindings streams, String stream, nexflow.runtime.RecordContract<T> contract) {
+            Properties properties = properties(streams);
+            KafkaSource<String> source = KafkaSource.<String>builder()
+                    .setProperties(properties)
+                    .setTopics(streams.topic(stream))
+                    .setGroupId(properties.getProperty("group.id", NAME))
+                    .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                    .setValueOnlyDeserializer(new SimpleStringSchema())
+                    .build();
+            SingleOutputStreamOperator<String> lines = env
+                    .fromSource(source, WatermarkStrategy.noWatermarks(), "source: " + stream)
+                    .uid(NAME + ".source." + stream);
+            return Sources.parse(lines, streams, stream, contract, NAME);
+        }
+
+        /**
+         * Writes records as JSON to a topic. {@code exactly_once}: in Kafka transactions
+         * (transactional id prefix {@code <proc>.<stream>}), visible to read-committed consumers
+         * when a checkpoint completes; needs checkpointing. Otherwise at least once, visible at
+         * once, with {@code key} (the idempotency key, or the record's key fields) as the Kafka
+         * record key so consumers can drop duplicates.
+         */
+        static <T> void sink(
+                DataStream<T> records,
+                StreamBindings streams,
+                String stream,
+                String delivery,
+                KeySelector<T, String> key,
+                TypeInformation<T> type,
+                String uid) {
+            Properties properties = properties(streams);
+            KafkaRecordSerializationSchemaBuilder<T> serializer = KafkaRecordSerializationSchema.<T>builder()
+                    .setTopic(streams.topic(stream))
+                    .setValueSerializationSchema(new nexflow.runtime.JsonSerialization<>(type));
+            if (key != null) {
+                serializer = serializer.setKeySerializationSchema(record -> keyBytes(key, record));
+            }
+            KafkaSinkBuilder<T> sink = KafkaSink.<T>builder()
+                    .setKafkaProducerConfig(properties)
+                    .setRecordSerializer(serializer.build());
+            if ("exactly_once".equals(delivery)) {
+                if (!records.getExecutionEnvironment().getCheckpointConfig().isCheckpointingEnabled()) {
+                    throw new IllegalStateException("stream '" + stream + "' is written exactly once, which "
+                            + "needs checkpoints: set --flink.execution.checkpointing.interval");
+                }
+                properties.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+                sink.setKafkaProducerConfig(properties)
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(NAME + "." + stream);
+            } else {
+                sink.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
+            }
+            Outputs.sink(records, sink.build(), streams, stream, uid);
+        }
+
+        private static <T> byte[] keyBytes(KeySelector<T, String> key, T record) {
+            try {
+                return key.getKey(record).getBytes(StandardCharsets.UTF_8);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot compute the Kafka key of a record", e);
             }
         }
     }
