@@ -60,6 +60,52 @@ EVENTS = [A1, A2, A3, A4, A5, A6, A2_AGAIN, A1_AGAIN, A11, A7, A8, A9, A10, A12]
 # In event-time order, for windows whose result must not depend on when watermarks happen.
 ORDERED = [A1, A2, A3, A4, A5, A6, A2_AGAIN, A1_AGAIN, A7, A8, A9, A10]
 
+# Correlation on a paced replay: x at 10:10 moves the watermark past 10:06, the end of k2's
+# wait, before k2's partner (10:04) arrives.
+PACED = [
+    auth("k1", "c1", "m", "1.00", "USD", "POS", "US", 0),
+    auth("k2", "c1", "m", "2.00", "USD", "POS", "US", 1),
+    auth("k3", "c1", "m", "3.00", "USD", "POS", "US", 2),
+    auth("k1", "c1", "m", "1.50", "USD", "POS", "US", 3),
+    auth("k3", "c1", "m", "3.50", "USD", "POS", "US", 5),
+    auth("x", "c1", "m", "9.00", "USD", "POS", "US", 10),
+    auth("k2", "c1", "m", "2.50", "USD", "POS", "US", 4),
+    auth("k3", "c1", "m", "3.75", "USD", "POS", "US", 6),
+]
+
+# The seed's PaymentProcessor (examples/payments, bound to production, Kafka), run with its
+# streams bound to files and its store to memory.
+SEED = [
+    "examples/payments/payment_event.schema",
+    "examples/payments/streams.schema",
+    "examples/payments/payments.rules",
+    "examples/payments/payment_processor.proc",
+    "examples/payments/production.infra",
+    "examples/payments/production_sinks.infra",
+]
+
+
+def payment(tx, amount, currency, minute):
+    return {
+        "transaction_id": tx,
+        "amount": amount,
+        "currency": currency,
+        "timestamp": f"2024-05-01T09:{minute:02d}:00Z",
+    }
+
+
+PAYMENTS = [
+    payment("p1", "100.00", "USD", 0),
+    payment("p2", "20000.00", "EUR", 1),  # flagged for review: continues (no `on flag`)
+    payment("p1", "100.00", "USD", 2),  # completes p1
+    payment("p2", "20000.00", "EUR", 3),  # completes p2
+    payment("p3", "50.00", "JPY", 4),  # not one of the schema's currencies: dead letter
+    payment("p4", "-5.00", "USD", 5),  # breaks `validate amount > 0`: dead letter
+    payment("p5", "10.00", "GBP", 6),  # alone: times out
+    payment("p6", "10.00", "GBP", 7),  # times out: its partner is 13 minutes later
+    payment("p6", "10.00", "GBP", 20),  # alone again: times out
+]
+
 JOBS = [
     "ScoreAuths",
     "ScoreOrSkip",
@@ -69,6 +115,7 @@ JOBS = [
     "CardSpendTotals",
     "DedupAuths",
     "MatchAuths",
+    "MatchAuthsPaced",
     "Velocity",
     "SlidingVelocity",
     "SessionVelocity",
@@ -78,6 +125,7 @@ STREAMS = [
     "unmatched_auths", "scored_auths", "high_risk_auths", "card_velocity", "card_spend",
     "dead_letter", "alerts",
 ]  # fmt: skip
+SEED_STREAMS = ["payment_events", "processed_payments", "failed_payments", "dead_letter", "alerts"]
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +135,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())}
     started = time.monotonic()
     java_files = javatools.generate_sources(sources, PACKAGE, root)
+    seed = {Path(p).name: Path(p).read_text("utf-8") for p in SEED}
+    seed_files = javatools.generate_sources(
+        seed, "nexflow.examples.payments", root / "seed", environment="production"
+    )
+    java_files += [f for f in seed_files if "runtime" not in f.parent.name]
     classes = root / "classes"
-    javatools.javac(java_files, classes, [HARNESS])
+    javatools.javac(sorted(set(java_files)), classes, [HARNESS])
     compiled = time.monotonic()
 
     events = root / "auths.jsonl"
@@ -98,25 +151,36 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     events.write_text("\n".join(lines) + "\n", "utf-8")
     ordered = root / "ordered.jsonl"
     ordered.write_text("".join(json.dumps(e) + "\n" for e in ORDERED), "utf-8")
+    paced = root / "paced.jsonl"
+    paced.write_text("".join(json.dumps(e) + "\n" for e in PACED), "utf-8")
+    payments = root / "payments.jsonl"
+    payments.write_text("".join(json.dumps(p) + "\n" for p in PAYMENTS), "utf-8")
 
     args = [
         "--flink.parallelism.default=2",
         "--flink.pipeline.auto-watermark-interval=10 ms",
     ]
     for job in JOBS:
-        source = ordered if job in ("SlidingVelocity", "SessionVelocity") else events
-        args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source}"]
+        source = {"SlidingVelocity": ordered, "SessionVelocity": ordered, "MatchAuthsPaced": paced}
+        args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
-        if job == "Velocity":
+        if job in ("Velocity", "MatchAuthsPaced"):
             # Paced, so that watermarks advance between records as in a live stream.
             args.append("--stream.auths.pace_ms=60")
-    javatools.java("PipelineHarness", classes, args)
+    # The seed job: every stream the production environment binds to Kafka goes to a file.
+    args += ["--job", "nexflow.examples.payments.PaymentProcessorJob",
+             f"--stream.payment_events=file:{payments}",
+             "--store.transaction_store=memory:transactions"]  # fmt: skip
+    args += [f"--stream.{s}=file:{root / 'seed' / s}" for s in SEED_STREAMS[1:]]
+    args.append("--print-store=transactions")
+    stdout = javatools.java("PipelineHarness", classes, args)
     finished = time.monotonic()
 
     out: dict = {"timing": {"generate+javac": compiled - started, "run": finished - compiled}}
-    for job in JOBS:
+    out["store"] = json.loads(stdout.strip().splitlines()[-1])
+    for job in [*JOBS, "seed"]:
         out[job] = {}
-        for s in STREAMS:
+        for s in SEED_STREAMS if job == "seed" else STREAMS:
             records = []
             for part in sorted((root / job / s).glob("part-*.jsonl")):
                 records += [json.loads(x) for x in part.read_text("utf-8").splitlines() if x]
@@ -346,6 +410,40 @@ def test_session_window_merges_records_closer_than_the_gap(run: dict) -> None:
         velocity("c5", 1, 3500.00, 3500.00, 3500.0, "a10", "a10", 1),
     ]
     assert rows(out["card_velocity"]) == sorted(expected)
+
+
+def test_correlate_times_out_when_the_watermark_passes_first(run: dict) -> None:
+    out = run["MatchAuthsPaced"]
+    continued = sorted((r["auth_id"], r["amount"]) for r in out["approved_auths"])
+    # k1 10:00 + 10:03 and k3 10:02 + 10:05 complete: the waiting (first) records continue.
+    assert continued == [("k1", 1.00), ("k3", 3.00)]
+    timed_out = sorted((r["auth_id"], r["amount"]) for r in out["unmatched_auths"])
+    # k2 10:01 waits until 10:06; x (10:10) moves the watermark past that, so k2 times out
+    # before k2 10:04 arrives, which then waits alone (its wait already over) and times out
+    # too; k3 10:06 comes after k3's pair completed; x is alone.
+    assert timed_out == [("k2", 2.00), ("k2", 2.50), ("k3", 3.75), ("x", 9.00)]
+
+
+# --- the seed ----------------------------------------------------------------------------
+
+
+def test_the_seed_payment_processor(run: dict) -> None:
+    out = run["seed"]
+    # p1 and p2 complete within 5 minutes: the first of each pair continues, is upserted into
+    # transaction_store (async I/O) and then written to processed_payments.
+    processed = sorted(
+        (p["transaction_id"], p["timestamp"][11:16]) for p in out["processed_payments"]
+    )
+    assert processed == [("p1", "09:00"), ("p2", "09:01")]
+    assert sorted(run["store"]) == ["p1", "p2"]
+    assert json.loads(run["store"]["p1"]) == {
+        "transaction_id": "p1", "amount": 100.00, "currency": "USD",
+        "timestamp": "2024-05-01T09:00:00Z",
+    }  # fmt: skip
+    failed = sorted((p["transaction_id"], p["timestamp"][11:16]) for p in out["failed_payments"])
+    assert failed == [("p5", "09:06"), ("p6", "09:07"), ("p6", "09:20")]
+    reasons = sorted((d["reason"], d["correlation_id"]) for d in out["dead_letter"])
+    assert reasons == [("VALIDATION_FAILED", "p3"), ("VALIDATION_FAILED", "p4")]
 
 
 def test_timings_are_reported(run: dict) -> None:
