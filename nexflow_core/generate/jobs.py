@@ -626,6 +626,13 @@ class JobBuilder:
             aggregations=aggregations,
         )
         values = self._values(s.mappings, out, scope)
+        for mp, v in zip(s.mappings, values):
+            if _reads_record(v.expr):
+                raise unsupported(
+                    mp.expr.span,
+                    f"reading a field outside an aggregation (in '{mp.field}'; "
+                    "aggregate it with first(…) or last(…))",
+                )
         h = self.handlers.get(wi, _Handlers())
         late = h.late.stream if h.late else None
         if h.late is not None:
@@ -652,6 +659,21 @@ class JobBuilder:
         )
         self.record = out
         self.key = None
+
+
+def _reads_record(e: object) -> bool:
+    """Does a lowered expression read the current record (model.This)?"""
+    if isinstance(e, model.This):
+        return True
+    if isinstance(e, (list, tuple)):
+        return any(_reads_record(x) for x in e)
+    if hasattr(e, "__struct_fields__"):
+        return any(
+            _reads_record(getattr(e, f))
+            for f in e.__struct_fields__  # type: ignore[attr-defined]
+            if f != "type"
+        )
+    return False
 
 
 def _sends(steps: list[model.Step]) -> list[str]:
