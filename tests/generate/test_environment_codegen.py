@@ -115,7 +115,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     job = f"{PACKAGE}.AuthorizeJob"
     groups = [
-        [job],
+        [job, "--stream.dead_letter=kafka:prod.dead_letters"],
         [job, "--stream.payments=file:/data/p.jsonl", "--flink.parallelism.default=3",
          "--kafka.bootstrap.servers=local:9092", "--stream.audit.parallelism=1"],
         ["nexflow.examples.payments.PaymentProcessorJob"],
@@ -201,7 +201,8 @@ def test_each_sink_has_its_delivery_guarantee(run: dict) -> None:
     assert '"exactly_once"' in audit
     assert "setTransactionalIdPrefix(NAME + \".\" + stream)" in text
     assert "DeliveryGuarantee.EXACTLY_ONCE" in text and "DeliveryGuarantee.AT_LEAST_ONCE" in text
-    # With the environment's checkpoints, the Kafka job graph builds (no broker needed).
+    # With the environment's checkpoints, the Kafka job graph builds (no broker needed), dead
+    # letters to a topic too.
     first = run["outputs"][0]
     assert first.get("built", 0) >= 4, first.get("build_error")
 

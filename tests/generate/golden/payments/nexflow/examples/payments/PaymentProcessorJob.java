@@ -213,10 +213,10 @@ public final class PaymentProcessorJob {
 
 
         if (streams.isBound(DEAD_LETTER_STREAM)) {
-            Outputs.linesFile(Outputs.union(deadLetters), streams, DEAD_LETTER_STREAM, "PaymentProcessor.sink.dead_letter");
+            Kafka.lines(Outputs.union(deadLetters), streams, DEAD_LETTER_STREAM, "PaymentProcessor.sink.dead_letter");
         }
         if (!alerts.isEmpty() && streams.isBound(ALERT_STREAM)) {
-            Outputs.linesFile(Outputs.union(alerts), streams, ALERT_STREAM, "PaymentProcessor.sink.alerts");
+            Kafka.lines(Outputs.union(alerts), streams, ALERT_STREAM, "PaymentProcessor.sink.alerts");
         }
     }
 
@@ -482,6 +482,26 @@ public final class PaymentProcessorJob {
                 sink.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
             }
             Outputs.sink(records, sink.build(), streams, stream, uid);
+        }
+
+        /**
+         * Writes text lines (dead letters, alerts) to the stream's topic, at least once, or to
+         * its file when it is bound to one.
+         */
+        static void lines(DataStream<String> lines, StreamBindings streams, String stream, String uid) {
+            if (!streams.isKafka(stream)) {
+                Outputs.linesFile(lines, streams, stream, uid);
+                return;
+            }
+            KafkaSink<String> sink = KafkaSink.<String>builder()
+                    .setKafkaProducerConfig(properties(streams))
+                    .setRecordSerializer(KafkaRecordSerializationSchema.<String>builder()
+                            .setTopic(streams.topic(stream))
+                            .setValueSerializationSchema(new SimpleStringSchema())
+                            .build())
+                    .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                    .build();
+            Outputs.sink(lines, sink, streams, stream, uid);
         }
 
         private static <T> byte[] keyBytes(KeySelector<T, String> key, T record) {
