@@ -57,6 +57,7 @@ class _OpenSegment:
         self.states: list[model.State] = []
         self.texts: list[str] = []
         self.explicit_key = False
+        self.carried: Optional[model.Carried] = None
 
 
 class JobBuilder:
@@ -183,8 +184,12 @@ class JobBuilder:
         """Ends the open segment (if any) before an operator of its own (`boundary` names
         it, for messages about names that cannot cross it)."""
         seg = self.segment
-        if seg is not None and (seg.steps or seg.states or seg.explicit_key):
+        if seg is not None and (seg.steps or seg.states or seg.explicit_key or seg.carried):
             keyed = seg.explicit_key or bool(seg.states)
+            if keyed and seg.carried is not None:
+                raise unsupported(
+                    _span_of(seg), "keyed state right after a lookup (add `key by` after it)"
+                )
             key = None
             if keyed:
                 if self.key is None:
@@ -220,6 +225,7 @@ class JobBuilder:
                     key=key,
                     states=seg.states,
                     sends=_sends(seg.steps),
+                    carried=seg.carried,
                 )
             )
         self.segment = None
@@ -274,7 +280,10 @@ class JobBuilder:
                 key=last.key,
                 states=last.states,
                 sends=last.sends,
+                carried=last.carried,
             )
+        if ops and isinstance(ops[-1], model.Lookup):
+            raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
         needs_time = any(isinstance(op, (model.Correlate, model.Dedup, model.Window)) for op in ops)
         return model.Job(
             name=self.proc.name,
@@ -600,6 +609,37 @@ class JobBuilder:
         )
         self.key = key
         self.key_pending = False
+
+    def on_LookupStmt(self, s: ast.LookupStmt, i: int) -> None:
+        self.close_segment(f"`{self.origin(s.span).text}`")
+        assert self.record is not None
+        sig = self.project.store(s.store)
+        if sig is None:
+            raise unsupported(s.span, f"the store '{s.store}'")
+        self._check_dead(s.key)
+        key_expr = self.lower.expr(s.key, Scope(implicit=self.record))
+        text = s.key.dotted if isinstance(s.key, ast.Path) else "key"
+        key = model.Key(exprs=[key_expr], record=self.record, text=text)
+        found = T.record(sig.schema)
+        index = len(self.operators) + 1
+        self.operators.append(
+            model.Lookup(
+                uid=self.uid(f"{self.proc.name}.lookup.{s.store}"),
+                index=index,
+                store=s.store,
+                key=key,
+                alias=s.alias,
+                found=found,
+                cache_ms=s.cache.millis if s.cache is not None else 0,
+                record=self.record,
+                origin=self.origin(s.span),
+            )
+        )
+        seg = self.open_segment(s.span)
+        seg.carried = model.Carried(index=index, name=s.alias, type=found)
+        self.live[s.alias] = found
+        self.nullable.add(s.alias)
+        self.dead.pop(s.alias, None)
 
     def on_WindowStmt(self, s: ast.WindowStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")

@@ -502,6 +502,32 @@ class Segment(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     key: Optional[Key] = None
     states: list[State] = []
     sends: list[str] = []
+    carried: Optional[Carried] = None
+
+
+class Carried(msgspec.Struct, frozen=True):
+    """A value an operator hands to the segment after it, with the record: the `found`
+    field of the envelope class of operator `index` (a lookup), read as `name`."""
+
+    index: int
+    name: str
+    type: Type
+
+
+class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`lookup <store> by <key> as <alias> [cache D]`: the record of that key from the store
+    (null when there is none), read asynchronously in record order, answers kept `cache_ms`
+    (0: not cached). The record and the answer go on together to the next segment."""
+
+    uid: str
+    index: int
+    store: str
+    key: Key
+    alias: str
+    found: Type
+    cache_ms: int
+    record: Type
+    origin: Origin
 
 
 class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
@@ -568,7 +594,7 @@ class Window(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     aggregate_origin: Origin
 
 
-Operator = Union[Segment, Correlate, Dedup, Window]
+Operator = Union[Segment, Correlate, Dedup, Window, Lookup]
 
 
 class Persist(msgspec.Struct, frozen=True):

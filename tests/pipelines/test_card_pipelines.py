@@ -106,11 +106,23 @@ PAYMENTS = [
     payment("p6", "10.00", "GBP", 20),  # alone again: times out
 ]
 
+# The merchants store MerchantCheck looks up (x, y and big are not in it).
+MERCHANTS = {
+    "amzn": {"merchant": "amzn", "category": "online", "blocked": False},
+    "shop": {"merchant": "shop", "category": "retail", "blocked": False},
+    "atm1": {"merchant": "atm1", "category": "cash", "blocked": False},
+    "lux": {"merchant": "lux", "category": "luxury", "blocked": True},
+    "atm2": {"merchant": "atm2", "category": "cash", "blocked": False},
+    "cafe": {"merchant": "cafe", "category": "food", "blocked": False},
+    "atm3": {"merchant": "atm3", "category": "cash", "blocked": False},
+}
+
 JOBS = [
     "ScoreAuths",
     "ScoreOrSkip",
     "ScreenAuths",
     "BandAuths",
+    "MerchantCheck",
     "RouteAuths",
     "CardSpendTotals",
     "DedupAuths",
@@ -153,6 +165,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ordered.write_text("".join(json.dumps(e) + "\n" for e in ORDERED), "utf-8")
     paced = root / "paced.jsonl"
     paced.write_text("".join(json.dumps(e) + "\n" for e in PACED), "utf-8")
+    merchants = root / "merchants.json"
+    merchants.write_text(json.dumps(MERCHANTS), "utf-8")
     payments = root / "payments.jsonl"
     payments.write_text("".join(json.dumps(p) + "\n" for p in PAYMENTS), "utf-8")
 
@@ -164,6 +178,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         source = {"SlidingVelocity": ordered, "SessionVelocity": ordered, "MatchAuthsPaced": paced}
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
+        if job == "MerchantCheck":
+            args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
         if job in ("Velocity", "MatchAuthsPaced"):
             # Paced, so that watermarks advance between records as in a live stream.
             args.append("--stream.auths.pace_ms=60")
@@ -285,6 +301,15 @@ def test_decision_table_result_feeds_a_filter(run: dict) -> None:
     out = run["BandAuths"]
     # RiskBand (first hit): >= 5000 HIGH, ATM MEDIUM, else LOW; LOW is filtered out.
     assert ids(out["high_risk_auths"]) == ["a10", "a3", "a4", "a7"]
+
+
+def test_lookup_enriches_each_record_from_the_store(run: dict) -> None:
+    out = run["MerchantCheck"]
+    # lux is blocked: a4 is filtered out; unknown merchants (x, y, big) go to review; cash
+    # merchants (atm1, atm2, atm3) to foreign_atm_auths; the rest are approved.
+    assert ids(out["review_auths"]) == ["a11", "a5", "a8"]
+    assert ids(out["foreign_atm_auths"]) == ["a10", "a3", "a7"]
+    assert ids(out["approved_auths"]) == ["a1", "a1", "a12", "a2", "a2", "a6", "a9"]
 
 
 # --- route, keyed state, deduplication ---------------------------------------------------

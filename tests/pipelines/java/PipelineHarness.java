@@ -12,8 +12,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * Runs several generated jobs in one Flink MiniCluster (one Flink job): arguments before the first
  * {@code --job} are shared Flink settings ({@code --flink.<option>=<value>}); each
  * {@code --job <class>} is followed by that job's own bindings. Each job starts from its own
- * defaults, as its main() would. After the run, {@code --print-store=<name>} prints the records of
- * an in-memory store as one JSON object.
+ * defaults, as its main() would. {@code --load-store=<name>=<file>} fills an in-memory store
+ * before the run (the file: one JSON object, key to record); after the run,
+ * {@code --print-store=<name>} prints the records of an in-memory store as one JSON object.
  */
 public final class PipelineHarness {
     public static void main(String[] args) throws Exception {
@@ -25,6 +26,11 @@ public final class PipelineHarness {
                 List<String> job = new ArrayList<>();
                 job.add(args[++i]);
                 jobs.add(job);
+            } else if (args[i].startsWith("--load-store=")) {
+                // --load-store=<name>=<file of one JSON object: key -> record>
+                String[] spec = args[i].substring("--load-store=".length()).split("=", 2);
+                com.fasterxml.jackson.databind.JsonNode records = Json.mapper().readTree(new java.io.File(spec[1]));
+                records.fields().forEachRemaining(e -> MemoryStore.put(spec[0], e.getKey(), e.getValue().toString()));
             } else if (args[i].startsWith("--print-store=")) {
                 stores.add(args[i].substring("--print-store=".length()));
             } else if (jobs.isEmpty()) {
