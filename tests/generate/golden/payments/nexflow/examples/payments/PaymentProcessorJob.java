@@ -7,6 +7,7 @@ import nexflow.runtime.Errors;
 import nexflow.runtime.Fn;
 import nexflow.runtime.JobArgs;
 import nexflow.runtime.Keys;
+import nexflow.runtime.Lookups;
 import nexflow.runtime.NexflowDataException;
 import nexflow.runtime.OperatorMetrics;
 import nexflow.runtime.Ops;
