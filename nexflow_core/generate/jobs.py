@@ -282,9 +282,10 @@ class JobBuilder:
                 sends=last.sends,
                 carried=last.carried,
             )
-        if ops and isinstance(ops[-1], model.Lookup):
+        if ops and isinstance(ops[-1], (model.Lookup, model.Join)):
             raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
-        needs_time = any(isinstance(op, (model.Correlate, model.Dedup, model.Window)) for op in ops)
+        timed = (model.Correlate, model.Dedup, model.Window, model.Join)
+        needs_time = any(isinstance(op, timed) for op in ops)
         return model.Job(
             name=self.proc.name,
             package=self.unit.package,  # type: ignore[attr-defined]
@@ -641,6 +642,57 @@ class JobBuilder:
         self.nullable.add(s.alias)
         self.dead.pop(s.alias, None)
 
+    def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
+        self.close_segment(f"`{self.origin(s.span).text}`")
+        assert self.record is not None and self.source is not None
+        if s.stream == self.source.stream:
+            raise unsupported(s.span, "joining a stream with itself")
+        sig = self.project.stream(s.stream)
+        if sig is None:
+            raise unsupported(s.span, f"the stream '{s.stream}'")
+        partner = T.record(sig.schema)
+        pair = _key_equality(s.condition, s.alias)
+        if pair is None:
+            raise unsupported(s.condition.span, "a join without `<key> == <alias>.<field>`")
+        left_ast, right_ast = pair
+        self._check_dead(left_ast)
+        left = self.lower.expr(left_ast, Scope(implicit=self.record))
+        right = self.lower.expr(right_ast, Scope(names={s.alias: partner}))
+        schema = self.project.schema(sig.schema)
+        field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
+        if self.event_time is None or field is None:
+            raise unsupported(s.span, "a join without event time on both streams (@event_time)")
+        kind = plain(self.project.resolve(self.project.symbols.field_type(partner, field))).kind
+        index = len(self.operators) + 1
+        self.operators.append(
+            model.Join(
+                uid=self.uid(f"{self.proc.name}.join.{s.stream}"),
+                index=index,
+                stream=s.stream,
+                alias=s.alias,
+                partner=partner,
+                partner_time=model.EventTime(
+                    field=field, kind=kind, watermark_ms=self.event_time.watermark_ms
+                ),
+                left=model.Key(exprs=[left], record=self.record, text=_text(left_ast)),
+                right=model.Key(exprs=[right], record=partner, text=_text(right_ast)),
+                within_ms=s.within.millis if s.within is not None else None,
+                window_ms=s.window.millis if s.window is not None else None,
+                record=self.record,
+                origin=self.origin(s.span),
+            )
+        )
+        seg = self.open_segment(s.span)
+        seg.carried = model.Carried(index=index, name=s.alias, type=partner, kind="Join")
+        self.live[s.alias] = partner
+        self.dead.pop(s.alias, None)
+        # The whole condition, on each pair the key matched.
+        cond = self.lower.expr(s.condition, self.scope())
+        self.add_step(
+            model.FilterStep(condition=cond, var=self.var, origin=self.origin(s.condition.span)),
+            s.span,
+        )
+
     def on_WindowStmt(self, s: ast.WindowStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         if self.key is None:
@@ -699,6 +751,23 @@ class JobBuilder:
         )
         self.record = out
         self.key = None
+
+
+def _key_equality(e: object, alias: str) -> Optional[tuple]:
+    """(the record's side, the alias's side) of the first `x == alias.f` in a conjunction."""
+    if isinstance(e, ast.Binary) and e.op == "and":
+        return _key_equality(e.left, alias) or _key_equality(e.right, alias)
+    if isinstance(e, ast.Binary) and e.op == "==":
+        for mine, theirs in ((e.left, e.right), (e.right, e.left)):
+            theirs_alias = isinstance(theirs, ast.Path) and theirs.parts[0] == alias
+            mine_alias = any(p.parts[0] == alias for p in _paths(mine))
+            if theirs_alias and not mine_alias:
+                return mine, theirs
+    return None
+
+
+def _text(e: object) -> str:
+    return e.dotted if isinstance(e, ast.Path) else "key"
 
 
 def _reads_record(e: object) -> bool:

@@ -507,11 +507,33 @@ class Segment(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 class Carried(msgspec.Struct, frozen=True):
     """A value an operator hands to the segment after it, with the record: the `found`
-    field of the envelope class of operator `index` (a lookup), read as `name`."""
+    field of the envelope class of operator `index` (`kind` Lookup or Join), read as `name`."""
 
     index: int
     name: str
     type: Type
+    kind: str = "Lookup"
+
+
+class Join(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`join <stream> as <alias> on <condition> within D` (an interval join: partner records
+    of the same key at most D earlier or later, by event time) or `… window tumbling D` (both
+    in the same window). Keys: `left` over the record, `right` over the partner (a Var named
+    after the alias). Each matching pair goes on (record and partner) to the next segment,
+    which checks the whole condition."""
+
+    uid: str
+    index: int
+    stream: str
+    alias: str
+    partner: Type
+    partner_time: EventTime
+    left: Key
+    right: Key
+    within_ms: Optional[int]
+    window_ms: Optional[int]
+    record: Type
+    origin: Origin
 
 
 class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
@@ -594,7 +616,7 @@ class Window(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     aggregate_origin: Origin
 
 
-Operator = Union[Segment, Correlate, Dedup, Window, Lookup]
+Operator = Union[Segment, Correlate, Dedup, Window, Lookup, Join]
 
 
 class Persist(msgspec.Struct, frozen=True):

@@ -77,7 +77,7 @@ def test_the_runtime_is_ascii() -> None:
 
 
 def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic() -> None:
-    # Joins are not generated yet: the generator must say so with a located NX901 rather than
+    # Self-joins are not generated: the generator must say so with a located NX901 rather than
     # emit a job that does something else.
     proc = "proc Settle {\n    from payment_events\n    join payment_events as p on " \
         "transaction_id == p.transaction_id within 1 hour\n    emit to processed_payments\n}\n"

@@ -32,9 +32,9 @@ def _refused(proc: str) -> tuple:
 
 
 REFUSED = {
-    "join": (
+    "self join": (
         "proc P {\n    from auths\n    join auths as o on auth_id == o.auth_id within 1 hour\n"
-        "    emit to approved_auths\n}\n", 3, "proc statement"),
+        "    emit to approved_auths\n}\n", 3, "joining a stream with itself"),
     "correlate with": (
         "proc P {\n    from auths\n    correlate with auths by auth_id within 1 minute\n"
         "    emit to approved_auths\n}\n", 3, "correlate with"),

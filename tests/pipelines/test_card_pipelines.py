@@ -106,6 +106,19 @@ PAYMENTS = [
     payment("p6", "10.00", "GBP", 20),  # alone again: times out
 ]
 
+def settlement(auth_id, settled, minute):
+    return {"auth_id": auth_id, "settled": settled, "event_time": f"2024-05-01T10:{minute:02d}:00Z"}
+
+
+# Settlements (in time order) the join procs join with the auths in time order (ORDERED).
+SETTLEMENTS = [
+    settlement("a3", "199.00", 4),  # a3 was 200.00: the key joins, the condition does not hold
+    settlement("a1", "100.00", 5),  # a1 10:00 and 10:12 are both within 10 minutes
+    settlement("a9", "10.95", 20),  # a9 10:15: 5 minutes
+    settlement("zz", "1.00", 21),  # no such auth
+    settlement("a2", "50.50", 30),  # a2 10:02 and 10:07: too far
+]
+
 # The merchants store MerchantCheck looks up (x, y and big are not in it).
 MERCHANTS = {
     "amzn": {"merchant": "amzn", "category": "online", "blocked": False},
@@ -123,6 +136,8 @@ JOBS = [
     "ScreenAuths",
     "BandAuths",
     "MerchantCheck",
+    "SettleAuths",
+    "SettleWindow",
     "RouteAuths",
     "CardSpendTotals",
     "DedupAuths",
@@ -165,6 +180,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ordered.write_text("".join(json.dumps(e) + "\n" for e in ORDERED), "utf-8")
     paced = root / "paced.jsonl"
     paced.write_text("".join(json.dumps(e) + "\n" for e in PACED), "utf-8")
+    settlements = root / "settlements.jsonl"
+    settlements.write_text("".join(json.dumps(x) + "\n" for x in SETTLEMENTS), "utf-8")
     merchants = root / "merchants.json"
     merchants.write_text(json.dumps(MERCHANTS), "utf-8")
     payments = root / "payments.jsonl"
@@ -175,9 +192,17 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--flink.pipeline.auto-watermark-interval=10 ms",
     ]
     for job in JOBS:
-        source = {"SlidingVelocity": ordered, "SessionVelocity": ordered, "MatchAuthsPaced": paced}
+        source = {
+            "SlidingVelocity": ordered,
+            "SessionVelocity": ordered,
+            "MatchAuthsPaced": paced,
+            "SettleAuths": ordered,
+            "SettleWindow": ordered,
+        }
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
+        if job.startswith("Settle"):
+            args.append(f"--stream.settlements=file:{settlements}")
         if job == "MerchantCheck":
             args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
         if job in ("Velocity", "MatchAuthsPaced"):
@@ -310,6 +335,20 @@ def test_lookup_enriches_each_record_from_the_store(run: dict) -> None:
     assert ids(out["review_auths"]) == ["a11", "a5", "a8"]
     assert ids(out["foreign_atm_auths"]) == ["a10", "a3", "a7"]
     assert ids(out["approved_auths"]) == ["a1", "a1", "a12", "a2", "a2", "a6", "a9"]
+
+
+def test_interval_join_pairs_records_of_one_key_within_the_duration(run: dict) -> None:
+    out = run["SettleAuths"]
+    joined = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert joined == [("a1", "10:00"), ("a1", "10:12"), ("a9", "10:15")]
+
+
+def test_window_join_pairs_records_of_one_key_in_the_same_window(run: dict) -> None:
+    out = run["SettleWindow"]
+    # 10-minute windows: a1 10:00 with its 10:05 settlement, a3 10:03 with 10:04 (this join
+    # has no amount condition); a1 10:12 and a9 10:15 are not in their settlement's window.
+    joined = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert joined == [("a1", "10:00"), ("a3", "10:03")]
 
 
 # --- route, keyed state, deduplication ---------------------------------------------------
