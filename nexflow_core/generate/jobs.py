@@ -459,8 +459,6 @@ class JobBuilder:
         assert self.record is not None
         origin = self.origin(s.span)
         if self.project.ruleset(s.target) is not None:
-            if s.alias is not None:
-                raise unsupported(s.span, "naming the outcome of a ruleset (`as`)")
             h = self.handlers.get(i, _Handlers())
             for on in [h.reject, h.flag, *h.routes.values()]:
                 if on is not None:
@@ -478,9 +476,17 @@ class JobBuilder:
                     on_flag=h.flag.stream if h.flag else None,
                     routes={k: v.stream for k, v in sorted(h.routes.items())},
                     origin=origin,
+                    alias=s.alias,
                 ),
                 s.span,
             )
+            if s.alias is not None:
+                flow = self.project.proc_flow(self.proc.name)
+                t = flow.aliases.get(s.alias) if flow is not None else None
+                if t is None:
+                    raise unsupported(s.span, f"the outcome '{s.alias}'")
+                self.live[s.alias] = plain(self.project.resolve(t))
+                self.dead.pop(s.alias, None)
             return
         sig = self.project.table(s.target)
         if sig is None or s.alias is None:

@@ -439,6 +439,7 @@ class RulesStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     on_flag: Optional[str]
     routes: dict[str, str]
     origin: Origin
+    alias: Optional[str] = None
 
 
 class TableStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

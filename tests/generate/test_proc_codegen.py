@@ -38,10 +38,6 @@ REFUSED = {
     "correlate with": (
         "proc P {\n    from auths\n    correlate with auths by auth_id within 1 minute\n"
         "    emit to approved_auths\n}\n", 3, "correlate with"),
-    "ruleset outcome as a name": (
-        "proc P {\n    from auths\n    apply AuthScreen rules as screen\n"
-        "    on reject emit to declined_auths\n    on route foreign_atm emit to review_auths\n"
-        "    emit to approved_auths\n}\n", 3, "naming the outcome"),
     "state across an operator": (
         "proc P {\n    from auths\n    key by card_id\n    state n: long ttl 1 hour\n"
         "    deduplicate by auth_id within 1 minute\n    update n = coalesce(n, 0) + 1\n"

@@ -136,6 +136,7 @@ JOBS = [
     "ScreenAuths",
     "BandAuths",
     "MerchantCheck",
+    "ScreenNamed",
     "SettleAuths",
     "SettleWindow",
     "RouteAuths",
@@ -320,6 +321,13 @@ def test_apply_rules_routes_each_outcome(run: dict) -> None:
         ("a3", "foreign_atm", "foreign ATM withdrawal", "medium"),
     ]
     assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
+
+
+def test_a_named_rules_outcome_is_readable_after_apply(run: dict) -> None:
+    out = run["ScreenNamed"]
+    # Without `on flag` flagged auths continue; the filter keeps them by the outcome's fields.
+    assert ids(out["review_auths"]) == ["a4", "a8"]
+    assert ids(out["declined_auths"]) == ["a5"]
 
 
 def test_decision_table_result_feeds_a_filter(run: dict) -> None:
