@@ -43,6 +43,10 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
         "--check-only", action="store_true", help="report diagnostics; write nothing"
     )
     compile_.add_argument("--target", default="flink", choices=sorted(TARGETS))
+    compile_.add_argument(
+        "--environment",
+        help="bind procs to this L5 environment (its .infra settings must be visible)",
+    )
     compile_.set_defaults(func=run_compile)
 
     symbols = subparsers.add_parser(
@@ -66,6 +70,9 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
         help="a DSL file of another unit these files refer to, and its generated package",
     )
     gen.add_argument("--target", default="flink", choices=sorted(TARGETS))
+    gen.add_argument(
+        "--environment", help="bind procs to this L5 environment (declared in the given files)"
+    )
     gen.set_defaults(func=run_generate)
 
     runtime = subparsers.add_parser("generate-runtime", help="write the L0 runtime sources")
@@ -115,7 +122,9 @@ def run_compile(args: argparse.Namespace) -> int:
         out.write_bytes(build_interface(project, args.file))
     if args.output_dir:
         try:
-            files = generate_checked(project, packages, TARGETS[args.target])
+            files = generate_checked(
+                project, packages, TARGETS[args.target], args.environment
+            )
         except NexflowError as error:
             print(render_text(error.diagnostics, project.sources), file=sys.stderr)
             return 1
@@ -150,7 +159,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 return 2
             upstream.append(_load(path, package))
         units = [_load(path, args.java_package) for path in args.files]
-        files = generate(units, upstream, TARGETS[args.target])
+        files = generate(units, upstream, TARGETS[args.target], args.environment)
     except NexflowError as error:
         sources = {}
         for path in [*args.files, *(s.rpartition("=")[0] for s in args.upstream)]:

@@ -18,6 +18,8 @@ from nexflow_core.check.declare import type_of_ref
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import NexflowError, Span, file_span
 from nexflow_core.generate import model
+from nexflow_core.generate.environments import build_environment
+from nexflow_core.generate.jobs import build_job
 from nexflow_core.generate.lower import Lowerer, Scope, plain, unsupported
 from nexflow_core.generate.target import Target
 from nexflow_core.project import CheckedProject
@@ -43,10 +45,18 @@ class Context:
     """What generation of one build unit can see: the checked project (local and upstream
     files), the package of every declared name, and the expression lowerer."""
 
-    def __init__(self, project: CheckedProject, packages: Mapping[str, str]) -> None:
-        """`packages` maps every declared name the units can see to its generated package."""
+    def __init__(
+        self,
+        project: CheckedProject,
+        packages: Mapping[str, str],
+        environment: Optional[str] = None,
+    ) -> None:
+        """`packages` maps every declared name the units can see to its generated package;
+        `environment` names the L5 environment procs are bound to (None: bindings only from
+        program arguments)."""
         project.raise_on_error()
         self.project = project
+        self.environment = environment
         self.packages: dict[str, str] = dict(packages)
         symbols = self.project.symbols
         self.lower = Lowerer(
@@ -57,10 +67,17 @@ class Context:
             transform_package=lambda name: (
                 self.packages.get(name) if symbols.transform(name) is not None else None
             ),
+            transform_params=self._transform_params,
         )
 
+    def _transform_params(self, name: str) -> list[Type]:
+        sig = self.project.symbols.transform(name)
+        return [] if sig is None else [plain(self.project.resolve(p.type)) for p in sig.inputs]
+
     @classmethod
-    def from_units(cls, units: Sequence[Unit], upstream: Sequence[Unit]) -> Context:
+    def from_units(
+        cls, units: Sequence[Unit], upstream: Sequence[Unit], environment: Optional[str] = None
+    ) -> Context:
         """Check local and upstream sources together (whole-project mode)."""
         all_units = [*upstream, *units]
         modules = {u.module.path: u.module for u in all_units}
@@ -73,10 +90,15 @@ class Context:
                 name = getattr(decl, "name", None)
                 if name is not None and not isinstance(decl, ast.EnvironmentDecl):
                     packages.setdefault(name, unit.package)
-        return cls(project, packages)
+        return cls(project, packages, environment)
 
     @classmethod
-    def from_checked(cls, project: CheckedProject, unit_packages: Mapping[str, str]) -> Context:
+    def from_checked(
+        cls,
+        project: CheckedProject,
+        unit_packages: Mapping[str, str],
+        environment: Optional[str] = None,
+    ) -> Context:
         """A project checked against upstream interface files (build-system mode);
         `unit_packages` maps each unit path, local or upstream, to its package."""
         symbols = project.symbols
@@ -85,7 +107,7 @@ class Context:
             for name, entry in space.items():
                 if entry.path in unit_packages:
                     packages.setdefault(name, unit_packages[entry.path])
-        return cls(project, packages)
+        return cls(project, packages, environment)
 
     def resolve_ref(self, type_ref: ast.TypeRef) -> Type:
         t = plain(self.project.resolve(type_of_ref(type_ref)))
@@ -362,67 +384,136 @@ def build_tables(unit: Unit, ctx: Context) -> list[model.DecisionTable]:
     return out
 
 
+# --- transforms -------------------------------------------------------------------------------
+
+
+def build_transforms(unit: Unit, ctx: Context) -> list[model.Transform]:
+    return [
+        _build_transform(unit, d, ctx)
+        for d in unit.module.decls
+        if isinstance(d, ast.TransformDecl)
+    ]
+
+
+def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Transform:
+    if d.lookups:
+        raise unsupported(d.lookups[0].span, "a lookup in a transform")
+    if d.output is None:
+        raise unsupported(d.span, "a transform without an output")
+    params = []
+    names: dict[str, Type] = {}
+    nullable: set = set()
+    for p in d.inputs:
+        t = ctx.resolve_ref(p.type)
+        params.append(model.Param(name=p.name, type=t, optional=p.type.optional))
+        names[p.name] = t
+        if p.type.optional:
+            nullable.add(p.name)
+    scope = Scope(names=names, nullable=nullable)
+    validate_in = [
+        model.Validation(
+            condition=ctx.lower.expr(v.expr, scope),
+            message=v.message if v.message is not None else unit.origin(v.span).text,
+            origin=unit.origin(v.span),
+        )
+        for v in d.validations
+        if v.phase == "input"
+    ]
+    lets = []
+    for let in d.lets:
+        e = ctx.lower.expr(let.expr, scope)
+        lets.append(model.Let(name=let.name, expr=e, origin=unit.origin(let.span)))
+        scope.names[let.name] = e.type
+        scope.nullable.add(let.name)
+    output = ctx.resolve_ref(d.output)
+    mappings = []
+    compute = None
+    if d.mappings:
+        for mp in d.mappings:
+            ft = ctx.project.symbols.field_type(output, mp.field)
+            if ft is None:
+                raise unsupported(mp.span, f"the field '{mp.field}'")
+            mappings.append(
+                model.FieldValue(
+                    field=mp.field,
+                    expr=ctx.lower.fit(
+                        ctx.lower.expr(mp.expr, scope), ctx.project.resolve(ft), mp.expr.span
+                    ),
+                    origin=unit.origin(mp.span),
+                )
+            )
+    elif d.compute is not None:
+        compute = ctx.lower.fit(ctx.lower.expr(d.compute, scope), output, d.compute.span)
+    out_scope = Scope(
+        names=dict(scope.names),
+        implicit=output if output.kind == "record" else None,
+        nullable=set(scope.nullable),
+    )
+    validate_out = [
+        model.Validation(
+            condition=ctx.lower.expr(v.expr, out_scope),
+            message=v.message if v.message is not None else unit.origin(v.span).text,
+            origin=unit.origin(v.span),
+        )
+        for v in d.validations
+        if v.phase == "output"
+    ]
+    on_error = d.on_error or "dead_letter"
+    if on_error not in ("skip", "fail", "dead_letter"):
+        raise unsupported(d.span, f"on error {on_error}")
+    return model.Transform(
+        name=d.name,
+        package=unit.package,
+        inputs=params,
+        output=output,
+        validate_input=validate_in,
+        lets=lets,
+        mappings=mappings,
+        compute=compute,
+        validate_output=validate_out,
+        on_error=on_error,
+        origin=unit.origin(d.span),
+    )
+
+
 # --- procs ------------------------------------------------------------------------------------
 
 
 def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
-    return [_build_job(unit, d, ctx) for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
-
-
-def _stream_type(ctx: Context, stream: str, span: Span) -> Type:
-    sig = ctx.project.stream(stream)
-    if sig is None:
-        raise unsupported(span, f"the stream '{stream}' without a schema")
-    return T.record(sig.schema)
-
-
-def _build_job(unit: Unit, proc: ast.ProcDecl, ctx: Context) -> model.Job:
-    operators: list[model.Operator] = []
-    record: Optional[Type] = None
-    dead_letter = None
-    for stmt in proc.statements:
-        if isinstance(stmt, ast.OnStmt) and stmt.event == "error":
-            dead_letter = stmt.stream
-    for stmt in proc.statements:
-        origin = unit.origin(stmt.span)
-        if isinstance(stmt, ast.FromStmt):
-            if record is not None:
-                raise unsupported(stmt.span, "a second `from` in one proc")
-            record = _stream_type(ctx, stmt.stream, stmt.span)
-            operators.append(model.Source(stream=stmt.stream, record=record, origin=origin))
-        elif isinstance(stmt, ast.OnStmt) and stmt.event == "error":
-            continue
-        elif record is None:
-            raise unsupported(stmt.span, "a statement before `from`")
-        elif isinstance(stmt, ast.FilterStmt):
-            condition = ctx.lower.expr(stmt.condition, Scope(implicit=record))
-            operators.append(model.Filter(condition=condition, record=record, origin=origin))
-        elif isinstance(stmt, ast.EmitStmt) and stmt.persist is None and stmt.delivery is None:
-            operators.append(model.Sink(stream=stmt.stream, record=record, origin=origin))
-        else:
-            raise unsupported(stmt.span, f"the proc statement `{origin.text}`")
-    return model.Job(
-        name=proc.name,
-        package=unit.package,
-        operators=operators,
-        origin=unit.origin(proc.span),
-        dead_letter=dead_letter,
-    )
+    procs = [d for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
+    env = None
+    if procs and ctx.environment is not None:
+        resolved = ctx.project.environment(ctx.environment)
+        if resolved is None:
+            raise unsupported(
+                procs[0].span,
+                f"binding to environment '{ctx.environment}', whose settings this build "
+                "cannot see (an environment's .infra files must be checked with the proc),",
+            )
+        env = build_environment(resolved, ctx.project.sources)
+    return [build_job(unit, d, ctx, env) for d in procs]
 
 
 def generate(
-    units: Sequence[Unit], upstream: Sequence[Unit], target: Target
+    units: Sequence[Unit],
+    upstream: Sequence[Unit],
+    target: Target,
+    environment: Optional[str] = None,
 ) -> list[model.GeneratedFile]:
-    """Generate the files for `units`; `upstream` units are only read for their declarations."""
-    return _generate(units, Context.from_units(units, upstream), target)
+    """Generate the files for `units`; `upstream` units are only read for their declarations.
+    Procs are bound to `environment` when one is named (its .infra files among the units)."""
+    return _generate(units, Context.from_units(units, upstream, environment), target)
 
 
 def generate_checked(
-    project: CheckedProject, unit_packages: Mapping[str, str], target: Target
+    project: CheckedProject,
+    unit_packages: Mapping[str, str],
+    target: Target,
+    environment: Optional[str] = None,
 ) -> list[model.GeneratedFile]:
     """Generate the files for the local units of a project checked against upstream interface
     files; `unit_packages` maps every unit path (local and upstream) to its package."""
-    ctx = Context.from_checked(project, unit_packages)
+    ctx = Context.from_checked(project, unit_packages, environment)
     units = [
         Unit(project.modules[path], unit_packages[path], project.sources[path])
         for path in sorted(project.modules)
@@ -442,6 +533,8 @@ def _generate(units: Sequence[Unit], ctx: Context, target: Target) -> list[model
             files.append(target.render_ruleset(ruleset, index))
         for table in build_tables(unit, ctx):
             files.append(target.render_table(table, index))
+        for transform in build_transforms(unit, ctx):
+            files.append(target.render_transform(transform, index))
         for job in build_jobs(unit, ctx):
             files.append(target.render_job(job, index))
     paths = [f.path for f in files]

@@ -23,6 +23,7 @@ from typing import Callable, Optional
 
 from nexflow_core import ast
 from nexflow_core.check import types as T
+from nexflow_core.check.functions import AGGREGATIONS
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
@@ -83,13 +84,21 @@ def _scale(t: Type) -> int:
 
 class Scope:
     """Names an expression may use: explicit roots and, optionally, a record whose fields are
-    in scope by their bare names (`implicit`)."""
+    in scope by their bare names (`implicit`). `nullable` names may hold null (field reads on
+    them are null-safe). `aggregations`, when set, collects the window aggregations of an
+    `aggregate into` mapping (each becomes a Var named after its slot)."""
 
     def __init__(
-        self, names: Optional[dict[str, Type]] = None, implicit: Optional[Type] = None
+        self,
+        names: Optional[dict[str, Type]] = None,
+        implicit: Optional[Type] = None,
+        nullable: Optional[set] = None,
+        aggregations: Optional[list] = None,
     ) -> None:
         self.names: dict[str, Type] = dict(names or {})
         self.implicit = implicit
+        self.nullable: set = set(nullable or ())
+        self.aggregations = aggregations
 
 
 class Lowerer:
@@ -102,12 +111,14 @@ class Lowerer:
         field_type: Callable[[Type, str], Optional[Type]],
         is_enum: Callable[[str], bool],
         transform_package: Callable[[str], Optional[str]],
+        transform_params: Callable[[str], list] = lambda name: [],
     ) -> None:
         self._type_of = type_of
         self._resolve = resolve
         self._field_type = field_type
         self._is_enum = is_enum
         self._transform_package = transform_package
+        self._transform_params = transform_params
 
     # types -------------------------------------------------------------------------------
     def type_of(self, node: object) -> Type:
@@ -205,7 +216,11 @@ class Lowerer:
         root, rest = node.parts[0], node.parts[1:]
         e: model.Expr
         if root in scope.names:
-            e = model.Var(name=root, type=plain(self._resolve(scope.names[root])))
+            e = model.Var(
+                name=root,
+                type=plain(self._resolve(scope.names[root])),
+                nullable=root in scope.nullable,
+            )
         elif scope.implicit is not None and self._field_type(scope.implicit, root) is not None:
             ft = self._field_type(scope.implicit, root)
             assert ft is not None
@@ -214,6 +229,9 @@ class Lowerer:
             )
         elif self._is_enum(root) and len(rest) == 1:
             return model.EnumValue(member=rest[0], type=Type("enum", name=root))
+        elif not rest and self._bare_member(node) is not None:
+            # A bare enum member compared with an enum value (`channel == ATM`).
+            return model.EnumValue(member=root, type=self._bare_member(node))
         else:
             raise unsupported(node.span, f"the name '{node.dotted}'")
         for part in rest:
@@ -222,6 +240,13 @@ class Lowerer:
                 raise unsupported(node.span, f"the field path '{node.dotted}'")
             e = model.Field(obj=e, name=part, type=plain(self._resolve(ft)))
         return e
+
+    def _bare_member(self, node: ast.Path) -> Optional[Type]:
+        t = self._type_of(node)
+        if t is None:
+            return None
+        t = plain(self._resolve(t))
+        return t if t.kind == "enum" else None
 
     def binary(self, node: ast.Binary, scope: Scope) -> model.Expr:
         op = node.op
@@ -294,12 +319,17 @@ class Lowerer:
 
     def call(self, node: ast.Call, scope: Scope) -> model.Expr:
         t = self.type_of(node)
-        args = [self.expr(a, scope) for a in node.args]
         name = node.name
+        if scope.aggregations is not None and name in AGGREGATIONS and not (
+            name in ("min", "max") and len(node.args) == 2
+        ):
+            return self.aggregation(node, t, scope)
+        args = [self.expr(a, scope) for a in node.args]
         package = self._transform_package(name)
         if package is not None:
-            # Transforms are not generated yet: calling one would not compile.
-            raise unsupported(node.span, f"calling the transform {name}")
+            params = self._transform_params(name)
+            args = [self.fit(a, p, s.span) for a, p, s in zip(args, params, node.args)]
+            return model.Call(name=name, args=args, type=t, transform=True, package=package)
         if name in _UNIFYING:
             args = [self.coerce(a, t, s.span) for a, s in zip(args, node.args)]
         elif name in ("days_between", "millis_between"):
@@ -321,3 +351,26 @@ class Lowerer:
         elif name == "to_decimal" and len(args) != 1 and len(args) != 3:
             raise unsupported(node.span, "to_decimal with two arguments")
         return model.Call(name=name, args=args, type=t)
+
+    def aggregation(self, node: ast.Call, t: Type, scope: Scope) -> model.Expr:
+        """A window aggregation inside `aggregate into`: collected into `scope.aggregations`
+        (one slot per distinct call) and read back as a Var of that slot."""
+        assert scope.aggregations is not None
+        inner = Scope(scope.names, scope.implicit, scope.nullable)
+        arg = self.expr(node.args[0], inner) if node.args else None
+        if node.name in ("sum", "avg") and arg is not None and arg.type.kind == "int":
+            arg = self.coerce(arg, T.LONG, node.args[0].span)
+        for a in scope.aggregations:
+            if a.fn == node.name and a.arg == arg:
+                return model.Var(name=a.slot, type=a.type, nullable=True)
+        slot = f"agg${len(scope.aggregations) + 1}"
+        scope.aggregations.append(
+            model.Aggregation(
+                slot=slot,
+                fn=node.name,
+                arg=arg,
+                arg_type=None if arg is None else arg.type,
+                type=t,
+            )
+        )
+        return model.Var(name=slot, type=t, nullable=True)

@@ -36,10 +36,13 @@ class This(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 class Var(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """A named value in scope: a ruleset's record, a transform input, a `let`, a state, an
-    alias. `name` is the DSL name; targets spell it safely."""
+    alias. `name` is the DSL name; targets spell it safely. `nullable`: the value may be null
+    (an optional input, a state not yet written, a table result with no matching row), so
+    reading a field of it must be null-safe."""
 
     name: str
     type: Type
+    nullable: bool = False
 
 
 class Field(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
@@ -311,38 +314,367 @@ class DecisionTable(msgspec.Struct, frozen=True):
     origin: Origin
 
 
-# --- jobs -------------------------------------------------------------------------------------
+# --- transforms -------------------------------------------------------------------------------
 
 
-class Source(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    stream: str
-    record: Type
+class Param(msgspec.Struct, frozen=True):
+    """A transform input: `optional` inputs may be null; a null for any other input makes the
+    transform's result null (like a catalogue function's)."""
+
+    name: str
+    type: Type
+    optional: bool
+
+
+class Let(msgspec.Struct, frozen=True):
+    name: str
+    expr: Expr
     origin: Origin
 
 
-class Filter(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    condition: Expr
-    record: Type
+class FieldValue(msgspec.Struct, frozen=True):
+    """`field = expression` of a mapping: the value already fitted to the field's type."""
+
+    field: str
+    expr: Expr
     origin: Origin
 
 
-class Sink(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    stream: str
-    record: Type
-    origin: Origin
-
-
-Operator = Union[Source, Filter, Sink]
-
-
-class Job(msgspec.Struct, frozen=True):
-    """One proc: an ordered pipeline of operators; uids derive from the proc name and position."""
+class Transform(msgspec.Struct, frozen=True):
+    """One transform: a pure function. Exactly one of `mappings` (record output) or `compute`
+    (value output) gives the result. on_error: skip | fail | dead_letter."""
 
     name: str
     package: str
-    operators: list[Operator]
+    inputs: list[Param]
+    output: Type
+    validate_input: list[Validation]
+    lets: list[Let]
+    mappings: list[FieldValue]
+    compute: Optional[Expr]
+    validate_output: list[Validation]
+    on_error: str
     origin: Origin
+
+
+# --- jobs -------------------------------------------------------------------------------------
+#
+# A proc is a pipeline of operators (one Flink operator each). Consecutive statements that need
+# no state of their own (filter, transform, map, apply, route, emit, update of keyed state) are
+# one `Segment`: one process function whose Java runs the statements in the order written, with
+# the record, table results and keyed state as local variables. Correlation, deduplication and
+# windows are operators of their own. Each operator sends records for other streams (emits,
+# routes, rejects, timeouts, late records) to side outputs named after the stream; the job
+# writes each stream once, from the union of everything sent to it.
+
+
+class Source(msgspec.Struct, frozen=True):
+    stream: str
+    record: Type
+    origin: Origin
+
+
+class EventTime(msgspec.Struct, frozen=True):
+    """Timestamps from `field` (datetime, or long epoch milliseconds) of the records leaving the
+    source, with watermarks `watermark_ms` behind the largest timestamp seen."""
+
+    field: str
+    kind: str
+    watermark_ms: int
+    origin: Optional[Origin] = None
+
+
+class Key(msgspec.Struct, frozen=True):
+    """A key: expressions over the keyed record (`text` is the DSL, for names and uids)."""
+
+    exprs: list[Expr]
+    record: Type
+    text: str
+
+
+class State(msgspec.Struct, frozen=True):
+    name: str
+    type: Type
+    ttl_ms: int
+    origin: Origin
+
+
+class FilterStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    condition: Expr
+    var: str
+    origin: Origin
+
+
+class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`transform using name`: `out_var = name.apply(var)`."""
+
+    transform: str
+    var: str
+    out_var: str
+    record: Type
+    output: Type
+    origin: Origin
+
+
+class MapStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`map into Schema { … }`: a new record of `output`."""
+
+    output: Type
+    values: list[FieldValue]
+    var: str
+    out_var: str
+    origin: Origin
+
+
+class RulesStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`apply R rules`: rejected records go to `on_reject` (None: the dead-letter output),
+    routed ones to `routes[label]`, flagged ones to `on_flag` (None: they continue), alerts to
+    the alert output; the rest continue as `out_var` (a copy when a rule set a field)."""
+
+    ruleset: str
+    record: Type
+    var: str
+    out_var: str
+    on_reject: Optional[str]
+    on_flag: Optional[str]
+    routes: dict[str, str]
+    origin: Origin
+    alias: Optional[str] = None
+
+
+class TableStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`apply T table as alias`: the table's result (null when no row matches)."""
+
+    table: str
+    alias: str
+    result: Type
+    var: str
+    origin: Origin
+
+
+class RouteCase(msgspec.Struct, frozen=True):
+    condition: Optional[Expr]
+    stream: str
+    origin: Origin
+
+
+class RouteStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """The first case whose condition holds sends the record to its stream, and the record
+    goes no further; a record no case takes continues."""
+
+    cases: list[RouteCase]
+    var: str
+    origin: Origin
+
+
+class EmitStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`emit to stream`: a copy to the stream; the record continues."""
+
+    stream: str
+    var: str
+    origin: Origin
+
+
+class UpdateStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    state: str
+    value: Expr
+    var: str
+    origin: Origin
+
+
+Step = Union[FilterStep, TransformStep, MapStep, RulesStep, TableStep, RouteStep, EmitStep,
+             UpdateStep]  # fmt: skip
+
+
+class Segment(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """Statements run by one process function, keyed when `key` is set (then `states` are its
+    keyed state, each with its TTL). `output` is the record type that continues to the next
+    operator (None when nothing follows)."""
+
+    uid: str
+    name: str
+    index: int
+    input: Type
+    input_var: str
+    output: Optional[Type]
+    output_var: str
+    steps: list[Step]
+    origin: Origin
+    key: Optional[Key] = None
+    states: list[State] = []
+    sends: list[str] = []
+    carried: Optional[Carried] = None
+
+
+class Carried(msgspec.Struct, frozen=True):
+    """A value an operator hands to the segment after it, with the record: the `found`
+    field of the envelope class of operator `index` (`kind` Lookup or Join), read as `name`."""
+
+    index: int
+    name: str
+    type: Type
+    kind: str = "Lookup"
+
+
+class Join(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`join <stream> as <alias> on <condition> within D` (an interval join: partner records
+    of the same key at most D earlier or later, by event time) or `… window tumbling D` (both
+    in the same window). Keys: `left` over the record, `right` over the partner (a Var named
+    after the alias). Each matching pair goes on (record and partner) to the next segment,
+    which checks the whole condition."""
+
+    uid: str
+    index: int
+    stream: str
+    alias: str
+    partner: Type
+    partner_time: EventTime
+    left: Key
+    right: Key
+    within_ms: Optional[int]
+    window_ms: Optional[int]
+    record: Type
+    origin: Origin
+
+
+class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`lookup <store> by <key> as <alias> [cache D]`: the record of that key from the store
+    (null when there is none), read asynchronously in record order, answers kept `cache_ms`
+    (0: not cached). The record and the answer go on together to the next segment."""
+
+    uid: str
+    index: int
+    store: str
+    key: Key
+    alias: str
+    found: Type
+    cache_ms: int
+    record: Type
+    origin: Origin
+
+
+class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`correlate by key within D`: the first record of a key waits (keyed state, TTL
+    `ttl_ms`); a later record of that key whose time is within D of it completes the pair and
+    the waiting record continues; when D passes first, it goes to `timeout_stream` (or is
+    dropped and counted when there is none)."""
+
+    uid: str
+    index: int
+    key: Key
+    within_ms: int
+    ttl_ms: int
+    record: Type
+    event_time: bool
+    timeout_stream: Optional[str]
+    origin: Origin
+
+
+class Dedup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`deduplicate by key within D`: a record is dropped when a record of the same key was
+    kept less than D before it (state TTL `ttl_ms`)."""
+
+    uid: str
+    index: int
+    key: Key
+    within_ms: int
+    ttl_ms: int
+    record: Type
+    event_time: bool
+    origin: Origin
+
+
+class Aggregation(msgspec.Struct, frozen=True):
+    """One aggregation call of an `aggregate into`: `fn` over `arg` (None for count()), typed
+    `type` (the result) with `arg_type` (the argument's)."""
+
+    slot: str
+    fn: str
+    arg: Optional[Expr]
+    arg_type: Optional[Type]
+    type: Type
+
+
+class Window(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`window …` + `aggregate into Schema { … }` over the keyed records. kind: tumbling,
+    sliding (size, slide) or session (gap = size). `values` are expressions over the
+    aggregation slots (model Vars named after `Aggregation.slot`)."""
+
+    uid: str
+    index: int
+    key: Key
+    kind: str
+    size_ms: int
+    slide_ms: Optional[int]
+    lateness_ms: int
+    late_stream: Optional[str]
+    record: Type
+    output: Type
+    aggregations: list[Aggregation]
+    values: list[FieldValue]
+    event_time: Optional[EventTime]
+    origin: Origin
+    aggregate_origin: Origin
+
+
+Operator = Union[Segment, Correlate, Dedup, Window, Lookup, Join]
+
+
+class Persist(msgspec.Struct, frozen=True):
+    store: str
+    key_field: Optional[str]
+    is_async: bool
+    origin: Origin
+
+
+class Output(msgspec.Struct, frozen=True):
+    """A stream the job writes, once: `delivery` is exactly_once, at_least_once or None (the
+    binding's default), `idempotency_key` the field whose value is the Kafka record key."""
+
+    stream: str
+    record: Type
+    delivery: Optional[str] = None
+    idempotency_key: Optional[Expr] = None
+    persist: Optional[Persist] = None
+    origin: Optional[Origin] = None
+
+
+class Setting(msgspec.Struct, frozen=True):
+    """One configuration value of an environment: a literal text, or a secret reference
+    (`kind` env or file) read at run time."""
+
+    key: str
+    value: str
+    kind: str = "literal"
+    origin: Optional[Origin] = None
+
+
+class Environment(msgspec.Struct, frozen=True):
+    """The L5 environment a job is bound to: stream bindings (`stream.<name>` → URI,
+    `stream.<name>.parallelism`), Flink options and Kafka client properties."""
+
+    name: str
+    streams: list[Setting]
+    flink: list[Setting]
+    kafka: list[Setting]
+    stores: list[Setting]
+    files: list[str]
+
+
+class Job(msgspec.Struct, frozen=True):
+    """One proc: a source, operators in order, the streams it writes."""
+
+    name: str
+    package: str
+    origin: Origin
+    source: Source
+    operators: list[Operator]
+    outputs: list[Output]
     dead_letter: Optional[str] = None
+    event_time: Optional[EventTime] = None
+    flink: list[Setting] = []
+    environment: Optional[Environment] = None
+    uses_kafka: bool = False
 
 
 class TypeIndex(msgspec.Struct, frozen=True):

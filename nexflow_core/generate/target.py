@@ -30,6 +30,11 @@ class Target(Protocol):
     ) -> model.GeneratedFile:
         """One decision table as a plain evaluator."""
 
+    def render_transform(
+        self, transform: model.Transform, index: model.TypeIndex
+    ) -> model.GeneratedFile:
+        """One transform as a pure function."""
+
     def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         """One proc as a runnable job."""
 

@@ -41,10 +41,15 @@ def classpath() -> str:
 
 
 def generate_sources(
-    sources: dict[str, str], package: str, out: Path, upstream: Optional[dict[str, str]] = None
+    sources: dict[str, str],
+    package: str,
+    out: Path,
+    upstream: Optional[dict[str, str]] = None,
+    environment: Optional[str] = None,
 ) -> list[Path]:
     """Write the DSL `sources` (name -> text) under out/dsl, generate Java for them into
-    out/java (plus the L0 runtime) and return the Java files."""
+    out/java (plus the L0 runtime; procs bound to `environment` if named) and return the Java
+    files."""
     dsl = out / "dsl"
     dsl.mkdir(parents=True, exist_ok=True)
     units = []
@@ -56,7 +61,7 @@ def generate_sources(
         for name, text in sorted((upstream or {}).items())
     ]
     target = TARGETS["flink"]
-    files = generate(units, ups, target)
+    files = generate(units, ups, target, environment)
     java = out / "java"
     written = write_files(java, files)
     written += write_files(java, target.render_runtime())

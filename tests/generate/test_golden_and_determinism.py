@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -26,28 +27,33 @@ GOLDEN = Path(__file__).parent / "golden"
 # puts it in the test's sandbox).
 CLI = "import sys; from nexflow_core.cli import main; sys.exit(main(sys.argv[1:]))"
 
-# (golden directory, Java package, DSL files): the generator's output for each is checked in.
+# (golden directory, Java package, DSL files, environment): the generator's output for each is
+# checked in. The seed's PaymentProcessor is bound to its production environment (Kafka).
 SETS = {
     "hello": ("nexflow.examples.hello", ["examples/hello/greetings.schema",
-                                          "examples/hello/hello.proc"]),
+                                          "examples/hello/hello.proc"], None),
     "payments": ("nexflow.examples.payments", ["examples/payments/payment_event.schema",
                                                "examples/payments/streams.schema",
-                                               "examples/payments/payments.rules"]),
+                                               "examples/payments/payments.rules",
+                                               "examples/payments/payment_processor.proc",
+                                               "examples/payments/production.infra",
+                                               "examples/payments/production_sinks.infra"],
+                 "production"),
 }  # fmt: skip
 
 
-def _generate(package: str, paths: list) -> dict:
+def _generate(package: str, paths: list, environment: Optional[str] = None) -> dict:
     units = []
     for p in paths:
         text = Path(p).read_text("utf-8")
         units.append(Unit(parse_source(text, p), package, text))
-    return {f.path: f.content for f in generate(units, [], TARGETS["flink"])}
+    return {f.path: f.content for f in generate(units, [], TARGETS["flink"], environment)}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_generated_java_matches_the_golden_files(name: str) -> None:
-    package, paths = SETS[name]
-    files = _generate(package, paths)
+    package, paths, environment = SETS[name]
+    files = _generate(package, paths, environment)
     root = GOLDEN / name
     if os.environ.get("NEXFLOW_UPDATE_GOLDEN"):
         shutil.rmtree(root, ignore_errors=True)
@@ -70,20 +76,21 @@ def test_the_runtime_is_ascii() -> None:
         assert f.content.isascii(), f.path
 
 
-def test_the_seed_proc_is_refused_with_a_located_diagnostic_not_wrong_java() -> None:
-    # PaymentProcessor needs apply/correlate/persist, which this generator does not write yet:
-    # it must say so with a located NX901 rather than emit a job that does something else.
-    paths = [
-        "examples/payments/payment_event.schema",
-        "examples/payments/streams.schema",
-        "examples/payments/payments.rules",
-        "examples/payments/payment_processor.proc",
-    ]
+def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic() -> None:
+    # Self-joins are not generated: the generator must say so with a located NX901 rather than
+    # emit a job that does something else.
+    proc = "proc Settle {\n    from payment_events\n    join payment_events as p on " \
+        "transaction_id == p.transaction_id within 1 hour\n    emit to processed_payments\n}\n"
+    units = []
+    for p in ["examples/payments/payment_event.schema", "examples/payments/streams.schema"]:
+        text = Path(p).read_text("utf-8")
+        units.append(Unit(parse_source(text, p), "p", text))
+    units.append(Unit(parse_source(proc, "settle.proc"), "p", proc))
     with pytest.raises(NexflowError) as info:
-        _generate("nexflow.examples.payments", paths)
+        generate(units, [], TARGETS["flink"])
     d = info.value.diagnostics[0]
     assert d.code == "NX901"
-    assert d.span.file == "examples/payments/payment_processor.proc" and d.span.line == 4
+    assert d.span.file == "settle.proc" and d.span.line == 3
 
 
 def _run_generator(cwd: Path, seed: str, out: Path) -> None:

@@ -107,6 +107,21 @@ class RulesMixin(_Renderer):
         )
 
 
+class TransformMixin(_Renderer):
+    """Transforms → one class each: a pure static `apply` and a MapFunction wrapper."""
+
+    def render_transform(
+        self, transform: model.Transform, index: model.TypeIndex
+    ) -> model.GeneratedFile:
+        return self._file(
+            transform.package,
+            java.type_name(transform.name),
+            "transform.java.j2",
+            index,
+            transform=transform,
+        )
+
+
 class JobMixin(_Renderer):
     """Procs → one DataStream job class each. The job template composes per-concern macro
     files under templates/job/ (sources and sinks, errors and dead letters, metrics)."""
@@ -134,7 +149,7 @@ class RuntimeMixin(_Renderer):
         return files
 
 
-class FlinkTarget(RecordMixin, RulesMixin, JobMixin, RuntimeMixin):
+class FlinkTarget(RecordMixin, RulesMixin, TransformMixin, JobMixin, RuntimeMixin):
     """Renders records as Flink POJOs, rules as plain evaluators and procs as DataStream jobs."""
 
     name = "flink"

@@ -2,80 +2,131 @@
 // Do not edit: change the DSL source and rebuild. Comments name the DSL line each part comes from.
 package nexflow.examples.hello;
 
+import nexflow.runtime.Alerts;
 import nexflow.runtime.Errors;
 import nexflow.runtime.Fn;
 import nexflow.runtime.JobArgs;
-import nexflow.runtime.JsonLinesFileSink;
-import nexflow.runtime.LinesFileSink;
+import nexflow.runtime.Keys;
+import nexflow.runtime.Lookups;
+import nexflow.runtime.NexflowDataException;
 import nexflow.runtime.OperatorMetrics;
 import nexflow.runtime.Ops;
+import nexflow.runtime.Outputs;
+import nexflow.runtime.RuleOutcome;
 import nexflow.runtime.Sources;
 import nexflow.runtime.StreamBindings;
 import nexflow.runtime.Validation;
+import nexflow.runtime.Watermarks;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import nexflow.runtime.Stores;
 
 /**
  * proc HelloFilter (examples/hello/hello.proc:1)
  *
- * <p>Run it with {@code --stream.<name>=<uri>} for every stream it reads or writes, and optional
- * {@code --flink.<option>=<value>} settings. Events that fail (malformed, invalid, impossible to
- * compute) go to the dead-letter stream {@value #DEAD_LETTER_STREAM} when it is bound, and are
- * logged either way.
+ * <p>Reads {@value #SOURCE_STREAM} and writes loud_greetings. Every stream is
+ * bound with {@code --stream.<name>=<uri>}; Flink options go in as
+ * {@code --flink.<option>=<value>}. Events that fail (malformed, invalid, rejected without an
+ * {@code on reject}, impossible to compute) go to the dead-letter stream {@value #DEAD_LETTER_STREAM}
+ * and alerts raised by rules to {@value #ALERT_STREAM}, when those are bound; both are logged
+ * either way.
  */
 public final class HelloFilterJob {
+    /** The proc's name: the Flink job name, and the prefix of every operator uid. */
+    public static final String NAME = "HelloFilter";
+    /** The stream this job reads. */
+    public static final String SOURCE_STREAM = "greetings";
     /** The stream dead letters (JSON envelopes, see {@link Errors}) are written to. */
     public static final String DEAD_LETTER_STREAM = "dead_letter";
+    /** The stream alerts raised by rules (JSON, see {@link Alerts}) are written to. */
+    public static final String ALERT_STREAM = "alerts";
+
+    /** Records sent to loud_greetings (Greeting), from every operator that sends there. */
+    static final OutputTag<nexflow.examples.hello.Greeting> TO$loud_greetings =
+            new OutputTag<>("loud_greetings", Types.POJO(nexflow.examples.hello.Greeting.class));
 
     private HelloFilterJob() {}
 
     public static void main(String[] args) throws Exception {
-        JobArgs jobArgs = JobArgs.parse(args);
+        JobArgs jobArgs = JobArgs.parse(args, defaults());
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(jobArgs.flinkConfiguration());
         build(env, jobArgs.streams());
-        env.execute("HelloFilter");
+        env.execute(NAME);
+    }
+
+    /**
+     * The settings the job starts from. Program arguments
+     * override each. Secrets are references ({@code ${env:NAME}}, {@code ${dir:PATH:FILE}}), resolved
+     * where they are used, never values.
+     */
+    public static Map<String, String> defaults() {
+        Map<String, String> settings = new TreeMap<>();
+        return settings;
     }
 
     /** Adds the proc's operators to {@code env}, reading and writing the bound streams. */
     public static void build(StreamExecutionEnvironment env, StreamBindings streams) {
         List<DataStream<String>> deadLetters = new ArrayList<>();
+        List<DataStream<String>> alerts = new ArrayList<>();
+        List<DataStream<nexflow.examples.hello.Greeting>> to$loud_greetings = new ArrayList<>();
+
         // examples/hello/hello.proc:2  from greetings
-        SingleOutputStreamOperator<nexflow.examples.hello.Greeting> stream1 =
-                Sources.jsonLines(env, streams, "greetings", nexflow.examples.hello.GreetingContract.INSTANCE);
-        deadLetters.add(stream1.getSideOutput(Errors.DEAD_LETTER));
+        SingleOutputStreamOperator<nexflow.examples.hello.Greeting> source =
+                Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.hello.GreetingContract.INSTANCE, NAME);
+        deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
+        DataStream<nexflow.examples.hello.Greeting> op0 = source;
         // examples/hello/hello.proc:3  filter count > 2
-        SingleOutputStreamOperator<nexflow.examples.hello.Greeting> stream2 = stream1
-                .process(new Filter1())
-                .name("filter count > 2")
-                .uid("HelloFilter.filter.1");
-        deadLetters.add(stream2.getSideOutput(Errors.DEAD_LETTER));
+        SingleOutputStreamOperator<nexflow.examples.hello.Greeting> op1 = op0
+                .process(new Steps1())
+                .returns(Types.POJO(nexflow.examples.hello.Greeting.class))
+                .name("filter count > 2; emit to loud_greetings")
+                .uid("HelloFilter.steps.1");
+        deadLetters.add(op1.getSideOutput(Errors.DEAD_LETTER));
+        alerts.add(op1.getSideOutput(Alerts.ALERT));
+        to$loud_greetings.add(op1.getSideOutput(TO$loud_greetings));
+
         // examples/hello/hello.proc:4  emit to loud_greetings
-        stream2
-                .sinkTo(new JsonLinesFileSink<nexflow.examples.hello.Greeting>(streams.filePath("loud_greetings")))
-                .name("sink: loud_greetings")
-                .uid("HelloFilter.sink.loud_greetings");
+        DataStream<nexflow.examples.hello.Greeting> out$loud_greetings = Outputs.union(to$loud_greetings);
+        Outputs.jsonLinesFile(out$loud_greetings, streams, "loud_greetings", "HelloFilter.sink.loud_greetings");
+
         if (streams.isBound(DEAD_LETTER_STREAM)) {
-            DataStream<String> all = deadLetters.get(0);
-            for (int i = 1; i < deadLetters.size(); i++) {
-                all = all.union(deadLetters.get(i));
-            }
-            all.sinkTo(new LinesFileSink(streams.filePath(DEAD_LETTER_STREAM)))
-                    .name("sink: dead letters")
-                    .uid("HelloFilter.sink.dead_letter");
+            Outputs.linesFile(Outputs.union(deadLetters), streams, DEAD_LETTER_STREAM, "HelloFilter.sink.dead_letter");
+        }
+        if (!alerts.isEmpty() && streams.isBound(ALERT_STREAM)) {
+            Outputs.linesFile(Outputs.union(alerts), streams, ALERT_STREAM, "HelloFilter.sink.alerts");
         }
     }
 
-    /** filter count > 2 (examples/hello/hello.proc:3) */
-    private static final class Filter1 extends ProcessFunction<nexflow.examples.hello.Greeting, nexflow.examples.hello.Greeting> {
+    /**
+     * Statements of HelloFilter run in order by one operator:
+     * <pre>
+     *   examples/hello/hello.proc:3  filter count > 2
+     *   examples/hello/hello.proc:4  emit to loud_greetings
+     * </pre>
+     */
+    private static final class Steps1 extends ProcessFunction<nexflow.examples.hello.Greeting, nexflow.examples.hello.Greeting> {
         private static final long serialVersionUID = 1L;
-        private static final String OPERATOR = "HelloFilter.filter.1";
+        private static final String OPERATOR = "HelloFilter.steps.1";
         private transient OperatorMetrics metrics;
 
         @Override
@@ -84,19 +135,24 @@ public final class HelloFilterJob {
         }
 
         @Override
-        public void processElement(nexflow.examples.hello.Greeting record, Context context, Collector<nexflow.examples.hello.Greeting> out) {
-            long start = metrics.start();
-            boolean keep;
+        public void processElement(nexflow.examples.hello.Greeting r$0, Context context, Collector<nexflow.examples.hello.Greeting> out) throws Exception {
+            long start$ = metrics.start();
+            String at$ = OPERATOR;
             try {
-                keep = Ops.isTrue(Ops.gt(record.count, 2));
+
+                // examples/hello/hello.proc:3  filter count > 2
+                at$ = "HelloFilter.steps.1 @ examples/hello/hello.proc:3";
+                if (!Ops.isTrue(Ops.gt(r$0.count, 2))) {
+                    return;
+                }
+
+                // examples/hello/hello.proc:4  emit to loud_greetings
+                at$ = "HelloFilter.steps.1 @ examples/hello/hello.proc:4";
+                context.output(TO$loud_greetings, r$0);
+                metrics.emitted(start$);
             } catch (RuntimeException e) {
-                Validation.deadLetter(dead -> context.output(Errors.DEAD_LETTER, dead), metrics,
-                        "greetings", OPERATOR, e, record.toString(), nexflow.examples.hello.GreetingContract.INSTANCE.correlationId(record));
-                return;
-            }
-            if (keep) {
-                out.collect(record);
-                metrics.emitted(start);
+                Validation.deadLetter(dead -> context.output(Errors.DEAD_LETTER, dead), metrics, SOURCE_STREAM, at$, e,
+                        r$0.toString(), nexflow.examples.hello.GreetingContract.INSTANCE.correlationId(r$0));
             }
         }
     }

@@ -1,0 +1,201 @@
+"""L5 environments → the settings a job starts from (model.Environment).
+
+A resolved environment (after merging its files and `extends`) becomes flat settings with the
+keys the L0 runtime reads (`JobArgs`): `stream.<name>` (a binding URI, `kafka:<topic>` or
+`file:<path>`), `stream.<name>.parallelism`, `store.<name>` and `store.<name>.<setting>`,
+`kafka.<client property>` and `flink.<option>`. Program arguments override every one.
+
+Secrets stay references, in the syntax of Kafka's config providers, so that the value is read
+where it is used (the Kafka client on a task manager) and never appears in generated code or
+job graphs: `env("VAR")` → `${env:VAR}`, `file("/dir/name")` → `${dir:/dir:name}`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Optional
+
+from nexflow_core import ast
+from nexflow_core.check.infra_check import ResolvedEnvironment
+from nexflow_core.diagnostics import Span
+from nexflow_core.generate import model
+
+_SASL = {
+    "PLAIN": ("PLAIN", "org.apache.kafka.common.security.plain.PlainLoginModule"),
+    "SCRAM_SHA_256": ("SCRAM-SHA-256", "org.apache.kafka.common.security.scram.ScramLoginModule"),
+    "SCRAM_SHA_512": ("SCRAM-SHA-512", "org.apache.kafka.common.security.scram.ScramLoginModule"),
+    "GSSAPI": ("GSSAPI", None),
+    "OAUTHBEARER": ("OAUTHBEARER", None),
+}
+# Kafka settings with a name of their own in the DSL; the rest pass through (`a_b` → `a.b`).
+_KAFKA_NAMES = {
+    "brokers": "bootstrap.servers",
+    "security_protocol": "security.protocol",
+    "truststore": "ssl.truststore.location",
+    "truststore_password": "ssl.truststore.password",
+    "truststore_type": "ssl.truststore.type",
+    "keystore": "ssl.keystore.location",
+    "keystore_password": "ssl.keystore.password",
+    "keystore_type": "ssl.keystore.type",
+    "key_password": "ssl.key.password",
+}
+# Files whose *path* is the setting (not a secret read from them).
+_PATHS = ("truststore", "keystore")
+_CHECKPOINT = {
+    "interval": "execution.checkpointing.interval",
+    "mode": "execution.checkpointing.mode",
+    "timeout": "execution.checkpointing.timeout",
+    "min_pause": "execution.checkpointing.min-pause",
+    "storage": "execution.checkpointing.dir",
+}
+_PROVIDERS = {
+    "config.providers": "env,dir",
+    "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+    "config.providers.dir.class": "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+}
+
+
+class _Origins:
+    def __init__(self, sources: dict) -> None:
+        self.sources = sources
+
+    def __call__(self, span: Span) -> model.Origin:
+        text = ""
+        source = self.sources.get(span.file)
+        if source is not None:
+            lines = source.splitlines()
+            if 0 < span.line <= len(lines):
+                text = lines[span.line - 1].strip().rstrip("{").rstrip()
+        return model.Origin(file=span.file, line=span.line, text=text)
+
+
+def secret(ref: ast.SecretRef) -> str:
+    """A secret reference as a config-provider placeholder (never the value)."""
+    if ref.kind == "env":
+        return "${env:" + ref.ref + "}"
+    directory, name = posixpath.split(ref.ref)
+    return "${dir:" + (directory or ".") + ":" + name + "}"
+
+
+def text(value: ast.Value, path: bool = False) -> tuple[str, str]:
+    """(the value as setting text, its kind: literal or secret)."""
+    if isinstance(value, ast.SecretRef):
+        if path and value.kind == "file":
+            return value.ref, "literal"
+        return secret(value), "secret"
+    if isinstance(value, ast.StringLit):
+        return value.value, "literal"
+    if isinstance(value, ast.IntLit):
+        return str(value.value), "literal"
+    if isinstance(value, ast.DecimalLit):
+        return value.text, "literal"
+    if isinstance(value, ast.BoolLit):
+        return ("true" if value.value else "false"), "literal"
+    if isinstance(value, ast.DurationLit):
+        return f"{value.millis} ms", "literal"
+    if isinstance(value, ast.Symbol):
+        return value.name, "literal"
+    parts = [text(v, path) for v in value.items]
+    kind = "secret" if any(k == "secret" for _, k in parts) else "literal"
+    return ",".join(t for t, _ in parts), kind
+
+
+def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environment:
+    origin = _Origins(sources)
+
+    def setting(key: str, value: ast.Value, path: bool = False) -> model.Setting:
+        t, kind = text(value, path)
+        return model.Setting(key=key, value=t, kind=kind, origin=origin(value.span))
+
+    flink: list[model.Setting] = []
+    par = env.settings.get("parallelism")
+    if par is not None:
+        flink.append(setting("flink.parallelism.default", par))
+    for name, key in _CHECKPOINT.items():
+        v = env.checkpoint.get(name)
+        if v is None:
+            continue
+        s = setting("flink." + key, v)
+        if name == "mode":
+            s = model.Setting(key=s.key, value=s.value.upper(), kind=s.kind, origin=s.origin)
+        flink.append(s)
+    backend = env.settings.get("state_backend")
+    if backend is not None:
+        flink.append(setting("flink.state.backend.type", backend))
+
+    streams: list[model.Setting] = []
+    for name in sorted(env.streams):
+        b = env.streams[name]
+        for k in sorted(b.settings):
+            v = b.settings[k]
+            if k == "topic":
+                t, _ = text(v)
+                streams.append(
+                    model.Setting(key=f"stream.{name}", value="kafka:" + t, origin=origin(v.span))
+                )
+            elif k == "file":
+                t, _ = text(v)
+                streams.append(
+                    model.Setting(key=f"stream.{name}", value="file:" + t, origin=origin(v.span))
+                )
+            else:
+                streams.append(setting(f"stream.{name}.{k}", v))
+
+    stores: list[model.Setting] = []
+    for name in sorted(env.stores):
+        b = env.stores[name]
+        kind = b.settings.get("type")
+        if kind is not None:
+            t, _ = text(kind)
+            stores.append(
+                model.Setting(key=f"store.{name}", value=f"{t}:{name}", origin=origin(kind.span))
+            )
+        for k in sorted(b.settings):
+            if k != "type":
+                stores.append(setting(f"store.{name}.{k}", b.settings[k]))
+
+    kafka = _kafka(env, setting, origin)
+    return model.Environment(
+        name=env.name,
+        streams=streams,
+        flink=flink,
+        kafka=kafka,
+        stores=stores,
+        files=list(env.files),
+    )
+
+
+def _kafka(env: ResolvedEnvironment, setting: object, origin: _Origins) -> list[model.Setting]:
+    out: list[model.Setting] = []
+    props = dict(env.kafka)
+    mechanism: Optional[ast.Value] = props.pop("sasl_mechanism", None)
+    user = props.pop("username", None)
+    password = props.pop("password", None)
+    for name in sorted(props):
+        key = _KAFKA_NAMES.get(name, name.replace("_", "."))
+        out.append(setting("kafka." + key, props[name], name in _PATHS))  # type: ignore[operator]
+    if mechanism is not None:
+        m = mechanism.name if isinstance(mechanism, ast.Symbol) else text(mechanism)[0]
+        wire, module = _SASL.get(m, (m, None))
+        out.append(
+            model.Setting(key="kafka.sasl.mechanism", value=wire, origin=origin(mechanism.span))
+        )
+        if module is not None and user is not None and password is not None:
+            u, uk = text(user)
+            p, pk = text(password)
+            jaas = f'{module} required username="{u}" password="{p}";'
+            kind = "secret" if "secret" in (uk, pk) else "literal"
+            where = origin(password.span)
+            out.append(
+                model.Setting(key="kafka.sasl.jaas.config", value=jaas, kind=kind, origin=where)
+            )
+    if any(s.kind == "secret" for s in out):
+        for k, v in _PROVIDERS.items():
+            out.append(model.Setting(key="kafka." + k, value=v))
+    return sorted(out, key=lambda s: s.key)
+
+
+def uses_kafka(env: Optional[model.Environment]) -> bool:
+    if env is None:
+        return False
+    return bool(env.kafka) or any(s.value.startswith("kafka:") for s in env.streams)

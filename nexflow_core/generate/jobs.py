@@ -1,0 +1,852 @@
+"""Procs → the job model (model.Job): the meaning of each proc statement, target-independent.
+
+The checker already verified names and types and computed the record type at every step
+(`CheckedProject.proc_flow`); this module decides how statements become operators:
+
+- Statements that need no state of their own (filter, transform, map into, apply rules or table,
+  route, emit, update) run in one process function, a `Segment`, in the order written, with the
+  record, table results and keyed state as local variables. A segment is keyed right after
+  `key by`, and whenever it declares `state`.
+- `correlate`, `deduplicate` and `window … aggregate into` are operators of their own, keyed by
+  their key; a table result or a state cannot be read across them (NX901 says so).
+- `on reject|flag|route` belong to the nearest `apply … rules` above them whose ruleset can
+  produce that outcome, `on timeout` to the nearest `correlate` above it, `on late` to the
+  nearest window above it (or else the next one), `on error` to the whole proc.
+
+Operator uids derive from the proc name and the DSL (the key of a keyed operator, the kind of a
+window), never from positions where state is involved, so a savepoint survives edits that add
+or remove stateless statements.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import msgspec
+
+from nexflow_core import ast
+from nexflow_core.check import types as T
+from nexflow_core.check.types import Type
+from nexflow_core.diagnostics import Span
+from nexflow_core.generate import model
+from nexflow_core.generate.environments import uses_kafka
+from nexflow_core.generate.lower import Scope, plain, unsupported
+
+# Keyed state of correlations and deduplications lives this long beyond its duration plus the
+# watermark delay: a backstop for state that no timer cleared (processing-time TTL).
+STATE_GRACE_MS = 60 * 60 * 1000
+
+
+class _Handlers:
+    """The `on …` statements that belong to one statement."""
+
+    def __init__(self) -> None:
+        self.reject: Optional[ast.OnStmt] = None
+        self.flag: Optional[ast.OnStmt] = None
+        self.routes: dict[str, ast.OnStmt] = {}
+        self.timeout: Optional[ast.OnStmt] = None
+        self.late: Optional[ast.OnStmt] = None
+
+
+class _OpenSegment:
+    def __init__(self, input_type: Type, input_var: str, origin: model.Origin) -> None:
+        self.input = input_type
+        self.input_var = input_var
+        self.origin = origin
+        self.steps: list[model.Step] = []
+        self.states: list[model.State] = []
+        self.texts: list[str] = []
+        self.explicit_key = False
+        self.carried: Optional[model.Carried] = None
+
+
+class JobBuilder:
+    def __init__(self, unit: object, proc: ast.ProcDecl, ctx: object) -> None:
+        self.unit = unit
+        self.proc = proc
+        self.ctx = ctx
+        self.project = ctx.project  # type: ignore[attr-defined]
+        self.lower = ctx.lower  # type: ignore[attr-defined]
+        self.operators: list[model.Operator] = []
+        self.outputs: dict[str, model.Output] = {}
+        self.flink: list[model.Setting] = []
+        self.record: Optional[Type] = None
+        self.var = "r$0"
+        self.vars = 0
+        self.segment: Optional[_OpenSegment] = None
+        # names the current segment may read (table results, states) and the ones it may not
+        self.live: dict[str, Type] = {}
+        self.nullable: set = set()
+        self.dead: dict[str, str] = {}
+        self.key: Optional[model.Key] = None
+        self.key_pending = False
+        self.uids: dict[str, int] = {}
+        self.stateless = 0
+        self.event_time: Optional[model.EventTime] = None
+        self.source: Optional[model.Source] = None
+        self.handlers: dict[int, _Handlers] = {}
+        self.window: Optional[tuple[ast.WindowStmt, int]] = None
+        self.terminated: Optional[ast.RouteStmt] = None
+
+    # helpers ---------------------------------------------------------------------------
+    def origin(self, span: Span) -> model.Origin:
+        return self.unit.origin(span)  # type: ignore[attr-defined]
+
+    def uid(self, base: str) -> str:
+        n = self.uids.get(base, 0) + 1
+        self.uids[base] = n
+        return base if n == 1 else f"{base}.{n}"
+
+    def new_var(self) -> str:
+        self.vars += 1
+        return f"r${self.vars}"
+
+    def scope(self, implicit: Optional[Type] = None) -> Scope:
+        return Scope(
+            names=dict(self.live),
+            implicit=self.record if implicit is None else implicit,
+            nullable=set(self.nullable),
+        )
+
+    def expr(self, node: object) -> model.Expr:
+        self._check_dead(node)
+        return self.lower.expr(node, self.scope())
+
+    def _check_dead(self, node: object) -> None:
+        """A table result or state read by an operator other than the one that has it."""
+        for path in _paths(node):
+            root = path.parts[0]
+            if root in self.dead and root not in self.live:
+                raise unsupported(path.span, f"reading '{root}' {self.dead[root]}")
+
+    def output(
+        self, stream: str, record: Type, origin: model.Origin, emit: Optional[ast.EmitStmt] = None
+    ) -> None:
+        delivery = None
+        key = None
+        persist = None
+        if emit is not None:
+            delivery = emit.delivery
+            if emit.idempotency_key is not None:
+                self._check_dead(emit.idempotency_key)
+                key = self.lower.expr(emit.idempotency_key, Scope(implicit=record))
+            if emit.persist is not None:
+                sig = self.project.store(emit.persist.store)
+                persist = model.Persist(
+                    store=emit.persist.store,
+                    key_field=None if sig is None else sig.key,
+                    is_async=emit.persist.is_async,
+                    origin=self.origin(emit.persist.span),
+                )
+        new = model.Output(
+            stream=stream,
+            record=record,
+            delivery=delivery,
+            idempotency_key=key,
+            persist=persist,
+            origin=origin if emit is not None else None,
+        )
+        old = self.outputs.get(stream)
+        if old is None:
+            self.outputs[stream] = new
+            return
+        if emit is None:
+            return
+        if old.origin is not None and (
+            old.delivery != new.delivery
+            or old.idempotency_key != new.idempotency_key
+            or old.persist != new.persist
+        ):
+            raise unsupported(
+                emit.span,
+                f"a second `emit to {stream}` with another delivery or persistence than "
+                f"line {old.origin.line}",
+            )
+        if old.origin is None:
+            self.outputs[stream] = new
+
+    # segments --------------------------------------------------------------------------
+    def open_segment(self, span: Span) -> _OpenSegment:
+        if self.segment is None:
+            assert self.record is not None
+            self.segment = _OpenSegment(self.record, self.var, self.origin(span))
+            if self.key_pending:
+                self.segment.explicit_key = True
+                self.key_pending = False
+        return self.segment
+
+    def add_step(self, step: model.Step, span: Span) -> None:
+        seg = self.open_segment(span)
+        seg.steps.append(step)
+        seg.texts.append(self.origin(span).text)
+
+    def close_segment(self, boundary: str) -> None:
+        """Ends the open segment (if any) before an operator of its own (`boundary` names
+        it, for messages about names that cannot cross it)."""
+        seg = self.segment
+        if seg is not None and (seg.steps or seg.states or seg.explicit_key or seg.carried):
+            keyed = seg.explicit_key or bool(seg.states)
+            if keyed and seg.carried is not None:
+                raise unsupported(
+                    _span_of(seg), "keyed state right after a lookup (add `key by` after it)"
+                )
+            key = None
+            if keyed:
+                if self.key is None:
+                    raise unsupported(_span_of(seg), "keyed state without a key")
+                if not T.same(self.key.record, seg.input):
+                    raise unsupported(
+                        _span_of(seg),
+                        f"keyed state on {seg.input.display()} records keyed by "
+                        f"'{self.key.text}' of {self.key.record.display()}",
+                    )
+                key = self.key
+            if seg.states:
+                uid = self.uid(f"{self.proc.name}.state.{_uid_text(key.text if key else '')}")
+            elif key is not None:
+                uid = self.uid(f"{self.proc.name}.keyed.{_uid_text(key.text)}")
+            else:
+                self.stateless += 1
+                uid = self.uid(f"{self.proc.name}.steps.{self.stateless}")
+            name = "; ".join(seg.texts) or (f"key by {key.text}" if key else "steps")
+            if len(name) > 120:
+                name = name[:117] + "..."
+            self.operators.append(
+                model.Segment(
+                    uid=uid,
+                    name=name,
+                    index=len(self.operators) + 1,
+                    input=seg.input,
+                    input_var=seg.input_var,
+                    output=self.record,
+                    output_var=self.var,
+                    steps=seg.steps,
+                    origin=seg.origin,
+                    key=key,
+                    states=seg.states,
+                    sends=_sends(seg.steps),
+                    carried=seg.carried,
+                )
+            )
+        self.segment = None
+        for name in self.live:
+            self.dead[name] = f"after {boundary} (it belongs to the operator before it)"
+        self.live = {}
+        self.nullable = set()
+        if self.var != "r$0":
+            # A new operator starts with its own input variable.
+            self.var = "r$0"
+            self.vars = 0
+
+    # the proc ----------------------------------------------------------------------------
+    def build(self) -> model.Job:
+        self._collect_handlers()
+        dead_letter = None
+        for stmt in self.proc.statements:
+            if isinstance(stmt, ast.OnStmt) and stmt.event == "error":
+                dead_letter = stmt.stream
+        for i, stmt in enumerate(self.proc.statements):
+            handler = getattr(self, "on_" + type(stmt).__name__, None)
+            if handler is None:
+                raise unsupported(stmt.span, f"the proc statement `{self.origin(stmt.span).text}`")
+            free = (ast.OnStmt, ast.ParallelismStmt, ast.CheckpointStmt)
+            if self.record is None and not isinstance(stmt, (ast.FromStmt, *free)):
+                raise unsupported(stmt.span, "a statement before `from`")
+            if self.terminated is not None and not isinstance(stmt, free):
+                raise unsupported(
+                    stmt.span,
+                    f"a statement after the route of line {self.terminated.span.line}, whose "
+                    "`otherwise` sends every record away (nothing reaches it)",
+                )
+            handler(stmt, i)
+        if self.window is not None:
+            raise unsupported(self.window[0].span, "a window without `aggregate into` after it")
+        self.close_segment("the end")
+        if self.source is None:
+            raise unsupported(self.proc.span, "a proc without `from`")
+        ops = list(self.operators)
+        if ops and isinstance(ops[-1], model.Segment):
+            last = ops[-1]
+            ops[-1] = model.Segment(
+                uid=last.uid,
+                name=last.name,
+                index=last.index,
+                input=last.input,
+                input_var=last.input_var,
+                output=None,
+                output_var=last.output_var,
+                steps=last.steps,
+                origin=last.origin,
+                key=last.key,
+                states=last.states,
+                sends=last.sends,
+                carried=last.carried,
+            )
+        if ops and isinstance(ops[-1], (model.Lookup, model.Join)):
+            raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
+        timed = (model.Correlate, model.Dedup, model.Window, model.Join)
+        needs_time = any(isinstance(op, timed) for op in ops)
+        return model.Job(
+            name=self.proc.name,
+            package=self.unit.package,  # type: ignore[attr-defined]
+            origin=self.origin(self.proc.span),
+            source=self.source,
+            operators=ops,
+            outputs=[self.outputs[k] for k in sorted(self.outputs)],
+            dead_letter=dead_letter,
+            event_time=self.event_time if needs_time else None,
+            flink=self.flink,
+        )
+
+    def _collect_handlers(self) -> None:
+        stmts = self.proc.statements
+        for i, s in enumerate(stmts):
+            if not isinstance(s, ast.OnStmt) or s.event == "error":
+                continue
+            owner = None
+            if s.event == "timeout":
+                owner = _nearest(stmts, i, lambda x: isinstance(x, ast.CorrelateStmt))
+            elif s.event == "late":
+                owner = _nearest(stmts, i, lambda x: isinstance(x, ast.WindowStmt))
+                if owner is None:
+                    owner = next(
+                        (j for j in range(i + 1, len(stmts))
+                         if isinstance(stmts[j], ast.WindowStmt)),
+                        None,
+                    )  # fmt: skip
+            else:
+                owner = _nearest(stmts, i, lambda x, on=s: self._can(x, on))
+            if owner is None:
+                raise unsupported(s.span, f"`on {s.event}` without the statement it belongs to")
+            h = self.handlers.setdefault(owner, _Handlers())
+            if s.event == "route":
+                slot_taken = s.label in h.routes
+                if not slot_taken:
+                    h.routes[s.label or ""] = s
+            else:
+                slot_taken = getattr(h, s.event) is not None
+                if not slot_taken:
+                    setattr(h, s.event, s)
+            if slot_taken:
+                raise unsupported(s.span, f"a second `on {s.event}` for the same statement")
+
+    def _can(self, x: object, on: ast.OnStmt) -> bool:
+        if not isinstance(x, ast.ApplyStmt):
+            return False
+        sig = self.project.ruleset(x.target)
+        if sig is None:
+            return False
+        if on.event == "route":
+            return on.label in sig.routes
+        return on.event in sig.actions
+
+    # statements --------------------------------------------------------------------------
+    def on_FromStmt(self, s: ast.FromStmt, i: int) -> None:
+        sig = self.project.stream(s.stream)
+        if sig is None:
+            raise unsupported(s.span, f"the stream '{s.stream}' without a schema")
+        self.record = T.record(sig.schema)
+        self.source = model.Source(stream=s.stream, record=self.record, origin=self.origin(s.span))
+        flow = self.project.proc_flow(self.proc.name)
+        field = flow.event_time_field if flow is not None else None
+        if field is not None and self.event_time is None:
+            self.event_time = self._event_time(field, 0, s.span, None)
+
+    def _event_time(
+        self, field: str, watermark: int, span: Span, origin: Optional[model.Origin]
+    ) -> model.EventTime:
+        assert self.record is not None
+        ft = self.project.symbols.field_type(self.record, field)
+        if ft is None:
+            raise unsupported(span, f"event time from '{field}', not a field of the source")
+        kind = plain(self.project.resolve(ft)).kind
+        if kind not in ("datetime", "long"):
+            raise unsupported(span, f"event time from a {kind} field")
+        return model.EventTime(field=field, kind=kind, watermark_ms=watermark, origin=origin)
+
+    def on_EventTimeStmt(self, s: ast.EventTimeStmt, i: int) -> None:
+        if (
+            self.source is None
+            or self.record is None
+            or not T.same(self.record, self.source.record)
+            or len(s.field.parts) != 1
+        ):
+            raise unsupported(s.span, "event time from a field that is not the source's")
+        watermark = s.watermark.millis if s.watermark is not None else 0
+        self.event_time = self._event_time(
+            s.field.parts[0], watermark, s.field.span, self.origin(s.span)
+        )
+
+    def on_ParallelismStmt(self, s: ast.ParallelismStmt, i: int) -> None:
+        self.flink.append(
+            model.Setting(key="parallelism.default", value=str(s.value), origin=self.origin(s.span))
+        )
+
+    def on_CheckpointStmt(self, s: ast.CheckpointStmt, i: int) -> None:
+        origin = self.origin(s.span)
+        self.flink.append(
+            model.Setting(
+                key="execution.checkpointing.interval", value=f"{s.every.millis} ms", origin=origin
+            )
+        )
+        if s.mode is not None:
+            self.flink.append(
+                model.Setting(
+                    key="execution.checkpointing.mode", value=s.mode.upper(), origin=origin
+                )
+            )
+
+    def on_FilterStmt(self, s: ast.FilterStmt, i: int) -> None:
+        cond = self.expr(s.condition)
+        self.add_step(
+            model.FilterStep(condition=cond, var=self.var, origin=self.origin(s.span)), s.span
+        )
+
+    def on_TransformStmt(self, s: ast.TransformStmt, i: int) -> None:
+        sig = self.project.transform(s.transform)
+        if sig is None:
+            raise unsupported(s.span, f"the transform '{s.transform}'")
+        if len(sig.inputs) != 1:
+            raise unsupported(s.span, "a transform with several inputs in a proc (lookups, joins)")
+        out = plain(self.project.resolve(sig.output))
+        assert self.record is not None
+        var = self.var
+        self.open_segment(s.span)
+        self.var = self.new_var()
+        self.add_step(
+            model.TransformStep(
+                transform=s.transform,
+                var=var,
+                out_var=self.var,
+                record=self.record,
+                output=out,
+                origin=self.origin(s.span),
+            ),
+            s.span,
+        )
+        self.record = out
+
+    def on_MapStmt(self, s: ast.MapStmt, i: int) -> None:
+        out = T.record(s.schema)
+        values = self._values(s.mappings, out, self.scope())
+        var = self.var
+        self.open_segment(s.span)
+        self.var = self.new_var()
+        self.add_step(
+            model.MapStep(
+                output=out, values=values, var=var, out_var=self.var, origin=self.origin(s.span)
+            ),
+            s.span,
+        )
+        self.record = out
+
+    def _values(
+        self, mappings: list[ast.Mapping], out: Type, scope: Scope
+    ) -> list[model.FieldValue]:
+        values = []
+        for mp in mappings:
+            ft = self.project.symbols.field_type(out, mp.field)
+            if ft is None:
+                raise unsupported(mp.span, f"the field '{mp.field}'")
+            self._check_dead(mp.expr)
+            e = self.lower.fit(
+                self.lower.expr(mp.expr, scope), self.project.resolve(ft), mp.expr.span
+            )
+            values.append(model.FieldValue(field=mp.field, expr=e, origin=self.origin(mp.span)))
+        return values
+
+    def on_ApplyStmt(self, s: ast.ApplyStmt, i: int) -> None:
+        assert self.record is not None
+        origin = self.origin(s.span)
+        if self.project.ruleset(s.target) is not None:
+            h = self.handlers.get(i, _Handlers())
+            for on in [h.reject, h.flag, *h.routes.values()]:
+                if on is not None:
+                    self.output(on.stream, self.record, self.origin(on.span))
+            var = self.var
+            self.open_segment(s.span)
+            self.var = self.new_var()
+            self.add_step(
+                model.RulesStep(
+                    ruleset=s.target,
+                    record=self.record,
+                    var=var,
+                    out_var=self.var,
+                    on_reject=h.reject.stream if h.reject else None,
+                    on_flag=h.flag.stream if h.flag else None,
+                    routes={k: v.stream for k, v in sorted(h.routes.items())},
+                    origin=origin,
+                    alias=s.alias,
+                ),
+                s.span,
+            )
+            if s.alias is not None:
+                flow = self.project.proc_flow(self.proc.name)
+                t = flow.aliases.get(s.alias) if flow is not None else None
+                if t is None:
+                    raise unsupported(s.span, f"the outcome '{s.alias}'")
+                self.live[s.alias] = plain(self.project.resolve(t))
+                self.dead.pop(s.alias, None)
+            return
+        sig = self.project.table(s.target)
+        if sig is None or s.alias is None:
+            raise unsupported(s.span, f"applying '{s.target}'")
+        result = plain(self.project.resolve(sig.result))
+        self.add_step(
+            model.TableStep(
+                table=s.target, alias=s.alias, result=result, var=self.var, origin=origin
+            ),
+            s.span,
+        )
+        self.live[s.alias] = result
+        self.nullable.add(s.alias)
+        self.dead.pop(s.alias, None)
+
+    def on_RouteStmt(self, s: ast.RouteStmt, i: int) -> None:
+        assert self.record is not None
+        cases = []
+        for c in s.cases:
+            cond = None if c.condition is None else self.expr(c.condition)
+            cases.append(
+                model.RouteCase(condition=cond, stream=c.stream, origin=self.origin(c.span))
+            )
+            self.output(c.stream, self.record, self.origin(c.span))
+        self.add_step(
+            model.RouteStep(cases=cases, var=self.var, origin=self.origin(s.span)), s.span
+        )
+        if any(c.condition is None for c in s.cases):
+            self.terminated = s
+
+    def on_EmitStmt(self, s: ast.EmitStmt, i: int) -> None:
+        assert self.record is not None
+        origin = self.origin(s.span)
+        self.output(s.stream, self.record, origin, s)
+        self.add_step(model.EmitStep(stream=s.stream, var=self.var, origin=origin), s.span)
+
+    def on_OnStmt(self, s: ast.OnStmt, i: int) -> None:
+        return None  # collected by _collect_handlers; written by the statement they belong to
+
+    def on_KeyByStmt(self, s: ast.KeyByStmt, i: int) -> None:
+        self.close_segment(f"`{self.origin(s.span).text}`")
+        assert self.record is not None
+        for k in s.keys:
+            self._check_dead(k)
+        exprs = [self.lower.expr(k, Scope(implicit=self.record)) for k in s.keys]
+        self.key = model.Key(
+            exprs=exprs, record=self.record, text=",".join(k.dotted for k in s.keys)
+        )
+        self.key_pending = True
+
+    def on_StateStmt(self, s: ast.StateStmt, i: int) -> None:
+        if self.key is None:
+            raise unsupported(s.span, "keyed state without `key by` before it")
+        seg = self.open_segment(s.span)
+        t = self.ctx.resolve_ref(s.type)  # type: ignore[attr-defined]
+        seg.states.append(
+            model.State(name=s.name, type=t, ttl_ms=s.ttl.millis, origin=self.origin(s.span))
+        )
+        self.live[s.name] = t
+        self.nullable.add(s.name)
+        self.dead.pop(s.name, None)
+
+    def on_UpdateStmt(self, s: ast.UpdateStmt, i: int) -> None:
+        t = self.live.get(s.name)
+        seg = self.segment
+        if t is None or seg is None or s.name not in {st.name for st in seg.states}:
+            reason = self.dead.get(s.name, "outside the operator that declares it")
+            raise unsupported(s.span, f"updating the state '{s.name}' {reason}")
+        self._check_dead(s.expr)
+        value = self.lower.fit(self.lower.expr(s.expr, self.scope()), t, s.expr.span)
+        self.add_step(
+            model.UpdateStep(state=s.name, value=value, var=self.var, origin=self.origin(s.span)),
+            s.span,
+        )
+
+    def _key_of(self, path: ast.Path) -> model.Key:
+        assert self.record is not None
+        self._check_dead(path)
+        e = self.lower.expr(path, Scope(implicit=self.record))
+        return model.Key(exprs=[e], record=self.record, text=path.dotted)
+
+    def on_DedupStmt(self, s: ast.DedupStmt, i: int) -> None:
+        text = self.origin(s.span).text
+        self.close_segment(f"`{text}`")
+        assert self.record is not None
+        key = self._key_of(s.key)
+        watermark = self.event_time.watermark_ms if self.event_time else 0
+        self.operators.append(
+            model.Dedup(
+                uid=self.uid(f"{self.proc.name}.dedup.{_uid_text(key.text)}"),
+                index=len(self.operators) + 1,
+                key=key,
+                within_ms=s.within.millis,
+                ttl_ms=s.within.millis + watermark + STATE_GRACE_MS,
+                record=self.record,
+                event_time=self.event_time is not None,
+                origin=self.origin(s.span),
+            )
+        )
+        if self.key is not None:
+            self.key_pending = False
+
+    def on_CorrelateStmt(self, s: ast.CorrelateStmt, i: int) -> None:
+        if s.partner is not None:
+            raise unsupported(s.span, "correlating with another stream (`correlate with`)")
+        text = self.origin(s.span).text
+        self.close_segment(f"`{text}`")
+        assert self.record is not None
+        key = self._key_of(s.key)
+        h = self.handlers.get(i, _Handlers())
+        timeout = h.timeout.stream if h.timeout else None
+        if h.timeout is not None:
+            self.output(h.timeout.stream, self.record, self.origin(h.timeout.span))
+        watermark = self.event_time.watermark_ms if self.event_time else 0
+        self.operators.append(
+            model.Correlate(
+                uid=self.uid(f"{self.proc.name}.correlate.{_uid_text(key.text)}"),
+                index=len(self.operators) + 1,
+                key=key,
+                within_ms=s.within.millis,
+                ttl_ms=s.within.millis + watermark + STATE_GRACE_MS,
+                record=self.record,
+                event_time=self.event_time is not None,
+                timeout_stream=timeout,
+                origin=self.origin(s.span),
+            )
+        )
+        self.key = key
+        self.key_pending = False
+
+    def on_LookupStmt(self, s: ast.LookupStmt, i: int) -> None:
+        self.close_segment(f"`{self.origin(s.span).text}`")
+        assert self.record is not None
+        sig = self.project.store(s.store)
+        if sig is None:
+            raise unsupported(s.span, f"the store '{s.store}'")
+        self._check_dead(s.key)
+        key_expr = self.lower.expr(s.key, Scope(implicit=self.record))
+        text = s.key.dotted if isinstance(s.key, ast.Path) else "key"
+        key = model.Key(exprs=[key_expr], record=self.record, text=text)
+        found = T.record(sig.schema)
+        index = len(self.operators) + 1
+        self.operators.append(
+            model.Lookup(
+                uid=self.uid(f"{self.proc.name}.lookup.{s.store}"),
+                index=index,
+                store=s.store,
+                key=key,
+                alias=s.alias,
+                found=found,
+                cache_ms=s.cache.millis if s.cache is not None else 0,
+                record=self.record,
+                origin=self.origin(s.span),
+            )
+        )
+        seg = self.open_segment(s.span)
+        seg.carried = model.Carried(index=index, name=s.alias, type=found)
+        self.live[s.alias] = found
+        self.nullable.add(s.alias)
+        self.dead.pop(s.alias, None)
+
+    def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
+        self.close_segment(f"`{self.origin(s.span).text}`")
+        assert self.record is not None and self.source is not None
+        if s.stream == self.source.stream:
+            raise unsupported(s.span, "joining a stream with itself")
+        sig = self.project.stream(s.stream)
+        if sig is None:
+            raise unsupported(s.span, f"the stream '{s.stream}'")
+        partner = T.record(sig.schema)
+        pair = _key_equality(s.condition, s.alias)
+        if pair is None:
+            raise unsupported(s.condition.span, "a join without `<key> == <alias>.<field>`")
+        left_ast, right_ast = pair
+        self._check_dead(left_ast)
+        left = self.lower.expr(left_ast, Scope(implicit=self.record))
+        right = self.lower.expr(right_ast, Scope(names={s.alias: partner}))
+        schema = self.project.schema(sig.schema)
+        field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
+        if self.event_time is None or field is None:
+            raise unsupported(s.span, "a join without event time on both streams (@event_time)")
+        kind = plain(self.project.resolve(self.project.symbols.field_type(partner, field))).kind
+        index = len(self.operators) + 1
+        self.operators.append(
+            model.Join(
+                uid=self.uid(f"{self.proc.name}.join.{s.stream}"),
+                index=index,
+                stream=s.stream,
+                alias=s.alias,
+                partner=partner,
+                partner_time=model.EventTime(
+                    field=field, kind=kind, watermark_ms=self.event_time.watermark_ms
+                ),
+                left=model.Key(exprs=[left], record=self.record, text=_text(left_ast)),
+                right=model.Key(exprs=[right], record=partner, text=_text(right_ast)),
+                within_ms=s.within.millis if s.within is not None else None,
+                window_ms=s.window.millis if s.window is not None else None,
+                record=self.record,
+                origin=self.origin(s.span),
+            )
+        )
+        seg = self.open_segment(s.span)
+        seg.carried = model.Carried(index=index, name=s.alias, type=partner, kind="Join")
+        self.live[s.alias] = partner
+        self.dead.pop(s.alias, None)
+        # The whole condition, on each pair the key matched.
+        cond = self.lower.expr(s.condition, self.scope())
+        self.add_step(
+            model.FilterStep(condition=cond, var=self.var, origin=self.origin(s.condition.span)),
+            s.span,
+        )
+
+    def on_WindowStmt(self, s: ast.WindowStmt, i: int) -> None:
+        self.close_segment(f"`{self.origin(s.span).text}`")
+        if self.key is None:
+            raise unsupported(s.span, "a window without `key by` before it")
+        assert self.record is not None
+        if not T.same(self.key.record, self.record):
+            raise unsupported(s.span, f"a window keyed by '{self.key.text}' of another record")
+        self.key_pending = False
+        self.window = (s, i)
+
+    def on_AggregateStmt(self, s: ast.AggregateStmt, i: int) -> None:
+        if self.window is None:
+            raise unsupported(s.span, "aggregate without a window right before it")
+        w, wi = self.window
+        self.window = None
+        assert self.record is not None and self.key is not None
+        out = T.record(s.schema)
+        aggregations: list[model.Aggregation] = []
+        scope = Scope(
+            names=dict(self.live),
+            implicit=self.record,
+            nullable=set(self.nullable),
+            aggregations=aggregations,
+        )
+        values = self._values(s.mappings, out, scope)
+        for mp, v in zip(s.mappings, values):
+            if _reads_record(v.expr):
+                raise unsupported(
+                    mp.expr.span,
+                    f"reading a field outside an aggregation (in '{mp.field}'; "
+                    "aggregate it with first(…) or last(…))",
+                )
+        h = self.handlers.get(wi, _Handlers())
+        late = h.late.stream if h.late else None
+        if h.late is not None:
+            self.output(h.late.stream, self.record, self.origin(h.late.span))
+        kind = w.kind
+        self.operators.append(
+            model.Window(
+                uid=self.uid(f"{self.proc.name}.window.{kind}.{_uid_text(self.key.text)}"),
+                index=len(self.operators) + 1,
+                key=self.key,
+                kind=kind,
+                size_ms=w.size.millis,
+                slide_ms=w.slide.millis if w.slide is not None else None,
+                lateness_ms=w.allowed_lateness.millis if w.allowed_lateness is not None else 0,
+                late_stream=late,
+                record=self.record,
+                output=out,
+                aggregations=aggregations,
+                values=values,
+                event_time=self.event_time,
+                origin=self.origin(w.span),
+                aggregate_origin=self.origin(s.span),
+            )
+        )
+        self.record = out
+        self.key = None
+
+
+def _key_equality(e: object, alias: str) -> Optional[tuple]:
+    """(the record's side, the alias's side) of the first `x == alias.f` in a conjunction."""
+    if isinstance(e, ast.Binary) and e.op == "and":
+        return _key_equality(e.left, alias) or _key_equality(e.right, alias)
+    if isinstance(e, ast.Binary) and e.op == "==":
+        for mine, theirs in ((e.left, e.right), (e.right, e.left)):
+            theirs_alias = isinstance(theirs, ast.Path) and theirs.parts[0] == alias
+            mine_alias = any(p.parts[0] == alias for p in _paths(mine))
+            if theirs_alias and not mine_alias:
+                return mine, theirs
+    return None
+
+
+def _text(e: object) -> str:
+    return e.dotted if isinstance(e, ast.Path) else "key"
+
+
+def _reads_record(e: object) -> bool:
+    """Does a lowered expression read the current record (model.This)?"""
+    if isinstance(e, model.This):
+        return True
+    if isinstance(e, (list, tuple)):
+        return any(_reads_record(x) for x in e)
+    if hasattr(e, "__struct_fields__"):
+        return any(
+            _reads_record(getattr(e, f))
+            for f in e.__struct_fields__  # type: ignore[attr-defined]
+            if f != "type"
+        )
+    return False
+
+
+def _sends(steps: list[model.Step]) -> list[str]:
+    """The streams a segment's steps send records to."""
+    out: set = set()
+    for st in steps:
+        if isinstance(st, model.EmitStep):
+            out.add(st.stream)
+        elif isinstance(st, model.RouteStep):
+            out.update(c.stream for c in st.cases)
+        elif isinstance(st, model.RulesStep):
+            out.update(x for x in (st.on_reject, st.on_flag) if x is not None)
+            out.update(st.routes.values())
+    return sorted(out)
+
+
+def _nearest(stmts: list, i: int, pred: object) -> Optional[int]:
+    for j in range(i - 1, -1, -1):
+        if pred(stmts[j]):  # type: ignore[operator]
+            return j
+    return None
+
+
+def _uid_text(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "_." else "+" for c in text)
+
+
+def _span_of(seg: _OpenSegment) -> Span:
+    o = seg.origin
+    return Span(o.file, o.line, 1, o.line, 2)
+
+
+def _paths(node: object) -> list[ast.Path]:
+    """Every name path inside an expression node."""
+    out: list[ast.Path] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Path):
+            out.append(n)
+        elif isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif hasattr(n, "__struct_fields__"):
+            for f in n.__struct_fields__:  # type: ignore[attr-defined]
+                if f != "span":
+                    stack.append(getattr(n, f))
+    return out
+
+
+def build_job(
+    unit: object,
+    proc: ast.ProcDecl,
+    ctx: object,
+    environment: Optional[model.Environment] = None,
+) -> model.Job:
+    job = JobBuilder(unit, proc, ctx).build()
+    if environment is None:
+        return job
+    return msgspec.structs.replace(
+        job, environment=environment, uses_kafka=uses_kafka(environment)
+    )

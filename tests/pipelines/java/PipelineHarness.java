@@ -1,0 +1,57 @@
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import nexflow.runtime.JobArgs;
+import nexflow.runtime.Json;
+import nexflow.runtime.MemoryStore;
+import nexflow.runtime.StreamBindings;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Runs several generated jobs in one Flink MiniCluster (one Flink job): arguments before the first
+ * {@code --job} are shared Flink settings ({@code --flink.<option>=<value>}); each
+ * {@code --job <class>} is followed by that job's own bindings. Each job starts from its own
+ * defaults, as its main() would. {@code --load-store=<name>=<file>} fills an in-memory store
+ * before the run (the file: one JSON object, key to record); after the run,
+ * {@code --print-store=<name>} prints the records of an in-memory store as one JSON object.
+ */
+public final class PipelineHarness {
+    public static void main(String[] args) throws Exception {
+        List<String> shared = new ArrayList<>();
+        List<String> stores = new ArrayList<>();
+        List<List<String>> jobs = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--job")) {
+                List<String> job = new ArrayList<>();
+                job.add(args[++i]);
+                jobs.add(job);
+            } else if (args[i].startsWith("--load-store=")) {
+                // --load-store=<name>=<file of one JSON object: key -> record>
+                String[] spec = args[i].substring("--load-store=".length()).split("=", 2);
+                com.fasterxml.jackson.databind.JsonNode records = Json.mapper().readTree(new java.io.File(spec[1]));
+                records.fields().forEachRemaining(e -> MemoryStore.put(spec[0], e.getKey(), e.getValue().toString()));
+            } else if (args[i].startsWith("--print-store=")) {
+                stores.add(args[i].substring("--print-store=".length()));
+            } else if (jobs.isEmpty()) {
+                shared.add(args[i]);
+            } else {
+                jobs.get(jobs.size() - 1).add(args[i]);
+            }
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                JobArgs.parse(shared.toArray(new String[0])).flinkConfiguration());
+        for (List<String> job : jobs) {
+            Class<?> type = Class.forName(job.get(0));
+            @SuppressWarnings("unchecked")
+            Map<String, String> defaults = (Map<String, String>) type.getMethod("defaults").invoke(null);
+            JobArgs jobArgs = JobArgs.parse(job.subList(1, job.size()).toArray(new String[0]), defaults);
+            Method build = type.getMethod("build", StreamExecutionEnvironment.class, StreamBindings.class);
+            build.invoke(null, env, jobArgs.streams());
+        }
+        env.execute("nexflow pipeline tests");
+        for (String store : stores) {
+            System.out.println(Json.toJson(MemoryStore.contents(store)));
+        }
+    }
+}

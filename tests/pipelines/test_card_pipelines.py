@@ -1,0 +1,522 @@
+"""A card issuer's fraud pipelines (tests/pipelines/cards/*) generated, compiled and run on one
+Flink MiniCluster: every proc of the module runs in one Flink job (PipelineHarness), each with
+its own bindings, and the test reads what each wrote.
+
+Expected outputs are worked out by hand from the DSL's meaning, record by record (the comments
+say why); none is computed by the generator or by Flink.
+
+Time: auths carry an event time (10:00 + the minutes below). Jobs with keyed time (dedup,
+correlate, windows) take event time from the schema's @event_time field.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.generate import javatools
+
+CARDS = Path(__file__).parent / "cards"
+HARNESS = Path(__file__).parent / "java" / "PipelineHarness.java"
+PACKAGE = "nexflow.tests.cards"
+
+
+def auth(auth_id, card, merchant, amount, currency, channel, country, minute):
+    return {
+        "auth_id": auth_id,
+        "card_id": card,
+        "merchant": merchant,
+        "amount": amount,
+        "currency": currency,
+        "channel": channel,
+        "country": country,
+        "event_time": f"2024-05-01T10:{minute:02d}:00Z",
+    }
+
+
+A1 = auth("a1", "c1", "amzn", "100.00", "USD", "ONLINE", "US", 0)
+A2 = auth("a2", "c1", "shop", "50.50", "EUR", "POS", "US", 2)
+A3 = auth("a3", "c2", "atm1", "200.00", "USD", "ATM", "FR", 3)
+A4 = auth("a4", "c2", "lux", "4000.00", "GBP", "POS", "GB", 4)
+A5 = auth("a5", "c3", "x", "10.00", "USD", "ONLINE", "KP", 5)
+A6 = auth("a6", "c1", "shop", "0.00", "USD", "POS", "US", 6)
+A2_AGAIN = auth("a2", "c1", "shop", "50.50", "EUR", "POS", "US", 7)
+A1_AGAIN = auth("a1", "c1", "amzn", "100.00", "USD", "ONLINE", "US", 12)
+A11 = auth("a11", "c3", "y", "20.00", "USD", "POS", "US", 9)  # out of order: after 10:12
+A7 = auth("a7", "c3", "atm2", "60.00", "EUR", "ATM", "US", 13)
+A8 = auth("a8", "c2", "big", "90000.00", "GBP", "ONLINE", "GB", 14)
+A9 = auth("a9", "c4", "cafe", "10.95", "EUR", "ONLINE", "US", 15)
+A10 = auth("a10", "c5", "atm3", "3500.00", "USD", "ATM", "DE", 16)
+A12 = auth("a12", "c1", "amzn", "30.00", "USD", "ONLINE", "US", 1)  # late: after 10:16
+
+MALFORMED = ['{"auth_id": "bad1", "amount": "lots"}', "not json at all"]
+
+# The main file: out-of-order a11 and a12, and two malformed lines.
+EVENTS = [A1, A2, A3, A4, A5, A6, A2_AGAIN, A1_AGAIN, A11, A7, A8, A9, A10, A12]
+# In event-time order, for windows whose result must not depend on when watermarks happen.
+ORDERED = [A1, A2, A3, A4, A5, A6, A2_AGAIN, A1_AGAIN, A7, A8, A9, A10]
+
+# Correlation on a paced replay: x at 10:10 moves the watermark past 10:06, the end of k2's
+# wait, before k2's partner (10:04) arrives.
+PACED = [
+    auth("k1", "c1", "m", "1.00", "USD", "POS", "US", 0),
+    auth("k2", "c1", "m", "2.00", "USD", "POS", "US", 1),
+    auth("k3", "c1", "m", "3.00", "USD", "POS", "US", 2),
+    auth("k1", "c1", "m", "1.50", "USD", "POS", "US", 3),
+    auth("k3", "c1", "m", "3.50", "USD", "POS", "US", 5),
+    auth("x", "c1", "m", "9.00", "USD", "POS", "US", 10),
+    auth("k2", "c1", "m", "2.50", "USD", "POS", "US", 4),
+    auth("k3", "c1", "m", "3.75", "USD", "POS", "US", 6),
+]
+
+# The seed's PaymentProcessor (examples/payments, bound to production, Kafka), run with its
+# streams bound to files and its store to memory.
+SEED = [
+    "examples/payments/payment_event.schema",
+    "examples/payments/streams.schema",
+    "examples/payments/payments.rules",
+    "examples/payments/payment_processor.proc",
+    "examples/payments/production.infra",
+    "examples/payments/production_sinks.infra",
+]
+
+
+def payment(tx, amount, currency, minute):
+    return {
+        "transaction_id": tx,
+        "amount": amount,
+        "currency": currency,
+        "timestamp": f"2024-05-01T09:{minute:02d}:00Z",
+    }
+
+
+PAYMENTS = [
+    payment("p1", "100.00", "USD", 0),
+    payment("p2", "20000.00", "EUR", 1),  # flagged for review: continues (no `on flag`)
+    payment("p1", "100.00", "USD", 2),  # completes p1
+    payment("p2", "20000.00", "EUR", 3),  # completes p2
+    payment("p3", "50.00", "JPY", 4),  # not one of the schema's currencies: dead letter
+    payment("p4", "-5.00", "USD", 5),  # breaks `validate amount > 0`: dead letter
+    payment("p5", "10.00", "GBP", 6),  # alone: times out
+    payment("p6", "10.00", "GBP", 7),  # times out: its partner is 13 minutes later
+    payment("p6", "10.00", "GBP", 20),  # alone again: times out
+]
+
+def settlement(auth_id, settled, minute):
+    return {"auth_id": auth_id, "settled": settled, "event_time": f"2024-05-01T10:{minute:02d}:00Z"}
+
+
+# Settlements (in time order) the join procs join with the auths in time order (ORDERED).
+SETTLEMENTS = [
+    settlement("a3", "199.00", 4),  # a3 was 200.00: the key joins, the condition does not hold
+    settlement("a1", "100.00", 5),  # a1 10:00 and 10:12 are both within 10 minutes
+    settlement("a9", "10.95", 20),  # a9 10:15: 5 minutes
+    settlement("zz", "1.00", 21),  # no such auth
+    settlement("a2", "50.50", 30),  # a2 10:02 and 10:07: too far
+]
+
+# The merchants store MerchantCheck looks up (x, y and big are not in it).
+MERCHANTS = {
+    "amzn": {"merchant": "amzn", "category": "online", "blocked": False},
+    "shop": {"merchant": "shop", "category": "retail", "blocked": False},
+    "atm1": {"merchant": "atm1", "category": "cash", "blocked": False},
+    "lux": {"merchant": "lux", "category": "luxury", "blocked": True},
+    "atm2": {"merchant": "atm2", "category": "cash", "blocked": False},
+    "cafe": {"merchant": "cafe", "category": "food", "blocked": False},
+    "atm3": {"merchant": "atm3", "category": "cash", "blocked": False},
+}
+
+JOBS = [
+    "ScoreAuths",
+    "ScoreOrSkip",
+    "ScreenAuths",
+    "BandAuths",
+    "MerchantCheck",
+    "ScreenNamed",
+    "SettleAuths",
+    "SettleWindow",
+    "RouteAuths",
+    "CardSpendTotals",
+    "DedupAuths",
+    "MatchAuths",
+    "MatchAuthsPaced",
+    "Velocity",
+    "SlidingVelocity",
+    "SessionVelocity",
+]
+STREAMS = [
+    "approved_auths", "declined_auths", "review_auths", "foreign_atm_auths", "late_auths",
+    "unmatched_auths", "scored_auths", "high_risk_auths", "card_velocity", "card_spend",
+    "dead_letter", "alerts",
+]  # fmt: skip
+SEED_STREAMS = ["payment_events", "processed_payments", "failed_payments", "dead_letter", "alerts"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Generate, compile and run every job once; {job: {stream: [records]}} and timings."""
+    root = tmp_path_factory.mktemp("cards")
+    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())}
+    started = time.monotonic()
+    java_files = javatools.generate_sources(sources, PACKAGE, root)
+    seed = {Path(p).name: Path(p).read_text("utf-8") for p in SEED}
+    seed_files = javatools.generate_sources(
+        seed, "nexflow.examples.payments", root / "seed", environment="production"
+    )
+    java_files += [f for f in seed_files if "runtime" not in f.parent.name]
+    classes = root / "classes"
+    javatools.javac(sorted(set(java_files)), classes, [HARNESS])
+    compiled = time.monotonic()
+
+    events = root / "auths.jsonl"
+    lines = [json.dumps(e) for e in EVENTS]
+    lines.insert(3, MALFORMED[0])
+    lines.append(MALFORMED[1])
+    events.write_text("\n".join(lines) + "\n", "utf-8")
+    ordered = root / "ordered.jsonl"
+    ordered.write_text("".join(json.dumps(e) + "\n" for e in ORDERED), "utf-8")
+    paced = root / "paced.jsonl"
+    paced.write_text("".join(json.dumps(e) + "\n" for e in PACED), "utf-8")
+    settlements = root / "settlements.jsonl"
+    settlements.write_text("".join(json.dumps(x) + "\n" for x in SETTLEMENTS), "utf-8")
+    merchants = root / "merchants.json"
+    merchants.write_text(json.dumps(MERCHANTS), "utf-8")
+    payments = root / "payments.jsonl"
+    payments.write_text("".join(json.dumps(p) + "\n" for p in PAYMENTS), "utf-8")
+
+    args = [
+        "--flink.parallelism.default=2",
+        "--flink.pipeline.auto-watermark-interval=10 ms",
+    ]
+    for job in JOBS:
+        source = {
+            "SlidingVelocity": ordered,
+            "SessionVelocity": ordered,
+            "MatchAuthsPaced": paced,
+            "SettleAuths": ordered,
+            "SettleWindow": ordered,
+        }
+        args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
+        args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
+        if job.startswith("Settle"):
+            args.append(f"--stream.settlements=file:{settlements}")
+        if job == "MerchantCheck":
+            args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
+        if job in ("Velocity", "MatchAuthsPaced"):
+            # Paced, so that watermarks advance between records as in a live stream.
+            args.append("--stream.auths.pace_ms=60")
+    # The seed job: every stream the production environment binds to Kafka goes to a file.
+    args += ["--job", "nexflow.examples.payments.PaymentProcessorJob",
+             f"--stream.payment_events=file:{payments}",
+             "--store.transaction_store=memory:transactions"]  # fmt: skip
+    args += [f"--stream.{s}=file:{root / 'seed' / s}" for s in SEED_STREAMS[1:]]
+    args.append("--print-store=transactions")
+    stdout = javatools.java("PipelineHarness", classes, args)
+    finished = time.monotonic()
+
+    out: dict = {"timing": {"generate+javac": compiled - started, "run": finished - compiled}}
+    out["store"] = json.loads(stdout.strip().splitlines()[-1])
+    for job in [*JOBS, "seed"]:
+        out[job] = {}
+        for s in SEED_STREAMS if job == "seed" else STREAMS:
+            records = []
+            for part in sorted((root / job / s).glob("part-*.jsonl")):
+                records += [json.loads(x) for x in part.read_text("utf-8").splitlines() if x]
+            out[job][s] = records
+    return out
+
+
+def ids(records: list) -> list:
+    return sorted(r["auth_id"] for r in records)
+
+
+def scored(a: dict, usd: str, risk: str) -> dict:
+    return {
+        "auth_id": a["auth_id"],
+        "card_id": a["card_id"],
+        "amount_usd": float(usd),
+        "channel": a["channel"],
+        "risk": risk,
+        "event_time": a["event_time"],
+    }
+
+
+def by_id(records: list) -> list:
+    return sorted(records, key=lambda r: (r["auth_id"], r["event_time"]))
+
+
+def dead(records: list) -> Counter:
+    return Counter((d["reason"], d["correlation_id"]) for d in records)
+
+
+# --- transforms ------------------------------------------------------------------------------
+
+
+def test_transform_using_converts_exactly_and_dead_letters_invalid_records(run: dict) -> None:
+    out = run["ScoreAuths"]
+    # to_usd: EUR x 1.10, GBP x 1.25, exact decimals, stored as decimal(14,2) half-even:
+    # 50.50 EUR = 55.5500; 4000 GBP = 5000.0000 (>= 5000: HIGH); 60 EUR = 66.0000;
+    # 10.95 EUR = 12.0450 -> 12.04 (a double would give 12.045000000000002 -> 12.05).
+    expected = [
+        scored(A1, "100.00", "LOW"),
+        scored(A1_AGAIN, "100.00", "LOW"),
+        scored(A10, "3500.00", "MEDIUM"),  # ATM
+        scored(A11, "20.00", "LOW"),
+        scored(A12, "30.00", "LOW"),
+        scored(A2, "55.55", "LOW"),
+        scored(A2_AGAIN, "55.55", "LOW"),
+        scored(A3, "200.00", "MEDIUM"),
+        scored(A4, "5000.00", "HIGH"),
+        scored(A5, "10.00", "LOW"),
+        scored(A7, "66.00", "MEDIUM"),
+        scored(A9, "12.04", "LOW"),
+    ]
+    assert by_id(out["scored_auths"]) == by_id(expected)
+    # a6 (amount 0) fails `validate input`, a8 (90000 GBP = 112500.00) `validate output`;
+    # the malformed lines never parse.
+    assert dead(out["dead_letter"]) == Counter(
+        {
+            ("TRANSFORM_INPUT_INVALID", "a6"): 1,
+            ("TRANSFORM_OUTPUT_INVALID", "a8"): 1,
+            ("MALFORMED_INPUT", None): 2,
+        }
+    )
+    messages = {d["correlation_id"]: d["message"] for d in out["dead_letter"]}
+    assert messages["a6"] == "score_auth: amount must be positive"
+    assert messages["a8"] == "score_auth: implausible amount"
+
+
+def test_on_error_skip_drops_the_record_without_a_dead_letter(run: dict) -> None:
+    out = run["ScoreOrSkip"]
+    everyone_but_a6 = [e for e in EVENTS if e is not A6]
+    assert ids(out["scored_auths"]) == ids(everyone_but_a6)
+    assert {r["risk"] for r in out["scored_auths"]} == {"UNSCORED"}
+    a8 = [r for r in out["scored_auths"] if r["auth_id"] == "a8"]
+    assert a8[0]["amount_usd"] == 112500.00
+    assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
+
+
+# --- rules and tables ------------------------------------------------------------------------
+
+
+def test_apply_rules_routes_each_outcome(run: dict) -> None:
+    out = run["ScreenAuths"]
+    # reject beats route beats flag; set field changes the record that continues.
+    assert ids(out["declined_auths"]) == ["a5"]  # KP: blocked country
+    assert ids(out["foreign_atm_auths"]) == ["a10", "a3"]  # ATM abroad (a10 also large)
+    assert ids(out["review_auths"]) == ["a4", "a8"]  # >= 3000, flagged
+    approved = out["approved_auths"]
+    assert ids(approved) == ["a1", "a1", "a11", "a12", "a2", "a2", "a6", "a7", "a9"]
+    merchants = {(r["auth_id"], r["merchant"]) for r in approved}
+    assert ("a1", "AMAZON") in merchants and ("a12", "AMAZON") in merchants
+    assert ("a1", "amzn") not in merchants
+    alerts = sorted((a["correlation_id"], a["rule"], a["message"], a["severity"])
+                    for a in out["alerts"])  # fmt: skip
+    assert alerts == [
+        ("a10", "foreign_atm", "foreign ATM withdrawal", "medium"),
+        ("a3", "foreign_atm", "foreign ATM withdrawal", "medium"),
+    ]
+    assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
+
+
+def test_a_named_rules_outcome_is_readable_after_apply(run: dict) -> None:
+    out = run["ScreenNamed"]
+    # Without `on flag` flagged auths continue; the filter keeps them by the outcome's fields.
+    assert ids(out["review_auths"]) == ["a4", "a8"]
+    assert ids(out["declined_auths"]) == ["a5"]
+
+
+def test_decision_table_result_feeds_a_filter(run: dict) -> None:
+    out = run["BandAuths"]
+    # RiskBand (first hit): >= 5000 HIGH, ATM MEDIUM, else LOW; LOW is filtered out.
+    assert ids(out["high_risk_auths"]) == ["a10", "a3", "a4", "a7"]
+
+
+def test_lookup_enriches_each_record_from_the_store(run: dict) -> None:
+    out = run["MerchantCheck"]
+    # lux is blocked: a4 is filtered out; unknown merchants (x, y, big) go to review; cash
+    # merchants (atm1, atm2, atm3) to foreign_atm_auths; the rest are approved.
+    assert ids(out["review_auths"]) == ["a11", "a5", "a8"]
+    assert ids(out["foreign_atm_auths"]) == ["a10", "a3", "a7"]
+    assert ids(out["approved_auths"]) == ["a1", "a1", "a12", "a2", "a2", "a6", "a9"]
+
+
+def test_interval_join_pairs_records_of_one_key_within_the_duration(run: dict) -> None:
+    out = run["SettleAuths"]
+    joined = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert joined == [("a1", "10:00"), ("a1", "10:12"), ("a9", "10:15")]
+
+
+def test_window_join_pairs_records_of_one_key_in_the_same_window(run: dict) -> None:
+    out = run["SettleWindow"]
+    # 10-minute windows: a1 10:00 with its 10:05 settlement, a3 10:03 with 10:04 (this join
+    # has no amount condition); a1 10:12 and a9 10:15 are not in their settlement's window.
+    joined = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert joined == [("a1", "10:00"), ("a3", "10:03")]
+
+
+# --- route, keyed state, deduplication ---------------------------------------------------
+
+
+def test_route_sends_each_record_to_the_first_matching_case(run: dict) -> None:
+    out = run["RouteAuths"]
+    assert ids(out["review_auths"]) == ["a10", "a4", "a8"]  # amount >= 3000 first
+    assert ids(out["foreign_atm_auths"]) == ["a3"]
+    assert ids(out["approved_auths"]) == ["a1", "a1", "a11", "a12", "a2", "a2", "a5", "a6",
+                                          "a7", "a9"]  # fmt: skip
+
+
+def test_keyed_state_accumulates_per_card(run: dict) -> None:
+    out = run["CardSpendTotals"]
+    got = sorted(
+        (r["card_id"], r["auths"], r["spent_usd"], r["auth_id"]) for r in out["card_spend"]
+    )
+    # Running USD totals per card, in file order (one reader, so per-key order is file order).
+    expected = sorted([
+        ("c1", 1, 100.00, "a1"), ("c1", 2, 155.55, "a2"), ("c1", 3, 155.55, "a6"),
+        ("c1", 4, 211.10, "a2"), ("c1", 5, 311.10, "a1"), ("c1", 6, 341.10, "a12"),
+        ("c2", 1, 200.00, "a3"), ("c2", 2, 5200.00, "a4"), ("c2", 3, 117700.00, "a8"),
+        ("c3", 1, 10.00, "a5"), ("c3", 2, 30.00, "a11"), ("c3", 3, 96.00, "a7"),
+        ("c4", 1, 12.04, "a9"), ("c5", 1, 3500.00, "a10"),
+    ])  # fmt: skip
+    assert got == expected
+
+
+def test_deduplicate_drops_a_key_seen_within_the_duration(run: dict) -> None:
+    out = run["DedupAuths"]
+    # a2 again 5 minutes later: dropped; a1 again 12 minutes later: kept.
+    kept = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    expected = sorted((e["auth_id"], e["event_time"][11:16]) for e in EVENTS if e is not A2_AGAIN)
+    assert kept == expected
+
+
+# --- correlation -------------------------------------------------------------------------
+
+
+def test_correlate_completes_pairs_and_times_out_the_rest(run: dict) -> None:
+    out = run["MatchAuths"]
+    # a2 at 10:02 and 10:07 (exactly 5 minutes apart): the waiting 10:02 record continues.
+    assert [(r["auth_id"], r["event_time"]) for r in out["approved_auths"]] == [
+        ("a2", A2["event_time"])
+    ]
+    # a1 at 10:00 and 10:12 are too far apart: both time out (the second at the end of input).
+    # Every other auth is alone and times out when the final watermark passes its deadline.
+    unmatched = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["unmatched_auths"])
+    expected = sorted(
+        (e["auth_id"], e["event_time"][11:16]) for e in EVENTS if e["auth_id"] != "a2"
+    )
+    assert unmatched == expected
+
+
+# --- windows -------------------------------------------------------------------------------
+
+
+def velocity(card, n, total, high, avg, first, last, merchants) -> tuple:
+    return (card, n, total, high, avg, first, last, merchants)
+
+
+def rows(records: list) -> list:
+    return sorted(
+        (r["card_id"], r["txn_count"], r["total_usd"], r["max_usd"], r["avg_usd"],
+         r["first_auth"], r["last_auth"], r["merchants"])
+        for r in records
+    )  # fmt: skip
+
+
+def test_tumbling_window_with_lateness_and_late_records(run: dict) -> None:
+    out = run["Velocity"]
+    expected = [
+        # 10:00-10:10, fired when the watermark (max time - 1 minute) passes 10:10
+        velocity("c1", 4, 211.10, 100.00, 50.25, "a1", "a2", 2),
+        velocity("c2", 2, 5200.00, 5000.00, 2100.0, "a3", "a4", 2),
+        velocity("c3", 1, 10.00, 10.00, 10.0, "a5", "a5", 1),
+        # a11 (10:09) arrives after that but within the 2 minutes allowed lateness: the
+        # window fires again with it.
+        velocity("c3", 2, 30.00, 20.00, 15.0, "a5", "a11", 2),
+        # 10:10-10:20, fired by the final watermark
+        velocity("c1", 1, 100.00, 100.00, 100.0, "a1", "a1", 1),
+        velocity("c2", 1, 112500.00, 112500.00, 90000.0, "a8", "a8", 1),
+        velocity("c3", 1, 66.00, 66.00, 60.0, "a7", "a7", 1),
+        velocity("c4", 1, 12.04, 12.04, 10.95, "a9", "a9", 1),
+        velocity("c5", 1, 3500.00, 3500.00, 3500.0, "a10", "a10", 1),
+    ]
+    assert rows(out["card_velocity"]) == sorted(expected)
+    # a12 (10:01) arrives when the watermark is 10:14:59.999: past 10:10 + 2 minutes.
+    assert ids(out["late_auths"]) == ["a12"]
+
+
+def test_sliding_window(run: dict) -> None:
+    out = run["SlidingVelocity"]
+    # 10-minute windows every 5 minutes over amounts (not converted); avg has 6 decimals.
+    expected = [
+        velocity("c1", 2, 150.50, 100.00, 75.25, "a1", "a2", 2),  # 09:55-10:05
+        velocity("c1", 4, 201.00, 100.00, 50.25, "a1", "a2", 2),  # 10:00-10:10
+        velocity("c1", 3, 150.50, 100.00, 50.166667, "a6", "a1", 2),  # 10:05-10:15
+        velocity("c1", 1, 100.00, 100.00, 100.0, "a1", "a1", 1),  # 10:10-10:20
+        velocity("c2", 2, 4200.00, 4000.00, 2100.0, "a3", "a4", 2),
+        velocity("c2", 2, 4200.00, 4000.00, 2100.0, "a3", "a4", 2),
+        velocity("c2", 1, 90000.00, 90000.00, 90000.0, "a8", "a8", 1),
+        velocity("c2", 1, 90000.00, 90000.00, 90000.0, "a8", "a8", 1),
+        velocity("c3", 1, 10.00, 10.00, 10.0, "a5", "a5", 1),  # 10:00-10:10
+        velocity("c3", 2, 70.00, 60.00, 35.0, "a5", "a7", 2),  # 10:05-10:15
+        velocity("c3", 1, 60.00, 60.00, 60.0, "a7", "a7", 1),  # 10:10-10:20
+        velocity("c4", 1, 10.95, 10.95, 10.95, "a9", "a9", 1),
+        velocity("c4", 1, 10.95, 10.95, 10.95, "a9", "a9", 1),
+        velocity("c5", 1, 3500.00, 3500.00, 3500.0, "a10", "a10", 1),
+        velocity("c5", 1, 3500.00, 3500.00, 3500.0, "a10", "a10", 1),
+    ]
+    assert rows(out["card_velocity"]) == sorted(expected)
+
+
+def test_session_window_merges_records_closer_than_the_gap(run: dict) -> None:
+    out = run["SessionVelocity"]
+    expected = [
+        velocity("c1", 5, 301.00, 100.00, 60.2, "a1", "a1", 2),
+        velocity("c2", 3, 94200.00, 90000.00, 31400.0, "a3", "a8", 3),
+        velocity("c3", 2, 70.00, 60.00, 35.0, "a5", "a7", 2),
+        velocity("c4", 1, 10.95, 10.95, 10.95, "a9", "a9", 1),
+        velocity("c5", 1, 3500.00, 3500.00, 3500.0, "a10", "a10", 1),
+    ]
+    assert rows(out["card_velocity"]) == sorted(expected)
+
+
+def test_correlate_times_out_when_the_watermark_passes_first(run: dict) -> None:
+    out = run["MatchAuthsPaced"]
+    continued = sorted((r["auth_id"], r["amount"]) for r in out["approved_auths"])
+    # k1 10:00 + 10:03 and k3 10:02 + 10:05 complete: the waiting (first) records continue.
+    assert continued == [("k1", 1.00), ("k3", 3.00)]
+    timed_out = sorted((r["auth_id"], r["amount"]) for r in out["unmatched_auths"])
+    # k2 10:01 waits until 10:06; x (10:10) moves the watermark past that, so k2 times out
+    # before k2 10:04 arrives, which then waits alone (its wait already over) and times out
+    # too; k3 10:06 comes after k3's pair completed; x is alone.
+    assert timed_out == [("k2", 2.00), ("k2", 2.50), ("k3", 3.75), ("x", 9.00)]
+
+
+# --- the seed ----------------------------------------------------------------------------
+
+
+def test_the_seed_payment_processor(run: dict) -> None:
+    out = run["seed"]
+    # p1 and p2 complete within 5 minutes: the first of each pair continues, is upserted into
+    # transaction_store (async I/O) and then written to processed_payments.
+    processed = sorted(
+        (p["transaction_id"], p["timestamp"][11:16]) for p in out["processed_payments"]
+    )
+    assert processed == [("p1", "09:00"), ("p2", "09:01")]
+    assert sorted(run["store"]) == ["p1", "p2"]
+    assert json.loads(run["store"]["p1"]) == {
+        "transaction_id": "p1", "amount": 100.00, "currency": "USD",
+        "timestamp": "2024-05-01T09:00:00Z",
+    }  # fmt: skip
+    failed = sorted((p["transaction_id"], p["timestamp"][11:16]) for p in out["failed_payments"])
+    assert failed == [("p5", "09:06"), ("p6", "09:07"), ("p6", "09:20")]
+    reasons = sorted((d["reason"], d["correlation_id"]) for d in out["dead_letter"])
+    assert reasons == [("VALIDATION_FAILED", "p3"), ("VALIDATION_FAILED", "p4")]
+
+
+def test_timings_are_reported(run: dict) -> None:
+    print("card pipelines:", {k: round(v, 1) for k, v in run["timing"].items()})
