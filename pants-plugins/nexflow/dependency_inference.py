@@ -39,6 +39,7 @@ _JOB_ARTIFACTS = (
     UnversionedCoordinate(group="org.apache.flink", artifact="flink-streaming-java"),
     UnversionedCoordinate(group="org.apache.flink", artifact="flink-clients"),
     UnversionedCoordinate(group="org.apache.flink", artifact="flink-connector-files"),
+    UnversionedCoordinate(group="org.apache.flink", artifact="flink-connector-kafka"),
     UnversionedCoordinate(group="com.fasterxml.jackson.core", artifact="jackson-databind"),
     UnversionedCoordinate(
         group="com.fasterxml.jackson.datatype", artifact="jackson-datatype-jsr310"

@@ -130,7 +130,7 @@ def test_javac_errors_are_reported_at_their_dsl_line(project: Path, tmp_path: Pa
     output = config.output_path()
     java = output / "src/main/java/com/example/demo/LargeOrdersJob.java"
     lines = java.read_text().splitlines()
-    line = next(i for i, t in enumerate(lines, 1) if "record.quantity" in t)
+    line = next(i for i, t in enumerate(lines, 1) if "Ops.ge(" in t and ".quantity, 10)" in t)
     mvn = fake_maven(tmp_path, java)
     mvn_text = Path(mvn).read_text().replace("[54,33]", f"[{line},33]")
     Path(mvn).write_text(mvn_text)
