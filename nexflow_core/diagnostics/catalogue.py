@@ -1,5 +1,6 @@
 """The one table of diagnostic codes. NX1xx syntax, NX2xx names/layering, NX3xx types,
-NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra.
+NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX9xx
+generation (a construct the target cannot render faithfully: refused, never wrong code).
 
 docs/diagnostics.md documents every code here with a minimal trigger and the fix; a test
 checks both lists agree."""
@@ -57,6 +58,8 @@ CODES: dict[str, str] = {
     "NX504": "binding for an undeclared name",
     "NX505": "invalid infrastructure setting",
     "NX506": "environment inheritance cycle",
+    # generation
+    "NX901": "construct not supported by the target yet",
 }
 
 

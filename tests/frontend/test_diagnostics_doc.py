@@ -8,7 +8,8 @@ import re
 import pytest
 from conftest import fenced_blocks, read
 
-from nexflow_core.diagnostics import CODES, render_text
+from nexflow_core.diagnostics import CODES, NexflowError, render_text
+from nexflow_core.generate import TARGETS, generate_checked
 from nexflow_core.project import check_project
 
 _SECTION = re.compile(r"^## (NX\d{3}) — (.+)$", re.M)
@@ -42,6 +43,13 @@ def test_documented_example_triggers_code(code: str) -> None:
     for n, (tag, text, _) in enumerate(blocks):
         sources[f"{code.lower()}_{n}.{tag}"] = text
     project = check_project(sources)
+    if code.startswith("NX9"):
+        # Generation codes: the example checks clean and the generator refuses it.
+        assert project.ok, render_text(project.diagnostics, project.sources)
+        packages = {path: "docs.example" for path in project.modules}
+        with pytest.raises(NexflowError) as refused:
+            generate_checked(project, packages, TARGETS["flink"])
+        project.diagnostics.extend(refused.value.diagnostics)
     codes = {d.code for d in project.diagnostics}
     assert code in codes, render_text(project.diagnostics, project.sources)
     for d in project.diagnostics:
