@@ -54,6 +54,13 @@ def test_every_example_in_the_repository_is_canonical() -> None:
     assert "0 file(s) would be reformatted" in r.out
 
 
+def test_every_example_in_the_language_reference_is_canonical() -> None:
+    blocks = doc_blocks()
+    assert len(blocks) >= 60
+    for n, (kind, body) in enumerate(blocks):
+        assert format_source(body, f"docs_example_{n}.{kind}") == body, body
+
+
 def test_the_layout() -> None:
     ugly = (
         "// leading\n\n\nproc   P{from payment_events   // trailing\r\n"
