@@ -14,6 +14,7 @@ unchanged (a rule threshold, a filter) re-runs that unit's processes and nothing
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -24,7 +25,7 @@ from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsReque
 from pants.build_graph.address import Address, AddressInput
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest, MergeDigests, RemovePrefix, Snapshot
-from pants.engine.process import FallibleProcessResult, ProcessResult
+from pants.engine.process import FallibleProcessResult, Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     GeneratedSources,
@@ -84,6 +85,20 @@ async def build_nexflow_generator(nexflow: NexflowSubsystem) -> NexflowGenerator
         ),
     )
     return NexflowGenerator(await Get(VenvPex, PexRequest, pex_request))
+
+
+# How long a Nexflow process waits for a remote cache lookup before it also starts locally. With
+# Pants' default for non-JVM processes (0), every process starts the compiler locally while the
+# lookup is in flight, and a quick local run can pre-empt a remote hit; Pants' JVM processes wait
+# 1000 ms ([jvm].nailgun_remote_cache_speculation_delay) and so do these. A miss answers at once,
+# so builds without a remote cache, or with a fast one, lose nothing.
+REMOTE_CACHE_SPECULATION_DELAY_MS = 1000
+
+
+def speculate_late(process: Process) -> Process:
+    return dataclasses.replace(
+        process, remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS
+    )
 
 
 def java_package_for(target: Target) -> str:
@@ -197,7 +212,8 @@ async def nexflow_interface(
     request: NexflowUnitRequest, generator: NexflowGenerator
 ) -> NexflowInterface:
     unit = await Get(NexflowUnit, NexflowUnitRequest, request)
-    result = await Get(ProcessResult, VenvPexProcess, interface_process(unit, generator))
+    process = await Get(Process, VenvPexProcess, interface_process(unit, generator))
+    result = await Get(ProcessResult, Process, speculate_late(process))
     return NexflowInterface(
         interface_path(unit.source_path), result.output_digest, java_package_for(unit.target)
     )
@@ -216,7 +232,8 @@ async def check_nexflow_unit(
     request: NexflowUnitRequest, generator: NexflowGenerator
 ) -> NexflowCheckOutcome:
     unit = await Get(NexflowUnit, NexflowUnitRequest, request)
-    result = await Get(FallibleProcessResult, VenvPexProcess, interface_process(unit, generator))
+    process = await Get(Process, VenvPexProcess, interface_process(unit, generator))
+    result = await Get(FallibleProcessResult, Process, speculate_late(process))
     return NexflowCheckOutcome(request.address, result)
 
 
@@ -243,8 +260,8 @@ async def generate_java_from_nexflow(
     request: NexflowJavaRequest, generator: NexflowGenerator
 ) -> GeneratedSources:
     unit = await Get(NexflowUnit, NexflowUnitRequest(request.address))
-    result = await Get(
-        ProcessResult,
+    process = await Get(
+        Process,
         VenvPexProcess(
             generator.pex,
             argv=[
@@ -262,6 +279,7 @@ async def generate_java_from_nexflow(
             level=LogLevel.DEBUG,
         ),
     )
+    result = await Get(ProcessResult, Process, speculate_late(process))
     return await _restore_source_root(result.output_digest, unit.target)
 
 
@@ -337,8 +355,8 @@ class GenerateNexflowRuntimeRequest(GenerateSourcesRequest):
 async def generate_nexflow_runtime(
     request: GenerateNexflowRuntimeRequest, generator: NexflowGenerator
 ) -> GeneratedSources:
-    result = await Get(
-        ProcessResult,
+    process = await Get(
+        Process,
         VenvPexProcess(
             generator.pex,
             argv=["generate-runtime", "--output-dir", _JAVA_DIR],
@@ -348,6 +366,7 @@ async def generate_nexflow_runtime(
             level=LogLevel.DEBUG,
         ),
     )
+    result = await Get(ProcessResult, Process, speculate_late(process))
     return await _restore_source_root(result.output_digest, request.protocol_target)
 
 

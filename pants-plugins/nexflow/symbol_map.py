@@ -15,13 +15,13 @@ from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.build_graph.address import Address
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import Digest, DigestContents
-from pants.engine.process import ProcessResult
+from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import AllTargets, Targets
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
-from nexflow.codegen import NexflowGenerator
+from nexflow.codegen import NexflowGenerator, speculate_late
 from nexflow.target_types import NexflowSourceField
 
 # (namespace, name): namespace is "type", "stream", "store" or "environment".
@@ -76,8 +76,8 @@ async def build_nexflow_symbol_map(
         for tgt in targets
         for path in [tgt[NexflowSourceField].file_path]
     }
-    result = await Get(
-        ProcessResult,
+    process = await Get(
+        Process,
         VenvPexProcess(
             generator.pex,
             argv=["symbols", "--output", _OUTPUT, *sorted(sources.snapshot.files)],
@@ -87,6 +87,7 @@ async def build_nexflow_symbol_map(
             level=LogLevel.DEBUG,
         ),
     )
+    result = await Get(ProcessResult, Process, speculate_late(process))
     (content,) = await Get(DigestContents, Digest, result.output_digest)
     declared_by: Dict[Symbol, set] = defaultdict(set)
     files: Dict[Address, NexflowFileSymbols] = {}
