@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from tests.e2e.infra.flink import FlinkCluster
-from tests.e2e.infra.timings import record_timing
 from tests.e2e.infra.procs import listening_addresses, marked_pids, pid_alive
+from tests.e2e.infra.timings import record_timing
 
 HELLO_JAR = Path("examples.hello/hello-job.jar")
 HELLO_CLASS = "nexflow.examples.hello.HelloFilterJob"

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from tests.e2e.infra.kafka import KafkaBroker
-from tests.e2e.infra.timings import record_timing
 from tests.e2e.infra.procs import InfraError, listening_addresses, marked_pids
+from tests.e2e.infra.timings import record_timing
 
 
 def test_broker_answers_on_loopback_only(kafka_broker: KafkaBroker) -> None:

@@ -3,7 +3,7 @@ environments, evolution."""
 
 from __future__ import annotations
 
-from conftest import example_sources
+from conftest import example_sources  # pants: no-infer-dep
 
 from nexflow_core.check.rules_check import implicit_name
 from nexflow_core.diagnostics import render_text

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT  # pants: no-infer-dep
 
 from nexflow_core.cli import main
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import fenced_blocks, read
+from conftest import fenced_blocks, read  # pants: no-infer-dep
 
 from nexflow_core.diagnostics import CODES, NexflowError, render_text
 from nexflow_core.generate import TARGETS, generate_checked

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import DSL_TAGS, ROOT, check_with_prelude, fenced_blocks, read
+from conftest import DSL_TAGS, ROOT, check_with_prelude, fenced_blocks, read  # pants: no-infer-dep
 
 from nexflow_core.diagnostics import render_text
 

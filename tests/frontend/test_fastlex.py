@@ -3,7 +3,7 @@ lark's own scanner gives: the same AST with the same spans, or the same diagnost
 
 from __future__ import annotations
 
-from conftest import KINDS, mutated
+from conftest import KINDS, mutated  # pants: no-infer-dep
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

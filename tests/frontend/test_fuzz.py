@@ -5,7 +5,13 @@ they exceed 10,000 cases per run."""
 
 from __future__ import annotations
 
-from conftest import FRAGMENTS, KINDS, example_sources, mutated, prelude_sources
+from conftest import (  # pants: no-infer-dep
+    FRAGMENTS,  # pants: no-infer-dep
+    KINDS,  # pants: no-infer-dep
+    example_sources,  # pants: no-infer-dep
+    mutated,  # pants: no-infer-dep
+    prelude_sources,  # pants: no-infer-dep
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT, example_sources
+from conftest import ROOT, example_sources  # pants: no-infer-dep
 
 from nexflow_core.interface import build_interface, load_interface
 from nexflow_core.project import check_project, check_unit

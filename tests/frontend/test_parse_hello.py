@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import example_sources
+from conftest import example_sources  # pants: no-infer-dep
 
 from nexflow_core import ast
 from nexflow_core.syntax import parse_source

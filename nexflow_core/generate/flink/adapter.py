@@ -14,9 +14,9 @@ from typing import Any
 import jinja2
 
 from nexflow_core import __version__
-from nexflow_core.versions import FLINK_VERSION
 from nexflow_core.generate import model
 from nexflow_core.generate.flink import java
+from nexflow_core.versions import FLINK_VERSION
 
 RUNTIME_PACKAGE = "nexflow.runtime"
 _TEMPLATES = Path(__file__).parent / "templates"

@@ -27,11 +27,11 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
-from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from tests.e2e.infra import procs
 from tests.e2e.infra.procs import InfraError

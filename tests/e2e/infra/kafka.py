@@ -16,11 +16,11 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
-from collections.abc import Iterable, Iterator, Mapping
 
 from tests.e2e.infra import procs
 from tests.e2e.infra.procs import InfraError

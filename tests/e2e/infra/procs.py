@@ -15,10 +15,10 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
-from collections.abc import Iterable, Mapping, Sequence
 
 OWNER_VAR = "NEXFLOW_E2E_OWNER"
 LOOPBACK = "127.0.0.1"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 
 # Standalone (stdlib only) so that it runs with any interpreter, outside Pex.
 _WATCHDOG = r"""
