@@ -17,6 +17,8 @@ from typing import Dict, List, Sequence
 from nexflow_core.buildgraph import symbols_json
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_text
 from nexflow_core.generate import TARGETS, Unit, generate, generate_checked
+from nexflow_core.generate.core import job_models
+from nexflow_core.generate.localrun import run_plan
 from nexflow_core.generate.model import GeneratedFile
 from nexflow_core.interface import build_interface, load_interface
 from nexflow_core.project import check_unit
@@ -46,6 +48,12 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
     compile_.add_argument(
         "--environment",
         help="bind procs to this L5 environment (from the --interface files of its .infra units)",
+    )
+    compile_.add_argument(
+        "--run-plan-out",
+        metavar="FILE",
+        help="write the run plan of this unit's jobs (JSON, for the L0 runtime's LocalRun): "
+        "each job's class, streams and complete settings in --environment",
     )
     compile_.set_defaults(func=run_compile)
 
@@ -129,6 +137,16 @@ def run_compile(args: argparse.Namespace) -> int:
             print(render_text(error.diagnostics, project.sources), file=sys.stderr)
             return 1
         write_files(Path(args.output_dir), files)
+    if args.run_plan_out:
+        target = TARGETS[args.target]
+        try:
+            jobs = job_models(project, packages, args.environment, upstream)
+        except NexflowError as error:
+            print(render_text(error.diagnostics, project.sources), file=sys.stderr)
+            return 1
+        out = Path(args.run_plan_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(run_plan(jobs, target.job_class, args.environment or ""))
     return 0
 
 

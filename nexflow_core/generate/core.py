@@ -532,6 +532,22 @@ def generate_checked(
     return _generate(units, ctx, target)
 
 
+def job_models(
+    project: CheckedProject,
+    unit_packages: Mapping[str, str],
+    environment: Optional[str] = None,
+    upstream: Sequence[UnitInterface] = (),
+) -> list[model.Job]:
+    """The jobs of the local procs of a project checked against upstream interface files,
+    bound to `environment` as `generate_checked` binds them (for run plans)."""
+    ctx = Context.from_checked(project, unit_packages, environment, upstream)
+    jobs: list[model.Job] = []
+    for path in sorted(project.modules):
+        unit = Unit(project.modules[path], unit_packages[path], project.sources[path])
+        jobs.extend(build_jobs(unit, ctx))
+    return jobs
+
+
 def _generate(units: Sequence[Unit], ctx: Context, target: Target) -> list[model.GeneratedFile]:
     index = ctx.index()
     files: list[model.GeneratedFile] = []

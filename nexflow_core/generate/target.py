@@ -38,5 +38,8 @@ class Target(Protocol):
     def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         """One proc as a runnable job."""
 
+    def job_class(self, job: model.Job) -> str:
+        """The fully qualified name of the class `render_job` writes (what runs the job)."""
+
     def render_runtime(self) -> list[model.GeneratedFile]:
         """The L0 runtime every generated file of this target uses."""

@@ -6,13 +6,14 @@ from pants.backend.experimental.java.register import rules as java_backend_rules
 from pants.backend.python.util_rules import pex_from_targets
 from pants.jvm.target_types import PrefixedJvmJdkField, PrefixedJvmResolveField
 
-from nexflow import check, codegen, dependency_inference, package, symbol_map, tailor
+from nexflow import check, codegen, dependency_inference, local_run, package, symbol_map, tailor
+from nexflow.local_run import NexflowLocalRunTarget
 from nexflow.package import NexflowFlinkJobTarget
 from nexflow.target_types import ALL_TARGET_TYPES
 
 
 def target_types():
-    return [*ALL_TARGET_TYPES, NexflowFlinkJobTarget]
+    return [*ALL_TARGET_TYPES, NexflowFlinkJobTarget, NexflowLocalRunTarget]
 
 
 def rules():
@@ -23,6 +24,7 @@ def rules():
         *symbol_map.rules(),
         *check.rules(),
         *package.rules(),
+        *local_run.rules(),
         *pex_from_targets.rules(),
         # Generated Java compiles in a JVM resolve with a JDK, like protobuf's Java codegen.
         *(tgt.register_plugin_field(PrefixedJvmResolveField) for tgt in ALL_TARGET_TYPES),

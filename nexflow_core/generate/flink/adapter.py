@@ -131,6 +131,9 @@ class JobMixin(_Renderer):
             job.package, java.type_name(job.name) + "Job", "job.java.j2", index, job=job
         )
 
+    def job_class(self, job: model.Job) -> str:
+        return f"{job.package}.{java.type_name(job.name)}Job"
+
 
 class RuntimeMixin(_Renderer):
     """The L0 runtime: one Java file per template under templates/runtime/."""

@@ -1,0 +1,86 @@
+"""Run plans: what a local run of a unit's jobs needs to know, as JSON the L0 runtime's
+`LocalRun` launcher reads (`nexflow compile --run-plan-out`).
+
+A plan names each job's class and the complete settings it starts from in the chosen
+environment: exactly the map the job's `defaults()` returns when generated for that
+environment (the proc's own settings, then the environment's). The launcher uses them instead
+of the class's baked-in defaults, so a job built for production runs locally with no
+production setting left over. The plan also says which streams the job reads and writes, so
+the launcher can count input records, follow the outputs and report late events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Callable
+
+import msgspec
+
+from nexflow_core.generate import model
+
+
+class PlannedJob(msgspec.Struct, frozen=True):
+    """One job of a run plan. `reads`: its source stream first, then joined streams;
+    `writes`: the streams it writes (each once); `late`: the streams windows send late events
+    to; `windows`: how many windows it has (late events of windows without a late stream are
+    dropped by Flink); `settings`: keys as in program arguments, without the dashes."""
+
+    proc: str
+    job_class: str
+    environment: str
+    reads: list[str]
+    writes: list[str]
+    dead_letter: str
+    late: list[str]
+    windows: int
+    settings: dict[str, str]
+
+
+class RunPlan(msgspec.Struct, frozen=True):
+    jobs: list[PlannedJob]
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+
+
+def job_settings(job: model.Job) -> dict[str, str]:
+    """The settings a job starts from, in the order its `defaults()` puts them (later wins)."""
+    settings = {"flink." + s.key: s.value for s in job.flink}
+    env = job.environment
+    if env is not None:
+        for group in (env.flink, env.streams, env.stores, env.kafka):
+            for s in group:
+                settings[s.key] = s.value
+    return dict(sorted(settings.items()))
+
+
+def plan_job(job: model.Job, job_class: str, environment: str) -> PlannedJob:
+    reads = [job.source.stream]
+    late: list[str] = []
+    windows = 0
+    for op in job.operators:
+        if isinstance(op, model.Join) and op.stream not in reads:
+            reads.append(op.stream)
+        elif isinstance(op, model.Window):
+            windows += 1
+            if op.late_stream and op.late_stream not in late:
+                late.append(op.late_stream)
+    return PlannedJob(
+        proc=job.name,
+        job_class=job_class,
+        environment=environment,
+        reads=reads,
+        writes=[o.stream for o in job.outputs],
+        dead_letter=job.dead_letter or "dead_letter",
+        late=sorted(late),
+        windows=windows,
+        settings=job_settings(job),
+    )
+
+
+def run_plan(
+    jobs: Sequence[model.Job], job_class: Callable[[model.Job], str], environment: str
+) -> bytes:
+    """The plan's JSON bytes: deterministic (sorted keys, jobs by proc name)."""
+    planned = [plan_job(j, job_class(j), environment) for j in sorted(jobs, key=lambda j: j.name)]
+    return _ENCODER.encode(RunPlan(planned)) + b"\n"
