@@ -35,7 +35,8 @@ def write_plan(work: Path) -> Path:
                      "--interface-out", str(infra), "--interface", upstream]) == 0  # fmt: skip
     assert cli.main(["compile", f"{HELLO}/hello.proc", "--java-package", PACKAGE,
                      "--environment", "local", "--run-plan-out", str(plan),
-                     "--interface", upstream, "--interface", f"{infra}={PACKAGE}"]) == 0  # fmt: skip
+                     "--interface", upstream,
+                     "--interface", f"{infra}={PACKAGE}"]) == 0  # fmt: skip
     return plan
 
 
