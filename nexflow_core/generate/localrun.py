@@ -12,7 +12,7 @@ the launcher can count input records, follow the outputs and report late events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Callable
+from typing import Callable, Optional
 
 import msgspec
 
@@ -21,9 +21,10 @@ from nexflow_core.generate import model
 
 class PlannedJob(msgspec.Struct, frozen=True):
     """One job of a run plan. `reads`: its source stream first, then joined streams;
-    `writes`: the streams it writes (each once); `late`: the streams windows send late events
-    to; `windows`: how many windows it has (late events of windows without a late stream are
-    dropped by Flink); `settings`: keys as in program arguments, without the dashes."""
+    `writes`: the streams it writes (each once); `late`: the streams late events are sent to;
+    `late_operators`: how many operators may find an event late (windows, event-time rolling
+    aggregates; without a late stream they drop late events); `settings`: keys as in program
+    arguments, without the dashes."""
 
     proc: str
     job_class: str
@@ -32,7 +33,7 @@ class PlannedJob(msgspec.Struct, frozen=True):
     writes: list[str]
     dead_letter: str
     late: list[str]
-    windows: int
+    late_operators: int
     settings: dict[str, str]
 
 
@@ -57,14 +58,21 @@ def job_settings(job: model.Job) -> dict[str, str]:
 def plan_job(job: model.Job, job_class: str, environment: str) -> PlannedJob:
     reads = [job.source.stream]
     late: list[str] = []
-    windows = 0
+    late_operators = 0
     for op in job.operators:
+        lateness: list[Optional[str]] = []
         if isinstance(op, model.Join) and op.stream not in reads:
             reads.append(op.stream)
         elif isinstance(op, model.Window):
-            windows += 1
-            if op.late_stream and op.late_stream not in late:
-                late.append(op.late_stream)
+            lateness.append(op.late_stream)
+        elif isinstance(op, model.Segment):
+            lateness.extend(
+                s.late_stream
+                for s in op.steps
+                if isinstance(s, model.RollingStep) and s.event_time
+            )
+        late_operators += len(lateness)
+        late.extend(s for s in lateness if s is not None and s not in late)
     return PlannedJob(
         proc=job.name,
         job_class=job_class,
@@ -73,7 +81,7 @@ def plan_job(job: model.Job, job_class: str, environment: str) -> PlannedJob:
         writes=[o.stream for o in job.outputs],
         dead_letter=job.dead_letter or "dead_letter",
         late=sorted(late),
-        windows=windows,
+        late_operators=late_operators,
         settings=job_settings(job),
     )
 

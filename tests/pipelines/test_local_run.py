@@ -94,7 +94,7 @@ def test_local_run_prints_records_and_a_summary(tmp_path: Path) -> None:
             f"   out  loud_greetings       2 records  {out}/loud_greetings.jsonl",
             f"   dead letters              2 records  {out}/HelloFilter.dead_letter",
             f"   alerts                    0 records  {out}/HelloFilter.alerts",
-            "   late events               -          (the job has no window)",
+            "   late events               -          (nothing in the job can find an event late)",
         ], attempt
         assert re.fullmatch(r"== 1 job, wall time \d+\.\d s", summary[6])
         # Records come before the summary, and the files hold what was printed.
