@@ -9,7 +9,11 @@ answered from its cache:
 3. a rule threshold edited (the ruleset's interface bytes stay the same): only the rules
    target's Nexflow processes run again, plus the compiles its changed Java affects; the proc's
    codegen does not, since its inputs (upstream interface files) are byte-for-byte unchanged;
-4. a second ruleset added (the interface changes): the proc's codegen runs again.
+4. a second ruleset added (the interface changes): the proc's codegen runs again;
+5. a stream's topic edited in the .infra file of the proc target's `environment`: the infra
+   target's processes and the proc's codegen run again (its job bakes the topic in), nothing
+   else; and the Java Pants generated for the proc is byte for byte what
+   `nexflow generate --environment` generates from the same files.
 
 Every target uses a Java package unique to this test run, so no process of the first build can
 be a cache hit left by an earlier run, while Pants' tools (coursier fetches, the compiler's PEX)
@@ -46,10 +50,13 @@ from tests.build.nested import (
 
 SCHEMA = "flow/payments.schema"
 RULES = "flow/checks.rules"
+INFRA = "flow/cluster.infra"
 PROC = "flow/screen.proc"
 SCHEMA_ADDRESS = "flow/payments.schema:schemas"
 RULES_ADDRESS = "flow/checks.rules:rules"
+INFRA_ADDRESS = "flow/cluster.infra:infra"
 PROC_ADDRESS = "flow/screen.proc:procs"
+ENVIRONMENT = "cluster"
 RUNTIME_ADDRESS = "//:nexflow-runtime"
 JOB = "flow:job"
 
@@ -83,6 +90,22 @@ ruleset Extra for payment: PaymentEvent {
 }
 """
 
+INFRA_TEXT = """\
+environment cluster {{
+    kafka {{
+        brokers: "kafka.internal:9092"
+    }}
+    streams {{
+        payments {{
+            topic: "payments.in"
+        }}
+        screened {{
+            topic: "{screened_topic}"
+        }}
+    }}
+}}
+"""
+
 PROC_APPLYING = """\
 proc Screen {
     from payments
@@ -102,7 +125,8 @@ proc Screen {
 BUILD_TEXT = """\
 nexflow_schemas(name="schemas", java_package="{package}")
 nexflow_rules(name="rules", java_package="{package}")
-nexflow_procs(name="procs", java_package="{package}"{proc_dependencies})
+nexflow_procs(name="procs", java_package="{package}", environment="cluster"{proc_dependencies})
+nexflow_infra(name="infra", java_package="{package}")
 
 nexflow_flink_job(name="job", main="{package}.ScreenJob", dependencies=[":procs"])
 """
@@ -134,11 +158,13 @@ def compile_project(root: Path, package: str, work: Path) -> dict[str, Unit]:
     work.mkdir(parents=True, exist_ok=True)
     units: dict[str, Unit] = {}
     interfaces: list[str] = []
-    for index, path in enumerate((SCHEMA, RULES, PROC)):
+    for index, path in enumerate((SCHEMA, RULES, INFRA, PROC)):
         interface = work / f"{index}.nxi"
         java_dir = work / f"java-{index}"
         argv = ["compile", path, "--java-package", package]
         argv += ["--interface-out", str(interface), "--output-dir", str(java_dir)]
+        if path == PROC:
+            argv += ["--environment", ENVIRONMENT]
         for upstream in interfaces:
             argv += ["--interface", f"{upstream}={package}"]
         # Diagnostics (such as NX901 for an `apply` the generator lacks) are kept, not printed.
@@ -189,6 +215,7 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
 
     repo.write(SCHEMA, SCHEMA_TEXT)
     repo.write(RULES, RULES_TEXT.format(threshold=10000))
+    repo.write(INFRA, INFRA_TEXT.format(screened_topic="payments.screened"))
     repo.write(PROC, PROC_APPLYING)
     applies = compile_project(repo.root, package, tmp_path / "probe")[PROC].ok
     if not applies:
@@ -214,6 +241,7 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
         ("Generating", SCHEMA_ADDRESS),
         ("Generating", RULES_ADDRESS),
         ("Generating", PROC_ADDRESS),
+        ("Checking", INFRA_ADDRESS),
     ]:
         assert expected in ran, f"first build did not run {expected}:\n" + "\n".join(summaries)
     assert any(javac_component(p) == PROC_ADDRESS for p in first.ran(is_javac)), summaries[-1]
@@ -275,5 +303,33 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
     assert SCHEMA_ADDRESS not in compiled and RUNTIME_ADDRESS not in compiled, report
     if grown[PROC].java == body[PROC].java and grown[RULES].java == body[RULES].java:
         assert compiled == set(), "identical Java was compiled again:\n" + report
+
+    # 5. A topic of the proc's environment: the job bakes it in, so the proc regenerates.
+    repo.write(INFRA, INFRA_TEXT.format(screened_topic="payments.screened.v2"))
+    moved = compile_project(repo.root, package, tmp_path / "moved")
+    assert moved[INFRA].interface != grown[INFRA].interface, "a topic is in the interface"
+    job_path = f"{package.replace('.', '/')}/ScreenJob.java"
+    assert b'"kafka:payments.screened.v2"' in moved[PROC].java[job_path]
+
+    retopic = repo.pants("package", JOB)
+    summaries.append(_summary("topic edited in the environment", retopic))
+    report = "\n".join(summaries)
+    assert _ran_nexflow_codegen(retopic) == [
+        ("Checking", INFRA_ADDRESS),
+        ("Generating", INFRA_ADDRESS),
+        ("Generating", PROC_ADDRESS),
+    ], report
+    assert {javac_component(p) for p in retopic.ran(is_javac)} == {PROC_ADDRESS}, report
+
+    # The proc's Java as Pants generated it equals whole-project generation's, byte for byte.
+    repo.pants("export-codegen", PROC_ADDRESS)
+    exported = repo.root / "dist" / "codegen" / job_path
+    whole = tmp_path / "whole"
+    argv = ["generate", SCHEMA, RULES, INFRA, PROC, "--java-package", package,
+            "--output-dir", str(whole), "--environment", ENVIRONMENT]  # fmt: skip
+    with _cwd(repo.root):
+        assert nexflow_main(argv) == 0
+    assert exported.read_bytes() == (whole / job_path).read_bytes()
+    assert exported.read_bytes() == moved[PROC].java[job_path]
 
     print("\n".join(summaries))
