@@ -37,16 +37,8 @@ from nexflow_core.generate.lower import Scope, plain, unsupported
 STATE_GRACE_MS = 60 * 60 * 1000
 
 
-# Statements that end a segment (operators of their own, or a new key).
-_BOUNDARIES = (
-    ast.KeyByStmt,
-    ast.WindowStmt,
-    ast.CorrelateStmt,
-    ast.DedupStmt,
-    ast.LookupStmt,
-    ast.JoinStmt,
-)
-
+# Statements an `on late` belongs to: the nearest above it (else the next one).
+_LATE_OWNERS = (ast.WindowStmt, ast.RollingStmt)
 
 class _Handlers:
     """The `on …` statements that belong to one statement."""
@@ -324,13 +316,13 @@ class JobBuilder:
             if s.event == "timeout":
                 owner = _nearest(stmts, i, lambda x: isinstance(x, ast.CorrelateStmt))
             elif s.event == "late":
-                timed = (ast.WindowStmt, ast.RollingStmt)
-                owner = _nearest(stmts, i, lambda x: isinstance(x, timed))
+                owner = _nearest(stmts, i, lambda x: isinstance(x, _LATE_OWNERS))
                 if owner is None:
                     owner = next(
-                        (j for j in range(i + 1, len(stmts)) if isinstance(stmts[j], timed)),
+                        (j for j in range(i + 1, len(stmts))
+                         if isinstance(stmts[j], _LATE_OWNERS)),
                         None,
-                    )
+                    )  # fmt: skip
             else:
                 owner = _nearest(stmts, i, lambda x, on=s: self._can(x, on))
             if owner is None:
@@ -604,7 +596,11 @@ class JobBuilder:
         stmts = self.proc.statements
         on_late = None
         j = i
-        while on_late is None and j < len(stmts) and not isinstance(stmts[j], _BOUNDARIES):
+        while (
+            on_late is None
+            and j < len(stmts)
+            and isinstance(stmts[j], (ast.RollingStmt, ast.OnStmt))
+        ):
             if isinstance(stmts[j], ast.RollingStmt):
                 on_late = self.handlers.get(j, _Handlers()).late
             j += 1
