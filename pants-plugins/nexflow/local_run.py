@@ -33,6 +33,7 @@ from pants.engine.target import (
     InferDependenciesRequest,
     InferredDependencies,
     StringField,
+    StringSequenceField,
     Target,
     Targets,
 )
@@ -100,6 +101,17 @@ class NexflowRunEnvironmentField(StringField):
     )
 
 
+class NexflowRunArgsField(StringSequenceField):
+    alias = "args"
+    help = help_text(
+        """
+        Program arguments every run of this target gets, before those after `--` (which win):
+        settings such as `--stream.<name>.pace_ms=60` (a paced replay of a file, so that
+        event time advances as in a live stream) or `--flink.<option>=<value>`.
+        """
+    )
+
+
 class NexflowLocalRunTarget(Target):
     alias = "nexflow_local_run"
     core_fields = (
@@ -107,13 +119,15 @@ class NexflowLocalRunTarget(Target):
         JvmDependenciesField,
         JvmResolveField,
         NexflowRunEnvironmentField,
+        NexflowRunArgsField,
     )
     help = help_text(
         """
         `pants run` runs the jobs of the Nexflow procs in `dependencies` on an embedded Flink
         MiniCluster, in `environment`: it prints each output record as it is written and a
         summary per job (records in and out per stream, dead letters, alerts, late events,
-        time). Program arguments after `--` override settings (`--stream.<name>=file:<path>`).
+        time). Program arguments (`args`, then those after `--`) override settings
+        (`--stream.<name>=file:<path>`).
         """
     )
 
@@ -126,6 +140,7 @@ class NexflowLocalRunFieldSet(RunFieldSet):
 
     environment: NexflowRunEnvironmentField
     dependencies: JvmDependenciesField
+    args: NexflowRunArgsField
 
 
 class NexflowLocalRunClasspathEntryRequest(ClasspathEntryRequest):
@@ -294,6 +309,7 @@ async def run_nexflow_local(
                 LAUNCHER,
                 *(f"--plan={{chroot}}/{plan}" for plan in plan_paths),
                 f"--base-dir={base_dir}",
+                *(field_set.args.value or ()),
             ),
             input_digest=input_digest,
             description=f"Run {field_set.address} on a local Flink MiniCluster",
