@@ -73,6 +73,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--stream.authorizations.pace_ms=60",
         "--flink.pipeline.auto-watermark-interval=10 ms",
         "--flink.parallelism.default=2",
+        # The job class bakes in its procs target's environment, production: its RocksDB state
+        # backend and S3 checkpoint storage are replaced for this run on a bare MiniCluster.
+        # (`examples/card-fraud:local` replaces every production setting; see
+        # test_local_run_card_fraud.py.)
+        "--flink.state.backend.type=hashmap",
+        f"--flink.execution.checkpointing.dir=file://{out}/checkpoints",
     ]
     started = time.monotonic()
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
