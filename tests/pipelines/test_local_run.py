@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from nexflow_core import cli
@@ -116,3 +117,23 @@ def test_program_arguments_override_the_plan(tmp_path: Path) -> None:
     stdout = run_local(plan, tmp_path / "base", f"--stream.greetings=file:{events}")
     assert records(stdout, "loud_greetings") == [{"id": "x", "name": "shout", "count": 7}]
     assert f"   in   greetings            1 record   {events}" in stdout.splitlines()
+
+
+def test_records_are_printed_while_the_job_runs(tmp_path: Path) -> None:
+    # A paced replay (one greeting every 500 ms, 3 s in all): g3, the first loud greeting, is
+    # written at about 1 s, flushed by the next checkpoint (every 500 ms) and printed then,
+    # well before the job ends (after g6 at about 3 s) and its summary is printed.
+    plan = write_plan(tmp_path)
+    base = tmp_path / "hello"
+    shutil.copytree(f"{HELLO}/data", base / "data")
+    argv = [java(), "-cp", f"{JOB_JAR}:{FLINK_RUNTIME_JAR}", LAUNCHER, f"--plan={plan}",
+            f"--base-dir={base}", "--stream.greetings.pace_ms=500"]  # fmt: skip
+    seen: list[tuple[float, str]] = []
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as p:
+        assert p.stdout is not None
+        for line in p.stdout:
+            seen.append((time.monotonic(), line.rstrip("\n")))
+        assert p.wait(timeout=300) == 0
+    first = next(t for t, x in seen if x.startswith("loud_greetings |"))
+    done = next(t for t, x in seen if x.startswith("== HelloFilter: done"))
+    assert done - first > 1.0, seen
