@@ -45,7 +45,7 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
     compile_.add_argument("--target", default="flink", choices=sorted(TARGETS))
     compile_.add_argument(
         "--environment",
-        help="bind procs to this L5 environment (its .infra settings must be visible)",
+        help="bind procs to this L5 environment (from the --interface files of its .infra units)",
     )
     compile_.set_defaults(func=run_compile)
 
@@ -123,7 +123,7 @@ def run_compile(args: argparse.Namespace) -> int:
     if args.output_dir:
         try:
             files = generate_checked(
-                project, packages, TARGETS[args.target], args.environment
+                project, packages, TARGETS[args.target], args.environment, upstream
             )
         except NexflowError as error:
             print(render_text(error.diagnostics, project.sources), file=sys.stderr)

@@ -18,10 +18,11 @@ from nexflow_core.check.declare import type_of_ref
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import NexflowError, Span, file_span
 from nexflow_core.generate import model
-from nexflow_core.generate.environments import build_environment
+from nexflow_core.generate.environments import UpstreamEnvironments, build_environment
 from nexflow_core.generate.jobs import build_job
 from nexflow_core.generate.lower import Lowerer, Scope, plain, unsupported
 from nexflow_core.generate.target import Target
+from nexflow_core.interface.model import UnitInterface
 from nexflow_core.project import CheckedProject
 
 
@@ -50,13 +51,15 @@ class Context:
         project: CheckedProject,
         packages: Mapping[str, str],
         environment: Optional[str] = None,
+        upstream_environments: Optional[UpstreamEnvironments] = None,
     ) -> None:
         """`packages` maps every declared name the units can see to its generated package;
         `environment` names the L5 environment procs are bound to (None: bindings only from
-        program arguments)."""
+        program arguments), found among the checked files or else `upstream_environments`."""
         project.raise_on_error()
         self.project = project
         self.environment = environment
+        self.upstream_environments = upstream_environments
         self.packages: dict[str, str] = dict(packages)
         symbols = self.project.symbols
         self.lower = Lowerer(
@@ -98,16 +101,18 @@ class Context:
         project: CheckedProject,
         unit_packages: Mapping[str, str],
         environment: Optional[str] = None,
+        upstream: Sequence[UnitInterface] = (),
     ) -> Context:
         """A project checked against upstream interface files (build-system mode);
-        `unit_packages` maps each unit path, local or upstream, to its package."""
+        `unit_packages` maps each unit path, local or upstream, to its package; `upstream`
+        interfaces of .infra units carry the settings of their environments."""
         symbols = project.symbols
         packages: dict[str, str] = {}
         for space in (symbols.types, symbols.streams, symbols.stores):
             for name, entry in space.items():
                 if entry.path in unit_packages:
                     packages.setdefault(name, unit_packages[entry.path])
-        return cls(project, packages, environment)
+        return cls(project, packages, environment, UpstreamEnvironments(upstream))
 
     def resolve_ref(self, type_ref: ast.TypeRef) -> Type:
         t = plain(self.project.resolve(type_of_ref(type_ref)))
@@ -485,13 +490,17 @@ def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
     resolved = None
     if procs and ctx.environment is not None:
         resolved = ctx.project.environment(ctx.environment)
+        sources = ctx.project.sources
+        if resolved is None and ctx.upstream_environments is not None:
+            resolved = ctx.upstream_environments.get(ctx.environment)
+            sources = ctx.upstream_environments.sources
         if resolved is None:
             raise unsupported(
                 procs[0].span,
                 f"binding to environment '{ctx.environment}', whose settings this build "
                 "cannot see (an environment's .infra files must be checked with the proc),",
             )
-        env = build_environment(resolved, ctx.project.sources)
+        env = build_environment(resolved, sources)
     return [build_job(unit, d, ctx, env, resolved) for d in procs]
 
 
@@ -511,10 +520,12 @@ def generate_checked(
     unit_packages: Mapping[str, str],
     target: Target,
     environment: Optional[str] = None,
+    upstream: Sequence[UnitInterface] = (),
 ) -> list[model.GeneratedFile]:
     """Generate the files for the local units of a project checked against upstream interface
-    files; `unit_packages` maps every unit path (local and upstream) to its package."""
-    ctx = Context.from_checked(project, unit_packages, environment)
+    files; `unit_packages` maps every unit path (local and upstream) to its package. Procs are
+    bound to `environment`, resolved from the `upstream` interfaces of its .infra units."""
+    ctx = Context.from_checked(project, unit_packages, environment, upstream)
     units = [
         Unit(project.modules[path], unit_packages[path], project.sources[path])
         for path in sorted(project.modules)

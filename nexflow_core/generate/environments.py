@@ -13,12 +13,14 @@ job graphs: `env("VAR")` → `${env:VAR}`, `file("/dir/name")` → `${dir:/dir:n
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from typing import Optional
 
 from nexflow_core import ast
-from nexflow_core.check.infra_check import ResolvedEnvironment
-from nexflow_core.diagnostics import Span
+from nexflow_core.check.infra_check import ResolvedEnvironment, resolve_environments
+from nexflow_core.diagnostics import Diagnostic, Span
 from nexflow_core.generate import model
+from nexflow_core.interface.model import UnitInterface
 
 _SASL = {
     "PLAIN": ("PLAIN", "org.apache.kafka.common.security.plain.PlainLoginModule"),
@@ -101,6 +103,42 @@ def text(value: ast.Value, path: bool = False) -> tuple[str, str]:
     parts = [text(v, path) for v in value.items]
     kind = "secret" if any(k == "secret" for _, k in parts) else "literal"
     return ",".join(t for t, _ in parts), kind
+
+
+class UpstreamEnvironments:
+    """Environments as the interface files of .infra units carry them (build-system mode):
+    their blocks, merged across files and resolved through `extends` by the same function as
+    whole-project checking, and the source lines the generated comments cite."""
+
+    def __init__(self, interfaces: Iterable[UnitInterface]) -> None:
+        decls: list[ast.EnvironmentDecl] = []
+        lines: dict[str, dict[int, str]] = {}
+        # Files in path order, blocks in file order: the order whole-project checking merges in.
+        for interface in sorted(interfaces, key=lambda i: i.path):
+            for sig in interface.environments:
+                if not sig.lines:
+                    continue
+                end = sig.first_line + len(sig.lines) - 1
+                span = Span(interface.path, sig.first_line, 1, end, len(sig.lines[-1]) + 1)
+                decls.append(
+                    ast.EnvironmentDecl(
+                        span=span, name=sig.name, extends=sig.extends, entries=sig.entries
+                    )
+                )
+                for offset, line in enumerate(sig.lines):
+                    lines.setdefault(interface.path, {})[sig.first_line + offset] = line
+        decls.sort(key=lambda d: (d.span.file, d.span.line))
+        # Each .infra unit reports its own diagnostics when it is checked; not again here.
+        ignored: list[Diagnostic] = []
+        self.environments = resolve_environments(decls, [], ignored)
+        # Source texts with the known lines in place, for build_environment's origins.
+        self.sources = {
+            path: "\n".join(known.get(n, "") for n in range(1, max(known) + 1))
+            for path, known in lines.items()
+        }
+
+    def get(self, name: str) -> Optional[ResolvedEnvironment]:
+        return self.environments.get(name)
 
 
 def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environment:

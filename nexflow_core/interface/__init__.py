@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import msgspec
+
+from nexflow_core import ast
 from nexflow_core.interface.codec import encode_interface, load_interface
-from nexflow_core.interface.model import UnitInterface
+from nexflow_core.interface.model import EnvironmentSig, UnitInterface
 
 
 def build_interface(source: Any, path: Optional[str] = None) -> bytes:
@@ -25,7 +28,42 @@ def build_interface(source: Any, path: Optional[str] = None) -> bytes:
         if len(interfaces) != 1:
             raise ValueError("build_interface needs `path` for a project of several units")
         path = next(iter(interfaces))
-    return encode_interface(interfaces[path])
+    interface = interfaces[path]
+    module = source.modules.get(path)
+    if interface.environments and module is not None and path in source.sources:
+        interface = with_environment_settings(interface, module, source.sources[path])
+    return encode_interface(interface)
 
 
-__all__ = ["UnitInterface", "build_interface", "encode_interface", "load_interface"]
+def with_environment_settings(
+    interface: UnitInterface, module: ast.Module, text: str
+) -> UnitInterface:
+    """The interface with each environment block's settings and source lines: what a proc
+    compiled against it needs to bake the environment into its job, as whole-project
+    generation does from the .infra sources."""
+    lines = text.splitlines()
+    sigs = iter(interface.environments)
+    decls = sorted(
+        (d for d in module.decls if isinstance(d, ast.EnvironmentDecl)), key=lambda d: d.name
+    )
+    enriched = []
+    for decl, sig in zip(decls, sigs):
+        # The interface lists blocks sorted by name, stably: the same order as `decls`.
+        assert sig.name == decl.name, (sig.name, decl.name)
+        first, last = decl.span.line, decl.span.end_line
+        enriched.append(
+            msgspec.structs.replace(
+                sig, entries=list(decl.entries), first_line=first, lines=lines[first - 1 : last]
+            )
+        )
+    return msgspec.structs.replace(interface, environments=enriched)
+
+
+__all__ = [
+    "EnvironmentSig",
+    "UnitInterface",
+    "build_interface",
+    "encode_interface",
+    "load_interface",
+    "with_environment_settings",
+]

@@ -7,9 +7,10 @@ from typing import Optional
 
 import msgspec
 
+from nexflow_core.ast.infra import Entry
 from nexflow_core.check.types import Type
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class Sig(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -93,10 +94,18 @@ class ProcSig(Sig, frozen=True):
 
 
 class EnvironmentSig(Sig, frozen=True):
+    """One `environment` block of an .infra file. Besides its names, it carries what a job bound
+    to the environment bakes in: the block's settings as written (`entries`) and the text of
+    the lines they are on (`lines`, from line `first_line`), which the generated Java cites.
+    So unlike other entries it has positions: moving a setting changes the jobs citing it."""
+
     name: str
     streams: list[str]
     stores: list[str]
     extends: Optional[str] = None
+    entries: list[Entry] = []
+    first_line: int = 0
+    lines: list[str] = []
 
 
 class UnitInterface(Sig, frozen=True):

@@ -42,6 +42,7 @@ from pants.util.logging import LogLevel
 
 from nexflow.subsystem import NexflowSubsystem
 from nexflow.target_types import (
+    NexflowEnvironmentField,
     NexflowInfraSourceField,
     NexflowJavaPackageField,
     NexflowProcSourceField,
@@ -260,6 +261,10 @@ async def generate_java_from_nexflow(
     request: NexflowJavaRequest, generator: NexflowGenerator
 ) -> GeneratedSources:
     unit = await Get(NexflowUnit, NexflowUnitRequest(request.address))
+    # A proc's environment: its .infra units are upstream (dependency inference), and their
+    # interface files carry the settings the job bakes in.
+    environment = unit.target.get(NexflowEnvironmentField).value
+    environment_argv = ("--environment", environment) if environment else ()
     process = await Get(
         Process,
         VenvPexProcess(
@@ -271,6 +276,7 @@ async def generate_java_from_nexflow(
                 java_package_for(unit.target),
                 "--output-dir",
                 _JAVA_DIR,
+                *environment_argv,
                 *unit.upstream_argv,
             ],
             input_digest=unit.input_digest,

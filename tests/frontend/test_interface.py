@@ -34,10 +34,11 @@ def test_rule_threshold_edit_keeps_interface_bytes() -> None:
 
 
 def test_comment_and_whitespace_edits_keep_interface_bytes() -> None:
+    # .infra units excepted: their environments carry settings with positions (below).
     src = example_sources("payments")
-    before = {p: _iface(src, p) for p in src}
+    before = {p: _iface(src, p) for p in src if not p.endswith(".infra")}
     edited = {p: "// edited\n\n" + t.replace("\n", "\r\n") for p, t in src.items()}
-    assert {p: _iface(edited, p) for p in edited} == before
+    assert {p: _iface(edited, p) for p in before} == before
 
 
 def test_proc_filter_edit_keeps_interface_bytes() -> None:
@@ -71,8 +72,28 @@ def test_interface_round_trip_and_no_spans() -> None:
     for path in src:
         data = build_interface(project, path)
         assert data.endswith(b"\n")
-        assert b'"line"' not in data and b'"span"' not in data
+        if not path.endswith(".infra"):
+            assert b'"line"' not in data and b'"span"' not in data
         assert build_interface(load_interface(data)) == data
+
+
+def test_infra_interfaces_carry_environment_settings_and_cited_lines() -> None:
+    # A job bound to an environment bakes its settings in, citing file:line: an .infra unit's
+    # interface carries both, so a moved or edited setting re-generates those jobs.
+    src = example_sources("payments")
+    infra = "examples/payments/production.infra"
+    (sig,) = load_interface(_iface(src, infra)).environments
+    assert (sig.name, sig.first_line) == ("production", 1)
+    assert sig.lines == src[infra].splitlines()
+    assert [e.name for e in sig.entries] == ["kafka", "streams"]
+    topic = sig.entries[1].entries[0].entries[0]
+    assert (topic.name, topic.value.value, topic.span.line) == ("topic", "prod.payments.inbound", 9)
+    edited = dict(src)
+    edited[infra] = src[infra].replace("prod.payments.inbound", "prod.payments.in")
+    assert _iface(edited, infra) != _iface(src, infra)
+    shifted = dict(src)
+    shifted[infra] = "// moved down a line\n" + src[infra]
+    assert load_interface(_iface(shifted, infra)).environments[0].first_line == 2
 
 
 _SCRIPT = """
