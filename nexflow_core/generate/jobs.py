@@ -38,6 +38,20 @@ from nexflow_core.generate.lower import Scope, plain, unsupported
 STATE_GRACE_MS = 60 * 60 * 1000
 
 
+# Statements an `on late` belongs to: the nearest above it (else the next one).
+_LATE_OWNERS = (ast.WindowStmt, ast.RollingStmt)
+
+# Statements that end a segment (operators of their own, or a new key).
+_BOUNDARIES = (
+    ast.KeyByStmt,
+    ast.WindowStmt,
+    ast.CorrelateStmt,
+    ast.DedupStmt,
+    ast.LookupStmt,
+    ast.JoinStmt,
+)
+
+
 class _Handlers:
     """The `on …` statements that belong to one statement."""
 
@@ -314,13 +328,13 @@ class JobBuilder:
             if s.event == "timeout":
                 owner = _nearest(stmts, i, lambda x: isinstance(x, ast.CorrelateStmt))
             elif s.event == "late":
-                timed = (ast.WindowStmt, ast.RollingStmt)
-                owner = _nearest(stmts, i, lambda x: isinstance(x, timed))
+                owner = _nearest(stmts, i, lambda x: isinstance(x, _LATE_OWNERS))
                 if owner is None:
                     owner = next(
-                        (j for j in range(i + 1, len(stmts)) if isinstance(stmts[j], timed)),
+                        (j for j in range(i + 1, len(stmts))
+                         if isinstance(stmts[j], _LATE_OWNERS)),
                         None,
-                    )
+                    )  # fmt: skip
             else:
                 owner = _nearest(stmts, i, lambda x, on=s: self._can(x, on))
             if owner is None:
@@ -590,10 +604,17 @@ class JobBuilder:
             if not isinstance(v, model.Var) or len(aggregations) != 1:
                 raise unsupported(mp.span, f"'{mp.field}' as a rolling aggregation")
             values.append(msgspec.structs.replace(aggregations[0], slot=mp.field))
-        h = self.handlers.get(i, _Handlers())
-        late = h.late.stream if h.late is not None and self.event_time is not None else None
-        if late is not None and h.late is not None:
-            self.output(late, self.record, self.origin(h.late.span))
+        # Consecutive rolling statements share one `on late`: the first one finds a record late.
+        stmts = self.proc.statements
+        on_late = None
+        j = i
+        while on_late is None and j < len(stmts) and not isinstance(stmts[j], _BOUNDARIES):
+            if isinstance(stmts[j], ast.RollingStmt):
+                on_late = self.handlers.get(j, _Handlers()).late
+            j += 1
+        late = on_late.stream if on_late is not None and self.event_time is not None else None
+        if late is not None and on_late is not None:
+            self.output(late, self.record, self.origin(on_late.span))
         watermark = self.event_time.watermark_ms if self.event_time else 0
         names = "+".join(mp.field for mp in s.mappings)
         self.add_step(
