@@ -7,13 +7,15 @@ and prints p50/p90/p99/max of event send → decision arrival for the events aft
 as a payment switch would, so the sink's delivery guarantee decides what it waits for.
 
 Profiles:
-  card-fraud  examples/card-fraud's CardFraud job (decisions topic, at_least_once by auth_id)
+  card-fraud  examples/card-fraud's CardFraudScreen job, production environment moved onto the
+              test broker (auth_decisions at_least_once keyed by auth_id, 30 s checkpoints)
   probe       tests/e2e/delivery's DeliveryProbe (fast_decisions at_least_once,
               committed_decisions exactly_once with a 10 s checkpoint interval here)
 
 Usage (from the repository root, with the jars packaged into dist/):
-  ./pants package 3rdparty/jvm/kafka:kafka-broker tests/e2e/delivery:delivery-probe-job
-  python bench/decision_latency.py --profile probe --rate 1000 --seconds 30 --warmup 10
+  ./pants package 3rdparty/jvm/kafka:kafka-broker examples/card-fraud:card-fraud-job \
+      tests/e2e/delivery:delivery-probe-job
+  NEXFLOW_JAVA_HOME=<JDK 17> python bench/decision_latency.py --rate 1000 --seconds 30 --warmup 10
 The last line is machine-readable: `p50_ms=… p99_ms=… rate=…`.
 """
 
@@ -29,6 +31,7 @@ from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from tests.e2e.infra.cardfraud import JAR, run_latency
 from tests.e2e.infra.flink import FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
 from tests.e2e.infra.latency import LatencyReport, measure
@@ -53,7 +56,7 @@ def run_probe(
     topics = {s: kafka.unique_topic(s) for s in [PROBE["source"], *PROBE["sinks"]]}
     job_args = [f"--kafka.bootstrap.servers={kafka.bootstrap_servers}"]
     job_args += [f"--stream.{s}=kafka:{t}" for s, t in sorted(topics.items())]
-    job_args.append(f"--flink.execution.checkpointing.interval={args.checkpoint_ms} ms")
+    job_args.append(f"--flink.execution.checkpointing.interval={args.checkpoint_ms or 10000} ms")
     job = cluster.run_job(Path(args.jar or PROBE["jar"]), PROBE["main"], job_args)
     cluster.wait_for_running(job.job_id)
     try:
@@ -77,7 +80,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=10)
-    parser.add_argument("--checkpoint-ms", type=int, default=10000)
+    parser.add_argument(
+        "--checkpoint-ms",
+        type=int,
+        help="checkpoint interval (default: card-fraud 30000, production's; probe 10000)",
+    )
     parser.add_argument("--jar", help="the job jar (default: the profile's, under dist/)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nexflow-latency-") as tmp:
@@ -89,9 +96,17 @@ def main() -> None:
             if args.profile == "probe":
                 reports = {s: run_probe(kafka, cluster, s, args) for s in PROBE["sinks"]}
             else:
-                from tests.e2e.card_fraud import run_latency
-
-                reports = {"decisions": run_latency(kafka, cluster, args)}
+                report = run_latency(
+                    kafka,
+                    cluster,
+                    root,
+                    rate=args.rate,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                    checkpoint_ms=args.checkpoint_ms or 30000,
+                    jar=Path(args.jar) if args.jar else Path("dist") / JAR,
+                )
+                reports = {"auth_decisions": report}
             for sink, report in reports.items():
                 print(f"{args.profile} {sink}: {report.line()}")
             print(f"(measured in {time.monotonic() - started:.0f} s)")

@@ -25,8 +25,8 @@ from typing import Optional
 import msgspec
 
 from nexflow_core import ast
-from nexflow_core.check.infra_check import ResolvedEnvironment, sink_delivery
 from nexflow_core.check import types as T
+from nexflow_core.check.infra_check import ResolvedEnvironment, sink_delivery
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Span
 from nexflow_core.generate import model

@@ -258,10 +258,14 @@ def test_exactly_once_needs_checkpoints_from_the_environment_or_the_proc() -> No
     checked = "proc D { checkpoint every 10 seconds from requests emit to decisions emit to audit }"
     assert _delivery(env, checked) == []
     # The environment's default applies to sinks without a mode of their own ...
-    default = env.replace("delivery: exactly_once", "").replace("streams {", "delivery: exactly_once streams {")
+    default = env.replace("delivery: exactly_once", "").replace(
+        "streams {", "delivery: exactly_once streams {"
+    )
     assert sorted(d.message.split()[1] for d in _delivery(default)) == ["audit", "decisions"]
     # ... but a proc's `emit to … at_least_once` wins over it, and a binding over the proc.
-    declared = "proc D { from requests emit to decisions at_least_once emit to audit at_least_once }"
+    declared = (
+        "proc D { from requests emit to decisions at_least_once emit to audit at_least_once }"
+    )
     assert [d.message.split()[1] for d in _delivery(default, declared)] == []
     (d,) = _delivery(env, declared)
     assert "decisions" in d.message

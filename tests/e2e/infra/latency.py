@@ -147,7 +147,9 @@ def measure(
     consumed: Any = context.Queue()
     consumer = context.Process(
         target=_consume,
-        args=(servers, decision_topic, id_field, total, warmup + seconds + timeout, ready, consumed),
+        args=(
+            servers, decision_topic, id_field, total, warmup + seconds + timeout, ready, consumed
+        ),
     )
     consumer.start()
     if not ready.wait(60):
