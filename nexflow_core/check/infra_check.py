@@ -470,18 +470,29 @@ def _check_delivery(
             continue
         for stream in sig.sinks:
             mode, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
-            if mode != "exactly_once":
-                continue
-            _err(
-                diags,
-                "NX509",
-                f"stream {stream} is written exactly once in environment {env.name}, "
-                f"but neither the environment nor proc {sig.name} ({path}) enables checkpoints",
-                where.span if where is not None else file_span(path),
-                expected="checkpoint { interval: 1 minute } (or `checkpoint every …` in the proc)",
-                hint="an exactly-once sink's records become visible only when a checkpoint "
-                "commits; without checkpoints they never would",
-            )
+            if mode == "exactly_once":
+                diags.append(
+                    exactly_once_without_checkpoints(
+                        env.name, stream, sig.name, path, where.span if where else None
+                    )
+                )
+
+
+def exactly_once_without_checkpoints(
+    env: str, stream: str, proc: str, path: str, span: Optional[Span]
+) -> Diagnostic:
+    """NX509, from checking a project or (in unit builds, where the infra unit does not see
+    the procs) from binding a proc to its environment."""
+    return Diagnostic(
+        "NX509",
+        "error",
+        f"stream {stream} is written exactly once in environment {env}, "
+        f"but neither the environment nor proc {proc} ({path}) enables checkpoints",
+        span or file_span(path),
+        "checkpoint { interval: 1 minute } (or `checkpoint every …` in the proc)",
+        "an exactly-once sink's records become visible only when a checkpoint commits; "
+        "without checkpoints they never would",
+    )
 
 
 def check_bindings(

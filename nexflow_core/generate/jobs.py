@@ -26,9 +26,13 @@ import msgspec
 
 from nexflow_core import ast
 from nexflow_core.check import types as T
-from nexflow_core.check.infra_check import ResolvedEnvironment, sink_delivery
+from nexflow_core.check.infra_check import (
+    ResolvedEnvironment,
+    exactly_once_without_checkpoints,
+    sink_delivery,
+)
 from nexflow_core.check.types import Type
-from nexflow_core.diagnostics import Span
+from nexflow_core.diagnostics import NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, plain, unsupported
@@ -929,9 +933,32 @@ def build_job(
         return msgspec.structs.replace(
             job, environment=environment, uses_kafka=uses_kafka(environment)
         )
+    outputs = [_bind_delivery(builder, o, resolved) for o in job.outputs]
+    checkpointed = "interval" in resolved.checkpoint or any(
+        s.key == "execution.checkpointing.interval" for s in job.flink
+    )
+    for o in outputs:
+        if o.delivery == "exactly_once" and not checkpointed:
+            # Point at what chose exactly_once: the binding, the environment's default, or
+            # (the proc's emit) the proc.
+            source = o.delivery_source or ""
+            binding = resolved.streams.get(o.stream)
+            where = None
+            if source.startswith("binding") and binding is not None:
+                where = binding.settings.get("delivery")
+            elif source.startswith("default of"):
+                where = resolved.settings.get("delivery")
+            span = where.span if where is not None else proc.span
+            raise NexflowError(
+                [
+                    exactly_once_without_checkpoints(
+                        resolved.name, o.stream, proc.name, proc.span.file, span
+                    )
+                ]
+            )
     return msgspec.structs.replace(
         job,
-        outputs=[_bind_delivery(builder, o, resolved) for o in job.outputs],
+        outputs=outputs,
         environment=environment,
         uses_kafka=uses_kafka(environment),
         dead_letter_delivery=_lines_delivery(resolved, job.dead_letter or "dead_letter"),

@@ -216,11 +216,12 @@ def test_card_fraud_job_decides_alerts_and_routes_on_kafka(
 def test_card_fraud_decisions_do_not_wait_for_checkpoints(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, tmp_path: Path
 ) -> None:
-    """Decision latency at a steady 200 authorizations/s for 10 s after a 5 s warm-up, with
+    """Decisions at a steady 200 authorizations/s for 10 s after a 5 s warm-up, with
     checkpoints only every 10 minutes: decisions are at least once, so every one arrives
     although no checkpoint completes during the run (an exactly-once sink would deliver none).
-    The bound is loose (a shared 2-core machine); bench/decision_latency.py measures the
-    figures at higher rates and for longer."""
+    The latency figures are printed, not bounded: on a 2-core machine shared with other builds
+    they swing from tens of milliseconds to seconds (bench/decision_latency.py measures them at
+    higher rates and for longer)."""
     report = cardfraud.run_latency(
         kafka_broker, flink_cluster, tmp_path, rate=200, seconds=10, warmup=5,
         checkpoint_ms=600000,
@@ -229,4 +230,4 @@ def test_card_fraud_decisions_do_not_wait_for_checkpoints(
     record_timing(f"card-fraud decision latency p50 at {report.rate}/s", report.p50_ms / 1000)
     record_timing(f"card-fraud decision latency p99 at {report.rate}/s", report.p99_ms / 1000)
     assert report.measured == report.sent
-    assert report.p99_ms < 10000, report.line()
+    assert report.checkpoints == 0, report.line()

@@ -7,9 +7,11 @@ a real broker and cluster."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from nexflow_core import cli
 from nexflow_core.diagnostics import NexflowError
 from nexflow_core.generate import TARGETS, Unit, generate
 from nexflow_core.syntax import parse_source
@@ -98,3 +100,32 @@ def test_dead_letters_are_keyed_by_their_correlation_id_only() -> None:
         _job(INFRA.replace("delivery: at_least_once }", "idempotency_key: card }"))
     (d,) = refused.value.diagnostics
     assert d.code == "NX901" and "correlation_id" in d.message and d.span.line == 9
+
+
+
+def test_unit_builds_refuse_exactly_once_without_checkpoints(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Compiled unit by unit as the Pants backend does, the .infra unit is checked without the
+    procs, so binding the proc to its environment reports NX509 itself."""
+    files = {  # in dependency order
+        "a.schema": SCHEMA,
+        "e.infra": INFRA,
+        "d.proc": PROC.replace("    checkpoint every 1 minute\n", ""),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    upstream: list[str] = []
+    for name in files:
+        argv = ["compile", str(tmp_path / name), "--java-package", "gen.delivery",
+                "--interface-out", str(tmp_path / f"{name}.nxi")]  # fmt: skip
+        for dep in upstream:
+            argv += ["--interface", f"{tmp_path / dep}.nxi=gen.delivery"]
+        if name.endswith(".proc"):
+            argv += ["--environment", "prod", "--output-dir", str(tmp_path / "java")]
+            assert cli.main(argv) == 1
+            err = capsys.readouterr().err
+            assert "NX509" in err and "stream ledger is written exactly once" in err
+        else:
+            assert cli.main(argv) == 0, name
+        upstream.append(name)

@@ -142,7 +142,12 @@ def run_latency(
     )
     cluster.wait_for_running(job.job_id)
     try:
-        return measure(
+        # RUNNING is not reading yet: one decision first, so the warm-up starts on a live
+        # pipeline (partitions assigned, profiles loaded).
+        _, card, primer = latency_event(-1)  # before every measured event in event time
+        kafka.produce_json(topic_of["authorizations"], [primer], key=lambda _: card)
+        kafka.consume(topic_of["auth_decisions"], min_records=1, timeout=120)
+        report = measure(
             kafka.bootstrap_servers,
             topic_of["authorizations"],
             topic_of["auth_decisions"],
@@ -152,5 +157,7 @@ def run_latency(
             warmup=warmup,
             id_field="auth_id",
         )
+        report.checkpoints = cluster.completed_checkpoints(job.job_id)
+        return report
     finally:
         cluster.cancel_job(job.job_id)

@@ -29,6 +29,8 @@ class LatencyReport:
     p99_ms: float
     max_ms: float
     achieved_rate: float
+    # Checkpoints the job completed by the end of the run (-1: not asked).
+    checkpoints: int = -1
 
     def line(self) -> str:
         return (
