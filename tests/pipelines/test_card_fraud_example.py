@@ -73,6 +73,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--stream.authorizations.pace_ms=60",
         "--flink.pipeline.auto-watermark-interval=10 ms",
         "--flink.parallelism.default=2",
+        # The jar is bound to the production environment (RocksDB, checkpoints on S3): this
+        # MiniCluster has neither, so the heap backend and a local directory instead.
+        "--flink.state.backend.type=hashmap",
+        f"--flink.execution.checkpointing.dir={(out / 'checkpoints').as_uri()}",
     ]
     started = time.monotonic()
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
