@@ -45,17 +45,6 @@ STATE_GRACE_MS = 60 * 60 * 1000
 # Statements an `on late` belongs to: the nearest above it (else the next one).
 _LATE_OWNERS = (ast.WindowStmt, ast.RollingStmt)
 
-# Statements that end a segment (operators of their own, or a new key).
-_BOUNDARIES = (
-    ast.KeyByStmt,
-    ast.WindowStmt,
-    ast.CorrelateStmt,
-    ast.DedupStmt,
-    ast.LookupStmt,
-    ast.JoinStmt,
-)
-
-
 class _Handlers:
     """The `on …` statements that belong to one statement."""
 
@@ -612,7 +601,11 @@ class JobBuilder:
         stmts = self.proc.statements
         on_late = None
         j = i
-        while on_late is None and j < len(stmts) and not isinstance(stmts[j], _BOUNDARIES):
+        while (
+            on_late is None
+            and j < len(stmts)
+            and isinstance(stmts[j], (ast.RollingStmt, ast.OnStmt))
+        ):
             if isinstance(stmts[j], ast.RollingStmt):
                 on_late = self.handlers.get(j, _Handlers()).late
             j += 1
