@@ -86,6 +86,11 @@ def main() -> None:
         help="checkpoint interval (default: card-fraud 30000, production's; probe 10000)",
     )
     parser.add_argument("--jar", help="the job jar (default: the profile's, under dist/)")
+    parser.add_argument(
+        "--delivery",
+        choices=["exactly_once", "at_least_once"],
+        help="card-fraud: override auth_decisions' declared delivery (for comparison)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nexflow-latency-") as tmp:
         root = Path(tmp)
@@ -105,11 +110,15 @@ def main() -> None:
                     warmup=args.warmup,
                     checkpoint_ms=args.checkpoint_ms or 30000,
                     jar=Path(args.jar) if args.jar else Path("dist") / JAR,
+                    extra_args=[f"--stream.auth_decisions.delivery={args.delivery}"]
+                    if args.delivery
+                    else [],
                 )
                 reports = {"auth_decisions": report}
             for sink, report in reports.items():
                 print(f"{args.profile} {sink}: {report.line()}")
-            print(f"(measured in {time.monotonic() - started:.0f} s)")
+            mode = args.delivery or "as declared"
+            print(f"(delivery {mode}; measured in {time.monotonic() - started:.0f} s)")
             last = list(reports.values())[0]
             print(f"p50_ms={last.p50_ms:.1f} p99_ms={last.p99_ms:.1f} rate={last.rate}")
 

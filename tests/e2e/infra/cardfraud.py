@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from tests.e2e.infra.flink import FlinkCluster
@@ -132,14 +133,14 @@ def run_latency(
     warmup: float,
     checkpoint_ms: int = 30000,
     jar: Optional[Path] = None,
+    extra_args: Sequence[str] = (),
 ) -> LatencyReport:
     """Event produced → decision consumed (read_committed) on auth_decisions, in the delivery
     guarantee the production environment declares for it."""
     topic_of = topics(kafka)
     profiles = write_profiles(workdir / "latency_profiles.json", LATENCY_PROFILES)
-    job = cluster.run_job(
-        jar or JAR, MAIN, job_args(kafka, cluster, topic_of, profiles, checkpoint_ms)
-    )
+    args = job_args(kafka, cluster, topic_of, profiles, checkpoint_ms) + list(extra_args)
+    job = cluster.run_job(jar or JAR, MAIN, args)
     cluster.wait_for_running(job.job_id)
     try:
         # RUNNING is not reading yet: one decision first, so the warm-up starts on a live
