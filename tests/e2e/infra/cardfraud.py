@@ -11,9 +11,9 @@ memory store, the heap state backend, checkpoints in the cluster's directory, pa
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any, Optional
 
 from tests.e2e.infra.flink import FlinkCluster
