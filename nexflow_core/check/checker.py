@@ -175,6 +175,16 @@ def _check_infra(
     for u in upstream:
         for p in u.procs:
             procs.append((p, u.path))
+    stream_fields: dict[str, Optional[list[str]]] = {}
+    for name, entry in res.symbols.streams.items():
+        schema = res.symbols.schema(entry.sig.schema)
+        stream_fields[name] = None if schema is None else [f.name for f in schema.fields]
     check_bindings(
-        envs, env_spans, procs, set(res.symbols.streams), set(res.symbols.stores), res.diagnostics
+        envs,
+        env_spans,
+        procs,
+        set(res.symbols.streams),
+        set(res.symbols.stores),
+        res.diagnostics,
+        stream_fields,
     )

@@ -184,7 +184,13 @@ def declare(m: ast.Module) -> UnitInterface:
             tables.append(table_sig(d))
         elif isinstance(d, ast.ProcDecl):
             src, sink, sto = proc_streams(d)
-            procs.append(ProcSig(d.name, src, sink, sto))
+            checkpointed = any(isinstance(s, ast.CheckpointStmt) for s in d.statements)
+            deliveries = {
+                s.stream: s.delivery
+                for s in d.statements
+                if isinstance(s, ast.EmitStmt) and s.delivery is not None
+            }
+            procs.append(ProcSig(d.name, src, sink, sto, checkpointed, deliveries))
         elif isinstance(d, ast.EnvironmentDecl):
             envs.append(
                 EnvironmentSig(d.name, _env_names(d, "streams"), _env_names(d, "stores"), d.extends)

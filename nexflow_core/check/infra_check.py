@@ -23,6 +23,7 @@ SECTIONS = (
     "checkpoint",
     "state_backend",
     "parallelism",
+    "delivery",
     "schema_registry",
     "metrics",
     "logging",
@@ -31,6 +32,9 @@ KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL = ("PLAIN", "SCRAM_SHA_256", "SCRAM_SHA_512", "GSSAPI", "OAUTHBEARER")
 STORE_TYPES = ("mongodb", "jdbc", "redis", "cassandra", "file", "memory", "kafka")
 BACKENDS = ("rocksdb", "hashmap")
+DELIVERY = ("exactly_once", "at_least_once")
+# Without any declaration a sink is written at least once: visible at once, keyed.
+DEFAULT_DELIVERY = "at_least_once"
 
 
 class Binding(msgspec.Struct, frozen=True):
@@ -165,6 +169,17 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
         elif e.name == "state_backend":
             if isinstance(e, ast.Property):
                 _symbol({"state_backend": e.value}, "state_backend", BACKENDS, diags)
+        elif e.name == "delivery":
+            if not isinstance(e, ast.Property):
+                _err(
+                    diags,
+                    "NX507",
+                    "delivery is the environment's default guarantee for its sinks",
+                    e.span,
+                    expected="delivery: exactly_once | at_least_once",
+                )
+            else:
+                _delivery(e.value, diags)
         elif e.name == "parallelism":
             if (
                 not isinstance(e, ast.Property)
@@ -194,9 +209,33 @@ def _symbol(p: dict, key: str, allowed: tuple, diags: list[Diagnostic]) -> None:
         )
 
 
+def _delivery(v: ast.Value, diags: list[Diagnostic]) -> None:
+    if not isinstance(v, ast.Symbol) or v.name not in DELIVERY:
+        _err(
+            diags,
+            "NX507",
+            "unknown delivery guarantee",
+            v.span,
+            expected=" | ".join(DELIVERY),
+            hint="exactly_once: transactional, visible when a checkpoint commits; "
+            "at_least_once: visible at once, duplicates after a recovery carry the same key",
+        )
+
+
 def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
     p = _props(b.entries, diags, b.name)
     if section == "streams":
+        if "delivery" in p:
+            _delivery(p["delivery"], diags)
+        key = p.get("idempotency_key")
+        if key is not None and not isinstance(key, ast.Symbol):
+            _err(
+                diags,
+                "NX508",
+                "idempotency_key names a field of the stream's schema",
+                key.span,
+                expected="idempotency_key: <field>",
+            )
         has = [k for k in ("topic", "file") if k in p]
         if len(has) != 1:
             _err(
@@ -385,6 +424,77 @@ def resolve_environments(
     return out
 
 
+def sink_delivery(
+    env: ResolvedEnvironment, stream: str, declared: Optional[str] = None
+) -> tuple[str, Optional[ast.Value], str]:
+    """The delivery guarantee a sink of `env` gets, the setting that chose it (None when the
+    proc or the built-in default did) and where it comes from: the stream's binding, else the
+    proc's `emit to … <delivery>` (`declared`), else the environment's `delivery`, else
+    at_least_once."""
+    binding = env.streams.get(stream)
+    chosen = binding.settings.get("delivery") if binding is not None else None
+    if isinstance(chosen, ast.Symbol):
+        return chosen.name, chosen, f"binding of {stream} in environment {env.name}"
+    if declared is not None:
+        return declared, None, "the proc's emit"
+    default = env.settings.get("delivery")
+    if isinstance(default, ast.Symbol):
+        return default.name, default, f"default of environment {env.name}"
+    return DEFAULT_DELIVERY, None, "the default"
+
+
+def _check_delivery(
+    env: ResolvedEnvironment,
+    procs: list[tuple[ProcSig, str]],
+    stream_fields: dict[str, Optional[list[str]]],
+    diags: list[Diagnostic],
+) -> None:
+    """Idempotency keys are fields of their stream's schema; exactly-once sinks have
+    checkpoints (a transaction commits only when a checkpoint completes)."""
+    for stream in sorted(env.streams):
+        key = env.streams[stream].settings.get("idempotency_key")
+        if not isinstance(key, ast.Symbol):
+            continue
+        fields = stream_fields.get(stream)
+        if fields is not None and key.name not in fields:
+            _err(
+                diags,
+                "NX508",
+                f"idempotency_key '{key.name}' is not a field of stream {stream}'s schema",
+                key.span,
+                expected=", ".join(fields) if fields else "a field of the schema",
+            )
+    interval = env.checkpoint.get("interval")
+    for sig, path in procs:
+        if sig.checkpointed or interval is not None:
+            continue
+        for stream in sig.sinks:
+            mode, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
+            if mode == "exactly_once":
+                diags.append(
+                    exactly_once_without_checkpoints(
+                        env.name, stream, sig.name, path, where.span if where else None
+                    )
+                )
+
+
+def exactly_once_without_checkpoints(
+    env: str, stream: str, proc: str, path: str, span: Optional[Span]
+) -> Diagnostic:
+    """NX509, from checking a project or (in unit builds, where the infra unit does not see
+    the procs) from binding a proc to its environment."""
+    return Diagnostic(
+        "NX509",
+        "error",
+        f"stream {stream} is written exactly once in environment {env}, "
+        f"but neither the environment nor proc {proc} ({path}) enables checkpoints",
+        span or file_span(path),
+        "checkpoint { interval: 1 minute } (or `checkpoint every …` in the proc)",
+        "an exactly-once sink's records become visible only when a checkpoint commits; "
+        "without checkpoints they never would",
+    )
+
+
 def check_bindings(
     envs: dict[str, ResolvedEnvironment],
     env_spans: dict[str, Span],
@@ -392,9 +502,11 @@ def check_bindings(
     declared_streams: set,
     declared_stores: set,
     diags: list[Diagnostic],
+    stream_fields: Optional[dict[str, Optional[list[str]]]] = None,
 ) -> None:
     """Every stream/store any proc uses is bound in every deployable environment (one no
-    other environment extends); bindings of undeclared names are flagged."""
+    other environment extends); bindings of undeclared names are flagged; delivery
+    guarantees are consistent (see `_check_delivery`)."""
     parents = {e.extends for e in envs.values() if e.extends}
     for name in sorted(envs):
         env = envs[name]
@@ -421,6 +533,7 @@ def check_bindings(
                 )
         if name in parents:
             continue
+        _check_delivery(env, procs, stream_fields or {}, diags)
         for sig, path in procs:
             for s in sorted(set(sig.sources) | set(sig.sinks)):
                 if s not in env.streams:

@@ -58,6 +58,9 @@ CODES: dict[str, str] = {
     "NX504": "binding for an undeclared name",
     "NX505": "invalid infrastructure setting",
     "NX506": "environment inheritance cycle",
+    "NX507": "unknown delivery guarantee",
+    "NX508": "idempotency key is not a field of the stream",
+    "NX509": "exactly-once sink without checkpoints",
     # generation
     "NX901": "construct not supported by the target yet",
 }

@@ -487,6 +487,7 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
 def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
     procs = [d for d in unit.module.decls if isinstance(d, ast.ProcDecl)]
     env = None
+    resolved = None
     if procs and ctx.environment is not None:
         resolved = ctx.project.environment(ctx.environment)
         sources = ctx.project.sources
@@ -500,7 +501,7 @@ def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
                 "cannot see (an environment's .infra files must be checked with the proc),",
             )
         env = build_environment(resolved, sources)
-    return [build_job(unit, d, ctx, env) for d in procs]
+    return [build_job(unit, d, ctx, env, resolved) for d in procs]
 
 
 def generate(

@@ -50,6 +50,9 @@ _CHECKPOINT = {
     "min_pause": "execution.checkpointing.min-pause",
     "storage": "execution.checkpointing.dir",
 }
+# Binding settings compiled into the job's sinks (see jobs._bind_delivery), not run-time
+# settings: `--stream.<name>.delivery` overrides the compiled guarantee.
+_COMPILED = ("delivery", "idempotency_key")
 _PROVIDERS = {
     "config.providers": "env,dir",
     "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
@@ -176,7 +179,7 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
                 streams.append(
                     model.Setting(key=f"stream.{name}", value="file:" + t, origin=origin(v.span))
                 )
-            else:
+            elif k not in _COMPILED:
                 streams.append(setting(f"stream.{name}.{k}", v))
 
     stores: list[model.Setting] = []

@@ -26,8 +26,13 @@ import msgspec
 
 from nexflow_core import ast
 from nexflow_core.check import types as T
+from nexflow_core.check.infra_check import (
+    ResolvedEnvironment,
+    exactly_once_without_checkpoints,
+    sink_delivery,
+)
 from nexflow_core.check.types import Type
-from nexflow_core.diagnostics import Span
+from nexflow_core.diagnostics import NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, plain, unsupported
@@ -911,10 +916,79 @@ def build_job(
     proc: ast.ProcDecl,
     ctx: object,
     environment: Optional[model.Environment] = None,
+    resolved: Optional[ResolvedEnvironment] = None,
 ) -> model.Job:
-    job = JobBuilder(unit, proc, ctx).build()
+    builder = JobBuilder(unit, proc, ctx)
+    job = builder.build()
     if environment is None:
         return job
+    if resolved is None:
+        return msgspec.structs.replace(
+            job, environment=environment, uses_kafka=uses_kafka(environment)
+        )
+    outputs = [_bind_delivery(builder, o, resolved) for o in job.outputs]
+    checkpointed = "interval" in resolved.checkpoint or any(
+        s.key == "execution.checkpointing.interval" for s in job.flink
+    )
+    for o in outputs:
+        if o.delivery == "exactly_once" and not checkpointed:
+            # Point at what chose exactly_once: the binding, the environment's default, or
+            # (the proc's emit) the proc.
+            source = o.delivery_source or ""
+            binding = resolved.streams.get(o.stream)
+            where = None
+            if source.startswith("binding") and binding is not None:
+                where = binding.settings.get("delivery")
+            elif source.startswith("default of"):
+                where = resolved.settings.get("delivery")
+            span = where.span if where is not None else proc.span
+            raise NexflowError(
+                [
+                    exactly_once_without_checkpoints(
+                        resolved.name, o.stream, proc.name, proc.span.file, span
+                    )
+                ]
+            )
     return msgspec.structs.replace(
-        job, environment=environment, uses_kafka=uses_kafka(environment)
+        job,
+        outputs=outputs,
+        environment=environment,
+        uses_kafka=uses_kafka(environment),
+        dead_letter_delivery=_lines_delivery(resolved, job.dead_letter or "dead_letter"),
+        alert_delivery=_lines_delivery(resolved, "alerts"),
+    )
+
+
+def _lines_delivery(env: ResolvedEnvironment, stream: str) -> str:
+    """Dead letters and alerts are JSON envelopes keyed by their `correlation_id`: a binding
+    cannot name another idempotency key for them."""
+    binding = env.streams.get(stream)
+    named = binding.settings.get("idempotency_key") if binding is not None else None
+    if named is not None and not (
+        isinstance(named, ast.Symbol) and named.name == "correlation_id"
+    ):
+        raise unsupported(
+            named.span,
+            f"an idempotency key other than correlation_id for {stream} (dead letters and "
+            "alerts are envelopes keyed by the correlation id of their record),",
+        )
+    mode, _, _ = sink_delivery(env, stream)
+    return mode
+
+
+def _bind_delivery(
+    builder: JobBuilder, out: model.Output, env: ResolvedEnvironment
+) -> model.Output:
+    """The sink's delivery guarantee in `env` (its binding, else the proc's emit, else the
+    environment's default, else at_least_once) and its idempotency key (the binding's, else
+    the emit's), as the job's compiled default; `--stream.<name>.delivery` still overrides it."""
+    mode, _, source = sink_delivery(env, out.stream, out.delivery)
+    key = out.idempotency_key
+    binding = env.streams.get(out.stream)
+    named = binding.settings.get("idempotency_key") if binding is not None else None
+    if isinstance(named, ast.Symbol):
+        path = ast.Path(parts=[named.name], span=named.span)
+        key = builder.lower.expr(path, Scope(implicit=out.record))
+    return msgspec.structs.replace(
+        out, delivery=mode, delivery_source=source, idempotency_key=key
     )

@@ -655,6 +655,8 @@ class Output(msgspec.Struct, frozen=True):
     delivery: Optional[str] = None
     idempotency_key: Optional[Expr] = None
     persist: Optional[Persist] = None
+    # Where `delivery` was chosen (a binding, the proc's emit, an environment's default).
+    delivery_source: Optional[str] = None
     origin: Optional[Origin] = None
 
 
@@ -694,6 +696,9 @@ class Job(msgspec.Struct, frozen=True):
     flink: list[Setting] = []
     environment: Optional[Environment] = None
     uses_kafka: bool = False
+    # Delivery guarantees of the text-line sinks (dead letters, alerts) in the environment.
+    dead_letter_delivery: str = "at_least_once"
+    alert_delivery: str = "at_least_once"
 
 
 class TypeIndex(msgspec.Struct, frozen=True):

@@ -87,6 +87,10 @@ class ProcSig(Sig, frozen=True):
     sources: list[str]
     sinks: list[str]
     stores: list[str] = []
+    # `checkpoint every …` in the proc: exactly-once sinks need checkpoints from it or infra.
+    checkpointed: bool = False
+    # Sinks whose `emit to` declares a delivery guarantee: stream -> exactly_once|at_least_once.
+    deliveries: dict[str, str] = {}
 
 
 class EnvironmentSig(Sig, frozen=True):

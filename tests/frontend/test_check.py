@@ -201,3 +201,73 @@ def test_every_diagnostic_is_located() -> None:
     src = {"a.schema": PAYMENT, "p.proc": "proc P { from nowhere filter zz emit to out }"}
     for d in check_project(src).diagnostics:
         assert d.span.file == "p.proc" and d.span.line >= 1 and d.span.column >= 1
+
+
+DELIVERY_SCHEMA = """schema Decision {
+    auth_id: string @key
+    approved: boolean
+}
+stream requests: Decision
+stream decisions: Decision
+stream audit: Decision
+"""
+
+
+def _delivery(env: str, proc: str = "proc D { from requests emit to decisions emit to audit }"):
+    return check_project(
+        {"d.schema": DELIVERY_SCHEMA, "d.proc": proc, "e.infra": env}
+    ).diagnostics
+
+
+def test_delivery_per_binding_and_environment_default() -> None:
+    ok = """environment prod {
+        delivery: exactly_once
+        checkpoint { interval: 30 seconds }
+        streams {
+            requests { topic: "r" }
+            decisions { topic: "d" delivery: at_least_once idempotency_key: auth_id }
+            audit { topic: "a" }
+        }
+    }"""
+    assert _delivery(ok) == []
+    # Unknown modes, for a binding and for the environment's default.
+    bad = ok.replace("delivery: at_least_once", "delivery: at_most_once").replace(
+        "delivery: exactly_once", "delivery: sometimes"
+    )
+    found = _delivery(bad)
+    assert [d.code for d in found] == ["NX507", "NX507"]
+    assert {d.span.line for d in found} == {2, 6}
+    # The idempotency key is a field of the stream's schema (and a name).
+    (d,) = _delivery(ok.replace("idempotency_key: auth_id", "idempotency_key: auth"))
+    assert d.code == "NX508" and "auth_id, approved" == d.expected and d.span.line == 6
+    (d,) = _delivery(ok.replace("idempotency_key: auth_id", 'idempotency_key: "auth_id"'))
+    assert d.code == "NX508"
+
+
+def test_exactly_once_needs_checkpoints_from_the_environment_or_the_proc() -> None:
+    env = """environment prod {
+        streams {
+            requests { topic: "r" }
+            decisions { topic: "d" delivery: exactly_once }
+            audit { topic: "a" }
+        }
+    }"""
+    (d,) = _delivery(env)
+    assert d.code == "NX509" and "decisions" in d.message and d.span.line == 4
+    # The proc's checkpoints are enough.
+    checked = "proc D { checkpoint every 10 seconds from requests emit to decisions emit to audit }"
+    assert _delivery(env, checked) == []
+    # The environment's default applies to sinks without a mode of their own ...
+    default = env.replace("delivery: exactly_once", "").replace(
+        "streams {", "delivery: exactly_once streams {"
+    )
+    assert sorted(d.message.split()[1] for d in _delivery(default)) == ["audit", "decisions"]
+    # ... but a proc's `emit to … at_least_once` wins over it, and a binding over the proc.
+    declared = (
+        "proc D { from requests emit to decisions at_least_once emit to audit at_least_once }"
+    )
+    assert [d.message.split()[1] for d in _delivery(default, declared)] == []
+    (d,) = _delivery(env, declared)
+    assert "decisions" in d.message
+    # Without any declaration, sinks are at_least_once and need no checkpoints.
+    assert _delivery(env.replace("delivery: exactly_once", "")) == []

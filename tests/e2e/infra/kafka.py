@@ -154,7 +154,9 @@ class KafkaBroker:
         # `kafka-storage format`: Kafka 4.x keeps StorageTool in core as kafka.tools.StorageTool.
         fmt = procs.spawn(
             [self._java(), "-Xmx256m", *LOG_OPTIONS, "-cp", str(self.jar),
-             "kafka.tools.StorageTool", "format", "--cluster-id", self.cluster_id,
+             # `--cluster-id=<id>`: an id may start with "-" (URL-safe base64), which the
+             # tool's parser would take for an option if it were a separate argument.
+             "kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_id}",
              "--config", str(self.config_path), "--ignore-formatted"],
             env=env,
             log=self.workdir / "format.log",

@@ -187,8 +187,9 @@ public final class PaymentProcessorJob {
         // failed_payments: records of `on ...` handlers, routes and timeouts
         DataStream<nexflow.examples.payments.PaymentEvent> out$failed_payments = Outputs.union(to$failed_payments);
         if (streams.isKafka("failed_payments")) {
-            // delivery: at_least_once (the default)
-            Kafka.sink(out$failed_payments, streams, "failed_payments", "at_least_once",
+            // delivery: at_least_once (the default); --stream.failed_payments.delivery overrides it
+            Kafka.sink(out$failed_payments, streams, "failed_payments",
+                    streams.delivery("failed_payments", "at_least_once"),
                     record -> Keys.of(nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(record)),
                     Types.POJO(nexflow.examples.payments.PaymentEvent.class), "PaymentProcessor.sink.failed_payments");
         } else {
@@ -204,8 +205,9 @@ public final class PaymentProcessorJob {
                 true, Types.POJO(nexflow.examples.payments.PaymentEvent.class),
                 "PaymentProcessor.persist.transaction_store");
         if (streams.isKafka("processed_payments")) {
-            // delivery: at_least_once (the default)
-            Kafka.sink(out$processed_payments, streams, "processed_payments", "at_least_once",
+            // delivery: at_least_once (the default); --stream.processed_payments.delivery overrides it
+            Kafka.sink(out$processed_payments, streams, "processed_payments",
+                    streams.delivery("processed_payments", "at_least_once"),
                     record -> Keys.of(nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(record)),
                     Types.POJO(nexflow.examples.payments.PaymentEvent.class), "PaymentProcessor.sink.processed_payments");
         } else {
@@ -214,10 +216,10 @@ public final class PaymentProcessorJob {
 
 
         if (streams.isBound(DEAD_LETTER_STREAM)) {
-            Kafka.lines(Outputs.union(deadLetters), streams, DEAD_LETTER_STREAM, "PaymentProcessor.sink.dead_letter");
+            Kafka.lines(Outputs.union(deadLetters), streams, DEAD_LETTER_STREAM, streams.delivery(DEAD_LETTER_STREAM, "at_least_once"), "PaymentProcessor.sink.dead_letter");
         }
         if (!alerts.isEmpty() && streams.isBound(ALERT_STREAM)) {
-            Kafka.lines(Outputs.union(alerts), streams, ALERT_STREAM, "PaymentProcessor.sink.alerts");
+            Kafka.lines(Outputs.union(alerts), streams, ALERT_STREAM, streams.delivery(ALERT_STREAM, "at_least_once"), "PaymentProcessor.sink.alerts");
         }
     }
 
@@ -446,11 +448,9 @@ public final class PaymentProcessorJob {
         }
 
         /**
-         * Writes records as JSON to a topic. {@code exactly_once}: in Kafka transactions
-         * (transactional id prefix {@code <proc>.<stream>}), visible to read-committed consumers
-         * when a checkpoint completes; needs checkpointing. Otherwise at least once, visible at
-         * once, with {@code key} (the idempotency key, or the record's key fields) as the Kafka
-         * record key so consumers can drop duplicates.
+         * Writes records as JSON to a topic, with {@code key} (the idempotency key, or the
+         * record's key fields) as the Kafka record key, in the sink's delivery guarantee (see
+         * {@link #deliver}).
          */
         static <T> void sink(
                 DataStream<T> records,
@@ -460,49 +460,72 @@ public final class PaymentProcessorJob {
                 KeySelector<T, String> key,
                 TypeInformation<T> type,
                 String uid) {
-            Properties properties = properties(streams);
             KafkaRecordSerializationSchemaBuilder<T> serializer = KafkaRecordSerializationSchema.<T>builder()
                     .setTopic(streams.topic(stream))
                     .setValueSerializationSchema(new nexflow.runtime.JsonSerialization<>(type));
             if (key != null) {
                 serializer = serializer.setKeySerializationSchema(record -> keyBytes(key, record));
             }
-            KafkaSinkBuilder<T> sink = KafkaSink.<T>builder()
-                    .setKafkaProducerConfig(properties)
-                    .setRecordSerializer(serializer.build());
+            Outputs.sink(records, deliver(records, streams, stream, delivery, serializer.build()), streams, stream, uid);
+        }
+
+        /**
+         * Writes text lines (dead letters, alerts: JSON envelopes) to the stream's topic, keyed
+         * by the envelope's {@code correlation_id}, in the sink's delivery guarantee; or to its
+         * file when it is bound to one.
+         */
+        static void lines(DataStream<String> lines, StreamBindings streams, String stream, String delivery, String uid) {
+            if (!streams.isKafka(stream)) {
+                Outputs.linesFile(lines, streams, stream, uid);
+                return;
+            }
+            KafkaRecordSerializationSchema<String> serializer = KafkaRecordSerializationSchema.<String>builder()
+                    .setTopic(streams.topic(stream))
+                    .setKeySerializationSchema(Kafka::correlationKey)
+                    .setValueSerializationSchema(new SimpleStringSchema())
+                    .build();
+            Outputs.sink(lines, deliver(lines, streams, stream, delivery, serializer), streams, stream, uid);
+        }
+
+        /**
+         * The Kafka sink of a stream in its delivery guarantee. {@code exactly_once}: in Kafka
+         * transactions (transactional id prefix {@code <proc>.<stream>}), so read-committed
+         * consumers see a record only when the checkpoint after it completes and never twice;
+         * needs checkpointing. {@code at_least_once}: records are sent at once (and flushed at
+         * every checkpoint), visible without waiting for a checkpoint; after a recovery the
+         * records since the last checkpoint are written again with the same key, so consumers
+         * drop duplicates by key.
+         */
+        private static <T> KafkaSink<T> deliver(
+                DataStream<T> records,
+                StreamBindings streams,
+                String stream,
+                String delivery,
+                KafkaRecordSerializationSchema<T> serializer) {
+            Properties properties = properties(streams);
+            KafkaSinkBuilder<T> sink = KafkaSink.<T>builder().setRecordSerializer(serializer);
             if ("exactly_once".equals(delivery)) {
                 if (!records.getExecutionEnvironment().getCheckpointConfig().isCheckpointingEnabled()) {
                     throw new IllegalStateException("stream '" + stream + "' is written exactly once, which "
                             + "needs checkpoints: set --flink.execution.checkpointing.interval");
                 }
                 properties.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
-                sink.setKafkaProducerConfig(properties)
-                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                sink.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                         .setTransactionalIdPrefix(NAME + "." + stream);
             } else {
                 sink.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
             }
-            Outputs.sink(records, sink.build(), streams, stream, uid);
+            return sink.setKafkaProducerConfig(properties).build();
         }
 
-        /**
-         * Writes text lines (dead letters, alerts) to the stream's topic, at least once, or to
-         * its file when it is bound to one.
-         */
-        static void lines(DataStream<String> lines, StreamBindings streams, String stream, String uid) {
-            if (!streams.isKafka(stream)) {
-                Outputs.linesFile(lines, streams, stream, uid);
-                return;
+        /** The {@code correlation_id} of a JSON envelope as a Kafka key (none when it has none). */
+        private static byte[] correlationKey(String envelope) {
+            try {
+                com.fasterxml.jackson.databind.JsonNode id = nexflow.runtime.Json.mapper().readTree(envelope).get("correlation_id");
+                return id == null || id.isNull() ? null : id.asText().getBytes(StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return null;
             }
-            KafkaSink<String> sink = KafkaSink.<String>builder()
-                    .setKafkaProducerConfig(properties(streams))
-                    .setRecordSerializer(KafkaRecordSerializationSchema.<String>builder()
-                            .setTopic(streams.topic(stream))
-                            .setValueSerializationSchema(new SimpleStringSchema())
-                            .build())
-                    .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                    .build();
-            Outputs.sink(lines, sink, streams, stream, uid);
         }
 
         private static <T> byte[] keyBytes(KeySelector<T, String> key, T record) {
