@@ -186,6 +186,10 @@ def test_seed_payment_processor_on_kafka_flink_and_mongodb(
             f"--stream.processed_payments=kafka:{processed_topic}",
             f"--stream.failed_payments=kafka:{failed_topic}",
             f"--stream.dead_letter=kafka:{dead_topic}",
+            # One slot for the whole job (production runs 8 wide), checkpoints where the test
+            # cluster keeps them.
+            "--flink.parallelism.default=1",
+            f"--flink.execution.checkpointing.dir=file://{flink_cluster.checkpoint_dir}",
             "--stream.payment_events.parallelism=1",
             "--stream.processed_payments.parallelism=1",
             "--stream.failed_payments.parallelism=1",
