@@ -31,7 +31,8 @@ KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL = ("PLAIN", "SCRAM_SHA_256", "SCRAM_SHA_512", "GSSAPI", "OAUTHBEARER")
 STORE_TYPES = ("mongodb", "jdbc", "redis", "cassandra", "file", "memory", "kafka")
 BACKENDS = ("rocksdb", "hashmap")
-# What the L0 runtime's MongoStore needs of a `type: mongodb` binding, and how it may store decimals.
+# What the L0 runtime's MongoStore needs of a `type: mongodb` binding, and how it may store
+# decimals.
 MONGODB_REQUIRED = ("uri", "database", "collection")
 MONGODB_DECIMALS = ("decimal128", "string")
 

@@ -143,7 +143,8 @@ EXPECTED_DEAD_LETTERS = [
 
 
 def stored(tx: str, amount: str, currency: str, minute: str) -> dict:
-    """A document of transaction_store: _id is the store key, decimals as text (decimals: string)."""
+    """A document of transaction_store: _id is the store key, decimals as text (`decimals:
+    string`)."""
     return {
         "_id": tx,
         "transaction_id": tx,

@@ -105,7 +105,9 @@ def ferretdb_binary() -> tuple[Path, Optional[float]]:
                 procs.terminate([build.pid], grace=2, groups=True)
                 raise
         if code != 0:
-            raise InfraError(f"building FerretDB {FERRETDB_VERSION} failed ({code})\n" + procs.tail(log))
+            raise InfraError(
+                f"building FerretDB {FERRETDB_VERSION} failed ({code})\n" + procs.tail(log)
+            )
         os.replace(str(target) + ".tmp", target)
         return target, took[0]
 
@@ -159,7 +161,10 @@ class FerretDB:
 
         if self._client is None:
             self._client = MongoClient(
-                self.uri, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000, directConnection=True
+                self.uri,
+                serverSelectionTimeoutMS=2000,
+                connectTimeoutMS=2000,
+                directConnection=True,
             )
         return self._client
 
