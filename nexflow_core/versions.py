@@ -8,6 +8,8 @@ FLINK_VERSION = "2.2.1"
 # The official Kafka connector is versioned <connector>-<Flink major.minor>.
 FLINK_KAFKA_CONNECTOR_VERSION = "5.0.0-" + FLINK_VERSION.rsplit(".", 1)[0]
 JACKSON_VERSION = "2.18.2"
+# The official MongoDB Java driver: the L0 runtime's client of `type: mongodb` stores.
+MONGODB_DRIVER_VERSION = "5.14.0"
 # The logging API the L0 runtime uses. Flink clusters bring it (provided scope); Maven does not
 # see it through Flink's poms, so the pom names it. The version is the one 3rdparty/jvm's
 # lockfile resolves for Flink.

@@ -35,6 +35,10 @@ BACKENDS = ("rocksdb", "hashmap")
 DELIVERY = ("exactly_once", "at_least_once")
 # Without any declaration a sink is written at least once: visible at once, keyed.
 DEFAULT_DELIVERY = "at_least_once"
+# What the L0 runtime's MongoStore needs of a `type: mongodb` binding, and how it may store
+# decimals.
+MONGODB_REQUIRED = ("uri", "database", "collection")
+MONGODB_DECIMALS = ("decimal128", "string")
 
 
 class Binding(msgspec.Struct, frozen=True):
@@ -266,6 +270,16 @@ def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
             )
         else:
             _symbol(p, "type", STORE_TYPES, diags)
+        _symbol(p, "decimals", MONGODB_DECIMALS, diags)
+        threads = p.get("threads")
+        if threads is not None and (not isinstance(threads, ast.IntLit) or threads.value < 1):
+            _err(
+                diags,
+                "NX505",
+                "threads is a whole number of at least 1",
+                threads.span,
+                expected="threads: 4",
+            )
     par = p.get("parallelism")
     if par is not None and (not isinstance(par, ast.IntLit) or par.value < 1):
         _err(
@@ -534,6 +548,8 @@ def check_bindings(
         if name in parents:
             continue
         _check_delivery(env, procs, stream_fields or {}, diags)
+        for b in sorted(env.stores):
+            _check_mongodb(name, env.stores[b], span, diags)
         for sig, path in procs:
             for s in sorted(set(sig.sources) | set(sig.sinks)):
                 if s not in env.streams:
@@ -557,3 +573,34 @@ def check_bindings(
                         expected=f"stores {{ {s} {{ type: mongodb … }} }}",
                         related=file_span(path),
                     )
+
+
+def _check_mongodb(env: str, b: Binding, span: Span, diags: list[Diagnostic]) -> None:
+    """A deployable `type: mongodb` binding has everything the runtime's client needs (after
+    merging the environment's blocks and `extends`, so the settings may come from several files)."""
+    kind = b.settings.get("type")
+    if not isinstance(kind, ast.Symbol) or kind.name != "mongodb":
+        return
+    missing = [k for k in MONGODB_REQUIRED if k not in b.settings]
+    if missing:
+        _err(
+            diags,
+            "NX505",
+            f"environment {env}: mongodb store {b.name} needs {', '.join(missing)}",
+            kind.span,
+            expected='uri: env("MONGO_URI")  database: "…"  collection: "…"',
+        )
+    for k in MONGODB_REQUIRED:
+        v = b.settings.get(k)
+        if v is None:
+            continue
+        ok = isinstance(v, ast.StringLit) or (k == "uri" and isinstance(v, ast.SecretRef))
+        if not ok:
+            _err(
+                diags,
+                "NX505",
+                f"{k} of mongodb store {b.name} is a text in double quotes"
+                + (' or a secret (env("…"), file("…"))' if k == "uri" else ""),
+                v.span,
+                expected=f'{k}: env("MONGO_URI")' if k == "uri" else f'{k}: "…"',
+            )

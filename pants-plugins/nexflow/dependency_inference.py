@@ -44,6 +44,8 @@ _JOB_ARTIFACTS = (
     UnversionedCoordinate(
         group="com.fasterxml.jackson.datatype", artifact="jackson-datatype-jsr310"
     ),
+    # The L0 runtime's MongoStore (stores bound `type: mongodb`).
+    UnversionedCoordinate(group="org.mongodb", artifact="mongodb-driver-sync"),
 )
 
 _WHAT = {"type": "name", "stream": "stream", "store": "store", "environment": "environment"}

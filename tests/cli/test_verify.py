@@ -44,6 +44,7 @@ def test_versions_match_the_repository_pins() -> None:
     pins = dict(re.findall(r'^([A-Z_]+_VERSION) = "([^"]+)"$', text, re.M))
     assert versions.FLINK_VERSION == pins["FLINK_VERSION"]
     assert versions.JACKSON_VERSION == pins["JACKSON_VERSION"]
+    assert versions.MONGODB_DRIVER_VERSION == pins["MONGODB_DRIVER_VERSION"]
     m = re.search(
         r'^FLINK_KAFKA_CONNECTOR_VERSION = "([^"]+)" \+ FLINK_VERSION\.rsplit', text, re.M
     )
@@ -82,6 +83,7 @@ def test_pom_pins_and_scopes(project: Path) -> None:
         "flink-connector-kafka": ("5.0.0-2.2", "compile"),
         "jackson-databind": ("${jackson.version}", "compile"),
         "jackson-datatype-jsr310": ("${jackson.version}", "compile"),
+        "mongodb-driver-sync": (versions.MONGODB_DRIVER_VERSION, "compile"),
     }
     assert doc.find(f"{POM}groupId").text == "com.example.demo"
     assert doc.find(f"{POM}artifactId").text == "demo"

@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests: a real Kafka broker and a real standalone Flink cluster.
+"""Fixtures for the end-to-end tests: a real Kafka broker, a real standalone Flink cluster and a
+real MongoDB-wire-compatible database (FerretDB).
 
 Both are session-scoped (all files under tests/e2e run in one pytest process, see BUILD), start on
 loopback with ports chosen at run time, and stop in their finalizers whatever happens. See
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.infra.ferretdb import FerretDB, running_ferretdb
 from tests.e2e.infra.flink import FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
 from tests.e2e.infra.timings import TIMINGS, record_timing
@@ -36,9 +38,29 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
 
 
 @pytest.fixture(scope="session")
-def flink_session_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkCluster]:
-    """The session's Flink cluster (1 JobManager, 2 TaskManagers with 2 slots each)."""
-    with running_cluster(tmp_path_factory.mktemp("flink")) as cluster:
+def ferretdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FerretDB]:
+    """FerretDB (SQLite backend) on loopback; `.uri` is `mongodb://127.0.0.1:<port>/`.
+
+    Shared by the whole session: use a database name of your own per test.
+    """
+    with running_ferretdb(tmp_path_factory.mktemp("ferretdb")) as server:
+        record_timing("ferretdb build (cold; absent when cached)", server.build_seconds)
+        record_timing("ferretdb start (answering ping)", server.start_seconds)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def flink_session_cluster(
+    tmp_path_factory: pytest.TempPathFactory, ferretdb: FerretDB
+) -> Iterator[FlinkCluster]:
+    """The session's Flink cluster (1 JobManager, 2 TaskManagers with 2 slots each).
+
+    Its daemons have MONGO_URI set to the session's FerretDB, as a production TaskManager has
+    the secrets its jobs' environments reference (`uri: env("MONGO_URI")`).
+    """
+    with running_cluster(
+        tmp_path_factory.mktemp("flink"), extra_env={"MONGO_URI": ferretdb.uri}
+    ) as cluster:
         record_timing("flink distribution from cache or PyPI", cluster.distribution_seconds)
         record_timing("flink cluster start (JobManager + 2 TaskManagers registered)",
                       cluster.start_seconds)

@@ -180,6 +180,34 @@ def test_secrets_and_settings() -> None:
     assert sorted(codes({"e.infra": env})) == ["NX503", "NX505"]
 
 
+def test_mongodb_store_bindings_need_what_the_client_needs() -> None:
+    store = "store kept: PaymentEvent key transaction_id\n"
+    src = {
+        "a.schema": PAYMENT + store,
+        "p.proc": "proc P { from payments emit to out persist to kept async }",
+        "base.infra": 'environment base { streams { payments { topic: "p" } out { topic: "o" } } }',
+        "prod.infra": (
+            'environment prod extends base { stores { kept { type: mongodb uri: env("MONGO_URI") '
+            'database: "d" collection: "c" decimals: string threads: 2 } } }'
+        ),
+    }
+    assert codes(src) == []
+    src["prod.infra"] = (
+        'environment prod extends base { stores { kept { type: mongodb uri: "mongodb://h/" } } }'
+    )
+    project = check_project(src)
+    assert [d.code for d in project.diagnostics] == ["NX505"]
+    assert project.diagnostics[0].message == (
+        "environment prod: mongodb store kept needs database, collection"
+    )
+    assert project.diagnostics[0].span.file == "prod.infra"
+    src["prod.infra"] = (
+        'environment prod extends base { stores { kept { type: mongodb uri: "mongodb://h/" '
+        'database: d collection: "c" decimals: float threads: 0 } } }'
+    )
+    assert sorted(codes(src)) == ["NX505", "NX505", "NX505"]
+
+
 def test_schema_evolution() -> None:
     v = (
         "schema A version 1 { id: string n: int }\nschema A version 2 { id: string n: long "

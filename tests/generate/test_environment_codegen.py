@@ -121,6 +121,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ["nexflow.examples.payments.PaymentProcessorJob"],
         ["nexflow.examples.payments.PaymentProcessorJob",
          "--store.transaction_store=memory:txs"],
+        ["nexflow.examples.payments.PaymentProcessorJob",
+         "--store.transaction_store.collection="],
+        ["nexflow.examples.payments.PaymentProcessorJob",
+         "--store.transaction_store=redis:txs"],
     ]  # fmt: skip
     args = [a for g in groups for a in [*g, "--next"]][:-1]
     env = dict(os.environ, NX_KAFKA_USER="alice", NX_KAFKA_PASSWORD=PASSWORD,
@@ -207,14 +211,24 @@ def test_each_sink_has_its_delivery_guarantee(run: dict) -> None:
     assert first.get("built", 0) >= 4, first.get("build_error")
 
 
-def test_the_seed_payment_processor_binds_production_and_needs_a_store_client(run: dict) -> None:
+def test_the_seed_payment_processor_binds_production_and_its_mongodb_store(run: dict) -> None:
     seed = run["outputs"][2]
     assert seed["defaults"]["stream.payment_events"] == "kafka:prod.payments.inbound"
     assert seed["defaults"]["stream.payment_events.parallelism"] == "8"
     assert seed["defaults"]["kafka.sasl.mechanism"] == "SCRAM-SHA-512"
     assert seed["defaults"]["store.transaction_store"] == "mongodb:transaction_store"
     assert seed["defaults"]["store.transaction_store.uri"] == "${env:MONGO_URI}"
-    # No MongoDB client in this build: the job says so before it starts ...
-    assert "no client for it" in seed["build_error"]
-    # ... and builds with the store bound to memory.
-    assert run["outputs"][3]["built"] >= 5
+    assert seed["defaults"]["store.transaction_store.database"] == "payments"
+    assert seed["defaults"]["store.transaction_store.collection"] == "transactions"
+    # The job graph builds with the production binding: the MongoDB client connects (and reads
+    # MONGO_URI) only on a task manager. Source, event time, rules, correlate, emit, persist
+    # (async write + split of refused records) and the sinks.
+    assert seed.get("built", 0) >= 7, seed.get("build_error")
+    # ... and with the store bound to memory.
+    assert run["outputs"][3]["built"] >= 7
+    # An incomplete binding stops the job before it starts, naming what to set.
+    assert run["outputs"][4]["build_error"] == (
+        "store 'transaction_store' is bound to 'mongodb:transaction_store': a mongodb store needs "
+        "uri, database and collection; set --store.transaction_store.collection"
+    )
+    assert "this build has no client for it" in run["outputs"][5]["build_error"]

@@ -242,6 +242,7 @@ class FlinkCluster:
         slots_per_taskmanager: int = 2,
         java_home: Optional[Path] = None,
         extra_config: Optional[Mapping[str, Any]] = None,
+        extra_env: Optional[Mapping[str, str]] = None,
     ) -> None:
         self.flink_home = flink_home
         self.workdir = workdir
@@ -257,6 +258,8 @@ class FlinkCluster:
         self.checkpoint_dir = workdir / "checkpoints"
         self.savepoint_dir = workdir / "savepoints"
         self.extra_config = dict(extra_config or {})
+        # Environment variables of every daemon: how secrets (`env("MONGO_URI")`) reach jobs.
+        self.extra_env = dict(extra_env or {})
         self.start_seconds: Optional[float] = None
         self.distribution_seconds: Optional[float] = None
         self.killed_taskmanagers: list[int] = []
@@ -349,6 +352,7 @@ class FlinkCluster:
                 "FLINK_PID_DIR": str(self.pid_dir),
                 "FLINK_IDENT_STRING": IDENT,
                 "HOSTNAME": "localhost",
+                **self.extra_env,
             },
         )
         self._env.pop("FLINK_ENV_JAVA_OPTS", None)

@@ -332,6 +332,21 @@ class KafkaBroker:
                 producer.commit_transaction()
         return len(futures)
 
+    def produce_lines(
+        self, topic: str, lines: Iterable[str], *, partition: Optional[int] = None,
+        timeout: float = 30.0,
+    ) -> int:
+        """Write each text line as one record value (UTF-8, no key), in order, all acknowledged.
+
+        For input that is not JSON (dead-letter tests) or whose exact text matters.
+        """
+        with self.producer(value_serializer=_serializer(lambda v: v.encode("utf-8"))) as producer:
+            futures = [producer.send(topic, value=line, partition=partition) for line in lines]
+            producer.flush(timeout=timeout)
+            for f in futures:
+                f.get(timeout=timeout)
+        return len(futures)
+
     def consume(
         self,
         topic: str,

@@ -200,10 +200,14 @@ public final class PaymentProcessorJob {
         // examples/payments/payment_processor.proc:11  emit to processed_payments
         DataStream<nexflow.examples.payments.PaymentEvent> out$processed_payments = Outputs.union(to$processed_payments);
         // examples/payments/payment_processor.proc:12  persist to transaction_store async: upsert each record (asynchronously) into the store before it is written to the stream
-        out$processed_payments = Stores.upsert(out$processed_payments, streams, "transaction_store",
+        SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> persisted$processed_payments = Stores.upsert(out$processed_payments, streams, SOURCE_STREAM,
+                "transaction_store",
                 record -> Keys.of(record.transaction_id),
                 true, Types.POJO(nexflow.examples.payments.PaymentEvent.class),
                 "PaymentProcessor.persist.transaction_store");
+        // Records the store refused are dead letters; the others go on to the stream.
+        deadLetters.add(persisted$processed_payments.getSideOutput(Errors.DEAD_LETTER));
+        out$processed_payments = persisted$processed_payments;
         if (streams.isKafka("processed_payments")) {
             // delivery: at_least_once (the default); --stream.processed_payments.delivery overrides it
             Kafka.sink(out$processed_payments, streams, "processed_payments",
