@@ -133,6 +133,7 @@ MERCHANTS = {
 JOBS = [
     "ScoreAuths",
     "ScoreOrSkip",
+    "StampAuths",
     "ScreenAuths",
     "BandAuths",
     "MerchantCheck",
@@ -297,6 +298,15 @@ def test_on_error_skip_drops_the_record_without_a_dead_letter(run: dict) -> None
     assert {r["risk"] for r in out["scored_auths"]} == {"UNSCORED"}
     a8 = [r for r in out["scored_auths"] if r["auth_id"] == "a8"]
     assert a8[0]["amount_usd"] == 112500.00
+    assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
+
+
+def test_map_into_a_field_named_like_a_keyword(run: dict) -> None:
+    out = run["StampAuths"]
+    # Every well-formed auth, its amount unconverted and its event time (assigned by
+    # `event_time = event_time`, a keyword elsewhere) kept.
+    expected = [scored(e, e["amount"], "UNSCORED") for e in EVENTS]
+    assert by_id(out["scored_auths"]) == by_id(expected)
     assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
 
 
