@@ -148,11 +148,14 @@ JOBS = [
     "Velocity",
     "SlidingVelocity",
     "SessionVelocity",
+    "TumblingBounds",
+    "SlidingBounds",
+    "SessionBounds",
 ]
 STREAMS = [
     "approved_auths", "declined_auths", "review_auths", "foreign_atm_auths", "late_auths",
     "unmatched_auths", "scored_auths", "high_risk_auths", "card_velocity", "card_spend",
-    "dead_letter", "alerts",
+    "card_windows", "dead_letter", "alerts",
 ]  # fmt: skip
 SEED_STREAMS = ["payment_events", "processed_payments", "failed_payments", "dead_letter", "alerts"]
 
@@ -197,6 +200,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         source = {
             "SlidingVelocity": ordered,
             "SessionVelocity": ordered,
+            "TumblingBounds": ordered,
+            "SlidingBounds": ordered,
+            "SessionBounds": ordered,
             "MatchAuthsPaced": paced,
             "SettleAuths": ordered,
             "SettleWindow": ordered,
@@ -492,6 +498,62 @@ def test_session_window_merges_records_closer_than_the_gap(run: dict) -> None:
         velocity("c5", 1, 3500.00, 3500.00, 3500.0, "a10", "a10", 1),
     ]
     assert rows(out["card_velocity"]) == sorted(expected)
+
+
+def bounds(records: list) -> list:
+    return sorted(
+        (r["card_id"], r["window_start"][11:16], r["window_end"][11:16], r["txn_count"])
+        for r in records
+    )
+
+
+def test_window_start_and_end_of_tumbling_windows(run: dict) -> None:
+    # 10-minute windows aligned to the hour; the end is excluded (the next window's start).
+    assert bounds(run["TumblingBounds"]["card_windows"]) == [
+        ("c1", "10:00", "10:10", 4),  # 10:00 10:02 10:06 10:07
+        ("c1", "10:10", "10:20", 1),  # 10:12
+        ("c2", "10:00", "10:10", 2),
+        ("c2", "10:10", "10:20", 1),
+        ("c3", "10:00", "10:10", 1),
+        ("c3", "10:10", "10:20", 1),
+        ("c4", "10:10", "10:20", 1),
+        ("c5", "10:10", "10:20", 1),
+    ]
+    assert {r["window_start"][:11] for r in run["TumblingBounds"]["card_windows"]} == {
+        "2024-05-01T"
+    }
+
+
+def test_window_start_and_end_of_sliding_windows(run: dict) -> None:
+    # Windows [k*5, k*5 + 10) minutes: each record is in two of them.
+    assert bounds(run["SlidingBounds"]["card_windows"]) == [
+        ("c1", "09:55", "10:05", 2),  # 10:00 10:02
+        ("c1", "10:00", "10:10", 4),  # 10:00 10:02 10:06 10:07
+        ("c1", "10:05", "10:15", 3),  # 10:06 10:07 10:12
+        ("c1", "10:10", "10:20", 1),  # 10:12
+        ("c2", "09:55", "10:05", 2),  # 10:03 10:04
+        ("c2", "10:00", "10:10", 2),
+        ("c2", "10:05", "10:15", 1),  # 10:14
+        ("c2", "10:10", "10:20", 1),
+        ("c3", "10:00", "10:10", 1),  # 10:05
+        ("c3", "10:05", "10:15", 2),  # 10:05 10:13
+        ("c3", "10:10", "10:20", 1),  # 10:13
+        ("c4", "10:10", "10:20", 1),  # 10:15
+        ("c4", "10:15", "10:25", 1),
+        ("c5", "10:10", "10:20", 1),  # 10:16
+        ("c5", "10:15", "10:25", 1),
+    ]
+
+
+def test_window_start_and_end_of_session_windows(run: dict) -> None:
+    # A session runs from its first record to its last record plus the gap (15 minutes).
+    assert bounds(run["SessionBounds"]["card_windows"]) == [
+        ("c1", "10:00", "10:27", 5),  # 10:00 … 10:12
+        ("c2", "10:03", "10:29", 3),  # 10:03 10:04 10:14
+        ("c3", "10:05", "10:28", 2),  # 10:05 10:13
+        ("c4", "10:15", "10:30", 1),
+        ("c5", "10:16", "10:31", 1),
+    ]
 
 
 def test_correlate_times_out_when_the_watermark_passes_first(run: dict) -> None:
