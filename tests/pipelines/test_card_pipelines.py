@@ -22,6 +22,7 @@ from tests.generate import javatools
 
 CARDS = Path(__file__).parent / "cards"
 HARNESS = Path(__file__).parent / "java" / "PipelineHarness.java"
+REPORTER = Path(__file__).parent / "java" / "StateEntriesReporter.java"
 PACKAGE = "nexflow.tests.cards"
 
 
@@ -173,7 +174,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     java_files += [f for f in seed_files if "runtime" not in f.parent.name]
     classes = root / "classes"
-    javatools.javac(sorted(set(java_files)), classes, [HARNESS])
+    javatools.javac(sorted(set(java_files)), classes, [HARNESS, REPORTER])
+    services = classes / "META-INF" / "services"
+    services.mkdir(parents=True)
+    factory = "org.apache.flink.metrics.reporter.MetricReporterFactory"
+    (services / factory).write_text("StateEntriesReporter$Factory\n", "utf-8")
     compiled = time.monotonic()
 
     events = root / "auths.jsonl"
@@ -195,6 +200,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     args = [
         "--flink.parallelism.default=2",
         "--flink.pipeline.auto-watermark-interval=10 ms",
+        "--flink.metrics.reporter.state.factory.class=StateEntriesReporter$Factory",
+        "--flink.metrics.reporter.state.interval=20 ms",
+        "--print-state-entries",
     ]
     for job in JOBS:
         source = {
@@ -227,6 +235,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     out: dict = {"timing": {"generate+javac": compiled - started, "run": finished - compiled}}
     out["store"] = json.loads(stdout.strip().splitlines()[-1])
+    out["state_entries"] = json.loads(stdout.strip().splitlines()[-2])
     for job in [*JOBS, "seed"]:
         out[job] = {}
         for s in SEED_STREAMS if job == "seed" else STREAMS:
@@ -588,6 +597,30 @@ def test_the_seed_payment_processor(run: dict) -> None:
     assert failed == [("p5", "09:06"), ("p6", "09:07"), ("p6", "09:20")]
     reasons = sorted((d["reason"], d["correlation_id"]) for d in out["dead_letter"])
     assert reasons == [("VALIDATION_FAILED", "p3"), ("VALIDATION_FAILED", "p4")]
+
+
+def test_keyed_operators_report_their_state_entries(run: dict) -> None:
+    # The gauge state_entries of each keyed operator, read by a Flink metric reporter
+    # (tests/pipelines/java/StateEntriesReporter.java) until its task ended; summed over the
+    # two subtasks.
+    got = run["state_entries"]
+    assert got["all_ended"]
+    total = Counter()
+    for key, value in got["gauges"].items():
+        total[key.split("#")[0]] += value
+    assert dict(total) == {
+        # cards c1..c5 have live `state` (24 hours TTL)
+        "CardSpendTotals.state.card_id": 5,
+        # a1..a12 were kept (a2 again was a duplicate; a1 again replaced a1's entry)
+        "DedupAuths.dedup.auth_id": 12,
+        # every waiting record was paired or timed out by the end of input
+        "MatchAuths.correlate.auth_id": 0,
+        "MatchAuthsPaced.correlate.auth_id": 0,
+        "PaymentProcessor.correlate.transaction_id": 0,
+    }
+    # In the paced replay k1 waits 180 ms (three records) for its partner: the gauge showed it.
+    peaks = got["peaks"]
+    assert max(v for k, v in peaks.items() if k.startswith("MatchAuthsPaced.")) >= 1
 
 
 def test_timings_are_reported(run: dict) -> None:
