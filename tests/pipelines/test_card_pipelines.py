@@ -617,10 +617,19 @@ def test_keyed_operators_report_their_state_entries(run: dict) -> None:
         "MatchAuths.correlate.auth_id": 0,
         "MatchAuthsPaced.correlate.auth_id": 0,
         "PaymentProcessor.correlate.transaction_id": 0,
+        # every window was purged when the final watermark passed its end (plus lateness)
+        "Velocity.window.tumbling.card_id": 0,
+        "SlidingVelocity.window.sliding.card_id": 0,
+        "SessionVelocity.window.session.card_id": 0,
+        "TumblingBounds.window.tumbling.card_id": 0,
+        "SlidingBounds.window.sliding.card_id": 0,
+        "SessionBounds.window.session.card_id": 0,
     }
-    # In the paced replay k1 waits 180 ms (three records) for its partner: the gauge showed it.
+    # In the paced replays k1 waits 180 ms (three records) for its partner, and c1's first
+    # window is open for at least ten records: the gauges showed them.
     peaks = got["peaks"]
     assert max(v for k, v in peaks.items() if k.startswith("MatchAuthsPaced.")) >= 1
+    assert max(v for k, v in peaks.items() if k.startswith("Velocity.")) >= 1
 
 
 def test_timings_are_reported(run: dict) -> None:
