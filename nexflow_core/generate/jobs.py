@@ -651,8 +651,6 @@ class JobBuilder:
     def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None and self.source is not None
-        if s.stream == self.source.stream:
-            raise unsupported(s.span, "joining a stream with itself")
         sig = self.project.stream(s.stream)
         if sig is None:
             raise unsupported(s.span, f"the stream '{s.stream}'")

@@ -141,6 +141,7 @@ JOBS = [
     "ScreenNamed",
     "SettleAuths",
     "SettleWindow",
+    "CardBursts",
     "RouteAuths",
     "CardSpendTotals",
     "DedupAuths",
@@ -201,7 +202,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--flink.parallelism.default=2",
         "--flink.pipeline.auto-watermark-interval=10 ms",
         "--flink.metrics.reporter.state.factory.class=StateEntriesReporter$Factory",
-        "--flink.metrics.reporter.state.interval=20 ms",
+        "--flink.metrics.reporter.state.interval=50 ms",
         "--print-state-entries",
     ]
     for job in JOBS:
@@ -214,6 +215,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "MatchAuthsPaced": paced,
             "SettleAuths": ordered,
             "SettleWindow": ordered,
+            "CardBursts": ordered,
         }
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
@@ -382,6 +384,25 @@ def test_window_join_pairs_records_of_one_key_in_the_same_window(run: dict) -> N
     # has no amount condition); a1 10:12 and a9 10:15 are not in their settlement's window.
     joined = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
     assert joined == [("a1", "10:00"), ("a3", "10:03")]
+
+
+def test_self_join_pairs_records_of_one_stream(run: dict) -> None:
+    out = run["CardBursts"]
+    # Per card (in time order): c1 10:00 a1, 10:02 a2, 10:06 a6, 10:07 a2, 10:12 a1;
+    # c2 10:03 a3, 10:04 a4, 10:14 a8; c3 10:05 a5, 10:13 a7; c4, c5 one auth each.
+    # Pairs at most 3 minutes apart with another auth_id (the condition excludes a record with
+    # itself and a2 with a2 again): a1-a2 (2 min), a6-a2 again (1 min), a3-a4 (1 min); a2-a6
+    # (4 min), a2 again-a1 again (5 min), a5-a7 (8 min) are too far. Both orders of each pair
+    # join; the left record goes on.
+    emitted = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert emitted == [
+        ("a1", "10:00"),  # with a2 10:02
+        ("a2", "10:02"),  # with a1 10:00
+        ("a2", "10:07"),  # with a6 10:06
+        ("a3", "10:03"),  # with a4 10:04
+        ("a4", "10:04"),  # with a3 10:03
+        ("a6", "10:06"),  # with a2 10:07
+    ]
 
 
 # --- route, keyed state, deduplication ---------------------------------------------------
