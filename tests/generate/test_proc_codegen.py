@@ -32,9 +32,9 @@ def _refused(proc: str) -> tuple:
 
 
 REFUSED = {
-    "correlate with": (
+    "correlate with itself": (
         "proc P {\n    from auths\n    correlate with auths by auth_id within 1 minute\n"
-        "    emit to approved_auths\n}\n", 3, "correlate with"),
+        "    emit to approved_auths\n}\n", 3, "correlating 'auths' with itself"),
     "state across an operator": (
         "proc P {\n    from auths\n    key by card_id\n    state n: long ttl 1 hour\n"
         "    deduplicate by auth_id within 1 minute\n    update n = coalesce(n, 0) + 1\n"

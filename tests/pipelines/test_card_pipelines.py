@@ -147,6 +147,7 @@ JOBS = [
     "DedupAuths",
     "MatchAuths",
     "MatchAuthsPaced",
+    "MatchSettlements",
     "Velocity",
     "SlidingVelocity",
     "SessionVelocity",
@@ -216,10 +217,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "SettleAuths": ordered,
             "SettleWindow": ordered,
             "CardBursts": ordered,
+            "MatchSettlements": ordered,
         }
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
-        if job.startswith("Settle"):
+        if job.startswith("Settle") or job == "MatchSettlements":
             args.append(f"--stream.settlements=file:{settlements}")
         if job == "MerchantCheck":
             args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
@@ -458,6 +460,22 @@ def test_correlate_completes_pairs_and_times_out_the_rest(run: dict) -> None:
     assert unmatched == expected
 
 
+def test_correlate_with_another_stream(run: dict) -> None:
+    out = run["MatchSettlements"]
+    # Settlements: a3 10:04, a1 10:05, a9 10:20, zz 10:21, a2 10:30. Within 5 minutes either
+    # way: a1 10:00 (10:05), a3 10:03 (10:04), a9 10:15 (10:20, the bound included) continue.
+    continued = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert continued == [("a1", "10:00"), ("a3", "10:03"), ("a9", "10:15")]
+    # The rest time out: a1 again 10:12 is 7 minutes from a1's settlement (already taken), a2
+    # 10:02 and 10:07 are far from 10:30; the others have no settlement. zz and a2's settlement
+    # wait alone and are dropped.
+    timed_out = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["unmatched_auths"])
+    assert timed_out == [
+        ("a1", "10:12"), ("a10", "10:16"), ("a2", "10:02"), ("a2", "10:07"), ("a4", "10:04"),
+        ("a5", "10:05"), ("a6", "10:06"), ("a7", "10:13"), ("a8", "10:14"),
+    ]  # fmt: skip
+
+
 # --- windows -------------------------------------------------------------------------------
 
 
@@ -637,6 +655,7 @@ def test_keyed_operators_report_their_state_entries(run: dict) -> None:
         # every waiting record was paired or timed out by the end of input
         "MatchAuths.correlate.auth_id": 0,
         "MatchAuthsPaced.correlate.auth_id": 0,
+        "MatchSettlements.correlate.auth_id": 0,
         "PaymentProcessor.correlate.transaction_id": 0,
         # every window was purged when the final watermark passed its end (plus lateness)
         "Velocity.window.tumbling.card_id": 0,
