@@ -7,7 +7,7 @@ from typing import Callable, Optional
 from nexflow_core import ast
 from nexflow_core.check import types as T
 from nexflow_core.check.context import Ctx
-from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS, aggregate_type
+from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS, WINDOW_FACTS, aggregate_type
 from nexflow_core.check.types import Type
 
 MAX_LONG = 2**63 - 1
@@ -494,9 +494,10 @@ class ExprChecker:
             )
             return T.ANY
         if name in AGGREGATIONS:
+            what = "is a fact of a window" if name in WINDOW_FACTS else "aggregates a window"
             self.ctx.error(
                 "NX408",
-                f"{name}(…) aggregates a window; it is only allowed in `aggregate into`",
+                f"{name}(…) {what}; it is only allowed in `aggregate into`",
                 e.span,
                 expected="a window followed by aggregate",
             )

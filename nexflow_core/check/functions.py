@@ -162,12 +162,19 @@ AGGREGATIONS: dict[str, str] = {
     "first": "first(x) -> same type: value of the earliest record",
     "last": "last(x) -> same type: value of the latest record",
     "count_distinct": "count_distinct(x) -> long: number of different values",
+    "window_start": "window_start() -> datetime: start of the window (included)",
+    "window_end": "window_end() -> datetime: end of the window (excluded)",
 }
+# Not aggregations of records but facts of the window the record falls in; allowed in the same
+# place (`aggregate into`).
+WINDOW_FACTS = ("window_start", "window_end")
 
 
 def aggregate_type(name: str, args: list[Type]) -> Result:
     if name == "count":
         return T.LONG if not args else "count() takes no argument"
+    if name in WINDOW_FACTS:
+        return T.DATETIME if not args else f"{name}() takes no argument"
     if len(args) != 1:
         return f"{name}(…) takes one argument"
     a = args[0]

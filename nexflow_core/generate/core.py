@@ -402,7 +402,13 @@ def build_transforms(unit: Unit, ctx: Context) -> list[model.Transform]:
 
 def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Transform:
     if d.lookups:
-        raise unsupported(d.lookups[0].span, "a lookup in a transform")
+        # A transform is a pure static function: it has no store client to ask. Procs can
+        # enrich first (`lookup <store> by … as <alias>`, then `map into`).
+        raise unsupported(
+            d.lookups[0].span,
+            "a lookup in a transform (look it up in the proc: `lookup <store> by <key> as "
+            "<alias>`, then use the alias in `map into` or a filter)",
+        )
     if d.output is None:
         raise unsupported(d.span, "a transform without an output")
     params = []

@@ -661,12 +661,13 @@ class JobBuilder:
             self.key_pending = False
 
     def on_CorrelateStmt(self, s: ast.CorrelateStmt, i: int) -> None:
-        if s.partner is not None:
-            raise unsupported(s.span, "correlating with another stream (`correlate with`)")
         text = self.origin(s.span).text
         self.close_segment(f"`{text}`")
         assert self.record is not None
         key = self._key_of(s.key)
+        partner = None
+        if s.partner is not None:
+            partner = self._correlate_partner(s)
         h = self.handlers.get(i, _Handlers())
         timeout = h.timeout.stream if h.timeout else None
         if h.timeout is not None:
@@ -683,10 +684,43 @@ class JobBuilder:
                 event_time=self.event_time is not None,
                 timeout_stream=timeout,
                 origin=self.origin(s.span),
+                partner=partner,
             )
         )
         self.key = key
         self.key_pending = False
+
+    def _correlate_partner(self, s: ast.CorrelateStmt) -> model.CorrelatePartner:
+        assert s.partner is not None and self.source is not None
+        if s.partner == self.source.stream:
+            # Every record would meet itself on the other side.
+            raise unsupported(
+                s.span,
+                f"correlating '{s.partner}' with itself (`correlate by …` pairs the records of "
+                "one stream)",
+            )
+        sig = self.project.stream(s.partner)
+        if sig is None:
+            raise unsupported(s.span, f"the stream '{s.partner}'")
+        record = T.record(sig.schema)
+        schema = self.project.schema(sig.schema)
+        field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
+        if self.event_time is None or field is None:
+            raise unsupported(
+                s.span, "correlating with a stream without event time on both (@event_time)"
+            )
+        ft = self.project.symbols.field_type(record, field)
+        kind = plain(self.project.resolve(ft)).kind
+        if kind not in ("datetime", "long"):
+            raise unsupported(s.span, f"event time from a {kind} field")
+        time = model.EventTime(field=field, kind=kind, watermark_ms=self.event_time.watermark_ms)
+        key = self.lower.expr(s.key, Scope(implicit=record))
+        return model.CorrelatePartner(
+            stream=s.partner,
+            record=record,
+            key=model.Key(exprs=[key], record=record, text=s.key.dotted),
+            time=time,
+        )
 
     def on_LookupStmt(self, s: ast.LookupStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
@@ -722,8 +756,6 @@ class JobBuilder:
     def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None and self.source is not None
-        if s.stream == self.source.stream:
-            raise unsupported(s.span, "joining a stream with itself")
         sig = self.project.stream(s.stream)
         if sig is None:
             raise unsupported(s.span, f"the stream '{s.stream}'")

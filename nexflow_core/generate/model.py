@@ -576,7 +576,10 @@ class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`correlate by key within D`: the first record of a key waits (keyed state, TTL
     `ttl_ms`); a later record of that key whose time is within D of it completes the pair and
     the waiting record continues; when D passes first, it goes to `timeout_stream` (or is
-    dropped and counted when there is none)."""
+    dropped and counted when there is none).
+
+    With `partner` (`correlate with <stream>`): a record of the flow waits for a record of
+    `partner.stream` with the same key (and the other way round); see CorrelatePartner."""
 
     uid: str
     index: int
@@ -587,6 +590,17 @@ class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     event_time: bool
     timeout_stream: Optional[str]
     origin: Origin
+    partner: Optional["CorrelatePartner"] = None
+
+
+class CorrelatePartner(msgspec.Struct, frozen=True):
+    """The other stream of `correlate with <stream> by key`: its records (`record`), keyed by
+    `key` over them, with event time from `time`."""
+
+    stream: str
+    record: Type
+    key: Key
+    time: EventTime
 
 
 class Dedup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Optional
 
-from lark import Lark
-from lark.exceptions import UnexpectedInput
+from lark import Lark, Token
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
@@ -28,6 +29,28 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _PARSERS: dict[str, Lark] = {}
 _BUILDERS: dict[str, ToAst] = {}
 MAX_NESTING = 128
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _keyword_as_name(e: UnexpectedInput) -> bool:
+    """Lets a word that is a keyword elsewhere name a field where only a name fits
+    (`map into X { event_time = … }`, `key = …` after another mapping).
+
+    The contextual lexer decides on a keyword from the LALR state *before* the pending
+    reductions, whose lookaheads are merged across contexts (after an expression, any
+    statement keyword may follow), so such a word arrives as its keyword. When the parser then
+    refuses it and a name would have been accepted, the same text is fed as a NAME instead.
+    Anything else stays an error (lark raises the original exception)."""
+    if not isinstance(e, UnexpectedToken):
+        return False
+    tok = e.token
+    if tok.type == "NAME" or not _WORD.match(str(tok)):
+        return False
+    ip = e.interactive_parser
+    if "NAME" not in ip.accepts():
+        return False
+    ip.feed_token(Token.new_borrow_pos("NAME", str(tok), tok))
+    return True
 
 
 def _grammar_text(kind: str) -> str:
@@ -122,7 +145,7 @@ def parse_source(text: str, path: str, kind: Optional[str] = None, fast: bool = 
         _nesting_check(text, path)
     _BUILDERS[k if fast else k + ":plain"].reset(path)
     try:
-        module = parser.parse(text)
+        module = parser.parse(text, on_error=_keyword_as_name)
     except UnexpectedInput as e:
         raise NexflowError([to_diagnostic(e, parser, k, path, text)]) from None
     except RecursionError:

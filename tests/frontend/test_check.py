@@ -145,6 +145,28 @@ def test_proc_ordering_rules() -> None:
     assert codes({**base, "p.proc": ok}) == []
 
 
+def test_window_start_and_end_belong_to_aggregate_into() -> None:
+    base = {
+        "a.schema": PAYMENT
+        + "schema W { transaction_id: string  n: long  s: datetime  e: datetime? }\n"
+        + "stream w: W\n"
+    }
+    window = "proc P { from payments key by transaction_id window tumbling 1 minute "
+    ok = window + (
+        "aggregate into W { transaction_id = first(transaction_id) n = count() "
+        "s = window_start() e = window_end() } emit to w }"
+    )
+    assert codes({**base, "p.proc": ok}) == []
+    outside = "proc P { from payments filter window_end() > timestamp emit to out }"
+    diags = check_project({**base, "p.proc": outside}).diagnostics
+    assert [d.code for d in diags] == ["NX408"]
+    assert "window_end(…) is a fact of a window" in diags[0].message
+    args = window + "aggregate into W { s = window_start(timestamp) } emit to w }"
+    assert "NX307" in codes({**base, "p.proc": args})
+    wrong_type = window + "aggregate into W { n = window_end() } emit to w }"
+    assert codes({**base, "p.proc": wrong_type}) != []
+
+
 def test_routes_must_be_handled() -> None:
     src = {
         "a.schema": PAYMENT,

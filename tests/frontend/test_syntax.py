@@ -60,6 +60,31 @@ def test_java_keywords_and_dsl_words_are_fine_as_names() -> None:
     ]
 
 
+def test_words_that_are_keywords_elsewhere_name_fields_in_mappings() -> None:
+    # After an expression the lexer sees a statement keyword (`event_time`, `key`, `window`,
+    # `emit`); where only a field name fits, it is a field name.
+    p = one(
+        "proc P {\n  from s\n  map into X { a = 1 event_time = b.event_time key = 2 }\n"
+        "  key by key\n  window tumbling 1 minute\n"
+        "  aggregate into Y { n = count() window = max(window) emit = 1 }\n  emit to o\n}",
+        "proc",
+    )
+    kinds = [type(s).__name__ for s in p.statements]
+    assert kinds == ["FromStmt", "MapStmt", "KeyByStmt", "WindowStmt", "AggregateStmt", "EmitStmt"]
+    m = p.statements[1]
+    assert [x.field for x in m.mappings] == ["a", "event_time", "key"]
+    assert (m.mappings[1].span.line, m.mappings[1].span.column) == (3, 22)
+    assert m.mappings[1].expr.dotted == "b.event_time"
+    assert [x.field for x in p.statements[4].mappings] == ["n", "window", "emit"]
+    t = one("transform T { input a: A output B map { x = 1 input = 2 output = 3 } }", "transform")
+    assert [x.field for x in t.mappings] == ["x", "input", "output"]
+
+
+def test_a_keyword_where_no_name_fits_is_still_an_error() -> None:
+    code, rendered = error("proc P {\n  from s\n  emit to out by\n}", "proc")
+    assert code == "NX101" and "t.proc:3:15" in rendered, rendered
+
+
 def test_enum_stream_store() -> None:
     m = parse_source("enum E { A, B, }\nstream s: S\nstore t: S key id", "t.schema")
     e, st, so = m.decls

@@ -41,6 +41,6 @@ def test_units_compiled_from_interface_files_compile_together(tmp_path: Path) ->
     assert cli.main(["generate-runtime", "--output-dir", str(java)]) == 0
     files = sorted(java.rglob("*.java"))
     jobs = sorted(p.name for p in files if p.name.endswith("Job.java"))
-    assert len(jobs) == 16
+    assert len(jobs) == 22
     assert (java / "units/scoring/score_auth.java").is_file()
     javatools.javac(files, tmp_path / "classes")

@@ -77,10 +77,11 @@ def test_the_runtime_is_ascii() -> None:
 
 
 def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic() -> None:
-    # Self-joins are not generated: the generator must say so with a located NX901 rather than
-    # emit a job that does something else.
-    proc = "proc Settle {\n    from payment_events\n    join payment_events as p on " \
-        "transaction_id == p.transaction_id within 1 hour\n    emit to processed_payments\n}\n"
+    # A state cannot be updated by an operator other than the one that declares it: the
+    # generator must say so with a located NX901 rather than emit a job that does something else.
+    proc = "proc Settle {\n    from payment_events\n    key by transaction_id\n" \
+        "    state n: long ttl 1 hour\n    deduplicate by transaction_id within 1 minute\n" \
+        "    update n = 1\n    emit to processed_payments\n}\n"
     units = []
     for p in ["examples/payments/payment_event.schema", "examples/payments/streams.schema"]:
         text = Path(p).read_text("utf-8")
@@ -90,7 +91,7 @@ def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic(
         generate(units, [], TARGETS["flink"])
     d = info.value.diagnostics[0]
     assert d.code == "NX901"
-    assert d.span.file == "settle.proc" and d.span.line == 3
+    assert d.span.file == "settle.proc" and d.span.line == 6
 
 
 def _run_generator(cwd: Path, seed: str, out: Path) -> None:

@@ -32,12 +32,9 @@ def _refused(proc: str) -> tuple:
 
 
 REFUSED = {
-    "self join": (
-        "proc P {\n    from auths\n    join auths as o on auth_id == o.auth_id within 1 hour\n"
-        "    emit to approved_auths\n}\n", 3, "joining a stream with itself"),
-    "correlate with": (
+    "correlate with itself": (
         "proc P {\n    from auths\n    correlate with auths by auth_id within 1 minute\n"
-        "    emit to approved_auths\n}\n", 3, "correlate with"),
+        "    emit to approved_auths\n}\n", 3, "correlating 'auths' with itself"),
     "state across an operator": (
         "proc P {\n    from auths\n    key by card_id\n    state n: long ttl 1 hour\n"
         "    deduplicate by auth_id within 1 minute\n    update n = coalesce(n, 0) + 1\n"
@@ -63,6 +60,18 @@ def test_refused_with_a_located_nx901(case: str) -> None:
 def _uids(files: dict) -> list:
     job = next(v for k, v in files.items() if k.endswith("PJob.java"))
     return re.findall(r'\.uid\("([^"]+)"\)', job)
+
+
+def test_a_self_join_reads_its_stream_once() -> None:
+    files = _generate(
+        "proc P {\n    from auths\n    filter amount > 0\n"
+        "    join auths as o on card_id == o.card_id within 1 hour\n    emit to approved_auths\n}\n"
+    )
+    job = next(v for k, v in files.items() if k.endswith("PJob.java"))
+    uids = _uids(files)
+    assert len(uids) == len(set(uids)) and "P.event_time" in uids
+    assert job.count("Sources.jsonLines(") == 1
+    assert "DataStream<p.CardAuth> timed2 = op0;" in job
 
 
 def test_keyed_uids_do_not_move_when_stateless_statements_are_added() -> None:

@@ -22,6 +22,7 @@ from tests.generate import javatools
 
 CARDS = Path(__file__).parent / "cards"
 HARNESS = Path(__file__).parent / "java" / "PipelineHarness.java"
+REPORTER = Path(__file__).parent / "java" / "StateEntriesReporter.java"
 PACKAGE = "nexflow.tests.cards"
 
 
@@ -133,26 +134,32 @@ MERCHANTS = {
 JOBS = [
     "ScoreAuths",
     "ScoreOrSkip",
+    "StampAuths",
     "ScreenAuths",
     "BandAuths",
     "MerchantCheck",
     "ScreenNamed",
     "SettleAuths",
     "SettleWindow",
+    "CardBursts",
     "RouteAuths",
     "CardSpendTotals",
     "DedupAuths",
     "MatchAuths",
     "MatchAuthsPaced",
+    "MatchSettlements",
     "Velocity",
     "SlidingVelocity",
     "SessionVelocity",
     "RollingAuths",
+    "TumblingBounds",
+    "SlidingBounds",
+    "SessionBounds",
 ]
 STREAMS = [
     "approved_auths", "declined_auths", "review_auths", "foreign_atm_auths", "late_auths",
     "unmatched_auths", "scored_auths", "high_risk_auths", "card_velocity", "card_spend",
-    "dead_letter", "alerts", "rolling_stats",
+    "card_windows", "dead_letter", "alerts", "rolling_stats",
 ]  # fmt: skip
 SEED_STREAMS = ["payment_events", "processed_payments", "failed_payments", "dead_letter", "alerts"]
 
@@ -170,7 +177,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     java_files += [f for f in seed_files if "runtime" not in f.parent.name]
     classes = root / "classes"
-    javatools.javac(sorted(set(java_files)), classes, [HARNESS])
+    javatools.javac(sorted(set(java_files)), classes, [HARNESS, REPORTER])
+    services = classes / "META-INF" / "services"
+    services.mkdir(parents=True)
+    factory = "org.apache.flink.metrics.reporter.MetricReporterFactory"
+    (services / factory).write_text("StateEntriesReporter$Factory\n", "utf-8")
     compiled = time.monotonic()
 
     events = root / "auths.jsonl"
@@ -192,19 +203,27 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     args = [
         "--flink.parallelism.default=2",
         "--flink.pipeline.auto-watermark-interval=10 ms",
+        "--flink.metrics.reporter.state.factory.class=StateEntriesReporter$Factory",
+        "--flink.metrics.reporter.state.interval=50 ms",
+        "--print-state-entries",
     ]
     for job in JOBS:
         source = {
             "SlidingVelocity": ordered,
             "SessionVelocity": ordered,
+            "TumblingBounds": ordered,
+            "SlidingBounds": ordered,
+            "SessionBounds": ordered,
             "MatchAuthsPaced": paced,
             "SettleAuths": ordered,
             "SettleWindow": ordered,
             "RollingAuths": ordered,
+            "CardBursts": ordered,
+            "MatchSettlements": ordered,
         }
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
-        if job.startswith("Settle"):
+        if job.startswith("Settle") or job == "MatchSettlements":
             args.append(f"--stream.settlements=file:{settlements}")
         if job == "MerchantCheck":
             args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
@@ -222,6 +241,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     out: dict = {"timing": {"generate+javac": compiled - started, "run": finished - compiled}}
     out["store"] = json.loads(stdout.strip().splitlines()[-1])
+    out["state_entries"] = json.loads(stdout.strip().splitlines()[-2])
     for job in [*JOBS, "seed"]:
         out[job] = {}
         for s in SEED_STREAMS if job == "seed" else STREAMS:
@@ -302,6 +322,15 @@ def test_on_error_skip_drops_the_record_without_a_dead_letter(run: dict) -> None
     assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
 
 
+def test_map_into_a_field_named_like_a_keyword(run: dict) -> None:
+    out = run["StampAuths"]
+    # Every well-formed auth, its amount unconverted and its event time (assigned by
+    # `event_time = event_time`, a keyword elsewhere) kept.
+    expected = [scored(e, e["amount"], "UNSCORED") for e in EVENTS]
+    assert by_id(out["scored_auths"]) == by_id(expected)
+    assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
+
+
 # --- rules and tables ------------------------------------------------------------------------
 
 
@@ -361,6 +390,25 @@ def test_window_join_pairs_records_of_one_key_in_the_same_window(run: dict) -> N
     assert joined == [("a1", "10:00"), ("a3", "10:03")]
 
 
+def test_self_join_pairs_records_of_one_stream(run: dict) -> None:
+    out = run["CardBursts"]
+    # Per card (in time order): c1 10:00 a1, 10:02 a2, 10:06 a6, 10:07 a2, 10:12 a1;
+    # c2 10:03 a3, 10:04 a4, 10:14 a8; c3 10:05 a5, 10:13 a7; c4, c5 one auth each.
+    # Pairs at most 3 minutes apart with another auth_id (the condition excludes a record with
+    # itself and a2 with a2 again): a1-a2 (2 min), a6-a2 again (1 min), a3-a4 (1 min); a2-a6
+    # (4 min), a2 again-a1 again (5 min), a5-a7 (8 min) are too far. Both orders of each pair
+    # join; the left record goes on.
+    emitted = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert emitted == [
+        ("a1", "10:00"),  # with a2 10:02
+        ("a2", "10:02"),  # with a1 10:00
+        ("a2", "10:07"),  # with a6 10:06
+        ("a3", "10:03"),  # with a4 10:04
+        ("a4", "10:04"),  # with a3 10:03
+        ("a6", "10:06"),  # with a2 10:07
+    ]
+
+
 # --- route, keyed state, deduplication ---------------------------------------------------
 
 
@@ -412,6 +460,22 @@ def test_correlate_completes_pairs_and_times_out_the_rest(run: dict) -> None:
         (e["auth_id"], e["event_time"][11:16]) for e in EVENTS if e["auth_id"] != "a2"
     )
     assert unmatched == expected
+
+
+def test_correlate_with_another_stream(run: dict) -> None:
+    out = run["MatchSettlements"]
+    # Settlements: a3 10:04, a1 10:05, a9 10:20, zz 10:21, a2 10:30. Within 5 minutes either
+    # way: a1 10:00 (10:05), a3 10:03 (10:04), a9 10:15 (10:20, the bound included) continue.
+    continued = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["approved_auths"])
+    assert continued == [("a1", "10:00"), ("a3", "10:03"), ("a9", "10:15")]
+    # The rest time out: a1 again 10:12 is 7 minutes from a1's settlement (already taken), a2
+    # 10:02 and 10:07 are far from 10:30; the others have no settlement. zz and a2's settlement
+    # wait alone and are dropped.
+    timed_out = sorted((r["auth_id"], r["event_time"][11:16]) for r in out["unmatched_auths"])
+    assert timed_out == [
+        ("a1", "10:12"), ("a10", "10:16"), ("a2", "10:02"), ("a2", "10:07"), ("a4", "10:04"),
+        ("a5", "10:05"), ("a6", "10:06"), ("a7", "10:13"), ("a8", "10:14"),
+    ]  # fmt: skip
 
 
 # --- windows -------------------------------------------------------------------------------
@@ -511,6 +575,62 @@ def test_rolling_aggregates_each_record_over_its_key_in_the_duration_up_to_it(ru
     assert out["dead_letter"] == []
 
 
+def bounds(records: list) -> list:
+    return sorted(
+        (r["card_id"], r["window_start"][11:16], r["window_end"][11:16], r["txn_count"])
+        for r in records
+    )
+
+
+def test_window_start_and_end_of_tumbling_windows(run: dict) -> None:
+    # 10-minute windows aligned to the hour; the end is excluded (the next window's start).
+    assert bounds(run["TumblingBounds"]["card_windows"]) == [
+        ("c1", "10:00", "10:10", 4),  # 10:00 10:02 10:06 10:07
+        ("c1", "10:10", "10:20", 1),  # 10:12
+        ("c2", "10:00", "10:10", 2),
+        ("c2", "10:10", "10:20", 1),
+        ("c3", "10:00", "10:10", 1),
+        ("c3", "10:10", "10:20", 1),
+        ("c4", "10:10", "10:20", 1),
+        ("c5", "10:10", "10:20", 1),
+    ]
+    assert {r["window_start"][:11] for r in run["TumblingBounds"]["card_windows"]} == {
+        "2024-05-01T"
+    }
+
+
+def test_window_start_and_end_of_sliding_windows(run: dict) -> None:
+    # Windows [k*5, k*5 + 10) minutes: each record is in two of them.
+    assert bounds(run["SlidingBounds"]["card_windows"]) == [
+        ("c1", "09:55", "10:05", 2),  # 10:00 10:02
+        ("c1", "10:00", "10:10", 4),  # 10:00 10:02 10:06 10:07
+        ("c1", "10:05", "10:15", 3),  # 10:06 10:07 10:12
+        ("c1", "10:10", "10:20", 1),  # 10:12
+        ("c2", "09:55", "10:05", 2),  # 10:03 10:04
+        ("c2", "10:00", "10:10", 2),
+        ("c2", "10:05", "10:15", 1),  # 10:14
+        ("c2", "10:10", "10:20", 1),
+        ("c3", "10:00", "10:10", 1),  # 10:05
+        ("c3", "10:05", "10:15", 2),  # 10:05 10:13
+        ("c3", "10:10", "10:20", 1),  # 10:13
+        ("c4", "10:10", "10:20", 1),  # 10:15
+        ("c4", "10:15", "10:25", 1),
+        ("c5", "10:10", "10:20", 1),  # 10:16
+        ("c5", "10:15", "10:25", 1),
+    ]
+
+
+def test_window_start_and_end_of_session_windows(run: dict) -> None:
+    # A session runs from its first record to its last record plus the gap (15 minutes).
+    assert bounds(run["SessionBounds"]["card_windows"]) == [
+        ("c1", "10:00", "10:27", 5),  # 10:00 … 10:12
+        ("c2", "10:03", "10:29", 3),  # 10:03 10:04 10:14
+        ("c3", "10:05", "10:28", 2),  # 10:05 10:13
+        ("c4", "10:15", "10:30", 1),
+        ("c5", "10:16", "10:31", 1),
+    ]
+
+
 def test_correlate_times_out_when_the_watermark_passes_first(run: dict) -> None:
     out = run["MatchAuthsPaced"]
     continued = sorted((r["auth_id"], r["amount"]) for r in out["approved_auths"])
@@ -543,6 +663,40 @@ def test_the_seed_payment_processor(run: dict) -> None:
     assert failed == [("p5", "09:06"), ("p6", "09:07"), ("p6", "09:20")]
     reasons = sorted((d["reason"], d["correlation_id"]) for d in out["dead_letter"])
     assert reasons == [("VALIDATION_FAILED", "p3"), ("VALIDATION_FAILED", "p4")]
+
+
+def test_keyed_operators_report_their_state_entries(run: dict) -> None:
+    # The gauge state_entries of each keyed operator, read by a Flink metric reporter
+    # (tests/pipelines/java/StateEntriesReporter.java) until its task ended; summed over the
+    # two subtasks.
+    got = run["state_entries"]
+    assert got["all_ended"]
+    total = Counter()
+    for key, value in got["gauges"].items():
+        total[key.split("#")[0]] += value
+    assert dict(total) == {
+        # cards c1..c5 have live `state` (24 hours TTL)
+        "CardSpendTotals.state.card_id": 5,
+        # a1..a12 were kept (a2 again was a duplicate; a1 again replaced a1's entry)
+        "DedupAuths.dedup.auth_id": 12,
+        # every waiting record was paired or timed out by the end of input
+        "MatchAuths.correlate.auth_id": 0,
+        "MatchAuthsPaced.correlate.auth_id": 0,
+        "MatchSettlements.correlate.auth_id": 0,
+        "PaymentProcessor.correlate.transaction_id": 0,
+        # every window was purged when the final watermark passed its end (plus lateness)
+        "Velocity.window.tumbling.card_id": 0,
+        "SlidingVelocity.window.sliding.card_id": 0,
+        "SessionVelocity.window.session.card_id": 0,
+        "TumblingBounds.window.tumbling.card_id": 0,
+        "SlidingBounds.window.sliding.card_id": 0,
+        "SessionBounds.window.session.card_id": 0,
+    }
+    # In the paced replays k1 waits 180 ms (three records) for its partner, and c1's first
+    # window is open for at least ten records: the gauges showed them.
+    peaks = got["peaks"]
+    assert max(v for k, v in peaks.items() if k.startswith("MatchAuthsPaced.")) >= 1
+    assert max(v for k, v in peaks.items() if k.startswith("Velocity.")) >= 1
 
 
 def test_timings_are_reported(run: dict) -> None:

@@ -1,9 +1,12 @@
 """The Flink adapter: model values in, Java files out, through jinja2 templates only.
 
-`FlinkTarget` is composed of small mixins, one per concern (records, rules, jobs with their
-errors/metrics/state/window pieces): each mixin owns its templates and the render methods the
-`Target` port needs, so a concern can be read, tested and replaced on its own, and a second
-target reuses the core unchanged.
+`FlinkTarget` is composed of small mixins, one per concern: records, rules, transforms, the L0
+runtime, and jobs, which are themselves composed of the concerns of a running job (state,
+windows, enrichment, sources and sinks, errors, metrics). Each mixin owns its templates and the
+render methods the `Target` port needs; a job concern contributes the jinja2 macro module that
+writes its part of a job, under a role name the job templates import it by
+(`{% import concerns.keyed as keyed %}`). A concern can be read, tested and replaced on its own
+(a subclass maps its role to another module), and a second target reuses the core unchanged.
 """
 
 from __future__ import annotations
@@ -55,8 +58,15 @@ class _Renderer:
     def __init__(self) -> None:
         self._env = _environment()
 
+    def _concerns(self) -> dict[str, str]:
+        """Job concern role → the macro module that writes it; each concern mixin adds its
+        own (cooperatively, through super())."""
+        return {}
+
     def _render(self, template: str, index: model.TypeIndex, **context: Any) -> str:
-        return self._env.get_template(template).render(sp=java.Spelling(index), **context)
+        return self._env.get_template(template).render(
+            sp=java.Spelling(index), concerns=self._concerns(), **context
+        )
 
     def _file(
         self, package: str, class_name: str, template: str, index: model.TypeIndex, **context: Any
@@ -122,9 +132,54 @@ class TransformMixin(_Renderer):
         )
 
 
-class JobMixin(_Renderer):
-    """Procs → one DataStream job class each. The job template composes per-concern macro
-    files under templates/job/ (sources and sinks, errors and dead letters, metrics)."""
+class StateMixin(_Renderer):
+    """Keyed state: the statements of one operator with their `state` (TTL, state_entries), and
+    the keyed operators with timers, correlate (one stream or two) and deduplicate."""
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "steps": "job/segment.j2", "keyed": "job/keyed.j2"}
+
+
+class WindowMixin(_Renderer):
+    """Windows (tumbling, sliding, session) with incremental aggregation, lateness, late-data
+    output, window bounds and a counting trigger."""
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "window": "job/window.j2"}
+
+
+class EnrichmentMixin(_Renderer):
+    """Lookups against stores (async, cached) and joins with a second stream."""
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "lookup": "job/lookup.j2", "join": "job/join.j2"}
+
+
+class SinkMixin(_Renderer):
+    """Sources and sinks bound through L5: files or memory for local runs, Kafka with the
+    official connector; side-output tags; persistence into stores."""
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "io": "job/io.j2", "kafka": "job/kafka.j2"}
+
+
+class ErrorMixin(_Renderer):
+    """Dead letters: each operator's failures, classified, to one dead-letter sink."""
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "errors": "job/errors.j2"}
+
+
+class MetricsMixin(_Renderer):
+    """Operator metrics: throughput, latency, errors by class, state_entries."""
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "metrics": "job/metrics.j2"}
+
+
+class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, MetricsMixin):
+    """Procs → one DataStream job class each (job.java.j2), composed of the macro modules of
+    the job concerns above."""
 
     def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         return self._file(

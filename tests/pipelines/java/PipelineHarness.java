@@ -14,12 +14,15 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * {@code --job <class>} is followed by that job's own bindings. Each job starts from its own
  * defaults, as its main() would. {@code --load-store=<name>=<file>} fills an in-memory store
  * before the run (the file: one JSON object, key to record); after the run,
+ * {@code --print-state-entries} prints the last {@code state_entries} gauge of every keyed
+ * operator and subtask (read by {@link StateEntriesReporter}) as one JSON object, and
  * {@code --print-store=<name>} prints the records of an in-memory store as one JSON object.
  */
 public final class PipelineHarness {
     public static void main(String[] args) throws Exception {
         List<String> shared = new ArrayList<>();
         List<String> stores = new ArrayList<>();
+        boolean stateEntries = false;
         List<List<String>> jobs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--job")) {
@@ -31,6 +34,8 @@ public final class PipelineHarness {
                 String[] spec = args[i].substring("--load-store=".length()).split("=", 2);
                 com.fasterxml.jackson.databind.JsonNode records = Json.mapper().readTree(new java.io.File(spec[1]));
                 records.fields().forEachRemaining(e -> MemoryStore.put(spec[0], e.getKey(), e.getValue().toString()));
+            } else if (args[i].equals("--print-state-entries")) {
+                stateEntries = true;
             } else if (args[i].startsWith("--print-store=")) {
                 stores.add(args[i].substring("--print-store=".length()));
             } else if (jobs.isEmpty()) {
@@ -50,6 +55,14 @@ public final class PipelineHarness {
             build.invoke(null, env, jobArgs.streams());
         }
         env.execute("nexflow pipeline tests");
+        if (stateEntries) {
+            Map<String, Long> values = StateEntriesReporter.finalValues(10_000L);
+            Map<String, Object> out = new java.util.TreeMap<>();
+            out.put("all_ended", StateEntriesReporter.allEnded());
+            out.put("gauges", values);
+            out.put("peaks", StateEntriesReporter.peaks());
+            System.out.println(Json.toJson(out));
+        }
         for (String store : stores) {
             System.out.println(Json.toJson(MemoryStore.contents(store)));
         }

@@ -310,6 +310,7 @@ public final class PaymentProcessorJob {
             ValueStateDescriptor<Long> deadline$ = new ValueStateDescriptor<>("deadline", Types.LONG);
             deadline$.enableTimeToLive(Keys.ttl(3900000L));
             deadline = getRuntimeContext().getState(deadline$);
+            metrics.trackState();
         }
 
         @Override
@@ -337,6 +338,7 @@ public final class PaymentProcessorJob {
                 timedOut(held, context);
             }
             waiting.update(record);
+            metrics.stateAdded();
             waitingSince.update(now);
             long due = now + WITHIN_MILLIS;
             deadline.update(due);
@@ -361,7 +363,10 @@ public final class PaymentProcessorJob {
             context.output(TO$failed_payments, held);
         }
 
-        private void clear() {
+        private void clear() throws java.io.IOException {
+            if (waiting.value() != null) {
+                metrics.stateRemoved();
+            }
             waiting.clear();
             waitingSince.clear();
             deadline.clear();

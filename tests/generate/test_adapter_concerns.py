@@ -1,0 +1,60 @@
+"""The Flink adapter is composed of one mixin per concern, and a job concern can be replaced
+without touching the core or the other concerns: here the metrics concern is swapped for one
+that writes no metrics, and only the metrics lines of the generated job change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from nexflow_core.generate import TARGETS, Unit, generate
+from nexflow_core.generate.flink import adapter
+from nexflow_core.syntax import parse_source
+
+CARDS = Path("tests/pipelines/cards")
+QUIET_METRICS = """
+{% macro register() -%}metrics = null;{%- endmacro %}
+{% macro start() -%}long start$ = 0L;{%- endmacro %}
+{% macro emitted() -%}// no metrics{%- endmacro %}
+"""
+
+
+class QuietTarget(adapter.FlinkTarget):
+    """A variant target: Flink jobs whose metrics concern writes nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._env.loader = jinja2.ChoiceLoader(
+            [jinja2.DictLoader({"quiet/metrics.j2": QUIET_METRICS}), self._env.loader]
+        )
+
+    def _concerns(self) -> dict[str, str]:
+        return {**super()._concerns(), "metrics": "quiet/metrics.j2"}
+
+
+def _job(target: object) -> str:
+    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())}
+    units = [Unit(parse_source(t, n), "p", t) for n, t in sources.items()]
+    files = {f.path: f.content for f in generate(units, [], target)}
+    return files["p/DedupAuthsJob.java"]
+
+
+def test_every_job_concern_has_its_mixin() -> None:
+    mixins = {c.__name__ for c in adapter.FlinkTarget.__mro__}
+    assert {"StateMixin", "WindowMixin", "EnrichmentMixin", "SinkMixin", "ErrorMixin",
+            "MetricsMixin", "RecordMixin", "RulesMixin", "TransformMixin",
+            "RuntimeMixin"} <= mixins  # fmt: skip
+    assert sorted(adapter.FlinkTarget()._concerns()) == [
+        "errors", "io", "join", "kafka", "keyed", "lookup", "metrics", "steps", "window",
+    ]  # fmt: skip
+
+
+def test_a_concern_is_replaced_without_touching_the_others() -> None:
+    flink = _job(TARGETS["flink"]).splitlines()
+    quiet = _job(QuietTarget()).splitlines()
+    assert len(flink) == len(quiet)
+    changed = [(a.strip(), b.strip()) for a, b in zip(flink, quiet) if a != b]
+    assert changed and all("metrics" in a or "start$" in a for a, _ in changed), changed
+    assert ("long start$ = metrics.start();", "long start$ = 0L;") in changed
+    assert ("metrics.emitted(start$);", "// no metrics") in changed
