@@ -1,7 +1,7 @@
 """Job-throughput benchmark (issue 4): the card-fraud pipeline three ways on one Flink MiniCluster.
 
-    python3 bench/job_throughput/run.py [--events 300000] [--runs 3] [--rate 20000]
-                                        [--latency-seconds 10] [--cards 20000]
+    python3 bench/job_throughput/run.py [--events 100000] [--runs 3] [--rate 20000]
+                                        [--latency-seconds 5] [--cards 20000]
 
 Builds with ./pants the card-fraud job jar (examples/card-fraud:card-fraud-job, the Java Nexflow
 generates) and the benchmark jar (bench/job_throughput:bench-jar: the harness, the same job
@@ -44,10 +44,10 @@ def java() -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=300_000, help="lines per throughput run")
+    parser.add_argument("--events", type=int, default=100_000, help="lines per throughput run")
     parser.add_argument("--runs", type=int, default=3, help="measured throughput rounds (a, b, c each)")
     parser.add_argument("--rate", type=int, default=20_000, help="lines a second in the latency runs")
-    parser.add_argument("--latency-seconds", type=int, default=10, help="length of each latency run")
+    parser.add_argument("--latency-seconds", type=int, default=5, help="length of each latency run")
     parser.add_argument("--cards", type=int, default=20_000)
     parser.add_argument("--no-build", action="store_true", help="use the jars already in dist/")
     args = parser.parse_args(argv)

@@ -1,5 +1,7 @@
 package nexflow.bench;
 
+// Named although in the same package: Pants infers this file's dependency from the import.
+import nexflow.bench.AuthorizationEvents;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,7 @@
 package nexflow.bench;
 
+// Named although in the same package: Pants infers this file's dependency from the import.
+import nexflow.bench.AuthorizationEvents;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.math.BigDecimal;
@@ -72,11 +74,11 @@ public final class JobThroughput {
             String[] kv = arg.replaceFirst("^--", "").split("=", 2);
             opts.put(kv[0], kv.length > 1 ? kv[1] : "true");
         }
-        int events = Integer.parseInt(opts.getOrDefault("events", "300000"));
+        int events = Integer.parseInt(opts.getOrDefault("events", "100000"));
         int cards = Integer.parseInt(opts.getOrDefault("cards", "20000"));
         int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
         double rate = Double.parseDouble(opts.getOrDefault("rate", "20000"));
-        int latencySeconds = Integer.parseInt(opts.getOrDefault("latency-seconds", "10"));
+        int latencySeconds = Integer.parseInt(opts.getOrDefault("latency-seconds", "5"));
 
         int latencyEvents = (int) Math.round(rate * latencySeconds);
         AuthorizationEvents input = AuthorizationEvents.generate(Math.max(events, latencyEvents), cards, 20260314L);
