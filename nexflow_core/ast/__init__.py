@@ -50,6 +50,7 @@ from nexflow_core.ast.proc import (
     ParallelismStmt,
     Persist,
     ProcDecl,
+    RollingStmt,
     RouteCase,
     RouteStmt,
     StateStmt,

@@ -101,6 +101,15 @@ class UpdateStmt(Node, frozen=True):
     expr: Expr
 
 
+class RollingStmt(Node, frozen=True):
+    """`rolling <duration> { name = count() | sum(x) | min(x) | max(x) … }` after `key by`:
+    per record, aggregates over the records of its key in the duration up to its time (itself
+    included), bound to the names for the statements after it."""
+
+    within: DurationLit
+    mappings: list[Mapping]
+
+
 class WindowStmt(Node, frozen=True):
     """kind: tumbling (size), sliding (size, slide), session (gap in size)."""
 
@@ -171,6 +180,7 @@ Stmt = Union[
     KeyByStmt,
     StateStmt,
     UpdateStmt,
+    RollingStmt,
     WindowStmt,
     AggregateStmt,
     MapStmt,

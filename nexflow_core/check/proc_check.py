@@ -18,6 +18,8 @@ from nexflow_core.check.types import Type
 from nexflow_core.interface.model import RulesetSig
 
 SOURCE_FREE = (ast.ParallelismStmt, ast.CheckpointStmt)
+# What `rolling` computes per record (kept per entry, so no accumulator that cannot be undone).
+ROLLING_AGGREGATIONS = ("count", "sum", "min", "max")
 
 
 class Step(msgspec.Struct, frozen=True):
@@ -334,9 +336,9 @@ class ProcChecker:
             if self.f.late_type is None and self.f.window is None:
                 self.ctx.error(
                     "NX408",
-                    "`on late` needs event time and a window before it",
+                    "`on late` needs event time and a window (or rolling) before it",
                     s.span,
-                    expected="event_time … and window … before it",
+                    expected="event_time … and window … (or rolling …) before it",
                 )
                 return
             t = self.f.late_type or self.f.current
@@ -454,6 +456,39 @@ class ProcChecker:
             )
             return
         self.ex.check_assign(t, T.with_nullable(st, False), s.expr, f"state '{s.name}'")
+
+    def on_RollingStmt(self, s: ast.RollingStmt) -> None:
+        if not self.f.keyed:
+            self.ctx.error(
+                "NX408",
+                "rolling aggregates are per key: add `key by …` before it",
+                s.span,
+                expected="key by <field> before rolling",
+            )
+        sc = self.scope(aggregates=True)
+        bound: dict[str, Type] = {}
+        for mp in s.mappings:
+            e = mp.expr
+            if not (
+                isinstance(e, ast.Call)
+                and e.name in ROLLING_AGGREGATIONS
+                and len(e.args) == (0 if e.name == "count" else 1)
+            ):
+                self.ctx.error(
+                    "NX307",
+                    f"'{mp.field}' must be one aggregation over the key's recent records",
+                    e.span,
+                    expected="count(), sum(x), min(x) or max(x)",
+                )
+                bound[mp.field] = T.ANY
+                continue
+            t = self.ex.infer(e, sc)
+            if mp.field in self.f.names or mp.field in self.f.states or mp.field in bound:
+                self.ctx.error("NX202", f"'{mp.field}' is already defined in this proc", mp.span)
+            # count() counts the record itself; the others skip nulls (null when all are).
+            bound[mp.field] = T.with_nullable(t, e.name != "count")
+        self.f.names.update(bound)
+        self.f.late_type = self.f.current
 
     def on_WindowStmt(self, s: ast.WindowStmt) -> None:
         if not self.f.keyed:

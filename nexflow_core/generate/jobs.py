@@ -37,6 +37,9 @@ from nexflow_core.generate.lower import Scope, plain, unsupported
 STATE_GRACE_MS = 60 * 60 * 1000
 
 
+# Statements an `on late` belongs to: the nearest above it (else the next one).
+_LATE_OWNERS = (ast.WindowStmt, ast.RollingStmt)
+
 class _Handlers:
     """The `on …` statements that belong to one statement."""
 
@@ -185,7 +188,8 @@ class JobBuilder:
         it, for messages about names that cannot cross it)."""
         seg = self.segment
         if seg is not None and (seg.steps or seg.states or seg.explicit_key or seg.carried):
-            keyed = seg.explicit_key or bool(seg.states)
+            rolling = any(isinstance(st, model.RollingStep) for st in seg.steps)
+            keyed = seg.explicit_key or bool(seg.states) or rolling
             if keyed and seg.carried is not None:
                 raise unsupported(
                     _span_of(seg), "keyed state right after a lookup (add `key by` after it)"
@@ -201,7 +205,7 @@ class JobBuilder:
                         f"'{self.key.text}' of {self.key.record.display()}",
                     )
                 key = self.key
-            if seg.states:
+            if seg.states or rolling:
                 uid = self.uid(f"{self.proc.name}.state.{_uid_text(key.text if key else '')}")
             elif key is not None:
                 uid = self.uid(f"{self.proc.name}.keyed.{_uid_text(key.text)}")
@@ -285,7 +289,12 @@ class JobBuilder:
         if ops and isinstance(ops[-1], (model.Lookup, model.Join)):
             raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
         timed = (model.Correlate, model.Dedup, model.Window, model.Join)
-        needs_time = any(isinstance(op, timed) for op in ops)
+        needs_time = any(isinstance(op, timed) for op in ops) or any(
+            isinstance(st, model.RollingStep)
+            for op in ops
+            if isinstance(op, model.Segment)
+            for st in op.steps
+        )
         return model.Job(
             name=self.proc.name,
             package=self.unit.package,  # type: ignore[attr-defined]
@@ -307,11 +316,11 @@ class JobBuilder:
             if s.event == "timeout":
                 owner = _nearest(stmts, i, lambda x: isinstance(x, ast.CorrelateStmt))
             elif s.event == "late":
-                owner = _nearest(stmts, i, lambda x: isinstance(x, ast.WindowStmt))
+                owner = _nearest(stmts, i, lambda x: isinstance(x, _LATE_OWNERS))
                 if owner is None:
                     owner = next(
                         (j for j in range(i + 1, len(stmts))
-                         if isinstance(stmts[j], ast.WindowStmt)),
+                         if isinstance(stmts[j], _LATE_OWNERS)),
                         None,
                     )  # fmt: skip
             else:
@@ -561,6 +570,63 @@ class JobBuilder:
             model.UpdateStep(state=s.name, value=value, var=self.var, origin=self.origin(s.span)),
             s.span,
         )
+
+    def on_RollingStmt(self, s: ast.RollingStmt, i: int) -> None:
+        if self.key is None:
+            raise unsupported(s.span, "rolling aggregates without `key by` before them")
+        assert self.record is not None
+        seg = self.open_segment(s.span)
+        if seg.carried is not None:
+            raise unsupported(s.span, "rolling aggregates right after a lookup (add `key by`)")
+        values = []
+        for mp in s.mappings:
+            self._check_dead(mp.expr)
+            aggregations: list[model.Aggregation] = []
+            scope = Scope(
+                names=dict(self.live),
+                implicit=self.record,
+                nullable=set(self.nullable),
+                aggregations=aggregations,
+            )
+            v = self.lower.expr(mp.expr, scope)
+            if not isinstance(v, model.Var) or len(aggregations) != 1:
+                raise unsupported(mp.span, f"'{mp.field}' as a rolling aggregation")
+            values.append(msgspec.structs.replace(aggregations[0], slot=mp.field))
+        # Consecutive rolling statements share one `on late`: the first one finds a record late.
+        stmts = self.proc.statements
+        on_late = None
+        j = i
+        while (
+            on_late is None
+            and j < len(stmts)
+            and isinstance(stmts[j], (ast.RollingStmt, ast.OnStmt))
+        ):
+            if isinstance(stmts[j], ast.RollingStmt):
+                on_late = self.handlers.get(j, _Handlers()).late
+            j += 1
+        late = on_late.stream if on_late is not None and self.event_time is not None else None
+        if late is not None and on_late is not None:
+            self.output(late, self.record, self.origin(on_late.span))
+        watermark = self.event_time.watermark_ms if self.event_time else 0
+        names = "+".join(mp.field for mp in s.mappings)
+        self.add_step(
+            model.RollingStep(
+                state=f"rolling.{s.within.millis}.{names}",
+                within_ms=s.within.millis,
+                ttl_ms=s.within.millis + watermark + STATE_GRACE_MS,
+                values=values,
+                event_time=self.event_time is not None,
+                late_stream=late,
+                var=self.var,
+                origin=self.origin(s.span),
+            ),
+            s.span,
+        )
+        for a in values:
+            self.live[a.slot] = a.type
+            if a.fn != "count":
+                self.nullable.add(a.slot)
+            self.dead.pop(a.slot, None)
 
     def _key_of(self, path: ast.Path) -> model.Key:
         assert self.record is not None
@@ -834,6 +900,8 @@ def _sends(steps: list[model.Step]) -> list[str]:
         elif isinstance(st, model.RulesStep):
             out.update(x for x in (st.on_reject, st.on_flag) if x is not None)
             out.update(st.routes.values())
+        elif isinstance(st, model.RollingStep) and st.late_stream is not None:
+            out.add(st.late_stream)
     return sorted(out)
 
 

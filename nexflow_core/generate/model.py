@@ -482,8 +482,27 @@ class UpdateStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     origin: Origin
 
 
+class RollingStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
+    """`rolling D { name = agg … }`: per record, the aggregations (fn count, sum, min or max,
+    typed like window aggregations; `slot` is the DSL name they are bound to) over the records
+    of the key whose time is in (t - D, t], t the record's own time, itself included. The key's
+    records are kept in a list state `state` (TTL `ttl_ms`) until no record still to come can
+    reach them: older than the watermark minus D (event time) or now minus D (processing
+    time). With event time, a record at or behind the watermark is late: it goes to
+    `late_stream` (None: dropped and counted) and is not counted."""
+
+    state: str
+    within_ms: int
+    ttl_ms: int
+    values: list[Aggregation]
+    event_time: bool
+    late_stream: Optional[str]
+    var: str
+    origin: Origin
+
+
 Step = Union[FilterStep, TransformStep, MapStep, RulesStep, TableStep, RouteStep, EmitStep,
-             UpdateStep]  # fmt: skip
+             UpdateStep, RollingStep]  # fmt: skip
 
 
 class Segment(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

@@ -22,6 +22,7 @@ WORDS: dict[str, str] = {
     "CHECKPOINT_MODE": "exactly_once or at_least_once",
     "FIRST_MATCH": "first_match",
     "ASYNC": "async",
+    "EVENT_TIME": "event_time",
     "$END": "the end of the file",
 }
 

@@ -53,7 +53,7 @@ def _is(x: Any, cls: Any) -> bool:
 # Named terminals (kept in the parse); every other token is a keyword or punctuation.
 KEPT = frozenset({
     "NAME", "NUMBER", "STRING", "UNIT", "OPT", "APPLY_KIND", "ON_EVENT", "CHECKPOINT_MODE",
-    "FIRST_MATCH", "ASYNC", "TRUE", "FALSE", "NULL",
+    "FIRST_MATCH", "ASYNC", "TRUE", "FALSE", "NULL", "EVENT_TIME",
 })  # fmt: skip
 
 # Rules written with `!` in the grammars (all their tokens are kept so that the span starts at
@@ -68,7 +68,7 @@ BANG_RULES = (
     "cell_range_oo",
     "proc_decl", "from_stmt", "event_time_stmt", "filter_stmt", "transform_stmt", "apply_stmt",
     "correlate_stmt", "on_stmt", "on_route", "emit_stmt", "persist", "route_stmt", "route_case",
-    "route_otherwise", "key_stmt", "state_stmt", "update_stmt", "window_tumbling",
+    "route_otherwise", "key_stmt", "state_stmt", "update_stmt", "rolling_stmt", "window_tumbling",
     "window_sliding", "window_session", "aggregate_stmt", "map_stmt", "join_interval",
     "join_window", "lookup_stmt", "dedup_stmt", "parallelism_stmt", "checkpoint_stmt",
     "environment", "list_lit", "list_value",
@@ -716,6 +716,7 @@ class ToAst:
         return ast.FromStmt(span=self.sp(c), stream=str(c[0]))
 
     def event_time_stmt(self, c: list[Any]) -> ast.EventTimeStmt:
+        c = [x for x in c if not (_is(x, Token) and x.type == "EVENT_TIME")]
         wm = c[1] if len(c) > 1 else None
         return ast.EventTimeStmt(span=self.sp(c), field=c[0], watermark=wm)
 
@@ -789,6 +790,9 @@ class ToAst:
 
     def update_stmt(self, c: list[Any]) -> ast.UpdateStmt:
         return ast.UpdateStmt(span=self.sp(c), name=str(c[0]), expr=c[1])
+
+    def rolling_stmt(self, c: list[Any]) -> ast.RollingStmt:
+        return ast.RollingStmt(span=self.sp(c), within=c[0], mappings=list(c[1:]))
 
     def lateness(self, c: list[Any]) -> Any:
         return ("lateness", c[0])

@@ -192,6 +192,11 @@ def build_graph(
         elif isinstance(stmt, ast.WindowStmt):
             node = step(OPERATOR, src.slice(stmt.span) or f"window {stmt.kind}", stmt)
             last_of["late"] = node
+        elif isinstance(stmt, ast.RollingStmt):
+            names = ", ".join(mp.field for mp in stmt.mappings)
+            within = f"{stmt.within.amount} {stmt.within.unit}"
+            node = step(OPERATOR, f"rolling {within}: {names}", stmt)
+            last_of["late"] = node
         elif isinstance(stmt, (ast.AggregateStmt, ast.MapStmt)):
             verb = "aggregate" if isinstance(stmt, ast.AggregateStmt) else "map"
             step(OPERATOR, f"{verb} into {stmt.schema}", stmt)

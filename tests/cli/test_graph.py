@@ -97,7 +97,7 @@ def test_rules_tables_lookups_joins_and_routes(tmp_path: Path) -> None:
 def test_unknown_proc_lists_the_known_ones() -> None:
     r = nexflow("graph", "Nope", str(ROOT / "examples"))
     assert r.code == 1
-    assert "no proc named 'Nope'; procs: HelloFilter, PaymentProcessor" in r.err
+    assert "no proc named 'Nope'; procs: CardFraudScreen, HelloFilter, PaymentProcessor" in r.err
 
 
 def test_graph_of_the_init_project(project: Path) -> None:
