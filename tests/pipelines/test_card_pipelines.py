@@ -151,10 +151,10 @@ JOBS = [
     "Velocity",
     "SlidingVelocity",
     "SessionVelocity",
-    "RollingAuths",
     "TumblingBounds",
     "SlidingBounds",
     "SessionBounds",
+    "RollingAuths",
 ]
 STREAMS = [
     "approved_auths", "declined_auths", "review_auths", "foreign_atm_auths", "late_auths",
@@ -217,9 +217,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "MatchAuthsPaced": paced,
             "SettleAuths": ordered,
             "SettleWindow": ordered,
-            "RollingAuths": ordered,
             "CardBursts": ordered,
             "MatchSettlements": ordered,
+            "RollingAuths": ordered,
         }
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
@@ -550,31 +550,6 @@ def test_session_window_merges_records_closer_than_the_gap(run: dict) -> None:
     assert rows(out["card_velocity"]) == sorted(expected)
 
 
-def test_rolling_aggregates_each_record_over_its_key_in_the_duration_up_to_it(run: dict) -> None:
-    out = run["RollingAuths"]
-    got = sorted(
-        (r["card_id"], r["auth_id"], r["n"], r["biggest"], r["smallest"])
-        for r in out["rolling_stats"]
-    )
-    # In event-time order; for a record at t, the card's records in (t - 10 minutes, t].
-    expected = sorted([
-        ("c1", "a1", 1, 100.00, 100.00),  # 10:00
-        ("c1", "a2", 2, 100.00, 50.50),  # 10:02: a1, a2
-        ("c1", "a6", 3, 100.00, 0.00),  # 10:06: a1, a2, a6 (0.00)
-        ("c1", "a2", 4, 100.00, 0.00),  # 10:07: a1, a2, a6, a2 again
-        ("c1", "a1", 3, 100.00, 0.00),  # 10:12: a2 (10:02) is exactly 10 minutes back: out
-        ("c2", "a3", 1, 200.00, 200.00),
-        ("c2", "a4", 2, 4000.00, 200.00),
-        ("c2", "a8", 1, 90000.00, 90000.00),  # 10:14: a4 (10:04) out
-        ("c3", "a5", 1, 10.00, 10.00),
-        ("c3", "a7", 2, 60.00, 10.00),  # 10:13: a5 (10:05) in
-        ("c4", "a9", 1, 10.95, 10.95),
-        ("c5", "a10", 1, 3500.00, 3500.00),
-    ])  # fmt: skip
-    assert got == expected
-    assert out["dead_letter"] == []
-
-
 def bounds(records: list) -> list:
     return sorted(
         (r["card_id"], r["window_start"][11:16], r["window_end"][11:16], r["txn_count"])
@@ -629,6 +604,31 @@ def test_window_start_and_end_of_session_windows(run: dict) -> None:
         ("c4", "10:15", "10:30", 1),
         ("c5", "10:16", "10:31", 1),
     ]
+
+
+def test_rolling_aggregates_each_record_over_its_key_in_the_duration_up_to_it(run: dict) -> None:
+    out = run["RollingAuths"]
+    got = sorted(
+        (r["card_id"], r["auth_id"], r["n"], r["biggest"], r["smallest"])
+        for r in out["rolling_stats"]
+    )
+    # In event-time order; for a record at t, the card's records in (t - 10 minutes, t].
+    expected = sorted([
+        ("c1", "a1", 1, 100.00, 100.00),  # 10:00
+        ("c1", "a2", 2, 100.00, 50.50),  # 10:02: a1, a2
+        ("c1", "a6", 3, 100.00, 0.00),  # 10:06: a1, a2, a6 (0.00)
+        ("c1", "a2", 4, 100.00, 0.00),  # 10:07: a1, a2, a6, a2 again
+        ("c1", "a1", 3, 100.00, 0.00),  # 10:12: a2 (10:02) is exactly 10 minutes back: out
+        ("c2", "a3", 1, 200.00, 200.00),
+        ("c2", "a4", 2, 4000.00, 200.00),
+        ("c2", "a8", 1, 90000.00, 90000.00),  # 10:14: a4 (10:04) out
+        ("c3", "a5", 1, 10.00, 10.00),
+        ("c3", "a7", 2, 60.00, 10.00),  # 10:13: a5 (10:05) in
+        ("c4", "a9", 1, 10.95, 10.95),
+        ("c5", "a10", 1, 3500.00, 3500.00),
+    ])  # fmt: skip
+    assert got == expected
+    assert out["dead_letter"] == []
 
 
 def test_correlate_times_out_when_the_watermark_passes_first(run: dict) -> None:
