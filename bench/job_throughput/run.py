@@ -43,10 +43,12 @@ def java() -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=100_000, help="lines per throughput run")
-    parser.add_argument("--runs", type=int, default=3, help="measured throughput rounds (a, b, c each)")
-    parser.add_argument("--rate", type=int, default=20_000, help="lines a second in the latency runs")
+    parser.add_argument("--runs", type=int, default=3, help="measured rounds (a, b, c each)")
+    parser.add_argument("--rate", type=int, default=20_000, help="lines a second (latency runs)")
     parser.add_argument("--latency-seconds", type=int, default=5, help="length of each latency run")
     parser.add_argument("--cards", type=int, default=20_000)
     parser.add_argument("--no-build", action="store_true", help="use the jars already in dist/")
@@ -54,10 +56,8 @@ def main(argv: list[str]) -> int:
 
     if not args.no_build:
         started = time.monotonic()
-        subprocess.run(
-            ["./pants", "package", "examples/card-fraud:card-fraud-job", "bench/job_throughput:bench-jar"],
-            cwd=ROOT, check=True,
-        )  # fmt: skip
+        targets = ["examples/card-fraud:card-fraud-job", "bench/job_throughput:bench-jar"]
+        subprocess.run(["./pants", "package", *targets], cwd=ROOT, check=True)
         print(f"built the jars in {time.monotonic() - started:.0f} s", flush=True)
     # The benchmark jar first: its Flink (with the SQL planner) is the one that runs; the job
     # jar adds the generated job, its L0 runtime and the connectors it bundles.

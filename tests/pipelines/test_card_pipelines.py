@@ -161,6 +161,9 @@ STREAMS = [
     "unmatched_auths", "scored_auths", "high_risk_auths", "card_velocity", "card_spend",
     "card_windows", "dead_letter", "alerts", "rolling_stats",
 ]  # fmt: skip
+# Jobs whose streams are bound to memory: (in this JVM) instead of files: a stateless one and a
+# keyed one (dedup on event time).
+MEMORY_JOBS = ("ScoreAuths", "DedupAuths")
 SEED_STREAMS = ["payment_events", "processed_payments", "failed_payments", "dead_letter", "alerts"]
 
 
@@ -221,6 +224,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "MatchSettlements": ordered,
             "RollingAuths": ordered,
         }
+        if job in MEMORY_JOBS:
+            # Bound to memory: streams instead of files; the tests below read what it wrote
+            # just the same (so they check that memory: streams behave as file: ones do).
+            args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=memory:{job}.auths"]
+            args.append(f"--feed={job}.auths={source.get(job, events)}")
+            for s in STREAMS:
+                args += [f"--stream.{s}=memory:{job}.{s}", f"--print-stream={job}.{s}"]
+            continue
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=file:{source.get(job, events)}"]
         args += [f"--stream.{s}=file:{root / job / s}" for s in STREAMS]
         if job.startswith("Settle") or job == "MatchSettlements":
@@ -240,11 +251,16 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     finished = time.monotonic()
 
     out: dict = {"timing": {"generate+javac": compiled - started, "run": finished - compiled}}
-    out["store"] = json.loads(stdout.strip().splitlines()[-1])
-    out["state_entries"] = json.loads(stdout.strip().splitlines()[-2])
+    printed = stdout.strip().splitlines()
+    out["store"] = json.loads(printed[-1])
+    written = json.loads(printed[-2])
+    out["state_entries"] = json.loads(printed[-3])
     for job in [*JOBS, "seed"]:
         out[job] = {}
         for s in SEED_STREAMS if job == "seed" else STREAMS:
+            if job in MEMORY_JOBS:
+                out[job][s] = [json.loads(x) for x in written[f"{job}.{s}"]]
+                continue
             records = []
             for part in sorted((root / job / s).glob("part-*.jsonl")):
                 records += [json.loads(x) for x in part.read_text("utf-8").splitlines() if x]

@@ -5,6 +5,7 @@ import java.util.Map;
 import nexflow.runtime.JobArgs;
 import nexflow.runtime.Json;
 import nexflow.runtime.MemoryStore;
+import nexflow.runtime.MemoryStreams;
 import nexflow.runtime.StreamBindings;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -13,16 +14,20 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * {@code --job} are shared Flink settings ({@code --flink.<option>=<value>}); each
  * {@code --job <class>} is followed by that job's own bindings. Each job starts from its own
  * defaults, as its main() would. {@code --load-store=<name>=<file>} fills an in-memory store
- * before the run (the file: one JSON object, key to record); after the run,
+ * before the run (the file: one JSON object, key to record); {@code --feed=<key>=<file>} gives a
+ * {@code memory:<key>} stream the lines of a file. After the run,
  * {@code --print-state-entries} prints the last {@code state_entries} gauge of every keyed
- * operator and subtask (read by {@link StateEntriesReporter}) as one JSON object, and
- * {@code --print-store=<name>} prints the records of an in-memory store as one JSON object.
+ * operator and subtask (read by {@link StateEntriesReporter}) as one JSON object, then
+ * {@code --print-stream=<key>} the lines written to {@code memory:<key>} streams (one JSON
+ * object, key to the list of lines, on one line), then {@code --print-store=<name>} the
+ * records of an in-memory store as one JSON object.
  */
 public final class PipelineHarness {
     public static void main(String[] args) throws Exception {
         List<String> shared = new ArrayList<>();
         List<String> stores = new ArrayList<>();
         boolean stateEntries = false;
+        List<String> printedStreams = new ArrayList<>();
         List<List<String>> jobs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--job")) {
@@ -36,6 +41,12 @@ public final class PipelineHarness {
                 records.fields().forEachRemaining(e -> MemoryStore.put(spec[0], e.getKey(), e.getValue().toString()));
             } else if (args[i].equals("--print-state-entries")) {
                 stateEntries = true;
+            } else if (args[i].startsWith("--feed=")) {
+                // --feed=<key>=<file of lines>
+                String[] spec = args[i].substring("--feed=".length()).split("=", 2);
+                MemoryStreams.feed(spec[0], java.nio.file.Files.readAllLines(java.nio.file.Paths.get(spec[1])));
+            } else if (args[i].startsWith("--print-stream=")) {
+                printedStreams.add(args[i].substring("--print-stream=".length()));
             } else if (args[i].startsWith("--print-store=")) {
                 stores.add(args[i].substring("--print-store=".length()));
             } else if (jobs.isEmpty()) {
@@ -62,6 +73,13 @@ public final class PipelineHarness {
             out.put("gauges", values);
             out.put("peaks", StateEntriesReporter.peaks());
             System.out.println(Json.toJson(out));
+        }
+        if (!printedStreams.isEmpty()) {
+            Map<String, List<String>> written = new java.util.TreeMap<>();
+            for (String key : printedStreams) {
+                written.put(key, MemoryStreams.written(key));
+            }
+            System.out.println(Json.toJson(written));
         }
         for (String store : stores) {
             System.out.println(Json.toJson(MemoryStore.contents(store)));
