@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "NX504": "binding for an undeclared name",
     "NX505": "invalid infrastructure setting",
     "NX506": "environment inheritance cycle",
+    "NX507": "environment declared in several directories",
     # generation
     "NX901": "construct not supported by the target yet",
 }
