@@ -10,6 +10,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+
 from nexflow_core import ast, cli
 from nexflow_core.check.infra_check import nearest_scope, scoped_environment_decls
 from nexflow_core.diagnostics import Span
