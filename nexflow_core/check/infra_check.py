@@ -4,7 +4,9 @@ stream and store a proc uses is bound in every deployable environment."""
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Iterable
 from typing import Optional
 
 import msgspec
@@ -325,12 +327,87 @@ def _merge_block(
             spans[b.name] = b.span
 
 
+def nearest_scope(consumer_dir: str, declaring_dirs: Iterable[str]) -> Optional[str]:
+    """The directory whose blocks of an environment a consumer in `consumer_dir` uses: the
+    nearest of `declaring_dirs` that is `consumer_dir` itself or one of its ancestors. Sibling
+    directories never mix, so two projects may each declare `production` in one repository."""
+    best: Optional[str] = None
+    for d in set(declaring_dirs):
+        inside = d == "" or consumer_dir == d or consumer_dir.startswith(d.rstrip("/") + "/")
+        if inside and (best is None or len(d) > len(best)):
+            best = d
+    return best
+
+
+def scoped_environment_decls(
+    decls: Iterable[ast.EnvironmentDecl], name: str, consumer_path: str
+) -> list[ast.EnvironmentDecl]:
+    """The blocks environment `name` means for the file `consumer_path`: those of the nearest
+    declaring directory (nearest_scope), and, through `extends`, the parent's blocks by the same
+    rule from the extending block's own directory. In source order."""
+    by_name: dict[str, list[ast.EnvironmentDecl]] = {}
+    for d in decls:
+        by_name.setdefault(d.name, []).append(d)
+    chosen: list[ast.EnvironmentDecl] = []
+    seen: set[tuple[str, str]] = set()
+    todo = [(name, posixpath.dirname(consumer_path))]
+    while todo:
+        wanted, where = todo.pop()
+        candidates = by_name.get(wanted, [])
+        scope = nearest_scope(where, (posixpath.dirname(d.span.file) for d in candidates))
+        if scope is None or (wanted, scope) in seen:
+            continue
+        seen.add((wanted, scope))
+        for d in candidates:
+            if posixpath.dirname(d.span.file) == scope:
+                chosen.append(d)
+                if d.extends:
+                    todo.append((d.extends, scope))
+    return sorted(chosen, key=lambda d: (d.span.file, d.span.line))
+
+
+def _one_directory_per_environment(
+    decls: list[ast.EnvironmentDecl], diags: list[Diagnostic]
+) -> list[ast.EnvironmentDecl]:
+    """Whole-project checking keys environments by name alone, so blocks of one name from two
+    directories would merge two unrelated environments: report NX510 and keep the blocks of the
+    first directory only (never a silent mix)."""
+    dirs: dict[str, list[str]] = {}
+    for d in decls:
+        where = posixpath.dirname(d.span.file)
+        if where not in dirs.setdefault(d.name, []):
+            dirs[d.name].append(where)
+    kept = []
+    reported = set()
+    for d in decls:
+        where = posixpath.dirname(d.span.file)
+        if where == dirs[d.name][0]:
+            kept.append(d)
+        elif d.name not in reported:
+            reported.add(d.name)
+            listing = ", ".join(f"{x or '.'}/" for x in sorted(dirs[d.name]))
+            _err(
+                diags,
+                "NX510",
+                f"environment {d.name} is declared in several directories ({listing}); "
+                "checking them together would merge unrelated environments",
+                d.span,
+                expected="one directory per environment name in one check",
+                hint="check or build each project directory on its own, or rename one "
+                "environment (a build system resolves each proc's environment to the nearest "
+                "declaring directory)",
+            )
+    return kept
+
+
 def resolve_environments(
     decls: list[ast.EnvironmentDecl],
     upstream: list[EnvironmentSig],
     diags: list[Diagnostic],
 ) -> dict[str, ResolvedEnvironment]:
-    """Merge same-named blocks, then apply inheritance (child settings win)."""
+    """Merge same-named blocks, then apply inheritance (child settings win). Blocks of one
+    name must come from one directory (NX510); scoped_environment_decls selects them so."""
+    decls = _one_directory_per_environment(decls, diags)
     groups: dict[str, list[ast.EnvironmentDecl]] = {}
     for d in decls:
         groups.setdefault(d.name, []).append(d)

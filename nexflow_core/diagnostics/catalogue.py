@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "NX507": "unknown delivery guarantee",
     "NX508": "idempotency key is not a field of the stream",
     "NX509": "exactly-once sink without checkpoints",
+    "NX510": "environment declared in several directories",
     # generation
     "NX901": "construct not supported by the target yet",
 }

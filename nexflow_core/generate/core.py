@@ -498,7 +498,8 @@ def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
         resolved = ctx.project.environment(ctx.environment)
         sources = ctx.project.sources
         if resolved is None and ctx.upstream_environments is not None:
-            resolved = ctx.upstream_environments.get(ctx.environment)
+            # The proc's own file decides which directory's environment blocks it binds to.
+            resolved = ctx.upstream_environments.get(ctx.environment, unit.module.path)
             sources = ctx.upstream_environments.sources
         if resolved is None:
             raise unsupported(

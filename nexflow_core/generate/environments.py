@@ -17,8 +17,12 @@ from collections.abc import Iterable
 from typing import Optional
 
 from nexflow_core import ast
-from nexflow_core.check.infra_check import ResolvedEnvironment, resolve_environments
-from nexflow_core.diagnostics import Diagnostic, Span
+from nexflow_core.check.infra_check import (
+    ResolvedEnvironment,
+    resolve_environments,
+    scoped_environment_decls,
+)
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.interface.model import UnitInterface
 
@@ -106,9 +110,11 @@ def text(value: ast.Value, path: bool = False) -> tuple[str, str]:
 
 
 class UpstreamEnvironments:
-    """Environments as the interface files of .infra units carry them (build-system mode):
-    their blocks, merged across files and resolved through `extends` by the same function as
-    whole-project checking, and the source lines the generated comments cite."""
+    """Environments as the interface files of .infra units carry them (build-system mode).
+    `get(name, consumer)` resolves `name` for the unit at path `consumer` to the blocks of the
+    nearest declaring directory (scoped_environment_decls, the rule dependency inference
+    applies too), merged across files and resolved through `extends` by the same function as
+    whole-project checking. `sources`: the source lines the generated comments cite."""
 
     def __init__(self, interfaces: Iterable[UnitInterface]) -> None:
         decls: list[ast.EnvironmentDecl] = []
@@ -128,17 +134,24 @@ class UpstreamEnvironments:
                 for offset, line in enumerate(sig.lines):
                     lines.setdefault(interface.path, {})[sig.first_line + offset] = line
         decls.sort(key=lambda d: (d.span.file, d.span.line))
-        # Each .infra unit reports its own diagnostics when it is checked; not again here.
-        ignored: list[Diagnostic] = []
-        self.environments = resolve_environments(decls, [], ignored)
+        self.decls = decls
         # Source texts with the known lines in place, for build_environment's origins.
         self.sources = {
             path: "\n".join(known.get(n, "") for n in range(1, max(known) + 1))
             for path, known in lines.items()
         }
 
-    def get(self, name: str) -> Optional[ResolvedEnvironment]:
-        return self.environments.get(name)
+    def get(self, name: str, consumer: str) -> Optional[ResolvedEnvironment]:
+        scoped = scoped_environment_decls(self.decls, name, consumer)
+        diags: list[Diagnostic] = []
+        environments = resolve_environments(scoped, [], diags)
+        # Each .infra unit reports its own diagnostics when it is checked; not again here,
+        # except a chain through two directories that name one environment alike, which only
+        # this resolution sees and which must not merge silently.
+        clash = [d for d in diags if d.code == "NX510"]
+        if clash:
+            raise NexflowError(clash)
+        return environments.get(name)
 
 
 def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environment:

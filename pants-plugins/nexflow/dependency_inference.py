@@ -3,7 +3,10 @@
 - From the names a DSL file refers to: the target declaring each name (symbol_map.py). A name no
   target declares, or that several declare, is an error listing candidates; a reference that
   breaks layering (say a schema needing rules) is an error naming both files.
-- From a proc's `environment` field: the infra target declaring that environment.
+- From a proc's `environment` field: the infra targets declaring that environment in the
+  nearest directory (the proc's own, else its closest ancestor declaring it; `extends` by the
+  same rule from the extending file). Sibling directories never mix, so two projects may each
+  declare `production`.
 - Always: the L0 runtime target and the Flink artifacts generated code imports, as Pants'
   protobuf backend injects protobuf-java.
 """
@@ -11,6 +14,7 @@
 from __future__ import annotations
 
 import difflib
+import posixpath
 from dataclasses import dataclass
 from typing import List, Set
 
@@ -26,6 +30,7 @@ from pants.jvm.dependency_inference.artifact_mapper import (
 from pants.jvm.subsystems import JvmSubsystem
 from pants.jvm.target_types import JvmResolveField
 
+from nexflow.scope import nearest_scope
 from nexflow.subsystem import NexflowSubsystem
 from nexflow.symbol_map import NexflowSymbolMap
 from nexflow.target_types import (
@@ -70,6 +75,17 @@ class InferNexflowReferences(InferDependenciesRequest):
     infer_from = NexflowReferencesFieldSet
 
 
+def environment_owners(
+    symbols: NexflowSymbolMap, name: str, consumer_path: str
+) -> List[Address]:
+    """The targets whose blocks environment `name` means for the file `consumer_path`: those
+    in the nearest declaring directory (the rule the compiler applies, nearest_scope)."""
+    owners = symbols.declared_by.get(("environment", name), ())
+    where = {a: posixpath.dirname(symbols.path_of(a)) for a in owners}
+    scope = nearest_scope(posixpath.dirname(consumer_path), where.values())
+    return sorted(a for a in owners if where[a] == scope)
+
+
 def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
     me = symbols.files.get(address)
     if me is None:
@@ -89,8 +105,8 @@ def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
                 f"{hint} Declare it in a DSL file that a Nexflow target owns, or fix the name."
             )
         if namespace == "environment":
-            # An environment may be spread over several .infra files: it needs all of them.
-            found.update(owners)
+            # A parent environment may be spread over several .infra files of its directory.
+            found.update(a for a in environment_owners(symbols, name, me.path) if a != address)
             continue
         if len(owners) > 1:
             listing = "\n".join(f"  * {symbols.path_of(a)} ({a})" for a in owners)
@@ -140,12 +156,26 @@ async def infer_nexflow_environment(
     environment = request.field_set.environment.value
     if not environment:
         return InferredDependencies([])
+    address = request.field_set.address
+    # The proc's file decides, as in the compiler; a target without one, its BUILD directory.
+    me = symbols.files.get(address)
+    consumer = me.path if me is not None else posixpath.join(address.spec_path, "BUILD")
     # An environment may be spread over several .infra files: the proc needs all of them.
-    owners = sorted(symbols.declared_by.get(("environment", environment), ()))
+    owners = environment_owners(symbols, environment, consumer)
     if not owners:
+        elsewhere = sorted(
+            symbols.path_of(a) for a in symbols.declared_by.get(("environment", environment), ())
+        )
+        if elsewhere:
+            raise NexflowDependencyError(
+                f"{address} uses the environment `{environment}`, but no .infra file in "
+                f"{posixpath.dirname(consumer) or '.'}/ or an ancestor directory declares it "
+                f"(it is declared in: {', '.join(elsewhere)}; a proc uses the environment of "
+                "its nearest directory that declares one, never a sibling's)."
+            )
         known = ", ".join(symbols.names_in("environment")) or "none"
         raise NexflowDependencyError(
-            f"{request.field_set.address} uses the environment `{environment}`, but no .infra "
+            f"{address} uses the environment `{environment}`, but no .infra "
             f"file declares it (environments: {known})."
         )
     return InferredDependencies(owners)

@@ -69,6 +69,7 @@ from nexflow.codegen import (
     java_package_for,
     speculate_late,
 )
+from nexflow.dependency_inference import environment_owners
 from nexflow.symbol_map import NexflowSymbolMap
 from nexflow.target_types import NexflowProcSourceField
 
@@ -225,12 +226,20 @@ async def run_nexflow_local(
             f"{field_set.address} runs no proc: list the Nexflow proc targets to run in its "
             "`dependencies` (e.g. `dependencies=[\":procs\"]`)."
         )
-    owners = sorted(symbols.declared_by.get(("environment", environment), ()))
+    # Each proc's environment is the one of its nearest declaring directory (the rule of
+    # dependency inference and of the compiler, which also applies it to these interfaces).
+    owners = sorted(
+        {
+            owner
+            for t in procs
+            for owner in environment_owners(symbols, environment, symbols.path_of(t.address))
+        }
+    )
     if not owners:
         known = ", ".join(symbols.names_in("environment")) or "none"
         raise NexflowLocalRunError(
             f"{field_set.address} runs in the environment `{environment}`, but no .infra file "
-            f"declares it (environments: {known})."
+            f"in its procs' directories or their ancestors declares it (environments: {known})."
         )
     # The environment's settings: the interfaces of the .infra units declaring it, and of the
     # units they depend on (the environments they extend, the schemas they bind).

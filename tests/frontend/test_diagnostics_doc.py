@@ -13,6 +13,7 @@ from nexflow_core.generate import TARGETS, generate_checked
 from nexflow_core.project import check_project
 
 _SECTION = re.compile(r"^## (NX\d{3}) — (.+)$", re.M)
+_FILE = re.compile(r"// file: (\S+)")
 
 
 def _sections() -> dict[str, tuple[str, str]]:
@@ -41,7 +42,9 @@ def test_documented_example_triggers_code(code: str) -> None:
     assert blocks, f"{code} has no example"
     sources = {}
     for n, (tag, text, _) in enumerate(blocks):
-        sources[f"{code.lower()}_{n}.{tag}"] = text
+        # A block whose first line is `// file: <path>` is that file (directories matter).
+        named = _FILE.match(text)
+        sources[named.group(1) if named else f"{code.lower()}_{n}.{tag}"] = text
     project = check_project(sources)
     if code.startswith("NX9"):
         # Generation codes: the example checks clean and the generator refuses it.

@@ -97,13 +97,17 @@ environment staging extends production {
 
 
 def test_an_environment_extending_one_in_other_units(tmp_path: Path) -> None:
-    staging = tmp_path / "staging.infra"
-    staging.write_text(STAGING, "utf-8")
+    # staging.infra next to a copy of the payments files: environment names are scoped by
+    # directory, so a proc only sees the environments of its own directory (or ancestors').
+    project = tmp_path / "payments"
+    project.mkdir()
+    for name in UNITS:
+        (project / name).write_bytes((Path(PAYMENTS) / name).read_bytes())
+    (project / "staging.infra").write_text(STAGING, "utf-8")
     units = dict(UNITS)
     work = tmp_path / "units"
     java = work / "java"
-    paths = {name: f"{PAYMENTS}/{name}" for name in UNITS}
-    paths["staging.infra"] = str(staging)
+    paths = {name: str(project / name) for name in [*UNITS, "staging.infra"]}
     order = [*list(UNITS)[:-1], "staging.infra", "payment_processor.proc"]
     # staging.infra names production in `extends`: its target depends on production's files.
     units["staging.infra"] = [*UNITS["production.infra"], "production.infra",
