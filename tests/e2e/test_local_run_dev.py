@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from nexflow_core import cli
+
 from tests.e2e.infra.kafka import KafkaBroker
 from tests.e2e.infra.timings import record_timing
 from tests.pipelines.test_card_fraud_example import (
@@ -96,5 +97,6 @@ def test_dev_run_prints_what_the_job_commits_to_kafka(
         f"   alerts                         0 records  {base}/out/CardFraudScreen.alerts",
         "   late events                    1 record   (sent to late_authorizations)",
     ]
-    assert re.search(r"^== CardFraudScreen: stopped after \d+\.\d s \(idle for 3\.\d s\)$", stdout, re.M)
+    stopped = r"^== CardFraudScreen: stopped after \d+\.\d s \(idle for 3\.\d s\)$"
+    assert re.search(stopped, stdout, re.M)
     assert seconds < 60
