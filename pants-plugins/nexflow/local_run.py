@@ -12,7 +12,9 @@ files, such as `local`). `pants run` then
    output record as the sinks write it and a summary at the end.
 
 Relative `file:` paths of the environment are resolved against the target's directory, so
-sample events ship with the example and outputs land next to it, never in a sandbox.
+sample events ship with the example and outputs land next to it, never in a sandbox. A job
+reading Kafka (`dev`) runs live: the launcher follows its output topics and stops it on an
+idle time, a record count or Ctrl-C (see the launcher's class comment).
 """
 
 from __future__ import annotations
@@ -96,8 +98,10 @@ class NexflowRunEnvironmentField(StringField):
     help = help_text(
         """
         The L5 environment the jobs run in: its settings replace the ones the job classes were
-        built with (their procs target's `environment`). Bind every stream to a `file:` path;
-        relative paths are relative to this target's directory.
+        built with (their procs target's `environment`). Streams bound to `file:` paths
+        (relative to this target's directory) make a run that ends with its input; a job
+        reading a `kafka:` topic (an environment with a broker, such as `dev`) runs live until
+        `--stop-after-idle=SECONDS`, `--stop-after-records=N` or Ctrl-C.
         """
     )
 
@@ -108,7 +112,10 @@ class NexflowRunArgsField(StringSequenceField):
         """
         Program arguments every run of this target gets, before those after `--` (which win):
         settings such as `--stream.<name>.pace_ms=60` (a paced replay of a file, so that
-        event time advances as in a live stream) or `--flink.<option>=<value>`.
+        event time advances as in a live stream; for a Kafka source, the pace of
+        `--produce`) or `--flink.<option>=<value>`; for live (Kafka) runs, launcher options:
+        `--produce=<stream>=<file>` (send a file's lines to the topic the stream reads, once
+        the job runs), `--stop-after-idle=<seconds>`, `--stop-after-records=<n>`.
         """
     )
 
@@ -127,8 +134,9 @@ class NexflowLocalRunTarget(Target):
         `pants run` runs the jobs of the Nexflow procs in `dependencies` on an embedded Flink
         MiniCluster, in `environment`: it prints each output record as it is written and a
         summary per job (records in and out per stream, dead letters, alerts, late events,
-        time). Program arguments (`args`, then those after `--`) override settings
-        (`--stream.<name>=file:<path>`).
+        time). Outputs bound to Kafka topics are printed as they become visible to a
+        `read_committed` consumer. Program arguments (`args`, then those after `--`) override
+        settings (`--stream.<name>=file:<path>`).
         """
     )
 
