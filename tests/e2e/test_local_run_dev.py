@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from nexflow_core import cli
-
 from tests.e2e.infra.kafka import KafkaBroker
 from tests.e2e.infra.timings import record_timing
 from tests.pipelines.test_card_fraud_example import (
