@@ -25,6 +25,21 @@ RUNTIME_PACKAGE = "nexflow.runtime"
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
+def _rolling_runs(steps: list[Any]) -> list[list[model.RollingStep]]:
+    """The segment's `rolling` statements, consecutive ones together: one run shares one
+    list state, so a record walks the key's list once for all the run's durations."""
+    runs: list[list[model.RollingStep]] = []
+    previous_rolling = False
+    for step in steps:
+        if isinstance(step, model.RollingStep):
+            if previous_rolling:
+                runs[-1].append(step)
+            else:
+                runs.append([step])
+        previous_rolling = isinstance(step, model.RollingStep)
+    return runs
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
@@ -41,6 +56,7 @@ def _environment() -> jinja2.Environment:
         comment=java.comment_text,
         node_kind=lambda node: type(node).__name__,
         needs_type_info=java.needs_type_info,
+        rolling_runs=_rolling_runs,
     )
     env.globals.update(
         runtime_package=RUNTIME_PACKAGE, flink_version=FLINK_VERSION, nexflow_version=__version__

@@ -213,7 +213,16 @@ public final class JobThroughput {
                         "--stream.cardholder_alerts=memory:" + variant + ".alerts",
                         "--stream.late_authorizations=memory:" + variant + ".late",
                         "--stream.auth_dead_letters=memory:" + variant + ".dead",
-                        "--store.customer_profiles=memory:customer_profiles");
+                        "--store.customer_profiles=memory:customer_profiles",
+                        // The job is built for production.infra (parallelism 6, streams up to
+                        // 12): on this one-TaskManager, 4-slot MiniCluster, parallelism 1 like
+                        // the other variants (else the job waits for slots for ever).
+                        "--flink.parallelism.default=1",
+                        "--stream.authorizations.parallelism=1",
+                        "--stream.auth_decisions.parallelism=1",
+                        "--stream.cardholder_alerts.parallelism=1",
+                        "--stream.late_authorizations.parallelism=1",
+                        "--stream.auth_dead_letters.parallelism=1");
                 break;
             case "handwritten":
                 HandwrittenCardFraud.build(env, NexflowRuntime.source(key, rate), events.profiles,
