@@ -25,7 +25,7 @@ from typing import Dict, List, Tuple
 from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.core.goals.run import RunFieldSet, RunInSandboxBehavior, RunRequest
 from pants.engine.addresses import Addresses
-from pants.engine.fs import EMPTY_DIGEST, Digest, MergeDigests
+from pants.engine.fs import Digest, MergeDigests
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
@@ -43,9 +43,7 @@ from pants.engine.unions import UnionRule
 from pants.jvm.classpath import Classpath
 from pants.jvm.compile import (
     ClasspathDependenciesRequest,
-    ClasspathEntry,
     ClasspathEntryRequest,
-    CompileResult,
     FallibleClasspathEntries,
     FallibleClasspathEntry,
 )
@@ -72,6 +70,7 @@ from nexflow.codegen import (
     speculate_late,
 )
 from nexflow.dependency_inference import environment_owners
+from nexflow.package import classpath_of_dependencies
 from nexflow.symbol_map import NexflowSymbolMap
 from nexflow.target_types import NexflowProcSourceField
 
@@ -163,20 +162,7 @@ async def nexflow_local_run_classpath(
     request: NexflowLocalRunClasspathEntryRequest,
 ) -> FallibleClasspathEntry:
     entries = await Get(FallibleClasspathEntries, ClasspathDependenciesRequest(request))
-    succeeded = entries.if_all_succeeded()
-    if succeeded is None:
-        return FallibleClasspathEntry(
-            description=str(request.component),
-            result=CompileResult.DEPENDENCY_FAILED,
-            output=None,
-            exit_code=1,
-        )
-    return FallibleClasspathEntry(
-        description=str(request.component),
-        result=CompileResult.SUCCEEDED,
-        output=ClasspathEntry(EMPTY_DIGEST, dependencies=succeeded),
-        exit_code=0,
-    )
+    return classpath_of_dependencies(request, entries)
 
 
 # --- dependencies: Flink's runtime ---------------------------------------------------------------

@@ -113,6 +113,13 @@ async def nexflow_flink_job_classpath(
     request: NexflowFlinkJobClasspathEntryRequest,
 ) -> FallibleClasspathEntry:
     entries = await Get(FallibleClasspathEntries, ClasspathDependenciesRequest(request))
+    return classpath_of_dependencies(request, entries)
+
+
+def classpath_of_dependencies(
+    request: ClasspathEntryRequest, entries: FallibleClasspathEntries
+) -> FallibleClasspathEntry:
+    """The classpath entry of a root-only target that compiles nothing: its dependencies'."""
     succeeded = entries.if_all_succeeded()
     if succeeded is None:
         return FallibleClasspathEntry(
