@@ -214,14 +214,8 @@ class KafkaBroker:
                 except Exception:
                     pass
                 self._admin = None
-            if self._process is not None:
-                procs.terminate([self._process.pid], grace=grace, groups=True)
-                self._process.wait(timeout=10)
         finally:
-            procs.kill_marked(self.owner)
-            if self._watchdog is not None:
-                procs.terminate([self._watchdog.pid], grace=2)
-                self._watchdog.wait(timeout=5)
+            procs.stop_service(self._process, self._watchdog, self.owner, grace)
 
     @property
     def pid(self) -> Optional[int]:

@@ -173,6 +173,25 @@ def kill_marked(owner: str, *, grace: float = 5.0) -> list[int]:
     return leftovers
 
 
+def stop_service(
+    process: Optional[subprocess.Popen],
+    watchdog: Optional[subprocess.Popen],
+    owner: str,
+    grace: float,
+) -> None:
+    """Stop a fixture's server process (SIGTERM, SIGKILL after `grace` s), whatever else carries
+    its owner mark, then its watchdog."""
+    try:
+        if process is not None:
+            terminate([process.pid], grace=grace, groups=True)
+            process.wait(timeout=10)
+    finally:
+        kill_marked(owner)
+        if watchdog is not None:
+            terminate([watchdog.pid], grace=2)
+            watchdog.wait(timeout=5)
+
+
 def tail(path: Path, lines: int = 60) -> str:
     try:
         text = path.read_text("utf-8", errors="replace")
