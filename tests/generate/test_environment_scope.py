@@ -14,27 +14,10 @@ import pytest
 from nexflow_core import ast, cli
 from nexflow_core.check.infra_check import nearest_scope, scoped_environment_decls
 from nexflow_core.diagnostics import Span
+from tests.generate.test_environment_units import GOLDEN, JOB, compile_units
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = Path(__file__).parent / "golden" / "payments"
-JOB = "nexflow/examples/payments/PaymentProcessorJob.java"
-PAYMENTS = "examples/payments"
-PACKAGE = "nexflow.examples.payments"
-# The examples/payments units in dependency order (as in test_environment_units.py).
-UNITS = {
-    "payment_event.schema": [],
-    "streams.schema": ["payment_event.schema"],
-    "payments.rules": ["payment_event.schema"],
-    "production.infra": ["payment_event.schema", "streams.schema"],
-    "production_sinks.infra": ["payment_event.schema", "streams.schema"],
-    "payment_processor.proc": [
-        "payment_event.schema",
-        "streams.schema",
-        "payments.rules",
-        "production.infra",
-        "production_sinks.infra",
-    ],
-}
+
 
 
 def _plugin_nearest_scope():
@@ -121,17 +104,9 @@ def test_payments_job_bakes_in_only_its_own_production(tmp_path: Path) -> None:
     other = "examples/card-fraud/production.infra"
     assert cli.main(["compile", other, "--java-package", "nexflow.examples.card_fraud",
                      "--interface-out", f"{work}/card-fraud.nxi"]) == 0  # fmt: skip
-    java = work / "java"
-    for name, upstream in UNITS.items():
-        argv = ["compile", f"{PAYMENTS}/{name}", "--java-package", PACKAGE,
-                "--interface-out", f"{work}/{name}.nxi"]  # fmt: skip
-        for dep in upstream:
-            argv += ["--interface", f"{work}/{dep}.nxi={PACKAGE}"]
-        if name.endswith(".proc"):
-            argv += ["--interface", f"{work}/card-fraud.nxi=nexflow.examples.card_fraud"]
-            argv += ["--environment", "production", "--output-dir", str(java)]
-        assert cli.main(argv) == 0, name
-    job = (java / JOB).read_bytes()
+    card_fraud = f"{work}/card-fraud.nxi=nexflow.examples.card_fraud"
+    java = compile_units(work, extra_proc_interfaces=[card_fraud])
+    job = java[JOB]
     for text in CARD_FRAUD_ONLY:
         assert text not in job, text
     # Payments' own settings are all there (production.infra + production_sinks.infra).
@@ -140,7 +115,7 @@ def test_payments_job_bakes_in_only_its_own_production(tmp_path: Path) -> None:
     assert (GOLDEN / JOB).read_bytes() == job
 
 
-def test_whole_project_over_both_examples_reports_nx507(
+def test_whole_project_over_both_examples_reports_nx510(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Whole-project checking keys environments by name: over a directory holding both

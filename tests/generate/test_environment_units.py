@@ -7,6 +7,7 @@ interface files and are merged and resolved (`extends`) the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from nexflow_core import cli
@@ -39,9 +40,12 @@ def _java(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.java"))}
 
 
-def compile_units(work: Path, environment: str = "production") -> dict[str, bytes]:
+def compile_units(
+    work: Path, environment: str = "production", extra_proc_interfaces: Sequence[str] = ()
+) -> dict[str, bytes]:
     """Compiles every unit as the backend does (from the repository root, so the generated
-    comments cite the same paths as whole-project generation), returns the proc's Java."""
+    comments cite the same paths as whole-project generation), returns the proc's Java.
+    `extra_proc_interfaces` (`<file.nxi>=<package>`) are handed to the proc's compile too."""
     java = work / "java"
     for name, upstream in UNITS.items():
         argv = ["compile", f"{PAYMENTS}/{name}", "--java-package", PACKAGE,
@@ -49,6 +53,8 @@ def compile_units(work: Path, environment: str = "production") -> dict[str, byte
         for dep in upstream:
             argv += ["--interface", f"{work}/{dep}.nxi={PACKAGE}"]
         if name.endswith(".proc"):
+            for extra in extra_proc_interfaces:
+                argv += ["--interface", extra]
             argv += ["--environment", environment, "--output-dir", str(java)]
         assert cli.main(argv) == 0, name
     return _java(java)
