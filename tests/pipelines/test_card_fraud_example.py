@@ -408,4 +408,3 @@ def test_the_decision_table_and_signals_are_plain_java(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     expected = [f"{c[0]} {c[-2]} {c[-1]}" for c in TABLE_CASES] + [v for _, v in TRANSFORM_CASES]
     assert result.stdout.splitlines() == expected
-

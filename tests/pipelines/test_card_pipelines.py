@@ -714,4 +714,3 @@ def test_keyed_operators_report_their_state_entries(run: dict) -> None:
     peaks = got["peaks"]
     assert max(v for k, v in peaks.items() if k.startswith("MatchAuthsPaced.")) >= 1
     assert max(v for k, v in peaks.items() if k.startswith("Velocity.")) >= 1
-
