@@ -35,7 +35,7 @@ from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
-from nexflow_core.generate.lower import Scope, plain, unsupported
+from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
 
 # Keyed state of correlations and deduplications lives this long beyond its duration plus the
 # watermark delay: a backstop for state that no timer cleared (processing-time TTL).
@@ -95,6 +95,9 @@ class JobBuilder:
         self.handlers: dict[int, _Handlers] = {}
         self.window: Optional[tuple[ast.WindowStmt, int]] = None
         self.terminated: Optional[ast.RouteStmt] = None
+        # Calls of transforms with lookups in the current statement -> the names of what the
+        # lookup operator before it found for them (see _lift).
+        self.lifted: dict[int, list[str]] = {}
 
     # helpers ---------------------------------------------------------------------------
     def origin(self, span: Span) -> model.Origin:
@@ -114,6 +117,7 @@ class JobBuilder:
             names=dict(self.live),
             implicit=self.record if implicit is None else implicit,
             nullable=set(self.nullable),
+            lifted=self.lifted,
         )
 
     def expr(self, node: object) -> model.Expr:
@@ -267,6 +271,7 @@ class JobBuilder:
                     f"a statement after the route of line {self.terminated.span.line}, whose "
                     "`otherwise` sends every record away (nothing reaches it)",
                 )
+            self.lifted = {}
             handler(stmt, i)
         if self.window is not None:
             raise unsupported(self.window[0].span, "a window without `aggregate into` after it")
@@ -411,6 +416,7 @@ class JobBuilder:
             )
 
     def on_FilterStmt(self, s: ast.FilterStmt, i: int) -> None:
+        self._lift(s, [s.condition])
         cond = self.expr(s.condition)
         self.add_step(
             model.FilterStep(condition=cond, var=self.var, origin=self.origin(s.span)), s.span
@@ -424,6 +430,19 @@ class JobBuilder:
             raise unsupported(s.span, "a transform with several inputs in a proc (lookups, joins)")
         out = plain(self.project.resolve(sig.output))
         assert self.record is not None
+        lookups = []
+        if sig.lookups:
+            if len(sig.lookups) > 1:
+                raise lookups_unavailable(
+                    s.span,
+                    s.transform,
+                    f"{len(sig.lookups)} of them, and a proc statement reads one store before it",
+                    "a transform with one lookup (split it into transforms of one lookup each)",
+                )
+            lk = sig.lookups[0]
+            key = self._lookup_key(model.This(type=self.record), lk.path, s.span)
+            text = ".".join(lk.path) or "the record"
+            lookups.append(self._lifted_lookup(s.transform, lk, key, text, s.span))
         var = self.var
         self.open_segment(s.span)
         self.var = self.new_var()
@@ -435,12 +454,14 @@ class JobBuilder:
                 record=self.record,
                 output=out,
                 origin=self.origin(s.span),
+                lookups=lookups,
             ),
             s.span,
         )
         self.record = out
 
     def on_MapStmt(self, s: ast.MapStmt, i: int) -> None:
+        self._lift(s, [mp.expr for mp in s.mappings])
         out = T.record(s.schema)
         values = self._values(s.mappings, out, self.scope())
         var = self.var
@@ -518,6 +539,7 @@ class JobBuilder:
 
     def on_RouteStmt(self, s: ast.RouteStmt, i: int) -> None:
         assert self.record is not None
+        self._lift(s, [c.condition for c in s.cases if c.condition is not None])
         cases = []
         for c in s.cases:
             cond = None if c.condition is None else self.expr(c.condition)
@@ -725,33 +747,148 @@ class JobBuilder:
     def on_LookupStmt(self, s: ast.LookupStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None
-        sig = self.project.store(s.store)
-        if sig is None:
-            raise unsupported(s.span, f"the store '{s.store}'")
         self._check_dead(s.key)
         key_expr = self.lower.expr(s.key, Scope(implicit=self.record))
         text = s.key.dotted if isinstance(s.key, ast.Path) else "key"
+        found = self._lookup_operator(
+            f"{self.proc.name}.lookup.{s.store}",
+            s.store,
+            key_expr,
+            text,
+            s.alias,
+            s.cache.millis if s.cache is not None else 0,
+            s.span,
+        )
+        self.live[s.alias] = found
+        self.nullable.add(s.alias)
+        self.dead.pop(s.alias, None)
+
+    def _lookup_operator(
+        self,
+        uid: str,
+        store: str,
+        key_expr: model.Expr,
+        text: str,
+        alias: str,
+        cache_ms: int,
+        span: Span,
+    ) -> Type:
+        """A lookup operator before the statement at `span`, which then starts a segment that
+        has what it found as `alias`; the type of that record."""
+        self.close_segment(f"`{self.origin(span).text}`")
+        assert self.record is not None
+        sig = self.project.store(store)
+        if sig is None:
+            raise unsupported(span, f"the store '{store}'")
         key = model.Key(exprs=[key_expr], record=self.record, text=text)
         found = T.record(sig.schema)
         index = len(self.operators) + 1
         self.operators.append(
             model.Lookup(
-                uid=self.uid(f"{self.proc.name}.lookup.{s.store}"),
+                uid=self.uid(uid),
                 index=index,
-                store=s.store,
+                store=store,
                 key=key,
-                alias=s.alias,
+                alias=alias,
                 found=found,
-                cache_ms=s.cache.millis if s.cache is not None else 0,
+                cache_ms=cache_ms,
                 record=self.record,
-                origin=self.origin(s.span),
+                origin=self.origin(span),
             )
         )
-        seg = self.open_segment(s.span)
-        seg.carried = model.Carried(index=index, name=s.alias, type=found)
-        self.live[s.alias] = found
-        self.nullable.add(s.alias)
-        self.dead.pop(s.alias, None)
+        seg = self.open_segment(span)
+        seg.carried = model.Carried(index=index, name=alias, type=found)
+        return found
+
+    # lookups of transforms ---------------------------------------------------------------
+    def _lift(self, stmt: ast.Node, exprs: list) -> None:
+        """Before a statement that calls a transform with lookups: a lookup operator reading
+        the store with the transform's key, its input bound to the call's argument (evaluated
+        on the record), so the statement can pass what it found to the transform's function.
+        One store read per statement: calls that need the same record share it."""
+        wanted: list[tuple[ast.Call, object, model.Expr]] = []
+        for call in _calls(exprs):
+            sig = self.project.transform(call.name)
+            if sig is None or not sig.lookups:
+                continue
+            if len(sig.lookups) > 1:
+                raise lookups_unavailable(
+                    call.span,
+                    call.name,
+                    f"{len(sig.lookups)} of them, and a proc statement reads one store before it",
+                    "a transform with one lookup (split it into transforms of one lookup each)",
+                )
+            lk = sig.lookups[0]
+            inputs = [p.name for p in sig.inputs]
+            if lk.input not in inputs or inputs.index(lk.input) >= len(call.args):
+                raise unsupported(call.span, f"the lookup '{lk.alias}' of {call.name}")
+            n = inputs.index(lk.input)
+            arg = call.args[n]
+            param = plain(self.project.resolve(sig.inputs[n].type))
+            try:
+                self._check_dead(arg)
+                bound = self.lower.fit(
+                    self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
+                )
+            except NexflowError as e:
+                if e.diagnostics[0].code != "NX901":
+                    raise
+                raise lookups_unavailable(
+                    arg.span,  # type: ignore[attr-defined]
+                    call.name,
+                    f"and the argument for '{lk.input}' (the key of its lookup '{lk.alias}') "
+                    "reads more than the record's fields",
+                    "an argument computed from the fields of the record the statement sees",
+                ) from None
+            wanted.append((call, lk, self._lookup_key(bound, lk.path, call.span)))
+        if not wanted:
+            return
+        first_call, first, key = wanted[0]
+        for call, lk, other in wanted[1:]:
+            if lk.store != first.store or other != key:  # type: ignore[attr-defined]
+                raise lookups_unavailable(
+                    call.span,
+                    call.name,
+                    f"and this statement already reads {first.store} for "  # type: ignore[attr-defined]
+                    f"{first_call.name} (line {first_call.span.line}, column "
+                    f"{first_call.span.column}) with another key",
+                    "one store read per statement: split it (e.g. a `map into` per lookup)",
+                )
+        arg = first_call.args[
+            [p.name for p in self.project.transform(first_call.name).inputs].index(first.input)  # type: ignore[union-attr,attr-defined]
+        ]
+        path = ".".join([_text(arg), *first.path])  # type: ignore[attr-defined]
+        name = self._lifted_lookup(first_call.name, first, key, path, stmt.span)
+        for call, _, _ in wanted:
+            self.lifted[id(call)] = [name]
+
+    def _lookup_key(self, start: model.Expr, path: list[str], span: Span) -> model.Expr:
+        """`start.path…`: the transform's key, its input replaced by the call's argument."""
+        e = start
+        for part in path:
+            ft = self.project.symbols.field_type(e.type, part)
+            if ft is None:
+                raise unsupported(span, f"the field '{part}' of {e.type.display()}")
+            e = model.Field(obj=e, name=part, type=plain(self.project.resolve(ft)))
+        return e
+
+    def _lifted_lookup(
+        self, transform: str, lk: object, key: model.Expr, text: str, span: Span
+    ) -> str:
+        """The lookup operator for `lk` (a TransformLookupSig) of `transform`; the name the
+        segment after it gives what it found. Not cached (a transform's lookup has no
+        `cache`), like a proc lookup without `cache`."""
+        name = f"{transform}${lk.alias}"  # type: ignore[attr-defined]
+        self._lookup_operator(
+            f"{self.proc.name}.lookup.{lk.store}.{transform}",  # type: ignore[attr-defined]
+            lk.store,  # type: ignore[attr-defined]
+            key,
+            text,
+            name,
+            0,
+            span,
+        )
+        return name
 
     def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
@@ -924,6 +1061,22 @@ def _uid_text(text: str) -> str:
 def _span_of(seg: _OpenSegment) -> Span:
     o = seg.origin
     return Span(o.file, o.line, 1, o.line, 2)
+
+
+def _calls(node: object) -> list[ast.Call]:
+    """Every call inside expression nodes, in source order."""
+    out: list[ast.Call] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            out.append(n)
+        if isinstance(n, (list, tuple)):
+            stack.extend(reversed(n))
+        elif hasattr(n, "__struct_fields__"):
+            fields = [f for f in n.__struct_fields__ if f != "span"]  # type: ignore[attr-defined]
+            stack.extend(getattr(n, f) for f in reversed(fields))
+    return out
 
 
 def _paths(node: object) -> list[ast.Path]:

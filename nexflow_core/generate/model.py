@@ -340,9 +340,22 @@ class FieldValue(msgspec.Struct, frozen=True):
     origin: Origin
 
 
+class LookupParam(msgspec.Struct, frozen=True):
+    """`lookup <name> from <store> by <key>` of a transform: the record found (`type`, null
+    when there is none) is a parameter of the function after the inputs; the proc calling the
+    transform reads it (see jobs.py) with the key `key_text` from the call's arguments."""
+
+    name: str
+    store: str
+    type: Type
+    key_text: str
+    origin: Origin
+
+
 class Transform(msgspec.Struct, frozen=True):
     """One transform: a pure function. Exactly one of `mappings` (record output) or `compute`
-    (value output) gives the result. on_error: skip | fail | dead_letter."""
+    (value output) gives the result. on_error: skip | fail | dead_letter. `lookups` are
+    parameters after `inputs`, in declaration order."""
 
     name: str
     package: str
@@ -355,6 +368,7 @@ class Transform(msgspec.Struct, frozen=True):
     validate_output: list[Validation]
     on_error: str
     origin: Origin
+    lookups: list[LookupParam] = []
 
 
 # --- jobs -------------------------------------------------------------------------------------
@@ -406,7 +420,8 @@ class FilterStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 
 class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    """`transform using name`: `out_var = name.apply(var)`."""
+    """`transform using name`: `out_var = name.apply(var, *lookups)`; `lookups` name the
+    values the proc looked up for the transform's lookups (carried from the lookup before)."""
 
     transform: str
     var: str
@@ -414,6 +429,7 @@ class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     record: Type
     output: Type
     origin: Origin
+    lookups: list[str] = []
 
 
 class MapStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

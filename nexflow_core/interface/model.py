@@ -54,10 +54,22 @@ class ParamSig(Sig, frozen=True):
     type: Type
 
 
+class TransformLookupSig(Sig, frozen=True):
+    """`lookup <alias> from <store> by <input>[.<field>…]`: the proc that calls the transform
+    reads the store first, with the key taken from the call's argument for `input` (then
+    `path`), and passes the record found (or null) as an extra argument."""
+
+    alias: str
+    store: str
+    input: str
+    path: list[str] = []
+
+
 class TransformSig(Sig, frozen=True):
     name: str
     inputs: list[ParamSig]
     output: Type
+    lookups: list[TransformLookupSig] = []
 
 
 class RulesetSig(Sig, frozen=True):
