@@ -66,6 +66,7 @@ class _OpenSegment:
         self.texts: list[str] = []
         self.explicit_key = False
         self.carried: Optional[model.Carried] = None
+        self.also: list[model.Carried] = []
 
 
 class JobBuilder:
@@ -239,6 +240,7 @@ class JobBuilder:
                     states=seg.states,
                     sends=_sends(seg.steps),
                     carried=seg.carried,
+                    also=seg.also,
                 )
             )
         self.segment = None
@@ -295,6 +297,7 @@ class JobBuilder:
                 states=last.states,
                 sends=last.sends,
                 carried=last.carried,
+                also=last.also,
             )
         if ops and isinstance(ops[-1], (model.Lookup, model.Join)):
             raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
@@ -430,19 +433,15 @@ class JobBuilder:
             raise unsupported(s.span, "a transform with several inputs in a proc (lookups, joins)")
         out = plain(self.project.resolve(sig.output))
         assert self.record is not None
-        lookups = []
+        lookups: list[str] = []
         if sig.lookups:
-            if len(sig.lookups) > 1:
-                raise lookups_unavailable(
-                    s.span,
-                    s.transform,
-                    f"{len(sig.lookups)} of them, and a proc statement reads one store before it",
-                    "a transform with one lookup (split it into transforms of one lookup each)",
-                )
-            lk = sig.lookups[0]
-            key = self._lookup_key(model.This(type=self.record), lk.path, s.span)
-            text = ".".join(lk.path) or "the record"
-            lookups.append(self._lifted_lookup(s.transform, lk, key, text, s.span))
+            reads = [
+                (lk, self._lookup_key(model.This(type=self.record), lk.path, s.span))
+                for lk in sig.lookups
+            ]
+            lookups = self._read_first_all(
+                [(None, [(lk, key, "") for lk, key in reads])], s.span, s.transform
+            )[0]
         var = self.var
         self.open_segment(s.span)
         self.var = self.new_var()
@@ -772,10 +771,19 @@ class JobBuilder:
         alias: str,
         cache_ms: int,
         span: Span,
+        chain: bool = False,
     ) -> Type:
         """A lookup operator before the statement at `span`, which then starts a segment that
-        has what it found as `alias`; the type of that record."""
-        self.close_segment(f"`{self.origin(span).text}`")
+        has what it found as `alias`; the type of that record. With `chain`, right after the
+        lookup before it (the open segment has nothing but what that one found): it reads its
+        envelope, and the segment gets both answers."""
+        seg = self.segment
+        after: Optional[model.Carried] = None
+        if chain and seg is not None and seg.carried is not None and seg.carried.kind == "Lookup":
+            if not (seg.steps or seg.states or seg.explicit_key):
+                after = seg.carried
+        if after is None:
+            self.close_segment(f"`{self.origin(span).text}`")
         assert self.record is not None
         sig = self.project.store(store)
         if sig is None:
@@ -783,6 +791,7 @@ class JobBuilder:
         key = model.Key(exprs=[key_expr], record=self.record, text=text)
         found = T.record(sig.schema)
         index = len(self.operators) + 1
+        earlier = [] if after is None or seg is None else [after, *seg.also]
         self.operators.append(
             model.Lookup(
                 uid=self.uid(uid),
@@ -794,73 +803,89 @@ class JobBuilder:
                 cache_ms=cache_ms,
                 record=self.record,
                 origin=self.origin(span),
+                after=None if after is None else after.index,
+                depth=len(earlier),
             )
         )
         seg = self.open_segment(span)
         seg.carried = model.Carried(index=index, name=alias, type=found)
+        seg.also = [msgspec.structs.replace(c, hops=c.hops + 1) for c in earlier]
         return found
 
     # lookups of transforms ---------------------------------------------------------------
     def _lift(self, stmt: ast.Node, exprs: list) -> None:
-        """Before a statement that calls a transform with lookups: a lookup operator reading
-        the store with the transform's key, its input bound to the call's argument (evaluated
-        on the record), so the statement can pass what it found to the transform's function.
-        One store read per statement: calls that need the same record share it."""
-        wanted: list[tuple[ast.Call, object, model.Expr]] = []
+        """Before a statement that calls transforms with lookups: lookup operators reading
+        each store with the transform's key, its input bound to the call's argument
+        (evaluated on the record), so the statement can pass what they found to the
+        transforms' functions. Lookups with the same store and key are read once."""
+        calls: list[tuple[ast.Call, list]] = []
         for call in _calls(exprs):
             sig = self.project.transform(call.name)
             if sig is None or not sig.lookups:
                 continue
-            if len(sig.lookups) > 1:
-                raise lookups_unavailable(
-                    call.span,
-                    call.name,
-                    f"{len(sig.lookups)} of them, and a proc statement reads one store before it",
-                    "a transform with one lookup (split it into transforms of one lookup each)",
-                )
-            lk = sig.lookups[0]
             inputs = [p.name for p in sig.inputs]
-            if lk.input not in inputs or inputs.index(lk.input) >= len(call.args):
-                raise unsupported(call.span, f"the lookup '{lk.alias}' of {call.name}")
-            n = inputs.index(lk.input)
-            arg = call.args[n]
-            param = plain(self.project.resolve(sig.inputs[n].type))
-            try:
-                self._check_dead(arg)
-                bound = self.lower.fit(
-                    self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
-                )
-            except NexflowError as e:
-                if e.diagnostics[0].code != "NX901":
-                    raise
-                raise lookups_unavailable(
-                    arg.span,  # type: ignore[attr-defined]
-                    call.name,
-                    f"and the argument for '{lk.input}' (the key of its lookup '{lk.alias}') "
-                    "reads more than the record's fields",
-                    "an argument computed from the fields of the record the statement sees",
-                ) from None
-            wanted.append((call, lk, self._lookup_key(bound, lk.path, call.span)))
-        if not wanted:
-            return
-        first_call, first, key = wanted[0]
-        for call, lk, other in wanted[1:]:
-            if lk.store != first.store or other != key:  # type: ignore[attr-defined]
-                raise lookups_unavailable(
-                    call.span,
-                    call.name,
-                    f"and this statement already reads {first.store} for "  # type: ignore[attr-defined]
-                    f"{first_call.name} (line {first_call.span.line}, column "
-                    f"{first_call.span.column}) with another key",
-                    "one store read per statement: split it (e.g. a `map into` per lookup)",
-                )
-        arg = first_call.args[
-            [p.name for p in self.project.transform(first_call.name).inputs].index(first.input)  # type: ignore[union-attr,attr-defined]
-        ]
-        path = ".".join([_text(arg), *first.path])  # type: ignore[attr-defined]
-        name = self._lifted_lookup(first_call.name, first, key, path, stmt.span)
-        for call, _, _ in wanted:
-            self.lifted[id(call)] = [name]
+            reads = []
+            for lk in sig.lookups:
+                if lk.input not in inputs or inputs.index(lk.input) >= len(call.args):
+                    raise unsupported(call.span, f"the lookup '{lk.alias}' of {call.name}")
+                n = inputs.index(lk.input)
+                arg = call.args[n]
+                param = plain(self.project.resolve(sig.inputs[n].type))
+                try:
+                    self._check_dead(arg)
+                    bound = self.lower.fit(
+                        self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
+                    )
+                except NexflowError as e:
+                    if e.diagnostics[0].code != "NX901":
+                        raise
+                    raise lookups_unavailable(
+                        arg.span,  # type: ignore[attr-defined]
+                        call.name,
+                        f"and the argument for '{lk.input}' (the key of its lookup "
+                        f"'{lk.alias}') reads more than the record's fields",
+                        "an argument computed from the fields of the record the statement sees",
+                    ) from None
+                reads.append((lk, self._lookup_key(bound, lk.path, call.span), _text(arg)))
+            calls.append((call, reads))
+        self._read_first_all(calls, stmt.span)
+
+    def _read_first_all(
+        self, calls: list, span: Span, transform: Optional[str] = None
+    ) -> list[list[str]]:
+        """One lookup operator per distinct (store, key) the calls need, chained before the
+        statement at `span`: for each (call, [(lookup, key, argument text)]), the names of
+        what its lookups found (also in `self.lifted`; a call None is `transform using
+        transform`)."""
+        done: list[tuple[str, model.Expr, str]] = []
+        out = []
+        for call, reads in calls:
+            name_of_call = call.name if call is not None else transform
+            names = []
+            for lk, key, arg_text in reads:
+                name = next((n for st, k, n in done if st == lk.store and k == key), None)
+                if name is None:
+                    name = f"{name_of_call}${lk.alias}"
+                    taken = {n for _, _, n in done}
+                    if name in taken:
+                        name = f"{name}${sum(1 for n in taken if n.startswith(name)) + 1}"
+                    text = ".".join(p for p in [arg_text, *lk.path] if p) or "the record"
+                    self._lookup_operator(
+                        f"{self.proc.name}.lookup.{lk.store}.{name_of_call}",
+                        lk.store,
+                        key,
+                        text,
+                        name,
+                        0,
+                        span,
+                        chain=bool(done),
+                    )
+                    done.append((lk.store, key, name))
+                names.append(name)
+            if call is not None:
+                self.lifted[id(call)] = names
+            out.append(names)
+        return out
 
     def _lookup_key(self, start: model.Expr, path: list[str], span: Span) -> model.Expr:
         """`start.path…`: the transform's key, its input replaced by the call's argument."""
@@ -871,24 +896,6 @@ class JobBuilder:
                 raise unsupported(span, f"the field '{part}' of {e.type.display()}")
             e = model.Field(obj=e, name=part, type=plain(self.project.resolve(ft)))
         return e
-
-    def _lifted_lookup(
-        self, transform: str, lk: object, key: model.Expr, text: str, span: Span
-    ) -> str:
-        """The lookup operator for `lk` (a TransformLookupSig) of `transform`; the name the
-        segment after it gives what it found. Not cached (a transform's lookup has no
-        `cache`), like a proc lookup without `cache`."""
-        name = f"{transform}${lk.alias}"  # type: ignore[attr-defined]
-        self._lookup_operator(
-            f"{self.proc.name}.lookup.{lk.store}.{transform}",  # type: ignore[attr-defined]
-            lk.store,  # type: ignore[attr-defined]
-            key,
-            text,
-            name,
-            0,
-            span,
-        )
-        return name
 
     def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")

@@ -67,10 +67,7 @@ def lookups_unavailable(span: Span, transform: str, why: str, expected: str) -> 
     )
 
 
-CALL_SITES = (
-    "a call in a proc's `map into`, filter or route condition (one transform lookup per "
-    "statement), or `transform using`"
-)
+CALL_SITES = "a call in a proc's `map into`, filter or route condition, or `transform using`"
 
 
 def plain(t: Type) -> Type:

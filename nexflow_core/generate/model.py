@@ -539,16 +539,21 @@ class Segment(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     states: list[State] = []
     sends: list[str] = []
     carried: Optional[Carried] = None
+    # What chained lookups before `carried` found (the record is inside all their envelopes).
+    also: list[Carried] = []
 
 
 class Carried(msgspec.Struct, frozen=True):
     """A value an operator hands to the segment after it, with the record: the `found`
-    field of the envelope class of operator `index` (`kind` Lookup or Join), read as `name`."""
+    field of the envelope class of operator `index` (`kind` Lookup or Join), read as `name`
+    (`hops` envelopes inside the one the segment receives)."""
 
     index: int
     name: str
     type: Type
     kind: str = "Lookup"
+    # Envelopes to open before reading `found` (chained lookups: the outermost is 0).
+    hops: int = 0
 
 
 class Join(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
@@ -586,6 +591,10 @@ class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     cache_ms: int
     record: Type
     origin: Origin
+    # Chained (the lookups of one statement's transforms): the input is the envelope of lookup
+    # `after`, `depth` envelopes deep around the record; this one's envelope wraps it whole.
+    after: Optional[int] = None
+    depth: int = 0
 
 
 class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

@@ -120,7 +120,7 @@ SETTLEMENTS = [
     settlement("a2", "50.50", 30),  # a2 10:02 and 10:07: too far
 ]
 
-# The merchants store MerchantCheck looks up (x, y and big are not in it).
+# The merchants store MerchantCheck and RateScored look up (x, y and big are not in it).
 MERCHANTS = {
     "amzn": {"merchant": "amzn", "category": "online", "blocked": False},
     "shop": {"merchant": "shop", "category": "retail", "blocked": False},
@@ -252,6 +252,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
         if job.startswith("Rate"):
             args.append("--store.fx_rates=memory:fx_rates")
+        if job == "RateScored":
+            args.append("--store.merchants=memory:merchants")
         if job in ("Velocity", "MatchAuthsPaced"):
             # Paced, so that watermarks advance between records as in a live stream.
             args.append("--stream.auths.pace_ms=60")
@@ -429,25 +431,26 @@ def test_transform_lookup_in_a_filter_and_map_into(run: dict) -> None:
     assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
 
 
-def test_transform_lookup_in_transform_using_passes_null_when_no_record(run: dict) -> None:
+def test_transform_lookups_in_transform_using_pass_null_when_no_record(run: dict) -> None:
     out = run["RateScored"]
-    # score_by_rate: every auth, amount * coalesce(fx.rate, 1.0); risk NO_RATE when the store
-    # has no record for the currency (USD), else RATED.
+    # score_by_rate: every auth, amount * coalesce(fx.rate, 1.0); risk is NO_RATE when
+    # fx_rates has no record for the currency (USD), else RATED, then "/" and the category of
+    # the merchant from the merchants store (a second lookup), "unknown" for x, y and big.
     expected = [
-        scored(A1, "100.00", "NO_RATE"),
-        scored(A1_AGAIN, "100.00", "NO_RATE"),
-        scored(A10, "3500.00", "NO_RATE"),
-        scored(A11, "20.00", "NO_RATE"),
-        scored(A12, "30.00", "NO_RATE"),
-        scored(A2, "54.67", "RATED"),
-        scored(A2_AGAIN, "54.67", "RATED"),
-        scored(A3, "200.00", "NO_RATE"),
-        scored(A4, "5000.00", "RATED"),
-        scored(A5, "10.00", "NO_RATE"),
-        scored(A6, "0.00", "NO_RATE"),
-        scored(A7, "64.95", "RATED"),
-        scored(A8, "112500.00", "RATED"),
-        scored(A9, "11.85", "RATED"),
+        scored(A1, "100.00", "NO_RATE/online"),
+        scored(A1_AGAIN, "100.00", "NO_RATE/online"),
+        scored(A10, "3500.00", "NO_RATE/cash"),
+        scored(A11, "20.00", "NO_RATE/unknown"),
+        scored(A12, "30.00", "NO_RATE/online"),
+        scored(A2, "54.67", "RATED/retail"),
+        scored(A2_AGAIN, "54.67", "RATED/retail"),
+        scored(A3, "200.00", "NO_RATE/cash"),
+        scored(A4, "5000.00", "RATED/luxury"),
+        scored(A5, "10.00", "NO_RATE/unknown"),
+        scored(A6, "0.00", "NO_RATE/retail"),
+        scored(A7, "64.95", "RATED/cash"),
+        scored(A8, "112500.00", "RATED/unknown"),
+        scored(A9, "11.85", "RATED/food"),
     ]
     assert by_id(out["scored_auths"]) == by_id(expected)
     assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
