@@ -153,7 +153,8 @@ def test_lookups_with_other_keys_are_chained_before_the_statement() -> None:
     assert 'record -> Keys.of("EUR"),' in job
     assert "public Lookup1Row record;" in job and 'fields.put("record", Lookup1Row.TYPE);' in job
     assert "p.Payment r$0 = in$.record.record;" in job
-    assert "p.Rate in_usd_fx_2$ = in$.found;" in job and "p.Rate in_usd_fx$ = in$.record.found;" in job
+    assert "p.Rate in_usd_fx_2$ = in$.found;" in job
+    assert "p.Rate in_usd_fx$ = in$.record.found;" in job
     assert "r$0.currency, in_usd_fx$), 24, 8);" in job
     assert '"EUR", in_usd_fx_2$), 24, 8);' in job
 
@@ -163,12 +164,16 @@ def test_a_transform_with_two_lookups_reads_both_stores() -> None:
     job = _generate(proc)["p/PJob.java"]
     assert "record -> Keys.of(record.currency)," in job
     assert "record -> Keys.of(record.record.currency)," in job
-    assert '"P.lookup.rates.two_lookups");' in job and '"P.lookup.rates_again.two_lookups");' in job
+    assert '"P.lookup.rates.two_lookups");' in job
+    assert '"P.lookup.rates_again.two_lookups");' in job
     assert "p.Usd r$1 = p.two_lookups.apply(r$0, two_lookups_fx$, two_lookups_again$);" in job
 
 
 def test_transform_using_reads_the_store_with_the_records_field() -> None:
-    proc = "proc P {\n    from payments\n    transform using to_usd_record\n    emit to usd_out\n}\n"
+    proc = (
+        "proc P {\n    from payments\n    transform using to_usd_record\n"
+        "    emit to usd_out\n}\n"
+    )
     job = _generate(proc)["p/PJob.java"]
     assert "record -> Keys.of(record.currency)," in job
     assert "p.Usd r$1 = p.to_usd_record.apply(r$0, to_usd_record_fx$);" in job
