@@ -10,7 +10,8 @@ import msgspec
 from nexflow_core.ast.infra import Entry
 from nexflow_core.check.types import Type
 
-FORMAT_VERSION = 2
+# 3: transforms carry their lookups; a proc's stores include those of the transforms it calls.
+FORMAT_VERSION = 3
 
 
 class Sig(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
