@@ -9,7 +9,7 @@ import msgspec
 
 from nexflow_core import ast
 from nexflow_core.check.context import Ctx
-from nexflow_core.check.declare import declare, ruleset_sig, table_sig
+from nexflow_core.check.declare import called_transforms, declare, ruleset_sig, table_sig
 from nexflow_core.check.infra_check import (
     ResolvedEnvironment,
     check_bindings,
@@ -105,7 +105,7 @@ def check_modules(
             for path in sorted({v.path for v in versions} & local_paths):
                 ctx = Ctx(res.symbols, path, "schema", res.diagnostics)
                 check_evolution(ctx, name, vspans)
-    _check_infra(modules, upstream, res)
+    _check_infra(modules, upstream, res, prelim)
     for m in modules:
         res.interfaces[m.path] = prelim[m.path]
     res.diagnostics.sort(key=sort_key)
@@ -143,14 +143,34 @@ def _check_one(ctx: Ctx, m: ast.Module, res: CheckResult, prelim: dict) -> None:
                 ctx.symbols.types[t.name] = Entry("table", t, m.path, "rules")
     elif k == "proc":
         res.procs.update(check_proc_unit(ctx, m))
+        prelim[m.path] = _with_transform_stores(ctx, m, prelim[m.path])
     elif k == "infra":
         for d in m.decls:
             if isinstance(d, ast.EnvironmentDecl):
                 check_values(d, ctx.diags)
 
 
+def _with_transform_stores(ctx: Ctx, m: ast.Module, unit: UnitInterface) -> UnitInterface:
+    """A proc that calls a transform with lookups reads their stores (its job looks them up
+    before the call), so an environment must bind them like the proc's own lookups."""
+    decls = {d.name: d for d in m.decls if isinstance(d, ast.ProcDecl)}
+    procs = []
+    for sig in unit.procs:
+        stores = set(sig.stores)
+        d = decls.get(sig.name)
+        for name in called_transforms(d) if d is not None else []:
+            t = ctx.symbols.transform(name)
+            if t is not None:
+                stores.update(lk.store for lk in t.lookups)
+        procs.append(msgspec.structs.replace(sig, stores=sorted(stores)))
+    return msgspec.structs.replace(unit, procs=procs)
+
+
 def _check_infra(
-    modules: list[ast.Module], upstream: list[UnitInterface], res: CheckResult
+    modules: list[ast.Module],
+    upstream: list[UnitInterface],
+    res: CheckResult,
+    prelim: dict[str, UnitInterface],
 ) -> None:
     env_decls = [
         d
@@ -170,7 +190,7 @@ def _check_infra(
     procs = []
     for m in modules:
         if m.kind == "proc":
-            for p in declare(m).procs:
+            for p in prelim[m.path].procs:
                 procs.append((p, m.path))
     for u in upstream:
         for p in u.procs:

@@ -18,6 +18,7 @@ from nexflow_core.interface.model import (
     StoreSig,
     StreamSig,
     TableSig,
+    TransformLookupSig,
     TransformSig,
     UnitInterface,
 )
@@ -86,6 +87,41 @@ def table_result(d: ast.DecisionTableDecl) -> Type:
             return Type(t.kind, t.name, t.precision, t.scale, t.args, t.fields, True)
         return Type("list", args=(struct,))
     return Type(struct.kind, struct.name, None, None, (), struct.fields, True)
+
+
+def lookup_key_path(d: ast.TransformDecl, key: object) -> list[str] | None:
+    """`input[.field…]` of a transform lookup's key, or None when the key is anything else
+    (NX412: the proc evaluates the key before the transform runs, from the call's argument)."""
+    if not isinstance(key, ast.Path) or key.parts[0] not in {p.name for p in d.inputs}:
+        return None
+    return list(key.parts)
+
+
+def transform_lookups(d: ast.TransformDecl) -> list[TransformLookupSig]:
+    out = []
+    for lk in d.lookups:
+        parts = lookup_key_path(d, lk.key)
+        if parts is not None:
+            out.append(TransformLookupSig(lk.alias, lk.store, parts[0], parts[1:]))
+    return out
+
+
+def called_transforms(p: ast.ProcDecl) -> list[str]:
+    """Names a proc calls like functions or applies with `transform using`, sorted and unique
+    (which of them are transforms is for the symbol table to say)."""
+    names: set = set()
+    stack: list = list(p.statements)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            names.add(n.name)
+        elif isinstance(n, ast.TransformStmt):
+            names.add(n.transform)
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif hasattr(n, "__struct_fields__"):
+            stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
+    return sorted(names)
 
 
 def proc_streams(p: ast.ProcDecl) -> tuple[list[str], list[str], list[str]]:
@@ -176,7 +212,12 @@ def declare(m: ast.Module) -> UnitInterface:
         elif isinstance(d, ast.TransformDecl):
             out = type_of_ref(d.output) if d.output is not None else Type("any")
             transforms.append(
-                TransformSig(d.name, [ParamSig(p.name, type_of_ref(p.type)) for p in d.inputs], out)
+                TransformSig(
+                    d.name,
+                    [ParamSig(p.name, type_of_ref(p.type)) for p in d.inputs],
+                    out,
+                    transform_lookups(d),
+                )
             )
         elif isinstance(d, ast.RulesetDecl):
             rulesets.append(ruleset_sig(d))

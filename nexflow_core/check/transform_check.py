@@ -5,6 +5,7 @@ from __future__ import annotations
 from nexflow_core import ast
 from nexflow_core.check import types as T
 from nexflow_core.check.context import Ctx
+from nexflow_core.check.declare import lookup_key_path
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.check.types import Type
@@ -57,6 +58,17 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
         ctx.use(store, lk.span)
         sig = store.sig
         check_lookup_key(ctx, sig, kt, lk.key)
+        if lookup_key_path(d, lk.key) is None:
+            inputs = [p.name for p in d.inputs]
+            ctx.error(
+                "NX412",
+                f"the key of lookup '{lk.alias}' is not an input of {d.name} or a field of one "
+                "(the proc looks it up before the transform runs, from the call's arguments)",
+                lk.key.span,  # type: ignore[attr-defined]
+                expected=f"{inputs[0] if inputs else 'input'}.<field> (an input, or a field "
+                "path of one)",
+                hint="compute the key in the proc and pass it as an input",
+            )
         scope.names[lk.alias] = T.record(sig.schema, nullable=True)
     for let in d.lets:
         if let.name in scope.names:

@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "NX409": "route target not handled",
     "NX410": "rows disagree under the any hit policy",
     "NX411": "invalid decision table cell",
+    "NX412": "transform lookup key is not an input field",
     # infra
     "NX501": "stream not bound in environment",
     "NX502": "store not bound in environment",
@@ -64,6 +65,7 @@ CODES: dict[str, str] = {
     "NX510": "environment declared in several directories",
     # generation
     "NX901": "construct not supported by the target yet",
+    "NX902": "transform with lookups called where its lookups cannot run",
 }
 
 

@@ -71,11 +71,21 @@ class Context:
                 self.packages.get(name) if symbols.transform(name) is not None else None
             ),
             transform_params=self._transform_params,
+            transform_lookups=self.transform_lookups,
         )
 
     def _transform_params(self, name: str) -> list[Type]:
         sig = self.project.symbols.transform(name)
         return [] if sig is None else [plain(self.project.resolve(p.type)) for p in sig.inputs]
+
+    def transform_lookups(self, name: str) -> list[Type]:
+        """The record types a transform's lookups find, in order."""
+        sig = self.project.symbols.transform(name)
+        out = []
+        for lk in sig.lookups if sig is not None else []:
+            store = self.project.store(lk.store)
+            out.append(T.record(store.schema) if store is not None else T.ANY)
+        return out
 
     @classmethod
     def from_units(
@@ -401,14 +411,6 @@ def build_transforms(unit: Unit, ctx: Context) -> list[model.Transform]:
 
 
 def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Transform:
-    if d.lookups:
-        # A transform is a pure static function: it has no store client to ask. Procs can
-        # enrich first (`lookup <store> by … as <alias>`, then `map into`).
-        raise unsupported(
-            d.lookups[0].span,
-            "a lookup in a transform (look it up in the proc: `lookup <store> by <key> as "
-            "<alias>`, then use the alias in `map into` or a filter)",
-        )
     if d.output is None:
         raise unsupported(d.span, "a transform without an output")
     params = []
@@ -420,6 +422,18 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
         names[p.name] = t
         if p.type.optional:
             nullable.add(p.name)
+    # A transform stays a pure function: what its lookups find is passed in by the proc that
+    # calls it (which reads the store first, see jobs.py), after the inputs.
+    lookups = []
+    for lk, found in zip(d.lookups, ctx.transform_lookups(d.name)):
+        if found.kind != "record":
+            raise unsupported(lk.span, f"the store '{lk.store}'")
+        key = lk.key.dotted if isinstance(lk.key, ast.Path) else "key"
+        lookups.append(
+            model.LookupParam(
+                name=lk.alias, store=lk.store, type=found, key_text=key, origin=unit.origin(lk.span)
+            )
+        )
     scope = Scope(names=names, nullable=nullable)
     validate_in = [
         model.Validation(
@@ -430,6 +444,9 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
         for v in d.validations
         if v.phase == "input"
     ]
+    for lp in lookups:
+        scope.names[lp.name] = lp.type
+        scope.nullable.add(lp.name)
     lets = []
     for let in d.lets:
         e = ctx.lower.expr(let.expr, scope)
@@ -484,6 +501,7 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
         validate_output=validate_out,
         on_error=on_error,
         origin=unit.origin(d.span),
+        lookups=lookups,
     )
 
 

@@ -35,7 +35,7 @@ from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
-from nexflow_core.generate.lower import Scope, plain, unsupported
+from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
 
 # Keyed state of correlations and deduplications lives this long beyond its duration plus the
 # watermark delay: a backstop for state that no timer cleared (processing-time TTL).
@@ -66,6 +66,7 @@ class _OpenSegment:
         self.texts: list[str] = []
         self.explicit_key = False
         self.carried: Optional[model.Carried] = None
+        self.also: list[model.Carried] = []
 
 
 class JobBuilder:
@@ -95,6 +96,9 @@ class JobBuilder:
         self.handlers: dict[int, _Handlers] = {}
         self.window: Optional[tuple[ast.WindowStmt, int]] = None
         self.terminated: Optional[ast.RouteStmt] = None
+        # Calls of transforms with lookups in the current statement -> the names of what the
+        # lookup operator before it found for them (see _lift).
+        self.lifted: dict[int, list[str]] = {}
 
     # helpers ---------------------------------------------------------------------------
     def origin(self, span: Span) -> model.Origin:
@@ -114,6 +118,7 @@ class JobBuilder:
             names=dict(self.live),
             implicit=self.record if implicit is None else implicit,
             nullable=set(self.nullable),
+            lifted=self.lifted,
         )
 
     def expr(self, node: object) -> model.Expr:
@@ -235,6 +240,7 @@ class JobBuilder:
                     states=seg.states,
                     sends=_sends(seg.steps),
                     carried=seg.carried,
+                    also=seg.also,
                 )
             )
         self.segment = None
@@ -267,6 +273,7 @@ class JobBuilder:
                     f"a statement after the route of line {self.terminated.span.line}, whose "
                     "`otherwise` sends every record away (nothing reaches it)",
                 )
+            self.lifted = {}
             handler(stmt, i)
         if self.window is not None:
             raise unsupported(self.window[0].span, "a window without `aggregate into` after it")
@@ -290,6 +297,7 @@ class JobBuilder:
                 states=last.states,
                 sends=last.sends,
                 carried=last.carried,
+                also=last.also,
             )
         if ops and isinstance(ops[-1], (model.Lookup, model.Join)):
             raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
@@ -411,6 +419,7 @@ class JobBuilder:
             )
 
     def on_FilterStmt(self, s: ast.FilterStmt, i: int) -> None:
+        self._lift(s, [s.condition])
         cond = self.expr(s.condition)
         self.add_step(
             model.FilterStep(condition=cond, var=self.var, origin=self.origin(s.span)), s.span
@@ -424,6 +433,15 @@ class JobBuilder:
             raise unsupported(s.span, "a transform with several inputs in a proc (lookups, joins)")
         out = plain(self.project.resolve(sig.output))
         assert self.record is not None
+        lookups: list[str] = []
+        if sig.lookups:
+            reads = [
+                (lk, self._lookup_key(model.This(type=self.record), lk.path, s.span))
+                for lk in sig.lookups
+            ]
+            lookups = self._read_first_all(
+                [(None, [(lk, key, "") for lk, key in reads])], s.span, s.transform
+            )[0]
         var = self.var
         self.open_segment(s.span)
         self.var = self.new_var()
@@ -435,12 +453,14 @@ class JobBuilder:
                 record=self.record,
                 output=out,
                 origin=self.origin(s.span),
+                lookups=lookups,
             ),
             s.span,
         )
         self.record = out
 
     def on_MapStmt(self, s: ast.MapStmt, i: int) -> None:
+        self._lift(s, [mp.expr for mp in s.mappings])
         out = T.record(s.schema)
         values = self._values(s.mappings, out, self.scope())
         var = self.var
@@ -518,6 +538,7 @@ class JobBuilder:
 
     def on_RouteStmt(self, s: ast.RouteStmt, i: int) -> None:
         assert self.record is not None
+        self._lift(s, [c.condition for c in s.cases if c.condition is not None])
         cases = []
         for c in s.cases:
             cond = None if c.condition is None else self.expr(c.condition)
@@ -725,33 +746,156 @@ class JobBuilder:
     def on_LookupStmt(self, s: ast.LookupStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None
-        sig = self.project.store(s.store)
-        if sig is None:
-            raise unsupported(s.span, f"the store '{s.store}'")
         self._check_dead(s.key)
         key_expr = self.lower.expr(s.key, Scope(implicit=self.record))
         text = s.key.dotted if isinstance(s.key, ast.Path) else "key"
-        key = model.Key(exprs=[key_expr], record=self.record, text=text)
-        found = T.record(sig.schema)
-        index = len(self.operators) + 1
-        self.operators.append(
-            model.Lookup(
-                uid=self.uid(f"{self.proc.name}.lookup.{s.store}"),
-                index=index,
-                store=s.store,
-                key=key,
-                alias=s.alias,
-                found=found,
-                cache_ms=s.cache.millis if s.cache is not None else 0,
-                record=self.record,
-                origin=self.origin(s.span),
-            )
+        found = self._lookup_operator(
+            f"{self.proc.name}.lookup.{s.store}",
+            s.store,
+            key_expr,
+            text,
+            s.alias,
+            s.cache.millis if s.cache is not None else 0,
+            s.span,
         )
-        seg = self.open_segment(s.span)
-        seg.carried = model.Carried(index=index, name=s.alias, type=found)
         self.live[s.alias] = found
         self.nullable.add(s.alias)
         self.dead.pop(s.alias, None)
+
+    def _lookup_operator(
+        self,
+        uid: str,
+        store: str,
+        key_expr: model.Expr,
+        text: str,
+        alias: str,
+        cache_ms: int,
+        span: Span,
+        chain: bool = False,
+    ) -> Type:
+        """A lookup operator before the statement at `span`, which then starts a segment that
+        has what it found as `alias`; the type of that record. With `chain`, right after the
+        lookup before it (the open segment has nothing but what that one found): it reads its
+        envelope, and the segment gets both answers."""
+        seg = self.segment
+        after: Optional[model.Carried] = None
+        if chain and seg is not None and seg.carried is not None and seg.carried.kind == "Lookup":
+            if not (seg.steps or seg.states or seg.explicit_key):
+                after = seg.carried
+        if after is None:
+            self.close_segment(f"`{self.origin(span).text}`")
+        assert self.record is not None
+        sig = self.project.store(store)
+        if sig is None:
+            raise unsupported(span, f"the store '{store}'")
+        key = model.Key(exprs=[key_expr], record=self.record, text=text)
+        found = T.record(sig.schema)
+        index = len(self.operators) + 1
+        earlier = [] if after is None or seg is None else [after, *seg.also]
+        self.operators.append(
+            model.Lookup(
+                uid=self.uid(uid),
+                index=index,
+                store=store,
+                key=key,
+                alias=alias,
+                found=found,
+                cache_ms=cache_ms,
+                record=self.record,
+                origin=self.origin(span),
+                after=None if after is None else after.index,
+                depth=len(earlier),
+            )
+        )
+        seg = self.open_segment(span)
+        seg.carried = model.Carried(index=index, name=alias, type=found)
+        seg.also = [msgspec.structs.replace(c, hops=c.hops + 1) for c in earlier]
+        return found
+
+    # lookups of transforms ---------------------------------------------------------------
+    def _lift(self, stmt: ast.Node, exprs: list) -> None:
+        """Before a statement that calls transforms with lookups: lookup operators reading
+        each store with the transform's key, its input bound to the call's argument
+        (evaluated on the record), so the statement can pass what they found to the
+        transforms' functions. Lookups with the same store and key are read once."""
+        calls: list[tuple[ast.Call, list]] = []
+        for call in _calls(exprs):
+            sig = self.project.transform(call.name)
+            if sig is None or not sig.lookups:
+                continue
+            inputs = [p.name for p in sig.inputs]
+            reads = []
+            for lk in sig.lookups:
+                if lk.input not in inputs or inputs.index(lk.input) >= len(call.args):
+                    raise unsupported(call.span, f"the lookup '{lk.alias}' of {call.name}")
+                n = inputs.index(lk.input)
+                arg = call.args[n]
+                param = plain(self.project.resolve(sig.inputs[n].type))
+                try:
+                    self._check_dead(arg)
+                    bound = self.lower.fit(
+                        self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
+                    )
+                except NexflowError as e:
+                    if e.diagnostics[0].code != "NX901":
+                        raise
+                    raise lookups_unavailable(
+                        arg.span,  # type: ignore[attr-defined]
+                        call.name,
+                        f"and the argument for '{lk.input}' (the key of its lookup "
+                        f"'{lk.alias}') reads more than the record's fields",
+                        "an argument computed from the fields of the record the statement sees",
+                    ) from None
+                reads.append((lk, self._lookup_key(bound, lk.path, call.span), _text(arg)))
+            calls.append((call, reads))
+        self._read_first_all(calls, stmt.span)
+
+    def _read_first_all(
+        self, calls: list, span: Span, transform: Optional[str] = None
+    ) -> list[list[str]]:
+        """One lookup operator per distinct (store, key) the calls need, chained before the
+        statement at `span`: for each (call, [(lookup, key, argument text)]), the names of
+        what its lookups found (also in `self.lifted`; a call None is `transform using
+        transform`)."""
+        done: list[tuple[str, model.Expr, str]] = []
+        out = []
+        for call, reads in calls:
+            name_of_call = call.name if call is not None else transform
+            names = []
+            for lk, key, arg_text in reads:
+                name = next((n for st, k, n in done if st == lk.store and k == key), None)
+                if name is None:
+                    name = f"{name_of_call}${lk.alias}"
+                    taken = {n for _, _, n in done}
+                    if name in taken:
+                        name = f"{name}${sum(1 for n in taken if n.startswith(name)) + 1}"
+                    text = ".".join(p for p in [arg_text, *lk.path] if p) or "the record"
+                    self._lookup_operator(
+                        f"{self.proc.name}.lookup.{lk.store}.{name_of_call}",
+                        lk.store,
+                        key,
+                        text,
+                        name,
+                        0,
+                        span,
+                        chain=bool(done),
+                    )
+                    done.append((lk.store, key, name))
+                names.append(name)
+            if call is not None:
+                self.lifted[id(call)] = names
+            out.append(names)
+        return out
+
+    def _lookup_key(self, start: model.Expr, path: list[str], span: Span) -> model.Expr:
+        """`start.path…`: the transform's key, its input replaced by the call's argument."""
+        e = start
+        for part in path:
+            ft = self.project.symbols.field_type(e.type, part)
+            if ft is None:
+                raise unsupported(span, f"the field '{part}' of {e.type.display()}")
+            e = model.Field(obj=e, name=part, type=plain(self.project.resolve(ft)))
+        return e
 
     def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
@@ -924,6 +1068,22 @@ def _uid_text(text: str) -> str:
 def _span_of(seg: _OpenSegment) -> Span:
     o = seg.origin
     return Span(o.file, o.line, 1, o.line, 2)
+
+
+def _calls(node: object) -> list[ast.Call]:
+    """Every call inside expression nodes, in source order."""
+    out: list[ast.Call] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            out.append(n)
+        if isinstance(n, (list, tuple)):
+            stack.extend(reversed(n))
+        elif hasattr(n, "__struct_fields__"):
+            fields = [f for f in n.__struct_fields__ if f != "span"]  # type: ignore[attr-defined]
+            stack.extend(getattr(n, f) for f in reversed(fields))
+    return out
 
 
 def _paths(node: object) -> list[ast.Path]:

@@ -51,6 +51,25 @@ def unsupported(span: Span, what: str) -> NexflowError:
     )
 
 
+def lookups_unavailable(span: Span, transform: str, why: str, expected: str) -> NexflowError:
+    """NX902: a call of a transform with lookups where the job cannot read the store first."""
+    return NexflowError(
+        [
+            Diagnostic(
+                code="NX902",
+                severity="error",
+                message=f"transform {transform} has lookups, {why}",
+                span=span,
+                expected=expected,
+                hint="see docs/language/transform.md, Lookups",
+            )
+        ]
+    )
+
+
+CALL_SITES = "a call in a proc's `map into`, filter or route condition, or `transform using`"
+
+
 def plain(t: Type) -> Type:
     """`t` without nullability: the generator's types say what a value is, not whether it
     may be missing (every target value may be null)."""
@@ -86,7 +105,9 @@ class Scope:
     """Names an expression may use: explicit roots and, optionally, a record whose fields are
     in scope by their bare names (`implicit`). `nullable` names may hold null (field reads on
     them are null-safe). `aggregations`, when set, collects the window aggregations of an
-    `aggregate into` mapping (each becomes a Var named after its slot)."""
+    `aggregate into` mapping (each becomes a Var named after its slot). `lifted` maps a
+    call of a transform with lookups (by `id` of its ast.Call) to the names of the values the
+    proc looked up for it, one per lookup of the transform; a call not in it is refused."""
 
     def __init__(
         self,
@@ -94,11 +115,13 @@ class Scope:
         implicit: Optional[Type] = None,
         nullable: Optional[set] = None,
         aggregations: Optional[list] = None,
+        lifted: Optional[dict[int, list[str]]] = None,
     ) -> None:
         self.names: dict[str, Type] = dict(names or {})
         self.implicit = implicit
         self.nullable: set = set(nullable or ())
         self.aggregations = aggregations
+        self.lifted: dict[int, list[str]] = dict(lifted or {})
 
 
 class Lowerer:
@@ -112,13 +135,17 @@ class Lowerer:
         is_enum: Callable[[str], bool],
         transform_package: Callable[[str], Optional[str]],
         transform_params: Callable[[str], list] = lambda name: [],
+        transform_lookups: Callable[[str], list] = lambda name: [],
     ) -> None:
+        """`transform_lookups(name)`: the types of the records a transform's lookups find
+        (one per lookup, in order; empty for a transform without lookups)."""
         self._type_of = type_of
         self._resolve = resolve
         self._field_type = field_type
         self._is_enum = is_enum
         self._transform_package = transform_package
         self._transform_params = transform_params
+        self._transform_lookups = transform_lookups
 
     # types -------------------------------------------------------------------------------
     def type_of(self, node: object) -> Type:
@@ -329,6 +356,16 @@ class Lowerer:
         if package is not None:
             params = self._transform_params(name)
             args = [self.fit(a, p, s.span) for a, p, s in zip(args, params, node.args)]
+            found = self._transform_lookups(name)
+            if found:
+                names = scope.lifted.get(id(node))
+                if names is None:
+                    raise lookups_unavailable(
+                        node.span, name, "which only a proc can read before calling it", CALL_SITES
+                    )
+                args += [
+                    model.Var(name=n, type=t, nullable=True) for n, t in zip(names, found)
+                ]
             return model.Call(name=name, args=args, type=t, transform=True, package=package)
         if name in _UNIFYING:
             args = [self.coerce(a, t, s.span) for a, s in zip(args, node.args)]

@@ -340,9 +340,22 @@ class FieldValue(msgspec.Struct, frozen=True):
     origin: Origin
 
 
+class LookupParam(msgspec.Struct, frozen=True):
+    """`lookup <name> from <store> by <key>` of a transform: the record found (`type`, null
+    when there is none) is a parameter of the function after the inputs; the proc calling the
+    transform reads it (see jobs.py) with the key `key_text` from the call's arguments."""
+
+    name: str
+    store: str
+    type: Type
+    key_text: str
+    origin: Origin
+
+
 class Transform(msgspec.Struct, frozen=True):
     """One transform: a pure function. Exactly one of `mappings` (record output) or `compute`
-    (value output) gives the result. on_error: skip | fail | dead_letter."""
+    (value output) gives the result. on_error: skip | fail | dead_letter. `lookups` are
+    parameters after `inputs`, in declaration order."""
 
     name: str
     package: str
@@ -355,6 +368,7 @@ class Transform(msgspec.Struct, frozen=True):
     validate_output: list[Validation]
     on_error: str
     origin: Origin
+    lookups: list[LookupParam] = []
 
 
 # --- jobs -------------------------------------------------------------------------------------
@@ -406,7 +420,8 @@ class FilterStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 
 class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    """`transform using name`: `out_var = name.apply(var)`."""
+    """`transform using name`: `out_var = name.apply(var, *lookups)`; `lookups` name the
+    values the proc looked up for the transform's lookups (carried from the lookup before)."""
 
     transform: str
     var: str
@@ -414,6 +429,7 @@ class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     record: Type
     output: Type
     origin: Origin
+    lookups: list[str] = []
 
 
 class MapStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
@@ -523,16 +539,21 @@ class Segment(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     states: list[State] = []
     sends: list[str] = []
     carried: Optional[Carried] = None
+    # What chained lookups before `carried` found (the record is inside all their envelopes).
+    also: list[Carried] = []
 
 
 class Carried(msgspec.Struct, frozen=True):
     """A value an operator hands to the segment after it, with the record: the `found`
-    field of the envelope class of operator `index` (`kind` Lookup or Join), read as `name`."""
+    field of the envelope class of operator `index` (`kind` Lookup or Join), read as `name`
+    (`hops` envelopes inside the one the segment receives)."""
 
     index: int
     name: str
     type: Type
     kind: str = "Lookup"
+    # Envelopes to open before reading `found` (chained lookups: the outermost is 0).
+    hops: int = 0
 
 
 class Join(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
@@ -570,6 +591,10 @@ class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     cache_ms: int
     record: Type
     origin: Origin
+    # Chained (the lookups of one statement's transforms): the input is the envelope of lookup
+    # `after`, `depth` envelopes deep around the record; this one's envelope wraps it whole.
+    after: Optional[int] = None
+    depth: int = 0
 
 
 class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

@@ -10,7 +10,8 @@ import msgspec
 from nexflow_core.ast.infra import Entry
 from nexflow_core.check.types import Type
 
-FORMAT_VERSION = 2
+# 3: transforms carry their lookups; a proc's stores include those of the transforms it calls.
+FORMAT_VERSION = 3
 
 
 class Sig(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -54,10 +55,22 @@ class ParamSig(Sig, frozen=True):
     type: Type
 
 
+class TransformLookupSig(Sig, frozen=True):
+    """`lookup <alias> from <store> by <input>[.<field>…]`: the proc that calls the transform
+    reads the store first, with the key taken from the call's argument for `input` (then
+    `path`), and passes the record found (or null) as an extra argument."""
+
+    alias: str
+    store: str
+    input: str
+    path: list[str] = []
+
+
 class TransformSig(Sig, frozen=True):
     name: str
     inputs: list[ParamSig]
     output: Type
+    lookups: list[TransformLookupSig] = []
 
 
 class RulesetSig(Sig, frozen=True):

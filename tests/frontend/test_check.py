@@ -321,3 +321,96 @@ def test_exactly_once_needs_checkpoints_from_the_environment_or_the_proc() -> No
     assert "decisions" in d.message
     # Without any declaration, sinks are at_least_once and need no checkpoints.
     assert _delivery(env.replace("delivery: exactly_once", "")) == []
+
+
+RATES = """schema Rate {
+    currency: string @key
+    rate: decimal(12,6)
+}
+store rates: Rate key currency
+"""
+
+
+def _in_usd(key: str, second: str = "") -> str:
+    return (
+        "transform in_usd {\n"
+        "    input payment: PaymentEvent\n"
+        "    input code: string\n"
+        "    output decimal(24,8)\n"
+        f"    lookup fx from rates by {key}\n"
+        f"{second}"
+        "    compute payment.amount * coalesce(fx.rate, 1.0)\n"
+        "}\n"
+    )
+
+
+def test_transform_lookup_key_is_an_input_or_a_field_path_of_one() -> None:
+    for key in ("payment.currency", "code"):
+        project = check_project({"a.schema": PAYMENT + RATES, "t.transform": _in_usd(key)})
+        assert project.diagnostics == [], render_text(project.diagnostics, project.sources)
+    project = check_project({"a.schema": PAYMENT + RATES, "t.transform": _in_usd("code")})
+    (sig,) = project.interfaces["t.transform"].transforms
+    assert [(lk.alias, lk.store, lk.input, lk.path) for lk in sig.lookups] == [
+        ("fx", "rates", "code", [])
+    ]
+    project = check_project(
+        {"a.schema": PAYMENT + RATES, "t.transform": _in_usd("payment.currency")}
+    )
+    (sig,) = project.interfaces["t.transform"].transforms
+    assert [(lk.input, lk.path) for lk in sig.lookups] == [("payment", ["currency"])]
+    # A computed key, or one read from another lookup, cannot be evaluated by the calling proc.
+    for key, second, line, column in (
+        ("upper(code)", "", 5, 29),
+        ("code", "    lookup again from rates by fx.currency\n", 6, 32),
+    ):
+        project = check_project(
+            {"a.schema": PAYMENT + RATES, "t.transform": _in_usd(key, second)}
+        )
+        (d,) = project.diagnostics
+        assert (d.code, d.span.file, d.span.line, d.span.column) == (
+            "NX412", "t.transform", line, column
+        ), render_text(project.diagnostics, project.sources)
+        assert d.expected == "payment.<field> (an input, or a field path of one)"
+
+
+def test_a_proc_calling_a_transform_with_lookups_uses_their_stores() -> None:
+    transforms = """
+transform rate_of {
+    input currency: string
+    output decimal(12,6)
+    lookup fx from rates by currency
+    compute coalesce(fx.rate, 1.0)
+}
+
+transform stamp {
+    input payment: PaymentEvent
+    output PaymentEvent
+    lookup fx from rates by payment.currency
+    map {
+        transaction_id = payment.transaction_id
+        amount = payment.amount
+        rate = coalesce(to_double(fx.rate), payment.rate)
+        currency = payment.currency
+        timestamp = payment.timestamp
+    }
+}
+"""
+    streams = 'streams { payments { file: "p" } out { file: "o" } }'
+    src = {"a.schema": PAYMENT + RATES, "t.transform": transforms}
+    for proc, used in (
+        ("proc P { from payments filter rate_of(currency) > 0 emit to out }", True),
+        ("proc P { from payments transform using stamp emit to out }", True),
+        ("proc P { from payments filter amount > 0 emit to out }", False),
+    ):
+        src["p.proc"] = proc
+        src["e.infra"] = f"environment local {{ {streams} }}"
+        project = check_project(src)
+        assert [d.code for d in project.diagnostics] == (["NX502"] if used else []), proc
+        if used:
+            assert project.diagnostics[0].message == (
+                "environment local does not bind store 'rates' used by proc P (p.proc)"
+            )
+            assert project.interfaces["p.proc"].procs[0].stores == ["rates"]
+        src["e.infra"] = f"environment local {{ {streams} stores {{ rates {{ type: memory }} }} }}"
+        project = check_project(src)
+        assert project.diagnostics == [], render_text(project.diagnostics, project.sources)

@@ -41,6 +41,11 @@ def test_units_compiled_from_interface_files_compile_together(tmp_path: Path) ->
     assert cli.main(["generate-runtime", "--output-dir", str(java)]) == 0
     files = sorted(java.rglob("*.java"))
     jobs = sorted(p.name for p in files if p.name.endswith("Job.java"))
-    assert len(jobs) == 22
+    assert len(jobs) == 24
     assert (java / "units/scoring/score_auth.java").is_file()
+    # A transform's lookup reaches the proc through the interface file: the job reads the store
+    # before the call and passes what it found.
+    rate_job = (java / "units/transformjob/RateAuthsJob.java").read_text("utf-8")
+    assert 'Lookups.lookup(op0, streams, "fx_rates",' in rate_job
+    assert "units.scoring.usd_by_rate.apply(" in rate_job and "usd_by_rate_fx$)" in rate_job
     javatools.javac(files, tmp_path / "classes")

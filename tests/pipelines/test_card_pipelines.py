@@ -120,7 +120,7 @@ SETTLEMENTS = [
     settlement("a2", "50.50", 30),  # a2 10:02 and 10:07: too far
 ]
 
-# The merchants store MerchantCheck looks up (x, y and big are not in it).
+# The merchants store MerchantCheck and RateScored look up (x, y and big are not in it).
 MERCHANTS = {
     "amzn": {"merchant": "amzn", "category": "online", "blocked": False},
     "shop": {"merchant": "shop", "category": "retail", "blocked": False},
@@ -129,6 +129,14 @@ MERCHANTS = {
     "atm2": {"merchant": "atm2", "category": "cash", "blocked": False},
     "cafe": {"merchant": "cafe", "category": "food", "blocked": False},
     "atm3": {"merchant": "atm3", "category": "cash", "blocked": False},
+}
+
+# The fx_rates store the transforms with a lookup read (RateAuths, RateScored): no USD rate, so
+# a USD amount takes the `coalesce(fx.rate, 1.0)` path.
+FX_RATES = {
+    "EUR": {"currency": "EUR", "rate": "1.0825"},
+    "GBP": {"currency": "GBP", "rate": "1.25"},
+    "JPY": {"currency": "JPY", "rate": "0.0067"},
 }
 
 JOBS = [
@@ -155,6 +163,8 @@ JOBS = [
     "SlidingBounds",
     "SessionBounds",
     "RollingAuths",
+    "RateAuths",
+    "RateScored",
 ]
 STREAMS = [
     "approved_auths", "declined_auths", "review_auths", "foreign_atm_auths", "late_auths",
@@ -200,6 +210,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     settlements.write_text("".join(json.dumps(x) + "\n" for x in SETTLEMENTS), "utf-8")
     merchants = root / "merchants.json"
     merchants.write_text(json.dumps(MERCHANTS), "utf-8")
+    fx_rates = root / "fx_rates.json"
+    fx_rates.write_text(json.dumps(FX_RATES), "utf-8")
     payments = root / "payments.jsonl"
     payments.write_text("".join(json.dumps(p) + "\n" for p in PAYMENTS), "utf-8")
 
@@ -238,6 +250,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             args.append(f"--stream.settlements=file:{settlements}")
         if job == "MerchantCheck":
             args += ["--store.merchants=memory:merchants", f"--load-store=merchants={merchants}"]
+        if job.startswith("Rate"):
+            args.append("--store.fx_rates=memory:fx_rates")
+        if job == "RateScored":
+            args.append("--store.merchants=memory:merchants")
         if job in ("Velocity", "MatchAuthsPaced"):
             # Paced, so that watermarks advance between records as in a live stream.
             args.append("--stream.auths.pace_ms=60")
@@ -247,6 +263,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
              "--store.transaction_store=memory:transactions"]  # fmt: skip
     args += [f"--stream.{s}=file:{root / 'seed' / s}" for s in SEED_STREAMS[1:]]
     args.append("--print-store=transactions")
+    args.append(f"--load-store=fx_rates={fx_rates}")
     stdout = javatools.java("PipelineHarness", classes, args)
     finished = time.monotonic()
 
@@ -391,6 +408,52 @@ def test_lookup_enriches_each_record_from_the_store(run: dict) -> None:
     assert ids(out["review_auths"]) == ["a11", "a5", "a8"]
     assert ids(out["foreign_atm_auths"]) == ["a10", "a3", "a7"]
     assert ids(out["approved_auths"]) == ["a1", "a1", "a12", "a2", "a2", "a6", "a9"]
+
+
+def test_transform_lookup_in_a_filter_and_map_into(run: dict) -> None:
+    out = run["RateAuths"]
+    # usd_by_rate = amount * coalesce(fx.rate, 1.0) as decimal(14,2), half-even, fx the
+    # fx_rates record of the currency: EUR x 1.0825, GBP x 1.25, USD has no record (x 1.0).
+    # 50.50 EUR = 54.666250 -> 54.67; 60 EUR = 64.95; 10.95 EUR = 11.853375 -> 11.85 (< 50);
+    # 4000 GBP = 5000.00; 90000 GBP = 112500.00; USD 10, 0, 20, 30 are < 50.
+    expected = [
+        scored(A1, "100.00", "RATED"),
+        scored(A1_AGAIN, "100.00", "RATED"),
+        scored(A10, "3500.00", "RATED"),
+        scored(A2, "54.67", "RATED"),
+        scored(A2_AGAIN, "54.67", "RATED"),
+        scored(A3, "200.00", "RATED"),
+        scored(A4, "5000.00", "RATED"),
+        scored(A7, "64.95", "RATED"),
+        scored(A8, "112500.00", "RATED"),
+    ]
+    assert by_id(out["scored_auths"]) == by_id(expected)
+    assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
+
+
+def test_transform_lookups_in_transform_using_pass_null_when_no_record(run: dict) -> None:
+    out = run["RateScored"]
+    # score_by_rate: every auth, amount * coalesce(fx.rate, 1.0); risk is NO_RATE when
+    # fx_rates has no record for the currency (USD), else RATED, then "/" and the category of
+    # the merchant from the merchants store (a second lookup), "unknown" for x, y and big.
+    expected = [
+        scored(A1, "100.00", "NO_RATE/online"),
+        scored(A1_AGAIN, "100.00", "NO_RATE/online"),
+        scored(A10, "3500.00", "NO_RATE/cash"),
+        scored(A11, "20.00", "NO_RATE/unknown"),
+        scored(A12, "30.00", "NO_RATE/online"),
+        scored(A2, "54.67", "RATED/retail"),
+        scored(A2_AGAIN, "54.67", "RATED/retail"),
+        scored(A3, "200.00", "NO_RATE/cash"),
+        scored(A4, "5000.00", "RATED/luxury"),
+        scored(A5, "10.00", "NO_RATE/unknown"),
+        scored(A6, "0.00", "NO_RATE/retail"),
+        scored(A7, "64.95", "RATED/cash"),
+        scored(A8, "112500.00", "RATED/unknown"),
+        scored(A9, "11.85", "RATED/food"),
+    ]
+    assert by_id(out["scored_auths"]) == by_id(expected)
+    assert dead(out["dead_letter"]) == Counter({("MALFORMED_INPUT", None): 2})
 
 
 def test_interval_join_pairs_records_of_one_key_within_the_duration(run: dict) -> None:
