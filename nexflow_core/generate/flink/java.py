@@ -15,7 +15,7 @@ import in its own file). Reserved are the java.lang classes generated code uses,
 class, every simple name a template imports, the first names of the packages generated code
 spells out (`java`, `org`, …) and the type's own package's first name, and names that end
 like a generated companion class (`…Contract` of a schema, `…Job` of a proc), so `FooContract`
-never meets the contract of `Foo`.
+never meets the contract of `Foo`, or whose companion would be reserved (`RecordContract`).
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ def type_name(name: str, package: str = "") -> str:
         out in RESERVED_TYPES
         or out == package.split(".")[0]
         or any(out.endswith(s) and out != s for s in COMPANION_SUFFIXES)
+        or any(out + s in RESERVED_TYPES for s in COMPANION_SUFFIXES)
     )
     return out + "$" if reserved else out
 
