@@ -791,13 +791,13 @@ def test_a_schema_named_violation_flows_through_map_rules_and_sinks(run: dict) -
 
 def test_transform_and_table_named_like_flink_classes(run: dict) -> None:
     out = run["Duration"]
-    # Types: doubled = amount * 2, band = java; List: doubled >= 20 is HIGH, else LOW; the map
-    # keeps the table's band.
+    # Types: doubled = amount * 2, java (a field named like a Java package) copied; List:
+    # doubled >= 20 is HIGH, else LOW; the map keeps the table's band.
     assert sorted(out["collected"], key=lambda r: r["id"]) == [
-        {"id": "v1", "doubled": 10, "band": "LOW"},
-        {"id": "v2", "doubled": 100, "band": "HIGH"},
-        {"id": "v3", "doubled": 1000, "band": "HIGH"},
-        {"id": "v4", "doubled": 20, "band": "HIGH"},
+        {"id": "v1", "doubled": 10, "band": "LOW", "java": "x"},
+        {"id": "v2", "doubled": 100, "band": "HIGH", "java": "y"},
+        {"id": "v3", "doubled": 1000, "band": "HIGH", "java": "z"},
+        {"id": "v4", "doubled": 20, "band": "HIGH", "java": "w"},
     ]
     assert names_dead_letters(out["dead_letter"]) == [
         ("VALIDATION_FAILED", "v5", "violations", "parse.violations", (("code", "REQUIRED"),))
