@@ -175,6 +175,14 @@ def test_type_names_that_generated_code_uses_get_a_dollar() -> None:
     # The type's own package's first name: `acme.fraud.X` must still mean the package.
     assert java.type_name("acme", "acme.fraud") == "acme$"
     assert java.type_name("acme", "nexflow.acme") == "acme"
+    # Variables (fields, inputs, lets) named like a package generated code spells out in an
+    # expression (`java.util.Objects.equals(…)`) would obscure it.
+    assert [java.identifier(n) for n in ("java", "nexflow", "org", "amount")] == [
+        "java$",
+        "nexflow$",
+        "org$",
+        "amount",
+    ]
     # Reserved because its contract would be the runtime's RecordContract.
     assert java.type_name("Record", "p") + "Contract" not in java.RESERVED_TYPES
 
