@@ -21,6 +21,7 @@ import pytest
 from tests.generate import javatools
 
 CARDS = Path(__file__).parent / "cards"
+NAMES = Path(__file__).parent / "names"
 HARNESS = Path(__file__).parent / "java" / "PipelineHarness.java"
 REPORTER = Path(__file__).parent / "java" / "StateEntriesReporter.java"
 PACKAGE = "nexflow.tests.cards"
@@ -107,6 +108,7 @@ PAYMENTS = [
     payment("p6", "10.00", "GBP", 20),  # alone again: times out
 ]
 
+
 def settlement(auth_id, settled, minute):
     return {"auth_id": auth_id, "settled": settled, "event_time": f"2024-05-01T10:{minute:02d}:00Z"}
 
@@ -176,6 +178,27 @@ STREAMS = [
 MEMORY_JOBS = ("ScoreAuths", "DedupAuths")
 SEED_STREAMS = ["payment_events", "processed_payments", "failed_payments", "dead_letter", "alerts"]
 
+# Type names that are names the generated Java relies on (tests/pipelines/names): a schema
+# Violation (the runtime's dead-letter entry), String, Errors, Collector, … Job → its streams.
+NAMES_PACKAGE = "nexflow.tests.names"
+NAMES_JOBS = {
+    "Ship": ["strings", "rejected_strings", "dead_letter"],
+    "Duration": ["collected", "dead_letter"],
+}
+
+
+def violation(vid, code, level, amount, java):
+    return {"id": vid, "code": code, "level": level, "amount": amount, "java": java}
+
+
+VIOLATIONS = [
+    violation("v1", "c1", "LOW", 5, "x"),
+    violation("v2", "c2", "HIGH", 50, "y"),
+    violation("v3", "c3", "LOW", 500, "z"),
+    violation("v4", "c4", "HIGH", 10, "w"),
+    {"id": "v5", "level": "LOW", "amount": 1, "java": "q"},  # no code: a dead letter
+]
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
@@ -189,6 +212,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         seed, "nexflow.examples.payments", root / "seed", environment="production"
     )
     java_files += [f for f in seed_files if "runtime" not in f.parent.name]
+    names = {p.name: p.read_text("utf-8") for p in sorted(NAMES.iterdir())}
+    names_files = javatools.generate_sources(names, NAMES_PACKAGE, root / "names")
+    java_files += [f for f in names_files if "runtime" not in f.parent.name]
     classes = root / "classes"
     javatools.javac(sorted(set(java_files)), classes, [HARNESS, REPORTER])
     services = classes / "META-INF" / "services"
@@ -214,6 +240,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     fx_rates.write_text(json.dumps(FX_RATES), "utf-8")
     payments = root / "payments.jsonl"
     payments.write_text("".join(json.dumps(p) + "\n" for p in PAYMENTS), "utf-8")
+    violations = root / "violations.jsonl"
+    violations.write_text("".join(json.dumps(v) + "\n" for v in VIOLATIONS), "utf-8")
 
     args = [
         "--flink.parallelism.default=2",
@@ -262,6 +290,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
              f"--stream.payment_events=file:{payments}",
              "--store.transaction_store=memory:transactions"]  # fmt: skip
     args += [f"--stream.{s}=file:{root / 'seed' / s}" for s in SEED_STREAMS[1:]]
+    # Job classes: ShipJob is proc Ship's (schema ShipJob is ShipJob$), Duration$Job proc
+    # Duration's (Duration is reserved).
+    for proc, streams in NAMES_JOBS.items():
+        job_class = "ShipJob" if proc == "Ship" else "Duration$Job"
+        args += ["--job", f"{NAMES_PACKAGE}.{job_class}", f"--stream.violations=file:{violations}"]
+        args += [f"--stream.{s}=file:{root / 'names' / proc / s}" for s in streams]
     args.append("--print-store=transactions")
     args.append(f"--load-store=fx_rates={fx_rates}")
     stdout = javatools.java("PipelineHarness", classes, args)
@@ -282,6 +316,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             for part in sorted((root / job / s).glob("part-*.jsonl")):
                 records += [json.loads(x) for x in part.read_text("utf-8").splitlines() if x]
             out[job][s] = records
+    for proc, streams in NAMES_JOBS.items():
+        out[proc] = {}
+        for s in streams:
+            parts = sorted((root / "names" / proc / s).glob("part-*.jsonl"))
+            out[proc][s] = [
+                json.loads(x) for p in parts for x in p.read_text("utf-8").splitlines() if x
+            ]
     print("card pipelines:", {k: round(v, 1) for k, v in out["timing"].items()})  # with -s
     return out
 
@@ -777,3 +818,50 @@ def test_keyed_operators_report_their_state_entries(run: dict) -> None:
     peaks = got["peaks"]
     assert max(v for k, v in peaks.items() if k.startswith("MatchAuthsPaced.")) >= 1
     assert max(v for k, v in peaks.items() if k.startswith("Velocity.")) >= 1
+
+
+# --- type names the generated Java itself uses (tests/pipelines/names) -----------------------
+
+
+def names_dead_letters(records: list) -> list:
+    return sorted(
+        (d["reason"], d["correlation_id"], d["stream"], d["operator"],
+         tuple((v["field"], v["code"]) for v in d["violations"]))
+        for d in records
+    )  # fmt: skip
+
+
+def test_a_schema_named_violation_flows_through_map_rules_and_sinks(run: dict) -> None:
+    out = run["Ship"]
+
+    def text(v: dict, text: str) -> dict:
+        return {"id": v["id"], "text": text, "level": v["level"], "amount": v["amount"]}
+
+    v1, v2, v3, v4, _ = VIOLATIONS
+    # map into String: text = code; Validation: amount > 100 rejects (v3), level HIGH sets the
+    # text to ALERT (v2, v4).
+    assert sorted(out["strings"], key=lambda r: r["id"]) == [
+        text(v1, "c1"),
+        text(v2, "ALERT"),
+        text(v4, "ALERT"),
+    ]
+    assert out["rejected_strings"] == [text(v3, "c3")]
+    # v5 has no code: the runtime's own Violation lists it, next to the DSL's Violation.
+    assert names_dead_letters(out["dead_letter"]) == [
+        ("VALIDATION_FAILED", "v5", "violations", "parse.violations", (("code", "REQUIRED"),))
+    ]
+
+
+def test_transform_and_table_named_like_flink_classes(run: dict) -> None:
+    out = run["Duration"]
+    # Types: doubled = amount * 2, java (a field named like a Java package) copied; List:
+    # doubled >= 20 is HIGH, else LOW; the map keeps the table's band.
+    assert sorted(out["collected"], key=lambda r: r["id"]) == [
+        {"id": "v1", "doubled": 10, "band": "LOW", "java": "x"},
+        {"id": "v2", "doubled": 100, "band": "HIGH", "java": "y"},
+        {"id": "v3", "doubled": 1000, "band": "HIGH", "java": "z"},
+        {"id": "v4", "doubled": 20, "band": "HIGH", "java": "w"},
+    ]
+    assert names_dead_letters(out["dead_letter"]) == [
+        ("VALIDATION_FAILED", "v5", "violations", "parse.violations", (("code", "REQUIRED"),))
+    ]

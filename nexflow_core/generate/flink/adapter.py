@@ -98,12 +98,14 @@ class RecordMixin(_Renderer):
     normalization, masking, correlation id); enums → Java enums."""
 
     def render_enum(self, enum: model.Enum, index: model.TypeIndex) -> model.GeneratedFile:
-        return self._file(enum.package, java.type_name(enum.name), "enum.java.j2", index, enum=enum)
+        return self._file(
+            enum.package, java.type_name(enum.name, enum.package), "enum.java.j2", index, enum=enum
+        )
 
     def render_record(
         self, record: model.Record, index: model.TypeIndex
     ) -> list[model.GeneratedFile]:
-        name = java.type_name(record.name)
+        name = java.type_name(record.name, record.package)
         return [
             self._file(record.package, name, "record.java.j2", index, record=record),
             model.GeneratedFile(
@@ -119,7 +121,7 @@ class RulesMixin(_Renderer):
     def render_ruleset(self, ruleset: model.Ruleset, index: model.TypeIndex) -> model.GeneratedFile:
         return self._file(
             ruleset.package,
-            java.type_name(ruleset.name),
+            java.type_name(ruleset.name, ruleset.package),
             "ruleset.java.j2",
             index,
             ruleset=ruleset,
@@ -129,7 +131,11 @@ class RulesMixin(_Renderer):
         self, table: model.DecisionTable, index: model.TypeIndex
     ) -> model.GeneratedFile:
         return self._file(
-            table.package, java.type_name(table.name), "table.java.j2", index, table=table
+            table.package,
+            java.type_name(table.name, table.package),
+            "table.java.j2",
+            index,
+            table=table,
         )
 
 
@@ -141,7 +147,7 @@ class TransformMixin(_Renderer):
     ) -> model.GeneratedFile:
         return self._file(
             transform.package,
-            java.type_name(transform.name),
+            java.type_name(transform.name, transform.package),
             "transform.java.j2",
             index,
             transform=transform,
@@ -199,11 +205,15 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
 
     def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         return self._file(
-            job.package, java.type_name(job.name) + "Job", "job.java.j2", index, job=job
+            job.package,
+            java.type_name(job.name, job.package) + "Job",
+            "job.java.j2",
+            index,
+            job=job,
         )
 
     def job_class(self, job: model.Job) -> str:
-        return f"{job.package}.{java.type_name(job.name)}Job"
+        return f"{job.package}.{java.type_name(job.name, job.package)}Job"
 
 
 class RuntimeMixin(_Renderer):

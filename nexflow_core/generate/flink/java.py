@@ -5,11 +5,24 @@ word, or a name the generated code itself uses, which gets a `$` suffix (`class`
 DSL names never contain `$`, so the mapping is one-to-one and never collides; names the
 generator invents for its own locals contain `$` too (`out$`), so they cannot clash with DSL
 names either.
+
+Type names (schemas, enums, rulesets, tables, transforms, procs) follow the same rule with a
+larger reserved set, fixed by the generator and independent of the rest of the project, so
+per-unit compilation and whole-project generation agree: a generated file refers to a DSL
+type by its qualified name but to java.lang, the L0 runtime and what it imports by simple name,
+and a class of the same package with one of those names would shadow it (or clash with the
+import in its own file). Reserved are the java.lang classes generated code uses, every runtime
+class, every simple name a template imports, the first names of the packages generated code
+spells out (`java`, `org`, …) and the type's own package's first name, and names that end
+like a generated companion class (`…Contract` of a schema, `…Job` of a proc), so `FooContract`
+never meets the contract of `Foo`, or whose companion would be reserved (`RecordContract`).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from pathlib import Path
 
 from nexflow_core.check.types import Type
 from nexflow_core.generate import model
@@ -21,12 +34,40 @@ JAVA_KEYWORDS = frozenset(
     synchronized this throw throws transient try void volatile while true false null var yield
     record sealed permits non-sealed _""".split()
 )
-# Members and java.lang names generated code relies on: a DSL name equal to one is renamed.
-RESERVED_MEMBERS = frozenset(["serialVersionUID", "INSTANCE", "CONTRACT"])
-RESERVED_TYPES = frozenset(
+# Qualified names generated code spells out in expressions (`java.util.Objects.equals(…)`,
+# `nexflow.….FooContract.INSTANCE`): a variable or a class named like their first name would
+# obscure the package.
+PACKAGE_ROOTS = frozenset(["java", "javax", "org", "com", "nexflow"])
+# Members generated code relies on: a DSL name equal to one is renamed.
+RESERVED_MEMBERS = frozenset(["serialVersionUID", "INSTANCE", "CONTRACT"]) | PACKAGE_ROOTS
+# The java.lang classes generated code (templates and the spellings below) uses by simple name;
+# tests/generate/test_safe_names.py checks the generated Java uses no other.
+JAVA_LANG_TYPES = frozenset(
     """String Integer Long Double Boolean Object Math Override Enum Exception RuntimeException
-    Number Comparable Iterable Character Byte Short Float Void System Class Record""".split()
+    IllegalStateException IllegalArgumentException Number Comparable Iterable Character Byte
+    Short Float Void System Class Record Runnable Thread Throwable StringBuilder""".split()
 )
+# What a generated class is called after its DSL type: a type name with one of these endings
+# is renamed, so it cannot be another type's companion.
+COMPANION_SUFFIXES = ("Contract", "Job")
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _template_imports() -> frozenset[str]:
+    """Every simple name a template imports (`import org.apache.flink.util.Collector;`)."""
+    names = set()
+    for template in sorted(_TEMPLATES.rglob("*.j2")):
+        if template.parent.name == "runtime":
+            continue
+        text = template.read_text("utf-8")
+        names.update(re.findall(r"^[ \t]*import[ \t]+[\w.{} ]+\.(\w+)[ \t]*;", text, re.M))
+    return frozenset(names)
+
+
+RUNTIME_TYPES = frozenset(
+    p.name[: -len(".java.j2")] for p in (_TEMPLATES / "runtime").glob("*.java.j2")
+)
+RESERVED_TYPES = JAVA_LANG_TYPES | RUNTIME_TYPES | _template_imports() | PACKAGE_ROOTS
 
 _SCALARS = {
     "string": "String",
@@ -69,12 +110,19 @@ def identifier(name: str) -> str:
     return safe
 
 
-def type_name(name: str) -> str:
-    """A Java class name for a DSL type name (schemas, enums, rulesets, …)."""
+def type_name(name: str, package: str = "") -> str:
+    """A Java class name for a DSL type name (schemas, enums, rulesets, …) declared in
+    `package` (see the module doc for the rule)."""
     out = identifier(name)
-    if out in RESERVED_TYPES:
-        out += "$"
-    return out
+    if out.endswith("$"):
+        return out
+    reserved = (
+        out in RESERVED_TYPES
+        or out == package.split(".")[0]
+        or any(out.endswith(s) and out != s for s in COMPANION_SUFFIXES)
+        or any(out + s in RESERVED_TYPES for s in COMPANION_SUFFIXES)
+    )
+    return out + "$" if reserved else out
 
 
 def enum_constant(member: str) -> str:
@@ -122,7 +170,7 @@ class Spelling:
 
     def qualified(self, name: str) -> str:
         package = self.packages.get(name)
-        return f"{package}.{type_name(name)}" if package else type_name(name)
+        return f"{package}.{type_name(name, package)}" if package else type_name(name)
 
     def java_type(self, t: Type) -> str:
         if t.kind in ("record", "enum"):
