@@ -25,6 +25,7 @@ SECTIONS = (
     "checkpoint",
     "state_backend",
     "parallelism",
+    "buffer_timeout",
     "delivery",
     "schema_registry",
     "metrics",
@@ -186,6 +187,15 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                 )
             else:
                 _delivery(e.value, diags)
+        elif e.name == "buffer_timeout":
+            if not isinstance(e, ast.Property) or not isinstance(e.value, ast.DurationLit):
+                _err(
+                    diags,
+                    "NX505",
+                    "buffer_timeout is how long a record may wait in a network buffer: a duration",
+                    e.span,
+                    expected="buffer_timeout: 5 milliseconds",
+                )
         elif e.name == "parallelism":
             if (
                 not isinstance(e, ast.Property)

@@ -176,6 +176,9 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
     backend = env.settings.get("state_backend")
     if backend is not None:
         flink.append(setting("flink.state.backend.type", backend))
+    buffer_timeout = env.settings.get("buffer_timeout")
+    if buffer_timeout is not None:
+        flink.append(setting("flink.execution.buffer-timeout.interval", buffer_timeout))
 
     streams: list[model.Setting] = []
     for name in sorted(env.streams):

@@ -833,6 +833,9 @@ def environment_args(env: object, sources: Sequence[str], sinks: Sequence[str]) 
     backend = settings.get("state_backend")
     if isinstance(backend, ast.Symbol):
         flink["state.backend.type"] = backend.name
+    buffer_timeout = settings.get("buffer_timeout")
+    if isinstance(buffer_timeout, ast.DurationLit):
+        flink["execution.buffer-timeout.interval"] = f"{buffer_timeout.millis} ms"
     interval = checkpoint.get("interval")
     if isinstance(interval, ast.DurationLit):
         flink["execution.checkpointing.interval"] = f"{interval.millis} ms"

@@ -800,6 +800,8 @@ def test_keyed_operators_report_their_state_entries(run: dict) -> None:
         "CardSpendTotals.state.card_id": 5,
         # a1..a12 were kept (a2 again was a duplicate; a1 again replaced a1's entry)
         "DedupAuths.dedup.auth_id": 12,
+        # cards c1..c5 hold rolling entries (kept for 10 minutes past the watermark, by TTL)
+        "RollingAuths.state.card_id": 5,
         # every waiting record was paired or timed out by the end of input
         "MatchAuths.correlate.auth_id": 0,
         "MatchAuthsPaced.correlate.auth_id": 0,

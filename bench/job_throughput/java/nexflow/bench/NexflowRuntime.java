@@ -52,6 +52,12 @@ final class NexflowRuntime {
                 .invoke(null, store, key, json);
     }
 
+    /** The generated job's {@code defaults()}: its settings from the environment it was built for. */
+    @SuppressWarnings("unchecked")
+    static Map<String, String> defaults(String jobClass) throws Exception {
+        return (Map<String, String>) type(jobClass).getMethod("defaults").invoke(null);
+    }
+
     /** The generated job's {@code build(env, bindings)}, bindings from its defaults and {@code args}. */
     static void build(String jobClass, StreamExecutionEnvironment env, String... args) throws Exception {
         Class<?> job = type(jobClass);
