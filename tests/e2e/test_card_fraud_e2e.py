@@ -7,13 +7,15 @@ and keep its delivery guarantees: decisions and cardholder alerts at least once 
 commits, every 2 s here). The authorizations below cover every branch of the decision table
 that a handful of cards can reach, a resent authorization, a malformed line, a constraint
 violation and a late event; the expected records are worked out by hand from
-examples/card-fraud/fraud_decision.rules and card_fraud.proc.
+examples/card-fraud/fraud_decision.rules and card_fraud.proc. The first test reads the customer
+profiles from the test MongoDB server (FerretDB), as production does.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,7 @@ from kafka.serializer import Serializer
 
 from tests.e2e.infra import cardfraud
 from tests.e2e.infra.cardfraud import authorization
+from tests.e2e.infra.ferretdb import FerretDB
 from tests.e2e.infra.flink import FlinkCluster
 from tests.e2e.infra.kafka import KafkaBroker, KafkaRecord
 from tests.e2e.infra.timings import record_timing
@@ -117,10 +120,12 @@ def _produce(kafka: KafkaBroker, topic: str, lines: list[str]) -> None:
 
 
 def test_card_fraud_job_decides_alerts_and_routes_on_kafka(
-    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, tmp_path: Path
+    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
     topic_of = cardfraud.topics(kafka_broker)
-    profiles = cardfraud.write_profiles(tmp_path / "profiles.json", PROFILES)
+    # The production binding of customer_profiles (MongoDB, read through async I/O), on the
+    # test server.
+    profiles = cardfraud.store_profiles(ferretdb, f"cards_{uuid.uuid4().hex[:8]}", PROFILES)
     lines = [json.dumps(e) for e in EVENTS] + [MALFORMED, json.dumps(INVALID)]
     _produce(kafka_broker, topic_of["authorizations"], lines)
     job = flink_cluster.run_job(

@@ -4,8 +4,9 @@ bench/decision_latency.py.
 
 The job jar is bound to the production environment (SASL_SSL brokers, MongoDB profiles, RocksDB,
 S3 checkpoints, parallelism 6-12); the arguments keep its delivery guarantees and replace the
-rest: the test broker over PLAINTEXT, unique topics, customer profiles from a JSON file in a
-memory store, the heap state backend, checkpoints in the cluster's directory, parallelism 1.
+rest: the test broker over PLAINTEXT, unique topics, customer profiles in the test MongoDB server
+(FerretDB) or from a JSON file in a memory store, the heap state backend, checkpoints in the
+cluster's directory, parallelism 1.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
+from tests.e2e.infra.ferretdb import FerretDB
 from tests.e2e.infra.flink import FlinkCluster
 from tests.e2e.infra.kafka import KafkaBroker
 from tests.e2e.infra.latency import LatencyReport, measure
@@ -42,14 +44,27 @@ def job_args(
     kafka: KafkaBroker,
     cluster: FlinkCluster,
     topic_of: dict[str, str],
-    profiles: Path,
+    profiles: Path | MongoProfiles,
     checkpoint_ms: int,
 ) -> list[str]:
+    """`profiles`: a JSON file for a memory store, or the MongoDB database holding them (the
+    production binding kept, moved onto the test server)."""
+    if isinstance(profiles, MongoProfiles):
+        store = [
+            f"--store.customer_profiles.uri={profiles.uri}",
+            f"--store.customer_profiles.database={profiles.database}",
+            # FerretDB 1.x has no Decimal128: typical_spend is kept as text.
+            "--store.customer_profiles.decimals=string",
+        ]
+    else:
+        store = [
+            "--store.customer_profiles=memory:customer_profiles",
+            f"--store.customer_profiles.file={profiles.resolve()}",
+        ]
     args = [
         f"--kafka.bootstrap.servers={kafka.bootstrap_servers}",
         "--kafka.security.protocol=PLAINTEXT",
-        "--store.customer_profiles=memory:customer_profiles",
-        f"--store.customer_profiles.file={profiles.resolve()}",
+        *store,
         "--flink.state.backend.type=hashmap",
         f"--flink.execution.checkpointing.dir={cluster.checkpoint_dir.as_uri()}",
         f"--flink.execution.checkpointing.interval={checkpoint_ms} ms",
@@ -58,6 +73,22 @@ def job_args(
     for stream, topic in topic_of.items():
         args += [f"--stream.{stream}=kafka:{topic}", f"--stream.{stream}.parallelism=1"]
     return args
+
+
+class MongoProfiles(NamedTuple):
+    """Customer profiles in a MongoDB database (collection customer_profiles, _id = card_id)."""
+
+    uri: str
+    database: str
+
+
+def store_profiles(
+    ferretdb: FerretDB, database: str, profiles: list[dict[str, Any]]
+) -> MongoProfiles:
+    """Inserts the profiles as the job's MongoDB store keeps records: `_id` is the key."""
+    collection = ferretdb.client()[database]["customer_profiles"]
+    collection.insert_many([{"_id": p["card_id"], **p} for p in profiles])
+    return MongoProfiles(ferretdb.uri, database)
 
 
 def write_profiles(path: Path, profiles: list[dict[str, Any]]) -> Path:
