@@ -2,6 +2,7 @@
 
     python3 bench/job_throughput/run.py [--events 100000] [--runs 3] [--rate 20000]
                                         [--latency-seconds 5] [--cards 20000]
+                                        [--buffer-timeout-ms N]
 
 Builds with ./pants the card-fraud job jar (examples/card-fraud:card-fraud-job, the Java Nexflow
 generates) and the benchmark jar (bench/job_throughput:bench-jar: the harness, the same job
@@ -51,6 +52,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=int, default=20_000, help="lines a second (latency runs)")
     parser.add_argument("--latency-seconds", type=int, default=5, help="length of each latency run")
     parser.add_argument("--cards", type=int, default=20_000)
+    parser.add_argument(
+        "--buffer-timeout-ms",
+        type=int,
+        help="network buffer timeout of the three jobs (default: the generated job's buffer_timeout)",
+    )
     parser.add_argument("--no-build", action="store_true", help="use the jars already in dist/")
     args = parser.parse_args(argv)
 
@@ -68,6 +74,8 @@ def main(argv: list[str]) -> int:
         f"--events={args.events}", f"--runs={args.runs}", f"--rate={args.rate}",
         f"--latency-seconds={args.latency_seconds}", f"--cards={args.cards}",
     ]  # fmt: skip
+    if args.buffer_timeout_ms is not None:
+        command.append(f"--buffer-timeout-ms={args.buffer_timeout_ms}")
     with open("/proc/loadavg") as f:
         print(f"load average before: {' '.join(f.read().split()[:3])}", flush=True)
     return subprocess.run(command, cwd=ROOT).returncode
