@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--buffer-timeout-ms",
         type=int,
-        help="network buffer timeout of the three jobs (default: the generated job's buffer_timeout)",
+        help="network buffer timeout of the three jobs (default: the job's buffer_timeout)",
     )
     parser.add_argument("--no-build", action="store_true", help="use the jars already in dist/")
     args = parser.parse_args(argv)
