@@ -127,7 +127,7 @@ class JobBuilder:
 
     def _check_dead(self, node: object) -> None:
         """A table result or state read by an operator other than the one that has it."""
-        for path in _paths(node):
+        for path in _nodes(node, ast.Path):
             root = path.parts[0]
             if root in self.dead and root not in self.live:
                 raise unsupported(path.span, f"reading '{root}' {self.dead[root]}")
@@ -819,7 +819,7 @@ class JobBuilder:
         (evaluated on the record), so the statement can pass what they found to the
         transforms' functions. Lookups with the same store and key are read once."""
         calls: list[tuple[ast.Call, list]] = []
-        for call in _calls(exprs):
+        for call in _nodes(exprs, ast.Call):
             sig = self.project.transform(call.name)
             if sig is None or not sig.lookups:
                 continue
@@ -1013,7 +1013,7 @@ def _key_equality(e: object, alias: str) -> Optional[tuple]:
     if isinstance(e, ast.Binary) and e.op == "==":
         for mine, theirs in ((e.left, e.right), (e.right, e.left)):
             theirs_alias = isinstance(theirs, ast.Path) and theirs.parts[0] == alias
-            mine_alias = any(p.parts[0] == alias for p in _paths(mine))
+            mine_alias = any(p.parts[0] == alias for p in _nodes(mine, ast.Path))
             if theirs_alias and not mine_alias:
                 return mine, theirs
     return None
@@ -1070,36 +1070,19 @@ def _span_of(seg: _OpenSegment) -> Span:
     return Span(o.file, o.line, 1, o.line, 2)
 
 
-def _calls(node: object) -> list[ast.Call]:
-    """Every call inside expression nodes, in source order."""
-    out: list[ast.Call] = []
+def _nodes(node: object, kind: type) -> list:
+    """Every node of `kind` inside expression nodes, in source order."""
+    out: list = []
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, ast.Call):
+        if isinstance(n, kind):
             out.append(n)
         if isinstance(n, (list, tuple)):
             stack.extend(reversed(n))
         elif hasattr(n, "__struct_fields__"):
             fields = [f for f in n.__struct_fields__ if f != "span"]  # type: ignore[attr-defined]
             stack.extend(getattr(n, f) for f in reversed(fields))
-    return out
-
-
-def _paths(node: object) -> list[ast.Path]:
-    """Every name path inside an expression node."""
-    out: list[ast.Path] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Path):
-            out.append(n)
-        elif isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(n, "__struct_fields__"):
-            for f in n.__struct_fields__:  # type: ignore[attr-defined]
-                if f != "span":
-                    stack.append(getattr(n, f))
     return out
 
 
