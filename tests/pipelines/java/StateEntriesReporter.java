@@ -82,6 +82,12 @@ public final class StateEntriesReporter implements MetricReporter, Scheduled {
         return new TreeMap<>(LAST);
     }
 
+    /** Forgets every value read so far (before the next job of the same JVM). */
+    public static void reset() {
+        LAST.clear();
+        PEAK.clear();
+    }
+
     public static boolean allEnded() {
         return LIVE.isEmpty();
     }

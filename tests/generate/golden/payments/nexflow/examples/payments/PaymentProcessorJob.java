@@ -291,11 +291,14 @@ public final class PaymentProcessorJob {
      * and a later record starts a new wait. State TTL 3900000 ms: the duration, the
      * watermark delay and an hour's grace.
      */
-    private static final class Correlate2 extends KeyedProcessFunction<String, nexflow.examples.payments.PaymentEvent, nexflow.examples.payments.PaymentEvent> {
+    private static final class Correlate2 extends KeyedProcessFunction<String, nexflow.examples.payments.PaymentEvent, nexflow.examples.payments.PaymentEvent>
+            implements org.apache.flink.streaming.api.checkpoint.CheckpointedFunction {
         private static final long serialVersionUID = 1L;
         private static final String OPERATOR = "PaymentProcessor.correlate.transaction_id";
         private static final long WITHIN_MILLIS = 300000L;
         private transient OperatorMetrics metrics;
+        /** The state_entries gauge's count, per key group (restored with the keyed state). */
+        private final nexflow.runtime.StateCounts counts$ = new nexflow.runtime.StateCounts();
         /** The record waiting for its partner. */
         private transient ValueState<nexflow.examples.payments.PaymentEvent> waiting;
         /** Its time, and when its wait ends (the timer). */
@@ -314,7 +317,17 @@ public final class PaymentProcessorJob {
             ValueStateDescriptor<Long> deadline$ = new ValueStateDescriptor<>("deadline", Types.LONG);
             deadline$.enableTimeToLive(Keys.ttl(3900000L));
             deadline = getRuntimeContext().getState(deadline$);
-            metrics.trackState();
+            counts$.report(metrics.group());
+        }
+
+        @Override
+        public void initializeState(org.apache.flink.runtime.state.FunctionInitializationContext context) throws Exception {
+            counts$.initialize(context, getRuntimeContext());
+        }
+
+        @Override
+        public void snapshotState(org.apache.flink.runtime.state.FunctionSnapshotContext context) throws Exception {
+            counts$.snapshot();
         }
 
         @Override
@@ -330,7 +343,7 @@ public final class PaymentProcessorJob {
                 if (due != null) {
                     context.timerService().deleteEventTimeTimer(due);
                 }
-                clear();
+                clear(context);
                 if (Math.abs(now - since) <= WITHIN_MILLIS) {
                     // The partner: the waiting record continues.
                     metrics.count("correlated");
@@ -342,7 +355,7 @@ public final class PaymentProcessorJob {
                 timedOut(held, context);
             }
             waiting.update(record);
-            metrics.stateAdded();
+            counts$.added(context.getCurrentKey());
             waitingSince.update(now);
             long due = now + WITHIN_MILLIS;
             deadline.update(due);
@@ -356,7 +369,7 @@ public final class PaymentProcessorJob {
                 return;
             }
             nexflow.examples.payments.PaymentEvent held = waiting.value();
-            clear();
+            clear(context);
             if (held != null) {
                 timedOut(held, context);
             }
@@ -367,9 +380,9 @@ public final class PaymentProcessorJob {
             context.output(TO$failed_payments, held);
         }
 
-        private void clear() throws java.io.IOException {
+        private void clear(Context context) throws java.io.IOException {
             if (waiting.value() != null) {
-                metrics.stateRemoved();
+                counts$.removed(context.getCurrentKey());
             }
             waiting.clear();
             waitingSince.clear();
