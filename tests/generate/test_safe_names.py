@@ -204,6 +204,136 @@ def test_every_kind_named_like_generated_code_compiles(tmp_path: Path) -> None:
     javatools.javac(files, tmp_path / "classes")
 
 
+# A package set by hand (`java_package`) whose first name, `acme`, is also the name of an input,
+# a `let`, a rule set's and a table's record, a lookup alias, a state, a rolling aggregate and
+# a table result: generated code spells the package out (`acme.fraud.Order…`) where those
+# names are variables, so they get a `$` in Java (fields keep theirs: `record.acme` cannot
+# obscure a package).
+ACME = {
+    "acme.schema": """
+schema Order {
+    id: string @key
+    acme: string
+    amount: decimal(10,2)
+}
+
+schema Counted {
+    id: string @key
+    n: long
+}
+
+stream orders: Order
+stream outs: Order
+stream counts: Counted
+store order_store: Order key id
+""",
+    "acme.transform": """
+transform twice {
+    input acme: decimal(10,2)
+    output decimal(10,2)
+    let other = acme * 2
+    compute other
+}
+
+transform label {
+    input o: Order
+    output string
+    let acme = o.id
+    compute concat(acme, "!")
+}
+
+transform twice_order {
+    input acme: Order
+    output Order
+    map {
+        id = label(acme)
+        acme = acme.acme
+        amount = twice(acme.amount)
+    }
+}
+""",
+    "acme.rules": """
+ruleset Big for acme: Order {
+    rule big {
+        when acme.amount > 10
+        then flag "big"
+    }
+}
+
+decision_table Band for acme: Order hit_policy first {
+    inputs {
+        acme.amount
+    }
+    outputs {
+        band: string
+    }
+    rules {
+        high: >= 5 -> "HIGH"
+        low: - -> "LOW"
+    }
+}
+""",
+    "acme.proc": """
+proc Doubled {
+    from orders
+    apply Big rules
+    transform using twice_order
+    emit to outs
+}
+
+proc Remembered {
+    from orders
+    key by id
+    state acme: string ttl 10 minutes
+    filter acme is null or acme != acme
+    update acme = id
+    emit to outs
+}
+
+proc Rolled {
+    from orders
+    key by id
+    rolling 1 hour {
+        acme = count()
+    }
+    map into Counted {
+        id = id
+        n = acme
+    }
+    emit to counts
+}
+
+proc LookedUp {
+    from orders
+    lookup order_store by id as acme
+    apply Band table as band
+    filter band.band == "HIGH"
+    map into Order {
+        id = id
+        acme = coalesce(acme.acme, "none")
+        amount = amount
+    }
+    emit to outs
+}
+
+proc Banded {
+    from orders
+    apply Band table as acme
+    filter acme.band == "HIGH"
+    emit to outs
+}
+""",
+}
+
+
+def test_variables_named_like_a_hand_set_package_compile(tmp_path: Path) -> None:
+    files = javatools.generate_sources(ACME, "acme.fraud", tmp_path)
+    twice_order = next(p for p in files if p.name == "twice_order.java").read_text("utf-8")
+    assert "apply(acme.fraud.Order acme$)" in twice_order
+    assert "out$.acme = acme$.acme;" in twice_order
+    javatools.javac(files, tmp_path / "classes")
+
+
 def test_unit_by_unit_compilation_names_types_as_the_whole_project_does(tmp_path: Path) -> None:
     """As Pants compiles them: each file its own unit, in the package of its directory, against
     the interface files of the others; the same files as whole-project generation."""

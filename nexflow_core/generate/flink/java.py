@@ -167,6 +167,17 @@ class Spelling:
 
     def __init__(self, index: model.TypeIndex) -> None:
         self.packages: dict[str, str] = index.packages
+        # The first names of the packages this file's types come from: a local variable named
+        # like one would obscure the package in `acme.fraud.Order…` expressions.
+        self.package_roots = frozenset(p.split(".")[0] for p in index.packages.values())
+
+    def local(self, name: str) -> str:
+        """A Java local variable or parameter for a DSL name (an input, `let`, alias, state or
+        aggregate slot): `identifier(name)`, with a `$` also when it is the first name of a
+        package the file's types come from (locals are private to their file, so this rule
+        may depend on the file's packages)."""
+        out = identifier(name)
+        return out + "$" if not out.endswith("$") and out in self.package_roots else out
 
     def qualified(self, name: str) -> str:
         package = self.packages.get(name)
