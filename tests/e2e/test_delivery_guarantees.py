@@ -29,14 +29,19 @@ def probe_args(kafka: KafkaBroker, topics: dict[str, str], *extra: str) -> list[
     ]
 
 
+def probe_topics(kafka: KafkaBroker) -> dict[str, str]:
+    """New topics for the probe's streams."""
+    return {
+        "auth_requests": kafka.unique_topic("requests"),
+        "fast_decisions": kafka.unique_topic("fast"),
+        "committed_decisions": kafka.unique_topic("committed"),
+    }
+
+
 def test_at_least_once_is_visible_at_once_exactly_once_at_the_checkpoint(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster
 ) -> None:
-    topics = {
-        "auth_requests": kafka_broker.unique_topic("requests"),
-        "fast_decisions": kafka_broker.unique_topic("fast"),
-        "committed_decisions": kafka_broker.unique_topic("committed"),
-    }
+    topics = probe_topics(kafka_broker)
     requests = [
         {"auth_id": f"A{i:03d}", "card_id": f"C{i % 7}", "amount": 10 * i} for i in range(40)
     ]
@@ -80,11 +85,7 @@ def test_at_least_once_is_visible_at_once_exactly_once_at_the_checkpoint(
 def test_a_program_argument_overrides_the_declared_delivery(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster
 ) -> None:
-    topics = {
-        "auth_requests": kafka_broker.unique_topic("requests"),
-        "fast_decisions": kafka_broker.unique_topic("fast"),
-        "committed_decisions": kafka_broker.unique_topic("committed"),
-    }
+    topics = probe_topics(kafka_broker)
     requests = [{"auth_id": f"B{i:03d}", "card_id": "C1", "amount": i} for i in range(10)]
     kafka_broker.produce_json(topics["auth_requests"], requests)
     job = flink_cluster.run_job(

@@ -17,7 +17,6 @@ import subprocess
 import time
 from pathlib import Path
 
-from nexflow_core import cli
 from tests.e2e.infra.kafka import KafkaBroker
 from tests.e2e.infra.timings import record_timing
 from tests.pipelines.test_card_fraud_example import (
@@ -27,7 +26,7 @@ from tests.pipelines.test_card_fraud_example import (
     java,
 )
 from tests.pipelines.test_local_run import records
-from tests.pipelines.test_local_run_card_fraud import EXAMPLE, PACKAGE, TARGET_ARGS, UNITS
+from tests.pipelines.test_local_run_card_fraud import EXAMPLE, TARGET_ARGS, run_plan
 
 STREAMS = [
     "authorizations", "auth_decisions", "cardholder_alerts", "late_authorizations",
@@ -35,25 +34,10 @@ STREAMS = [
 ]  # fmt: skip
 
 
-def _plan(tmp_path: Path) -> Path:
-    interfaces: list[str] = []
-    for unit in [u for u in UNITS if not u.endswith(".infra")] + ["dev.infra"]:
-        out = tmp_path / f"{unit}.nxi"
-        argv = ["compile", str(EXAMPLE / unit), "--java-package", PACKAGE,
-                "--interface-out", str(out), *interfaces]  # fmt: skip
-        assert cli.main(argv) == 0, unit
-        interfaces += ["--interface", f"{out}={PACKAGE}"]
-    plan = tmp_path / "plan.json"
-    argv = ["compile", str(EXAMPLE / "card_fraud.proc"), "--java-package", PACKAGE,
-            "--environment", "dev", "--run-plan-out", str(plan), *interfaces]  # fmt: skip
-    assert cli.main(argv) == 0
-    return plan
-
-
 def test_dev_run_prints_what_the_job_commits_to_kafka(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
-    plan = _plan(tmp_path)
+    plan = run_plan(tmp_path, "dev")
     topic = {s: kafka_broker.unique_topic(f"dev-{s}") for s in STREAMS}
     base = tmp_path / "card-fraud"
     shutil.copytree(EXAMPLE / "data", base / "data")

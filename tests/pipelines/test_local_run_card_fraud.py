@@ -25,11 +25,12 @@ from tests.pipelines.test_local_run import records
 
 EXAMPLE = Path("examples/card-fraud")
 PACKAGE = "nexflow.examples.card_fraud"
-# In an order where every unit comes after the units it uses (then the proc).
+# In an order where every unit comes after the units it uses (then an environment's .infra,
+# then the proc).
 UNITS = [
     "alert.schema", "authorization.schema", "customer_profile.schema", "dead_letter.schema",
     "decision.schema", "screening.schema", "merchant_categories.transform",
-    "risk_signals.transform", "fraud_decision.rules", "local.infra",
+    "risk_signals.transform", "fraud_decision.rules",
 ]  # fmt: skip
 # The `args` of examples/card-fraud:local.
 TARGET_ARGS = [
@@ -38,9 +39,11 @@ TARGET_ARGS = [
 ]
 
 
-def test_card_fraud_local_run(tmp_path: Path) -> None:
+def run_plan(tmp_path: Path, environment: str) -> Path:
+    """card_fraud.proc's run plan for `environment` (its `<environment>.infra`), compiled unit by
+    unit against the interface files, as Pants does."""
     interfaces: list[str] = []
-    for unit in UNITS:
+    for unit in [*UNITS, f"{environment}.infra"]:
         out = tmp_path / f"{unit}.nxi"
         argv = ["compile", str(EXAMPLE / unit), "--java-package", PACKAGE,
                 "--interface-out", str(out), *interfaces]  # fmt: skip
@@ -48,8 +51,13 @@ def test_card_fraud_local_run(tmp_path: Path) -> None:
         interfaces += ["--interface", f"{out}={PACKAGE}"]
     plan = tmp_path / "plan.json"
     argv = ["compile", str(EXAMPLE / "card_fraud.proc"), "--java-package", PACKAGE,
-            "--environment", "local", "--run-plan-out", str(plan), *interfaces]  # fmt: skip
+            "--environment", environment, "--run-plan-out", str(plan), *interfaces]  # fmt: skip
     assert cli.main(argv) == 0
+    return plan
+
+
+def test_card_fraud_local_run(tmp_path: Path) -> None:
+    plan = run_plan(tmp_path, "local")
 
     base = tmp_path / "card-fraud"
     shutil.copytree(EXAMPLE / "data", base / "data")

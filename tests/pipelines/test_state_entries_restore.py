@@ -100,7 +100,8 @@ def test_state_entries_survive_savepoint_restores_and_rescaling(tmp_path: Path) 
     java_files = javatools.generate_sources(sources, PACKAGE, tmp_path)
     classes = tmp_path / "classes"
     reporter = JAVA / "StateEntriesReporter.java"
-    javatools.javac(sorted(java_files), classes, [JAVA / "StateEntriesRestore.java", reporter])
+    harnesses = [JAVA / "StateEntriesRestore.java", JAVA / "PipelineHarness.java", reporter]
+    javatools.javac(sorted(java_files), classes, harnesses)
     services = classes / "META-INF" / "services"
     services.mkdir(parents=True)
     factory = "org.apache.flink.metrics.reporter.MetricReporterFactory"

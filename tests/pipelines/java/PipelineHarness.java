@@ -57,14 +57,7 @@ public final class PipelineHarness {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
                 JobArgs.parse(shared.toArray(new String[0])).flinkConfiguration());
-        for (List<String> job : jobs) {
-            Class<?> type = Class.forName(job.get(0));
-            @SuppressWarnings("unchecked")
-            Map<String, String> defaults = (Map<String, String>) type.getMethod("defaults").invoke(null);
-            JobArgs jobArgs = JobArgs.parse(job.subList(1, job.size()).toArray(new String[0]), defaults);
-            Method build = type.getMethod("build", StreamExecutionEnvironment.class, StreamBindings.class);
-            build.invoke(null, env, jobArgs.streams());
-        }
+        build(env, jobs);
         env.execute("nexflow pipeline tests");
         if (stateEntries) {
             Map<String, Long> values = StateEntriesReporter.finalValues(10_000L);
@@ -83,6 +76,21 @@ public final class PipelineHarness {
         }
         for (String store : stores) {
             System.out.println(Json.toJson(MemoryStore.contents(store)));
+        }
+    }
+
+    /**
+     * Adds each job to {@code env}: a job is its class name followed by its own bindings, which
+     * override the job's defaults.
+     */
+    static void build(StreamExecutionEnvironment env, List<List<String>> jobs) throws Exception {
+        for (List<String> job : jobs) {
+            Class<?> type = Class.forName(job.get(0));
+            @SuppressWarnings("unchecked")
+            Map<String, String> defaults = (Map<String, String>) type.getMethod("defaults").invoke(null);
+            JobArgs jobArgs = JobArgs.parse(job.subList(1, job.size()).toArray(new String[0]), defaults);
+            Method build = type.getMethod("build", StreamExecutionEnvironment.class, StreamBindings.class);
+            build.invoke(null, env, jobArgs.streams());
         }
     }
 }

@@ -1,4 +1,3 @@
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import nexflow.runtime.JobArgs;
 import nexflow.runtime.Json;
 import nexflow.runtime.MemoryStreams;
-import nexflow.runtime.StreamBindings;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -106,14 +104,7 @@ public final class StateEntriesRestore {
             }
             StateEntriesReporter.reset();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
-            for (List<String> job : jobs) {
-                Class<?> type = Class.forName(job.get(0));
-                @SuppressWarnings("unchecked")
-                Map<String, String> defaults = (Map<String, String>) type.getMethod("defaults").invoke(null);
-                JobArgs jobArgs = JobArgs.parse(job.subList(1, job.size()).toArray(new String[0]), defaults);
-                Method build = type.getMethod("build", StreamExecutionEnvironment.class, StreamBindings.class);
-                build.invoke(null, env, jobArgs.streams());
-            }
+            PipelineHarness.build(env, jobs);
             JobClient client = env.executeAsync("nexflow state_entries restore");
             long deadline = System.currentTimeMillis() + 120_000L;
             while (!handedOut.stream().allMatch(c -> c.get() >= lines.size())) {
