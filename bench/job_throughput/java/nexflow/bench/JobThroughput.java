@@ -43,7 +43,7 @@ public final class JobThroughput {
     private final MiniCluster cluster;
     private long[] sentNanos;
     /** The network buffer timeout of every job's environment, in ms; -1: Flink's default. */
-    static long bufferTimeoutMillis = -1;
+    private final long bufferTimeoutMillis;
 
     /** Counts a sink's lines; for decisions also the latency and the line of each authorization. */
     static final class Counter implements Consumer<String> {
@@ -67,7 +67,8 @@ public final class JobThroughput {
         }
     }
 
-    private JobThroughput(AuthorizationEvents events, MiniCluster cluster) {
+    private JobThroughput(AuthorizationEvents events, MiniCluster cluster, long bufferTimeoutMillis) {
+        this.bufferTimeoutMillis = bufferTimeoutMillis;
         this.events = events;
         this.cluster = cluster;
     }
@@ -87,7 +88,7 @@ public final class JobThroughput {
         // The network buffer timeout the generated job declares (buffer_timeout in its
         // environment), given to all three jobs alike; Flink's default (100 ms) when it has none.
         String declared = NexflowRuntime.defaults(JOB).get("flink.execution.buffer-timeout.interval");
-        bufferTimeoutMillis = Long.parseLong(opts.getOrDefault("buffer-timeout-ms",
+        long bufferTimeoutMillis = Long.parseLong(opts.getOrDefault("buffer-timeout-ms",
                 declared == null ? "-1" : declared.replace(" ms", "")));
         int latencyEvents = (int) Math.round(rate * latencySeconds);
         AuthorizationEvents input = AuthorizationEvents.generate(Math.max(events, latencyEvents), cards, 20260314L);
@@ -107,7 +108,7 @@ public final class JobThroughput {
                 .setConfiguration(config).setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
         cluster.start();
         try {
-            JobThroughput bench = new JobThroughput(input, cluster);
+            JobThroughput bench = new JobThroughput(input, cluster, bufferTimeoutMillis);
             if (opts.containsKey("profile")) {
                 // Only throughput runs of one variant: for a profiler attached to this JVM.
                 for (int r = 0; r < runs; r++) {
