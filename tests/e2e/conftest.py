@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.infra.faults import FAULTS, HEADER, format_row, summary_line
 from tests.e2e.infra.ferretdb import FerretDB, running_ferretdb
 from tests.e2e.infra.flink import FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
@@ -24,6 +25,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("e2e timings")
         for what, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{what}: {seconds:.1f} s")
+    if FAULTS:
+        terminalreporter.section("fault matrix")
+        terminalreporter.write_line(HEADER)
+        for row in FAULTS:
+            terminalreporter.write_line(format_row(row))
+        terminalreporter.write_line(summary_line(FAULTS))
 
 
 @pytest.fixture(scope="session")
