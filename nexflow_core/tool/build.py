@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 import shutil
 import sys
@@ -35,6 +36,7 @@ import msgspec
 
 from nexflow_core import __version__, ast
 from nexflow_core.buildgraph import ENVIRONMENT, FileSymbols, Name, file_symbols
+from nexflow_core.check.infra_check import nearest_scope
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_one, sort_key
 from nexflow_core.generate import TARGETS, generate_checked
 from nexflow_core.interface import build_interface, load_interface
@@ -381,6 +383,28 @@ def transitive_deps(units: Sequence[SourceUnit]) -> Dict[str, List[str]]:
     return {u.path: sorted(visit(u.path, {u.path})) for u in units}
 
 
+def bind_environment(units: Sequence[SourceUnit], environment: str) -> List[str]:
+    """Makes every proc depend on the .infra units that declare `environment` in its directory
+    or the nearest directory above it (the rule the Pants backend infers a proc's environment
+    dependencies by), so that it is compiled against their interface files. Returns the procs
+    for which no directory in scope declares the environment."""
+    wanted = Name(ENVIRONMENT, environment)
+    declaring: Dict[str, List[str]] = {}
+    for u in units:
+        if u.kind == "infra" and wanted in u.symbols.declares:
+            declaring.setdefault(posixpath.dirname(u.path), []).append(u.path)
+    unbound = []
+    for u in units:
+        if u.kind != "proc":
+            continue
+        scope = nearest_scope(posixpath.dirname(u.path), declaring)
+        if scope is None:
+            unbound.append(u.path)
+            continue
+        u.deps.update(declaring[scope])
+    return unbound
+
+
 # --- the build ----------------------------------------------------------------------------------
 
 
@@ -482,6 +506,13 @@ class Builder:
         self._remove_outputs_of_removed_units(state, {u.path for u in units})
 
         duplicates = link_units(units)
+        environment = self.options.environment or config.default_environment
+        unbound = bind_environment(units, environment) if environment else []
+        for proc in unbound:
+            self.problem(
+                f"{proc}: no .infra file in its directory or above declares the environment "
+                f"'{environment}'"
+            )
         order, cycles = layer_order(units)
         for cycle in cycles:
             self.problem("these files depend on each other in a circle: " + ", ".join(cycle))
@@ -497,12 +528,30 @@ class Builder:
         interfaces: Dict[str, bytes] = {}
         failed: Set[str] = set(broken_by_duplicates)
         infra = [u for u in order if u.kind == "infra"]
-        compiled_units = [u for u in order if u.kind != "infra"]
-        self.progress.begin(len(compiled_units) + (1 if infra else 0) + 1)
+        # The .infra files a proc is bound through come before it: their interface files carry
+        # the settings its job bakes in, as under Pants. The others are checked together below.
+        binding = {d for u in units if u.kind == "proc" for d in closure[u.path]}
+        compiled_units = [u for u in order if u.kind != "infra" or u.path in binding]
+        self.progress.begin(
+            sum(1 for u in compiled_units if u.kind != "infra") + (1 if infra else 0) + 1
+        )
 
         for unit in compiled_units:
             label = unit.path
             blocked = sorted(d for d in closure[unit.path] if d in failed)
+            if unit.kind == "infra":
+                # Part of the environments unit below (which reports its diagnostics): here only
+                # its interface file, which the procs bound through it are compiled against.
+                binding = None
+                if not blocked:
+                    binding = self._binding_interface(
+                        unit, closure, interfaces, packages, toolchain, state, new_state
+                    )
+                if binding is None:
+                    failed.add(unit.path)
+                else:
+                    interfaces[unit.path] = binding
+                continue
             if unit.path in broken_by_duplicates:
                 self.result.failed.append(label)
                 self.progress.line(f"{self.progress.paint('failed    ', 'red')} {label}")
@@ -517,8 +566,15 @@ class Builder:
                 )
                 continue
             upstream = [(d, interfaces[d]) for d in closure[unit.path]]
+            unit_environment = environment if unit.kind == "proc" else None
             fingerprint = self._fingerprint(
-                toolchain, unit.path, packages[unit.path], unit.text, upstream, packages
+                toolchain,
+                unit.path,
+                packages[unit.path],
+                unit.text,
+                upstream,
+                packages,
+                unit_environment,
             )
             old = state.units.get(unit.path)
             cached = self.store.read_interface(unit.path) if old else None
@@ -537,7 +593,7 @@ class Builder:
                     self.progress.line(f"{self.progress.paint('up to date', 'dim')} {label}")
                 continue
             started = self.progress.unit_started("compiling", label)
-            outcome = self._compile(unit, upstream, packages, old)
+            outcome = self._compile(unit, upstream, packages, old, unit_environment)
             if outcome is None:
                 failed.add(unit.path)
                 self.result.failed.append(label)
@@ -613,9 +669,10 @@ class Builder:
         text: str,
         upstream: Sequence[Tuple[str, bytes]],
         packages: Dict[str, str],
+        environment: Optional[str] = None,
     ) -> str:
         h = hashlib.sha256()
-        for part in (toolchain, path, package, _sha(text.encode("utf-8"))):
+        for part in (toolchain, path, package, _sha(text.encode("utf-8")), environment or ""):
             h.update(part.encode("utf-8") + b"\0")
         for dep, data in upstream:
             h.update(f"{dep}\0{packages.get(dep, '')}\0{_sha(data)}\n".encode())
@@ -627,9 +684,11 @@ class Builder:
         upstream: Sequence[Tuple[str, bytes]],
         packages: Dict[str, str],
         old: Optional[UnitState],
+        environment: Optional[str] = None,
     ) -> Optional[Tuple[bytes, List[OutputRecord], bool]]:
-        """Checks and generates one unit. None when it does not check; otherwise its interface,
-        its outputs and whether generation succeeded."""
+        """Checks and generates one unit (a proc bound to `environment`, whose .infra units
+        are among `upstream`). None when it does not check; otherwise its interface, its outputs
+        and whether generation succeeded."""
         try:
             loaded = [load_interface(data, origin=dep) for dep, data in upstream]
         except NexflowError as e:
@@ -646,7 +705,7 @@ class Builder:
         interface = build_interface(project, unit.path)
         assert self.target is not None
         try:
-            files = generate_checked(project, packages, self.target)
+            files = generate_checked(project, packages, self.target, environment, loaded)
         except NexflowError as e:
             self.report(e.diagnostics)
             return interface, list(old.outputs) if old else [], False
@@ -661,6 +720,42 @@ class Builder:
             return interface, list(old.outputs) if old else [], False
         records = self._write_outputs(outputs, old.outputs if old else [])
         return interface, records, True
+
+    def _binding_interface(
+        self,
+        unit: SourceUnit,
+        closure: Dict[str, List[str]],
+        interfaces: Dict[str, bytes],
+        packages: Dict[str, str],
+        toolchain: str,
+        state: BuildState,
+        new_state: BuildState,
+    ) -> Optional[bytes]:
+        """The interface file of an .infra unit a proc is bound through (from the build state
+        when its inputs are unchanged), or None when it does not check on its own."""
+        upstream = [(d, interfaces[d]) for d in closure[unit.path] if d in interfaces]
+        if len(upstream) < len(closure[unit.path]):
+            return None
+        fingerprint = self._fingerprint(
+            toolchain, unit.path, packages[unit.path], unit.text, upstream, packages
+        )
+        old = state.units.get(unit.path)
+        cached = self.store.read_interface(unit.path) if old else None
+        if old is not None and old.fingerprint == fingerprint and cached is not None:
+            if _sha(cached) == old.interface_sha256:
+                new_state.units[unit.path] = old
+                return cached
+        try:
+            loaded = [load_interface(data, origin=d) for d, data in upstream]
+            project = check_unit(unit.text, unit.path, loaded)
+        except NexflowError:
+            return None
+        if not project.ok:
+            return None
+        interface = build_interface(project, unit.path)
+        self.store.write_interface(unit.path, interface)
+        new_state.units[unit.path] = UnitState(fingerprint, [], _sha(interface))
+        return interface
 
     def _clashes(self, unit: str, paths: Sequence[str]) -> Optional[Tuple[str, str]]:
         wanted = set(paths)
