@@ -82,5 +82,7 @@ def test_keyed_uids_do_not_move_when_stateless_statements_are_added() -> None:
     before = _uids(_generate(base % ""))
     after = _uids(_generate(base % "    filter amount > 0\n    emit to review_auths\n"))
     keyed = [u for u in before if ".steps." not in u]
-    assert keyed == ["P.event_time", "P.state.card_id", "P.dedup.auth_id", "P.correlate.auth_id"]
+    assert keyed == [
+        "P.event_time", "P.state.card_id.n", "P.dedup.auth_id", "P.correlate.auth_id"
+    ]
     assert [u for u in after if ".steps." not in u and "review" not in u] == keyed
