@@ -7,7 +7,8 @@ restored from the savepoint the one before stopped with, and possibly a new buil
   only passes its deadline after a processing-time pause longer than the state's old TTL (the
   TTL was the duration, the watermark delay and an hour's grace; here the grace is patched to 0
   and the duration is 1 s, so any TTL would have expired in the 3 s pause).
-- `correlate with` pairs records with partners that waited through a restore.
+- `correlate with` pairs records with partners that waited through such a restore, and times
+  out the one left (each side waited in two TTL'd lists, a record's and its time's, before).
 - Two streams persisting to one store: Flink accepts the job (distinct uids), both persist.
 - Adding an aggregate to a `rolling` block keeps the run's state: the counts continue.
 """
@@ -73,7 +74,7 @@ proc Match {
 CORRELATE_WITH = """
 proc Settle {
     from auths
-    correlate with settlements by auth_id within 5 minutes
+    correlate with settlements by auth_id within 1 second
     on timeout emit to unmatched
     emit to paired
 }
@@ -157,7 +158,8 @@ def build(tmp: Path, name: str, procs: str) -> Path:
     out = tmp / name
     files = javatools.generate_sources({"s.schema": SCHEMA, "p.proc": procs}, PACKAGE, out)
     classes = out / "classes"
-    harness = [JAVA / "UpgradeRestore.java", JAVA / "PipelineHarness.java"]
+    harness = [JAVA / n for n in ("UpgradeRestore.java", "PipelineHarness.java",
+                                  "StateEntriesReporter.java")]
     javatools.javac(sorted(files), classes, harness)
     return classes
 
@@ -208,6 +210,15 @@ def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("upgrades")
 
 
+@pytest.fixture(scope="module")
+def procs(tmp: Path) -> Path:
+    """The correlations and the persisting procs, compiled once. Whatever grace a TTL of a
+    correlation's state would add: none (test-sized, with durations of 1 s)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "STATE_GRACE_MS", 0)
+        return build(tmp, "procs", CORRELATE + CORRELATE_WITH + TWO_PERSISTS)
+
+
 def test_correlate_state_has_no_ttl_its_timers_own_it(tmp: Path) -> None:
     files = javatools.generate_sources(
         {"s.schema": SCHEMA, "p.proc": CORRELATE + CORRELATE_WITH}, PACKAGE, tmp / "static"
@@ -224,11 +235,9 @@ def test_correlate_state_has_no_ttl_its_timers_own_it(tmp: Path) -> None:
 
 
 def test_a_waiting_record_times_out_after_a_restore_past_the_old_ttl(
-    tmp: Path, monkeypatch: pytest.MonkeyPatch
+    tmp: Path, procs: Path
 ) -> None:
-    # Whatever grace a TTL of the correlation's state would add: none (test-sized).
-    monkeypatch.setattr(jobs, "STATE_GRACE_MS", 0)
-    classes = build(tmp, "correlate", CORRELATE)
+    classes = procs
     # a1 waits 1 s of event time for its partner; the job stops (savepoint) before the
     # watermark reaches its deadline.
     first = phase(classes, tmp, "Match", {"auths": [auth("a1", "c1", "10.00", "10:00:00")]})
@@ -248,41 +257,44 @@ def test_a_waiting_record_times_out_after_a_restore_past_the_old_ttl(
     assert second["streams"]["paired"] == []
 
 
-def test_correlate_with_pairs_records_that_waited_through_a_restore(tmp: Path) -> None:
-    classes = build(tmp, "correlate_with", CORRELATE_WITH)
-    # a1 waits for its settlement, s2 (a settlement) for its authorization.
+def test_correlate_with_pairs_and_times_out_records_that_waited_through_a_restore(
+    tmp: Path, procs: Path
+) -> None:
+    classes = procs
+    # a1 and a2 wait for their settlements, the settlement of b for its authorization.
     first = phase(
         classes,
         tmp,
         "Settle",
         {
-            "auths": [auth("a1", "c1", "10.00", "10:00:00")],
-            "settlements": [settlement("a2", "10:00:30")],
+            "auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c1", "10.00", "10:00:00")],
+            "settlements": [settlement("b", "10:00:00")],
         },
     )
     assert first["streams"]["paired"] == [] and first["streams"]["unmatched"] == []
+    # Longer than any TTL of 1 s + 0 ms watermark + 0 grace, in processing time.
+    time.sleep(3)
     second = phase(
         classes,
         tmp,
         "Settle",
         {
-            "auths": [auth("a2", "c2", "20.00", "10:01:00")],
-            "settlements": [settlement("a1", "10:01:00")],
+            # b pairs with the settlement that waited; x moves the watermark on.
+            "auths": [auth("b", "c2", "20.00", "10:00:00.200"), auth("x", "c3", "1.00", "10:00:10")],
+            # a1's settlement pairs with a1; y moves the watermark on.
+            "settlements": [settlement("a1", "10:00:00.500"), settlement("y", "10:00:10")],
         },
         restore=first["savepoint"],
-        awaited={"paired": 2},
+        awaited={"paired": 2, "unmatched": 1},
     )
-    # Both pairs complete: a1 with the settlement after the restore, a2 with the one before.
-    assert ids(second["streams"]["paired"]) == ["a1", "a2"]
-    assert second["streams"]["unmatched"] == []
+    # a1 pairs with a settlement after the restore, b with one before it; a2's time is up once
+    # both streams' watermarks pass 10:00:01: it times out (nothing ends silently).
+    assert ids(second["streams"]["paired"]) == ["a1", "b"]
+    assert ids(second["streams"]["unmatched"]) == ["a2"]
 
 
-def test_two_streams_persisting_to_one_store_run(tmp: Path) -> None:
-    classes = build(tmp, "persists", TWO_PERSISTS)
-    java = (tmp / "persists" / "java" / "nexflow" / "tests" / "upgrades" / "KeepBothJob.java")
-    text = java.read_text("utf-8")
-    assert '"KeepBoth.persist.auth_store.approved"' in text
-    assert '"KeepBoth.persist.auth_store.review"' in text
+def test_two_streams_persisting_to_one_store_run(tmp: Path, procs: Path) -> None:
+    classes = procs
     result = phase(
         classes,
         tmp,
@@ -294,6 +306,10 @@ def test_two_streams_persisting_to_one_store_run(tmp: Path) -> None:
     # Flink accepted the job (two persist operators, two uids) and both wrote through.
     assert ids(result["streams"]["approved"]) == ["a1", "a2"]
     assert ids(result["streams"]["review"]) == ["a2"]
+    java = tmp / "procs" / "java" / "nexflow" / "tests" / "upgrades" / "KeepBothJob.java"
+    text = java.read_text("utf-8")
+    assert '"KeepBoth.persist.auth_store.approved"' in text
+    assert '"KeepBoth.persist.auth_store.review"' in text
 
 
 def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path) -> None:
