@@ -139,7 +139,8 @@ def test_inserting_or_removing_an_earlier_operator_of_the_same_kind_moves_no_uid
 def test_two_streams_persisting_to_one_store_get_two_uids() -> None:
     extra = "stream merchants_seen: CardAuth\nstore merchants_seen: CardAuth key auth_id\n"
     proc = ("proc P {\n    from auths\n    emit to approved_auths persist to merchants_seen\n"
-            "    filter amount > 100\n    emit to review_auths persist to merchants_seen async\n}\n")  # fmt: skip
+            "    filter amount > 100\n"
+            "    emit to review_auths persist to merchants_seen async\n}\n")  # fmt: skip
     uids = _all_uids(_generate(proc, extra))
     persist = sorted(u for u in uids if ".persist." in u)
     assert persist == [

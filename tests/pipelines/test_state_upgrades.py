@@ -280,7 +280,10 @@ def test_correlate_with_pairs_and_times_out_records_that_waited_through_a_restor
         "Settle",
         {
             # b pairs with the settlement that waited; x moves the watermark on.
-            "auths": [auth("b", "c2", "20.00", "10:00:00.200"), auth("x", "c3", "1.00", "10:00:10")],
+            "auths": [
+                auth("b", "c2", "20.00", "10:00:00.200"),
+                auth("x", "c3", "1.00", "10:00:10"),
+            ],
             # a1's settlement pairs with a1; y moves the watermark on.
             "settlements": [settlement("a1", "10:00:00.500"), settlement("y", "10:00:10")],
         },
