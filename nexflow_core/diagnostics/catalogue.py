@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "NX410": "rows disagree under the any hit policy",
     "NX411": "invalid decision table cell",
     "NX412": "transform lookup key is not an input field",
+    "NX414": "two operators with one uid",
     # infra
     "NX501": "stream not bound in environment",
     "NX502": "store not bound in environment",

@@ -13,13 +13,16 @@ The checker already verified names and types and computed the record type at eve
   produce that outcome, `on timeout` to the nearest `correlate` above it, `on late` to the
   nearest window above it (or else the next one), `on error` to the whole proc.
 
-Operator uids derive from the proc name and the DSL (the key of a keyed operator, the kind of a
-window), never from positions where state is involved, so a savepoint survives edits that add
-or remove stateless statements.
+Operator uids derive from the proc name and the DSL (the kind of operator, its key and the names
+it declares), never from positions where state is involved, so a savepoint survives edits that
+add or remove other statements; only operators without state (a run of stateless statements)
+are numbered. Two stateful operators with the same uid are an error (NX414) naming both; the
+whole scheme is in docs/language/proc.md, "Operator uids and state names: upgrades".
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Optional
 
 import msgspec
@@ -32,13 +35,14 @@ from nexflow_core.check.infra_check import (
     sink_delivery,
 )
 from nexflow_core.check.types import Type
-from nexflow_core.diagnostics import NexflowError, Span
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
 
-# Keyed state of correlations and deduplications lives this long beyond its duration plus the
-# watermark delay: a backstop for state that no timer cleared (processing-time TTL).
+# Rolling state lives this long beyond its longest duration plus the watermark delay (a
+# processing-time TTL). Correlations and deduplications have no TTL: their timers own their
+# state (a TTL could expire it before a stalled watermark or a late restore let a timer fire).
 STATE_GRACE_MS = 60 * 60 * 1000
 
 
@@ -67,6 +71,8 @@ class _OpenSegment:
         self.explicit_key = False
         self.carried: Optional[model.Carried] = None
         self.also: list[model.Carried] = []
+        # The statement that names a keyed segment's uid (its first state or rolling).
+        self.state_span: Optional[Span] = None
 
 
 class JobBuilder:
@@ -90,6 +96,8 @@ class JobBuilder:
         self.key: Optional[model.Key] = None
         self.key_pending = False
         self.uids: dict[str, int] = {}
+        # Every uid of the job and the statement it came from (NX414: no two alike).
+        self.uid_spans: dict[str, Span] = {}
         self.stateless = 0
         self.event_time: Optional[model.EventTime] = None
         self.source: Optional[model.Source] = None
@@ -104,10 +112,24 @@ class JobBuilder:
     def origin(self, span: Span) -> model.Origin:
         return self.unit.origin(span)  # type: ignore[attr-defined]
 
-    def uid(self, base: str) -> str:
+    def uid(self, base: str, span: Span) -> str:
+        """The uid of a stateful operator (or one whose state a restore must find): `base`,
+        derived from content only; a second operator with the same one is NX414."""
+        first = self.uid_spans.get(base)
+        if first is not None:
+            raise NexflowError([duplicate_uid(base, span, first)])
+        self.uid_spans[base] = span
+        return base
+
+    def stateless_uid(self, base: str, span: Span) -> str:
+        """The uid of an operator without state: numbered, since nothing is restored into it."""
         n = self.uids.get(base, 0) + 1
         self.uids[base] = n
-        return base if n == 1 else f"{base}.{n}"
+        return self.uid(base if n == 1 else f"{base}.{n}", span)
+
+    def read_stream(self, stream: str, span: Span) -> None:
+        """The uids of a source of the job (source, parse and event time are named after it)."""
+        self.uid(f"{self.proc.name}.source.{stream}", span)
 
     def new_var(self) -> str:
         self.vars += 1
@@ -146,6 +168,7 @@ class JobBuilder:
             if emit.persist is not None:
                 sig = self.project.store(emit.persist.store)
                 persist = model.Persist(
+                    uid=f"{self.proc.name}.persist.{emit.persist.store}.{stream}",
                     store=emit.persist.store,
                     key_field=None if sig is None else sig.key,
                     is_async=emit.persist.is_async,
@@ -160,6 +183,9 @@ class JobBuilder:
             origin=origin if emit is not None else None,
         )
         old = self.outputs.get(stream)
+        if persist is not None and (old is None or old.persist is None):
+            assert emit is not None and emit.persist is not None
+            self.uid(persist.uid, emit.persist.span)
         if old is None:
             self.outputs[stream] = new
             return
@@ -215,13 +241,20 @@ class JobBuilder:
                         f"'{self.key.text}' of {self.key.record.display()}",
                     )
                 key = self.key
+            span = _span_of(seg)
             if seg.states or rolling:
-                uid = self.uid(f"{self.proc.name}.state.{_uid_text(key.text if key else '')}")
+                # Named after its key and its first state (or first rolling aggregate): states
+                # added after it, or other operators added or removed, leave the uid alone.
+                anchor = seg.states[0].name if seg.states else _first_slot(seg.steps)
+                uid = self.uid(
+                    f"{self.proc.name}.state.{_uid_text(key.text if key else '')}.{anchor}",
+                    seg.state_span or span,
+                )
             elif key is not None:
-                uid = self.uid(f"{self.proc.name}.keyed.{_uid_text(key.text)}")
+                uid = self.stateless_uid(f"{self.proc.name}.keyed.{_uid_text(key.text)}", span)
             else:
                 self.stateless += 1
-                uid = self.uid(f"{self.proc.name}.steps.{self.stateless}")
+                uid = self.stateless_uid(f"{self.proc.name}.steps.{self.stateless}", span)
             name = "; ".join(seg.texts) or (f"key by {key.text}" if key else "steps")
             if len(name) > 120:
                 name = name[:117] + "..."
@@ -280,6 +313,10 @@ class JobBuilder:
         self.close_segment("the end")
         if self.source is None:
             raise unsupported(self.proc.span, "a proc without `from`")
+        # The sinks' uids (the streams are distinct; the dead letters' and alerts' sinks are
+        # named after their role).
+        for stream in [*sorted(self.outputs), "dead_letter", "alerts"]:
+            self.uid(f"{self.proc.name}.sink.{stream}", self.proc.span)
         ops = list(self.operators)
         if ops and isinstance(ops[-1], model.Segment):
             last = ops[-1]
@@ -369,6 +406,7 @@ class JobBuilder:
             raise unsupported(s.span, f"the stream '{s.stream}' without a schema")
         self.record = T.record(sig.schema)
         self.source = model.Source(stream=s.stream, record=self.record, origin=self.origin(s.span))
+        self.read_stream(s.stream, s.span)
         flow = self.project.proc_flow(self.proc.name)
         field = flow.event_time_field if flow is not None else None
         if field is not None and self.event_time is None:
@@ -576,6 +614,8 @@ class JobBuilder:
         if self.key is None:
             raise unsupported(s.span, "keyed state without `key by` before it")
         seg = self.open_segment(s.span)
+        if not seg.states:
+            seg.state_span = s.span
         t = self.ctx.resolve_ref(s.type)  # type: ignore[attr-defined]
         seg.states.append(
             model.State(name=s.name, type=t, ttl_ms=s.ttl.millis, origin=self.origin(s.span))
@@ -604,6 +644,8 @@ class JobBuilder:
         seg = self.open_segment(s.span)
         if seg.carried is not None:
             raise unsupported(s.span, "rolling aggregates right after a lookup (add `key by`)")
+        if seg.state_span is None:
+            seg.state_span = s.span
         values = []
         for mp in s.mappings:
             self._check_dead(mp.expr)
@@ -634,10 +676,12 @@ class JobBuilder:
         if late is not None and on_late is not None:
             self.output(late, self.record, self.origin(on_late.span))
         watermark = self.event_time.watermark_ms if self.event_time else 0
-        names = "+".join(mp.field for mp in s.mappings)
         self.add_step(
             model.RollingStep(
-                state=f"rolling.{s.within.millis}.{names}",
+                # A run of rolling statements keeps one state, named after its first statement's
+                # first aggregate (see the segment template): adding or removing the others
+                # keeps the state, whose values are kept per aggregate name.
+                state=f"rolling.{s.mappings[0].field}" if s.mappings else "rolling",
                 within_ms=s.within.millis,
                 ttl_ms=s.within.millis + watermark + STATE_GRACE_MS,
                 values=values,
@@ -665,14 +709,12 @@ class JobBuilder:
         self.close_segment(f"`{text}`")
         assert self.record is not None
         key = self._key_of(s.key)
-        watermark = self.event_time.watermark_ms if self.event_time else 0
         self.operators.append(
             model.Dedup(
-                uid=self.uid(f"{self.proc.name}.dedup.{_uid_text(key.text)}"),
+                uid=self.uid(f"{self.proc.name}.dedup.{_uid_text(key.text)}", s.span),
                 index=len(self.operators) + 1,
                 key=key,
                 within_ms=s.within.millis,
-                ttl_ms=s.within.millis + watermark + STATE_GRACE_MS,
                 record=self.record,
                 event_time=self.event_time is not None,
                 origin=self.origin(s.span),
@@ -693,14 +735,15 @@ class JobBuilder:
         timeout = h.timeout.stream if h.timeout else None
         if h.timeout is not None:
             self.output(h.timeout.stream, self.record, self.origin(h.timeout.span))
-        watermark = self.event_time.watermark_ms if self.event_time else 0
+        # `correlate with` keeps other state than `correlate by` (both sides wait), so its uid
+        # names the partner stream too.
+        with_ = f".with.{partner.stream}" if partner is not None else ""
         self.operators.append(
             model.Correlate(
-                uid=self.uid(f"{self.proc.name}.correlate.{_uid_text(key.text)}"),
+                uid=self.uid(f"{self.proc.name}.correlate.{_uid_text(key.text)}{with_}", s.span),
                 index=len(self.operators) + 1,
                 key=key,
                 within_ms=s.within.millis,
-                ttl_ms=s.within.millis + watermark + STATE_GRACE_MS,
                 record=self.record,
                 event_time=self.event_time is not None,
                 timeout_stream=timeout,
@@ -723,6 +766,7 @@ class JobBuilder:
         sig = self.project.stream(s.partner)
         if sig is None:
             raise unsupported(s.span, f"the stream '{s.partner}'")
+        self.read_stream(s.partner, s.span)
         record = T.record(sig.schema)
         schema = self.project.schema(sig.schema)
         field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
@@ -750,7 +794,7 @@ class JobBuilder:
         key_expr = self.lower.expr(s.key, Scope(implicit=self.record))
         text = s.key.dotted if isinstance(s.key, ast.Path) else "key"
         found = self._lookup_operator(
-            f"{self.proc.name}.lookup.{s.store}",
+            f"{self.proc.name}.lookup.{s.store}.{s.alias}",
             s.store,
             key_expr,
             text,
@@ -794,7 +838,7 @@ class JobBuilder:
         earlier = [] if after is None or seg is None else [after, *seg.also]
         self.operators.append(
             model.Lookup(
-                uid=self.uid(uid),
+                uid=self.uid(_uid_text(uid), span),
                 index=index,
                 store=store,
                 key=key,
@@ -871,7 +915,8 @@ class JobBuilder:
                         name = f"{name}${sum(1 for n in taken if n.startswith(name)) + 1}"
                     text = ".".join(p for p in [arg_text, *lk.path] if p) or "the record"
                     self._lookup_operator(
-                        f"{self.proc.name}.lookup.{lk.store}.{name_of_call}",
+                        f"{self.proc.name}.lookup.{lk.store}.{name_of_call}.{lk.alias}."
+                        f"{_key_text(arg_text, lk.path, key)}.{_statement_text(self.origin(span))}",
                         lk.store,
                         key,
                         text,
@@ -904,6 +949,8 @@ class JobBuilder:
         if sig is None:
             raise unsupported(s.span, f"the stream '{s.stream}'")
         partner = T.record(sig.schema)
+        if s.stream != self.source.stream:
+            self.read_stream(s.stream, s.span)
         pair = _key_equality(s.condition, s.alias)
         if pair is None:
             raise unsupported(s.condition.span, "a join without `<key> == <alias>.<field>`")
@@ -919,7 +966,7 @@ class JobBuilder:
         index = len(self.operators) + 1
         self.operators.append(
             model.Join(
-                uid=self.uid(f"{self.proc.name}.join.{s.stream}"),
+                uid=self.uid(f"{self.proc.name}.join.{s.stream}.{s.alias}", s.span),
                 index=index,
                 stream=s.stream,
                 alias=s.alias,
@@ -985,7 +1032,9 @@ class JobBuilder:
         kind = w.kind
         self.operators.append(
             model.Window(
-                uid=self.uid(f"{self.proc.name}.window.{kind}.{_uid_text(self.key.text)}"),
+                uid=self.uid(
+                    f"{self.proc.name}.window.{kind}.{_uid_text(self.key.text)}.{s.schema}", w.span
+                ),
                 index=len(self.operators) + 1,
                 key=self.key,
                 kind=kind,
@@ -1059,6 +1108,51 @@ def _nearest(stmts: list, i: int, pred: object) -> Optional[int]:
         if pred(stmts[j]):  # type: ignore[operator]
             return j
     return None
+
+
+def duplicate_uid(uid: str, span: Span, first: Span) -> Diagnostic:
+    """NX414: two operators of one job with one uid (Flink refuses such a job; were it
+    accepted, a restore could not tell their state apart)."""
+    return Diagnostic(
+        code="NX414",
+        severity="error",
+        message=(
+            f"two operators of this job would have the uid '{uid}' (the other one is at "
+            f"{first.location()})"
+        ),
+        span=span,
+        related=first,
+        expected="operators that differ in kind, key, stream, store or the names they declare",
+        hint=(
+            "uids derive from content, not position (docs/language/proc.md, 'Operator uids and "
+            "state names: upgrades'): merge the two statements, or make them differ in what "
+            "names them"
+        ),
+    )
+
+
+def _key_text(arg_text: str, path: list[str], key: model.Expr) -> str:
+    """The key of a transform's lookup in a uid: the argument's path, else a digest of the
+    key expression (a literal, a computation)."""
+    if arg_text != "key":
+        return ".".join([arg_text or "record", *path])
+    digest = hashlib.sha256(msgspec.json.encode(key)).hexdigest()[:8]
+    return ".".join(["key", *path, digest])
+
+
+def _statement_text(origin: model.Origin) -> str:
+    """The statement a transform's lookup is read for, in its uid: its keyword and a digest of
+    its text (two statements may call one transform with one key)."""
+    word = origin.text.split(" ", 1)[0] if origin.text else "statement"
+    return f"{word}.{hashlib.sha256(origin.text.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _first_slot(steps: list[model.Step]) -> str:
+    """The name of the first aggregate of the first rolling statement among `steps`."""
+    for st in steps:
+        if isinstance(st, model.RollingStep) and st.values:
+            return st.values[0].slot
+    return "rolling"
 
 
 def _uid_text(text: str) -> str:

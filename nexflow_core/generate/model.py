@@ -598,8 +598,8 @@ class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 
 class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    """`correlate by key within D`: the first record of a key waits (keyed state, TTL
-    `ttl_ms`); a later record of that key whose time is within D of it completes the pair and
+    """`correlate by key within D`: the first record of a key waits (keyed state owned by its
+    timer, no TTL); a later record of that key whose time is within D of it completes the pair and
     the waiting record continues; when D passes first, it goes to `timeout_stream` (or is
     dropped and counted when there is none).
 
@@ -610,7 +610,6 @@ class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     index: int
     key: Key
     within_ms: int
-    ttl_ms: int
     record: Type
     event_time: bool
     timeout_stream: Optional[str]
@@ -630,13 +629,13 @@ class CorrelatePartner(msgspec.Struct, frozen=True):
 
 class Dedup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`deduplicate by key within D`: a record is dropped when a record of the same key was
-    kept less than D before it (state TTL `ttl_ms`)."""
+    kept at most D before or after it. The time kept is owned by a timer at that time plus D
+    (no TTL), in event time when `event_time`, else processing time."""
 
     uid: str
     index: int
     key: Key
     within_ms: int
-    ttl_ms: int
     record: Type
     event_time: bool
     origin: Origin
@@ -679,6 +678,10 @@ Operator = Union[Segment, Correlate, Dedup, Window, Lookup, Join]
 
 
 class Persist(msgspec.Struct, frozen=True):
+    """`persist to <store> [async]` of an `emit to <stream>`; `uid` names the stream and the
+    store, so two streams persisting to one store get two operators."""
+
+    uid: str
     store: str
     key_field: Optional[str]
     is_async: bool

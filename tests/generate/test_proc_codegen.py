@@ -15,10 +15,12 @@ from nexflow_core.syntax import parse_source
 CARDS = Path("tests/pipelines/cards")
 
 
-def _generate(proc: str) -> dict:
+def _generate(proc: str, schema: str = "") -> dict:
     sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())
                if p.suffix in (".schema", ".transform", ".rules")}  # fmt: skip
     sources["x.proc"] = proc
+    if schema:
+        sources["x.schema"] = schema
     units = [Unit(parse_source(t, n), "p", t) for n, t in sources.items()]
     return {f.path: f.content for f in generate(units, [], TARGETS["flink"])}
 
@@ -62,6 +64,13 @@ def _uids(files: dict) -> list:
     return re.findall(r'\.uid\("([^"]+)"\)', job)
 
 
+def _all_uids(files: dict) -> list:
+    """Every uid in the job: `.uid("…")` and the last argument of the runtime's helpers that
+    set one (lookups, persist, sinks)."""
+    job = next(v for k, v in files.items() if k.endswith("PJob.java"))
+    return re.findall(r'"(P\.[^"\s]+)"\)', job)
+
+
 def test_a_self_join_reads_its_stream_once() -> None:
     files = _generate(
         "proc P {\n    from auths\n    filter amount > 0\n"
@@ -82,5 +91,89 @@ def test_keyed_uids_do_not_move_when_stateless_statements_are_added() -> None:
     before = _uids(_generate(base % ""))
     after = _uids(_generate(base % "    filter amount > 0\n    emit to review_auths\n"))
     keyed = [u for u in before if ".steps." not in u]
-    assert keyed == ["P.event_time", "P.state.card_id", "P.dedup.auth_id", "P.correlate.auth_id"]
+    assert keyed == [
+        "P.event_time", "P.state.card_id.n", "P.dedup.auth_id", "P.correlate.auth_id"
+    ]
     assert [u for u in after if ".steps." not in u and "review" not in u] == keyed
+
+
+# Operators of the same kinds as the proc's (deduplicate, keyed state, lookup of the same store,
+# persist to the same store), inserted before them.
+SAME_KINDS = """    deduplicate by card_id within 1 hour
+    key by merchant
+    state seen: long ttl 1 hour
+    update seen = coalesce(seen, 0) + 1
+    lookup merchants by merchant as first_look
+    emit to review_auths persist to merchants_seen
+"""
+
+OF_EACH_KIND = """proc P {
+    from auths
+%s    deduplicate by auth_id within 1 minute
+    key by card_id
+    state n: long ttl 1 hour
+    update n = coalesce(n, 0) + 1
+    lookup merchants by merchant as m
+    filter m is not null
+    emit to approved_auths persist to merchants_seen
+}
+"""
+
+
+def test_inserting_or_removing_an_earlier_operator_of_the_same_kind_moves_no_uid() -> None:
+    extra = "stream merchants_seen: CardAuth\nstore merchants_seen: CardAuth key auth_id\n"
+    without = _all_uids(_generate(OF_EACH_KIND % "", extra))
+    with_them = _all_uids(_generate(OF_EACH_KIND % SAME_KINDS, extra))
+    stateful = [u for u in without if not re.search(r"\.(steps|keyed|sink)\.", u)]
+    assert stateful == [
+        "P.event_time", "P.dedup.auth_id", "P.state.card_id.n", "P.lookup.merchants.m",
+        "P.persist.merchants_seen.approved_auths",
+    ]  # fmt: skip
+    # Each keeps its uid when operators of its kind come before it (and again when they go).
+    assert set(stateful) <= set(with_them)
+    assert {"P.dedup.card_id", "P.state.merchant.seen", "P.lookup.merchants.first_look",
+            "P.persist.merchants_seen.review_auths"} <= set(with_them)  # fmt: skip
+    assert len(with_them) == len(set(with_them))
+
+
+def test_two_streams_persisting_to_one_store_get_two_uids() -> None:
+    extra = "stream merchants_seen: CardAuth\nstore merchants_seen: CardAuth key auth_id\n"
+    proc = ("proc P {\n    from auths\n    emit to approved_auths persist to merchants_seen\n"
+            "    filter amount > 100\n"
+            "    emit to review_auths persist to merchants_seen async\n}\n")  # fmt: skip
+    uids = _all_uids(_generate(proc, extra))
+    persist = sorted(u for u in uids if ".persist." in u)
+    assert persist == [
+        "P.persist.merchants_seen.approved_auths", "P.persist.merchants_seen.review_auths"
+    ]
+    assert len(uids) == len(set(uids))
+
+
+def test_two_operators_with_one_uid_are_nx414_naming_both() -> None:
+    proc = ("proc P {\n    from auths\n    deduplicate by auth_id within 1 minute\n"
+            "    filter amount > 0\n    deduplicate by auth_id within 1 hour\n"
+            "    emit to approved_auths\n}\n")  # fmt: skip
+    with pytest.raises(NexflowError) as info:
+        _generate(proc)
+    (d,) = info.value.diagnostics
+    assert d.code == "NX414" and "'P.dedup.auth_id'" in d.message
+    assert (d.span.file, d.span.line) == ("x.proc", 5)
+    assert d.related is not None and (d.related.file, d.related.line) == ("x.proc", 3)
+    assert "x.proc:3" in d.message
+
+
+def test_rolling_state_is_named_after_the_first_aggregate_not_all_of_them() -> None:
+    proc = ("proc P {\n    from auths\n    key by card_id\n    rolling 1 hour {\n"
+            "        n = count()\n%s        total = sum(amount)\n    }\n"
+            "    filter n > 1\n    emit to approved_auths\n}\n")  # fmt: skip
+    before = next(v for k, v in _generate(proc % "").items() if k.endswith("PJob.java"))
+    after = next(
+        v for k, v in _generate(proc % "        biggest = max(amount)\n").items()
+        if k.endswith("PJob.java")
+    )
+    for job in (before, after):
+        assert 'new ValueStateDescriptor<>("rolling.n",' in job
+        assert '.uid("P.state.card_id.n")' in job
+        # Values kept per aggregate name (a POJO field each: Flink's schema evolution).
+        assert "public java.math.BigDecimal[] v_total" in job
+    assert "public java.math.BigDecimal[] v_biggest" in after

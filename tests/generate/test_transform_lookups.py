@@ -134,7 +134,9 @@ def test_the_calling_statement_reads_the_store_first_once_for_calls_with_one_key
         "                record -> Keys.of(record.currency),\n"
         "                p.Rate.class, 0L," in job
     )
-    assert '"P.lookup.rates.in_usd");' in job
+    # Named after the store, the transform, its lookup, the key and the statement (its keyword
+    # and a digest of its text): content, not position.
+    assert '"P.lookup.rates.in_usd.fx.currency.map.185d98bb");' in job
     assert "p.Rate in_usd_fx$ = in$.found;" in job
     calls = re.findall(r"p\.in_usd\.apply\(([^;]*?in_usd_fx\$)\)", job)
     assert calls == ["Ops.fit(r$0.amount, 10, 2), r$0.currency, in_usd_fx$"] * 2
@@ -164,8 +166,8 @@ def test_a_transform_with_two_lookups_reads_both_stores() -> None:
     job = _generate(proc)["p/PJob.java"]
     assert "record -> Keys.of(record.currency)," in job
     assert "record -> Keys.of(record.record.currency)," in job
-    assert '"P.lookup.rates.two_lookups");' in job
-    assert '"P.lookup.rates_again.two_lookups");' in job
+    assert '"P.lookup.rates.two_lookups.fx.record.currency.transform.0ddf66a3");' in job
+    assert '"P.lookup.rates_again.two_lookups.again.record.currency.transform.0ddf66a3");' in job
     assert "p.Usd r$1 = p.two_lookups.apply(r$0, two_lookups_fx$, two_lookups_again$);" in job
 
 

@@ -797,23 +797,24 @@ def test_keyed_operators_report_their_state_entries(run: dict) -> None:
         total[key.split("#")[0]] += value
     assert dict(total) == {
         # cards c1..c5 have live `state` (24 hours TTL)
-        "CardSpendTotals.state.card_id": 5,
-        # a1..a12 were kept (a2 again was a duplicate; a1 again replaced a1's entry)
-        "DedupAuths.dedup.auth_id": 12,
+        "CardSpendTotals.state.card_id.spent": 5,
+        # a1..a12 were kept (a2 again was a duplicate); each kept time's timer (its time plus
+        # 10 minutes: no TTL) cleared it when the final watermark passed
+        "DedupAuths.dedup.auth_id": 0,
         # cards c1..c5 hold rolling entries (kept for 10 minutes past the watermark, by TTL)
-        "RollingAuths.state.card_id": 5,
+        "RollingAuths.state.card_id.n": 5,
         # every waiting record was paired or timed out by the end of input
         "MatchAuths.correlate.auth_id": 0,
         "MatchAuthsPaced.correlate.auth_id": 0,
-        "MatchSettlements.correlate.auth_id": 0,
+        "MatchSettlements.correlate.auth_id.with.settlements": 0,
         "PaymentProcessor.correlate.transaction_id": 0,
         # every window was purged when the final watermark passed its end (plus lateness)
-        "Velocity.window.tumbling.card_id": 0,
-        "SlidingVelocity.window.sliding.card_id": 0,
-        "SessionVelocity.window.session.card_id": 0,
-        "TumblingBounds.window.tumbling.card_id": 0,
-        "SlidingBounds.window.sliding.card_id": 0,
-        "SessionBounds.window.session.card_id": 0,
+        "Velocity.window.tumbling.card_id.CardVelocity": 0,
+        "SlidingVelocity.window.sliding.card_id.CardVelocity": 0,
+        "SessionVelocity.window.session.card_id.CardVelocity": 0,
+        "TumblingBounds.window.tumbling.card_id.CardWindow": 0,
+        "SlidingBounds.window.sliding.card_id.CardWindow": 0,
+        "SessionBounds.window.session.card_id.CardWindow": 0,
     }
     # In the paced replays k1 waits 180 ms (three records) for its partner, and c1's first
     # window is open for at least ten records: the gauges showed them.

@@ -59,38 +59,38 @@ PHASES = [
 EXPECTED = [
     {
         # cards c1, c2, c3 hold `state`
-        "CardSpendTotals.state.card_id": 3,
+        "CardSpendTotals.state.card_id.spent": 3,
         # a1..a4 kept
         "DedupAuths.dedup.auth_id": 4,
         # a1..a4 wait for their partner
         "MatchAuths.correlate.auth_id": 4,
         # one open window [10:00, 10:10) per card c1, c2, c3
-        "Velocity.window.tumbling.card_id": 3,
+        "Velocity.window.tumbling.card_id.CardVelocity": 3,
     },
     {
         # c1..c3 restored, c4 new
-        "CardSpendTotals.state.card_id": 4,
+        "CardSpendTotals.state.card_id.spent": 4,
         # a1..a4 restored (a1 again a duplicate), a5 new
         "DedupAuths.dedup.auth_id": 5,
         # a1 paired and gone; a2, a3, a4 restored, a5 waits
         "MatchAuths.correlate.auth_id": 4,
         # c1..c3 restored (c1's window took a1 again), c4's window new
-        "Velocity.window.tumbling.card_id": 4,
+        "Velocity.window.tumbling.card_id.CardVelocity": 4,
     },
     {
-        "CardSpendTotals.state.card_id": 4,
+        "CardSpendTotals.state.card_id.spent": 4,
         "DedupAuths.dedup.auth_id": 5,
         # a2 paired and gone: a3, a4, a5 wait
         "MatchAuths.correlate.auth_id": 3,
         # c2's window takes a2 again
-        "Velocity.window.tumbling.card_id": 4,
+        "Velocity.window.tumbling.card_id.CardVelocity": 4,
     },
     {
-        "CardSpendTotals.state.card_id": 4,
+        "CardSpendTotals.state.card_id.spent": 4,
         "DedupAuths.dedup.auth_id": 5,
         # a3 paired and gone: a4, a5 wait
         "MatchAuths.correlate.auth_id": 2,
-        "Velocity.window.tumbling.card_id": 4,
+        "Velocity.window.tumbling.card_id.CardVelocity": 4,
     },
 ]
 

@@ -662,6 +662,35 @@ class FlinkCluster:
         self.rest(f"/jobs/{job_id}?mode=cancel", method="PATCH")
         self.wait_for_job(job_id, states=TERMINAL_STATES, timeout=timeout)
 
+    def stop_with_savepoint(self, job_id: str, timeout: float = 120.0) -> str:
+        """Stop the job with a savepoint (REST `/jobs/:id/stop`, no drain: no timer fires for
+        the stop) into the cluster's savepoint directory; returns the savepoint's path once the
+        job has ended."""
+        trigger = self.rest(
+            f"/jobs/{job_id}/stop",
+            method="POST",
+            body={"targetDirectory": self.savepoint_dir.as_uri(), "drain": False},
+        )["request-id"]
+
+        def probe() -> Optional[str]:
+            answer = self.rest(f"/jobs/{job_id}/savepoints/{trigger}")
+            if answer.get("status", {}).get("id") != "COMPLETED":
+                return None
+            operation = answer.get("operation", {})
+            if "failure-cause" in operation:
+                raise InfraError(f"stop with savepoint failed: {operation['failure-cause']}")
+            return str(operation["location"])
+
+        location = procs.wait_until(
+            probe,
+            timeout=timeout,
+            what=f"a savepoint of job {job_id}",
+            diagnostics=lambda: f"{self.job_exceptions(job_id)}\n{self.log_tails()}",
+            interval=0.5,
+        )
+        self.wait_for_job(job_id, states=TERMINAL_STATES, timeout=timeout)
+        return location
+
     def cancel_all_jobs(self) -> None:
         for job in self.jobs():
             if job.get("state") not in TERMINAL_STATES:
@@ -678,11 +707,13 @@ class FlinkCluster:
         detached: bool = True,
         parallelism: Optional[int] = None,
         timeout: float = 300.0,
+        savepoint: Optional[str] = None,
     ) -> JobSubmission:
         """Submit `jar` with `bin/flink run`; returns the job id once submitted (detached) or done.
 
         Detached, the job runs on while the test goes on (use `wait_for_job`/`wait_for_running`);
-        attached, this returns when the job has finished and fails if the job failed.
+        attached, this returns when the job has finished and fails if the job failed. With
+        `savepoint`, the job starts from that savepoint.
         """
         jar = Path(jar).resolve()
         if not jar.is_file():
@@ -692,6 +723,9 @@ class FlinkCluster:
             cmd.append("--detached")
         if parallelism is not None:
             cmd += ["--parallelism", str(parallelism)]
+        if savepoint is not None:
+            # Restored from a savepoint (every operator's state must find its uid).
+            cmd += ["--fromSavepoint", savepoint]
         cmd += ["--class", main_class, str(jar), *args]
         started = time.monotonic()
         result = subprocess.run(

@@ -208,7 +208,7 @@ public final class PaymentProcessorJob {
                 "transaction_store",
                 record -> Keys.of(record.transaction_id),
                 true, Types.POJO(nexflow.examples.payments.PaymentEvent.class),
-                "PaymentProcessor.persist.transaction_store");
+                "PaymentProcessor.persist.transaction_store.processed_payments");
         // Records the store refused are dead letters; the others go on to the stream.
         deadLetters.add(persisted$processed_payments.getSideOutput(Errors.DEAD_LETTER));
         out$processed_payments = persisted$processed_payments;
@@ -288,8 +288,11 @@ public final class PaymentProcessorJob {
      * later one is consumed. A later record further away than that, or the timer at the waiting
      * record's time plus the duration, ends the wait:
      * the waiting record goes to failed_payments (on timeout),
-     * and a later record starts a new wait. State TTL 3900000 ms: the duration, the
-     * watermark delay and an hour's grace.
+     * and a later record starts a new wait.
+     *
+     * <p>State bound: the timer owns it (no TTL). The waiting record is cleared only by its pair
+     * or by the timer, which ends it as a timeout: a TTL could expire it first (a stalled
+     * watermark, a restore from an old savepoint) and the record would end with no output.
      */
     private static final class Correlate2 extends KeyedProcessFunction<String, nexflow.examples.payments.PaymentEvent, nexflow.examples.payments.PaymentEvent>
             implements org.apache.flink.streaming.api.checkpoint.CheckpointedFunction {
@@ -308,15 +311,10 @@ public final class PaymentProcessorJob {
         @Override
         public void open(OpenContext context) {
             metrics = OperatorMetrics.register(getRuntimeContext(), OPERATOR);
-            ValueStateDescriptor<nexflow.examples.payments.PaymentEvent> waiting$ = new ValueStateDescriptor<>("waiting", Types.POJO(nexflow.examples.payments.PaymentEvent.class));
-            waiting$.enableTimeToLive(Keys.ttl(3900000L));
-            waiting = getRuntimeContext().getState(waiting$);
-            ValueStateDescriptor<Long> since$ = new ValueStateDescriptor<>("waiting_since", Types.LONG);
-            since$.enableTimeToLive(Keys.ttl(3900000L));
-            waitingSince = getRuntimeContext().getState(since$);
-            ValueStateDescriptor<Long> deadline$ = new ValueStateDescriptor<>("deadline", Types.LONG);
-            deadline$.enableTimeToLive(Keys.ttl(3900000L));
-            deadline = getRuntimeContext().getState(deadline$);
+            // No TTL on these: the timer owns them (see the class comment).
+            waiting = getRuntimeContext().getState(new ValueStateDescriptor<>("waiting", Types.POJO(nexflow.examples.payments.PaymentEvent.class)));
+            waitingSince = getRuntimeContext().getState(new ValueStateDescriptor<>("waiting_since", Types.LONG));
+            deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("deadline", Types.LONG));
             counts$.report(metrics.group());
         }
 

@@ -1,0 +1,340 @@
+"""Keyed state across stop-with-savepoint, restore and upgrades of the procs: generated jobs run
+on a MiniCluster one phase per JVM (tests/pipelines/java/UpgradeRestore.java), each phase
+restored from the savepoint the one before stopped with, and possibly a new build of the procs
+(an upgrade: same package and class names, other classes).
+
+- A correlation's waiting record ends as a timeout after a restore, even when the watermark
+  only passes its deadline after a processing-time pause longer than the state's old TTL (the
+  TTL was the duration, the watermark delay and an hour's grace; here the grace is patched to 0
+  and the duration is 1 s, so any TTL would have expired in the 3 s pause).
+- `correlate with` pairs records with partners that waited through such a restore, and times
+  out the one left (each side waited in two TTL'd lists, a record's and its time's, before).
+- Two streams persisting to one store: Flink accepts the job (distinct uids), both persist.
+- Adding an aggregate to a `rolling` block keeps the run's state: the counts continue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from nexflow_core.generate import jobs
+from tests.generate import javatools
+
+JAVA = Path(__file__).parent / "java"
+PACKAGE = "nexflow.tests.upgrades"
+
+SCHEMA = """
+schema Auth {
+    auth_id: string @key
+    card_id: string
+    amount: decimal(12,2)
+    event_time: datetime @event_time
+}
+
+schema Settlement {
+    auth_id: string @key
+    settled: decimal(12,2)
+    event_time: datetime @event_time
+}
+
+schema Velocity {
+    auth_id: string @key
+    card_id: string
+    n: long
+    total: decimal(38,2)?
+    biggest: decimal(12,2)?
+}
+
+stream auths: Auth
+stream settlements: Settlement
+stream paired: Auth
+stream unmatched: Auth
+stream approved: Auth
+stream review: Auth
+stream velocity: Velocity
+stream dead_letter: Auth
+
+store auth_store: Auth key auth_id
+"""
+
+CORRELATE = """
+proc Match {
+    from auths
+    correlate by auth_id within 1 second
+    on timeout emit to unmatched
+    emit to paired
+}
+"""
+
+CORRELATE_WITH = """
+proc Settle {
+    from auths
+    correlate with settlements by auth_id within 1 second
+    on timeout emit to unmatched
+    emit to paired
+}
+"""
+
+TWO_PERSISTS = """
+proc Keep {
+    from auths
+    route {
+        when amount >= 100 to review
+        otherwise to approved
+    }
+}
+
+proc KeepBoth {
+    from auths
+    emit to approved persist to auth_store
+    filter amount >= 100
+    emit to review persist to auth_store async
+}
+"""
+
+ROLLING_V1 = """
+proc Roll {
+    from auths
+    key by card_id
+    rolling 1 hour {
+        n = count()
+        total = sum(amount)
+    }
+    map into Velocity {
+        auth_id = auth_id
+        card_id = card_id
+        n = n
+        total = total
+        biggest = null
+    }
+    emit to velocity
+}
+"""
+
+# v2 adds an aggregate (before the one that was there) and nothing else.
+ROLLING_V2 = """
+proc Roll {
+    from auths
+    key by card_id
+    rolling 1 hour {
+        n = count()
+        biggest = max(amount)
+        total = sum(amount)
+    }
+    map into Velocity {
+        auth_id = auth_id
+        card_id = card_id
+        n = n
+        total = total
+        biggest = biggest
+    }
+    emit to velocity
+}
+"""
+
+STREAMS = ["auths", "settlements", "paired", "unmatched", "approved", "review", "velocity",
+           "dead_letter"]  # fmt: skip
+
+
+def auth(auth_id: str, card: str, amount: str, at: str) -> str:
+    return json.dumps(
+        {"auth_id": auth_id, "card_id": card, "amount": amount, "event_time": f"2024-05-01T{at}Z"}
+    )
+
+
+def settlement(auth_id: str, at: str) -> str:
+    return json.dumps(
+        {"auth_id": auth_id, "settled": "10.00", "event_time": f"2024-05-01T{at}Z"}
+    )
+
+
+def build(tmp: Path, name: str, procs: str) -> Path:
+    """Generates and compiles the procs (with the harness) into tmp/name/classes."""
+    out = tmp / name
+    files = javatools.generate_sources({"s.schema": SCHEMA, "p.proc": procs}, PACKAGE, out)
+    classes = out / "classes"
+    harness = [JAVA / n for n in ("UpgradeRestore.java", "PipelineHarness.java",
+                                  "StateEntriesReporter.java")]
+    javatools.javac(sorted(files), classes, harness)
+    return classes
+
+
+def phase(
+    classes: Path,
+    tmp: Path,
+    job: str,
+    feeds: dict[str, list[str]],
+    restore: str | None = None,
+    awaited: dict[str, int] | None = None,
+    extra: list[str] | None = None,
+) -> dict:
+    """Runs one phase of `job` (reading memory:<job>.<stream>) and returns what it printed."""
+    args = ["--flink.pipeline.auto-watermark-interval=10 ms", f"--savepoints={tmp / 'savepoints'}"]
+    if restore is not None:
+        args.append(f"--restore={restore}")
+    n = len(list(tmp.glob("feed*.jsonl")))
+    for stream, lines in feeds.items():
+        path = tmp / f"feed{n}_{stream}.jsonl"
+        path.write_text("".join(line + "\n" for line in lines), "utf-8")
+        args.append(f"--feed={job}.{stream}={path}")
+    for stream, count in (awaited or {}).items():
+        args.append(f"--await={job}.{stream}={count}")
+    args += [f"--print={job}.{s}" for s in STREAMS]
+    args += ["--job", f"{PACKAGE}.{job}Job"]
+    args += [f"--stream.{s}=memory:{job}.{s}" for s in STREAMS]
+    # One source subtask per stream: it hands out the phase's lines in order.
+    args += [f"--stream.{s}.parallelism=1" for s in ("auths", "settlements")]
+    args += extra or []
+    stdout = javatools.java("UpgradeRestore", classes, args)
+    marker = "UPGRADE_PHASE "
+    printed = [line for line in stdout.splitlines() if line.startswith(marker)]
+    assert len(printed) == 1, stdout[-3000:]
+    result = json.loads(printed[0][len(marker) :])
+    result["streams"] = {
+        k.split(".", 1)[1]: [json.loads(x) for x in v] for k, v in result["streams"].items()
+    }
+    return result
+
+
+def ids(records: list) -> list:
+    return sorted(r["auth_id"] for r in records)
+
+
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("upgrades")
+
+
+@pytest.fixture(scope="module")
+def procs(tmp: Path) -> Path:
+    """The correlations and the persisting procs, compiled once. Whatever grace a TTL of a
+    correlation's state would add: none (test-sized, with durations of 1 s)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "STATE_GRACE_MS", 0)
+        return build(tmp, "procs", CORRELATE + CORRELATE_WITH + TWO_PERSISTS)
+
+
+def test_correlate_state_has_no_ttl_its_timers_own_it(tmp: Path) -> None:
+    files = javatools.generate_sources(
+        {"s.schema": SCHEMA, "p.proc": CORRELATE + CORRELATE_WITH}, PACKAGE, tmp / "static"
+    )
+    for job in ("MatchJob.java", "SettleJob.java"):
+        text = next(p for p in files if p.name == job).read_text("utf-8")
+        assert "enableTimeToLive" not in text, job
+        assert "State bound: the timer" in text, job
+    settle = next(p for p in files if p.name == "SettleJob.java").read_text("utf-8")
+    # One list per side, each entry a record with its time (they cannot fall out of step).
+    assert re.findall(r'ListStateDescriptor<>\("(\w+)"', settle) == [
+        "waiting_records", "waiting_partners"
+    ]
+
+
+def test_a_waiting_record_times_out_after_a_restore_past_the_old_ttl(
+    tmp: Path, procs: Path
+) -> None:
+    classes = procs
+    # a1 waits 1 s of event time for its partner; the job stops (savepoint) before the
+    # watermark reaches its deadline.
+    first = phase(classes, tmp, "Match", {"auths": [auth("a1", "c1", "10.00", "10:00:00")]})
+    assert first["streams"]["unmatched"] == [] and first["streams"]["paired"] == []
+    # Longer than any TTL of 1 s + 0 ms watermark + 0 grace, in processing time.
+    time.sleep(3)
+    # Restored: a record of another key moves the watermark past a1's deadline.
+    second = phase(
+        classes,
+        tmp,
+        "Match",
+        {"auths": [auth("b1", "c2", "10.00", "10:00:05")]},
+        restore=first["savepoint"],
+        awaited={"unmatched": 1},
+    )
+    assert ids(second["streams"]["unmatched"]) == ["a1"]
+    assert second["streams"]["paired"] == []
+
+
+def test_correlate_with_pairs_and_times_out_records_that_waited_through_a_restore(
+    tmp: Path, procs: Path
+) -> None:
+    classes = procs
+    # a1 and a2 wait for their settlements, the settlement of b for its authorization.
+    first = phase(
+        classes,
+        tmp,
+        "Settle",
+        {
+            "auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c1", "10.00", "10:00:00")],
+            "settlements": [settlement("b", "10:00:00")],
+        },
+    )
+    assert first["streams"]["paired"] == [] and first["streams"]["unmatched"] == []
+    # Longer than any TTL of 1 s + 0 ms watermark + 0 grace, in processing time.
+    time.sleep(3)
+    second = phase(
+        classes,
+        tmp,
+        "Settle",
+        {
+            # b pairs with the settlement that waited; x moves the watermark on.
+            "auths": [
+                auth("b", "c2", "20.00", "10:00:00.200"),
+                auth("x", "c3", "1.00", "10:00:10"),
+            ],
+            # a1's settlement pairs with a1; y moves the watermark on.
+            "settlements": [settlement("a1", "10:00:00.500"), settlement("y", "10:00:10")],
+        },
+        restore=first["savepoint"],
+        awaited={"paired": 2, "unmatched": 1},
+    )
+    # a1 pairs with a settlement after the restore, b with one before it; a2's time is up once
+    # both streams' watermarks pass 10:00:01: it times out (nothing ends silently).
+    assert ids(second["streams"]["paired"]) == ["a1", "b"]
+    assert ids(second["streams"]["unmatched"]) == ["a2"]
+
+
+def test_two_streams_persisting_to_one_store_run(tmp: Path, procs: Path) -> None:
+    classes = procs
+    result = phase(
+        classes,
+        tmp,
+        "KeepBoth",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c1", "500.00", "10:00:01")]},
+        awaited={"approved": 2, "review": 1},
+        extra=["--store.auth_store=memory:auth_store"],
+    )
+    # Flink accepted the job (two persist operators, two uids) and both wrote through.
+    assert ids(result["streams"]["approved"]) == ["a1", "a2"]
+    assert ids(result["streams"]["review"]) == ["a2"]
+    java = tmp / "procs" / "java" / "nexflow" / "tests" / "upgrades" / "KeepBothJob.java"
+    text = java.read_text("utf-8")
+    assert '"KeepBoth.persist.auth_store.approved"' in text
+    assert '"KeepBoth.persist.auth_store.review"' in text
+
+
+def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path) -> None:
+    v1 = build(tmp, "rolling_v1", ROLLING_V1)
+    v2 = build(tmp, "rolling_v2", ROLLING_V2)
+    first = phase(
+        v1,
+        tmp,
+        "Roll",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c1", "20.00", "10:01:00")]},
+        awaited={"velocity": 2},
+    )
+    assert [(r["n"], r["total"]) for r in first["streams"]["velocity"]] == [(1, 10.0), (2, 30.0)]
+    second = phase(
+        v2,
+        tmp,
+        "Roll",
+        {"auths": [auth("a3", "c1", "5.00", "10:02:00")]},
+        restore=first["savepoint"],
+        awaited={"velocity": 1},
+    )
+    (row,) = second["streams"]["velocity"]
+    # The count and the sum go on from the restored entries; the new aggregate has no values
+    # for them (they were kept before it existed) and starts with this record.
+    assert (row["auth_id"], row["n"], row["total"], row["biggest"]) == ("a3", 3, 35.0, 5.0)
