@@ -70,7 +70,8 @@ BANG_RULES = (
     "correlate_stmt", "on_stmt", "on_route", "emit_stmt", "persist", "route_stmt", "route_case",
     "route_otherwise", "key_stmt", "state_stmt", "update_stmt", "rolling_stmt", "window_tumbling",
     "window_sliding", "window_session", "aggregate_stmt", "map_stmt", "join_interval",
-    "join_window", "lookup_stmt", "on_lookup_error", "dedup_stmt", "parallelism_stmt", "checkpoint_stmt",
+    "join_window", "lookup_stmt", "on_lookup_error", "dedup_stmt", "parallelism_stmt",
+    "checkpoint_stmt",
     "environment", "list_lit", "list_value",
 )  # fmt: skip
 
