@@ -67,7 +67,8 @@ def test_a_slow_profile_store_gets_decisions_with_the_fallback_and_no_restart(
         args = cardfraud.job_args(
             kafka_broker, flink_cluster, topic_of,
             cardfraud.MongoProfiles(proxy.uri, database), checkpoint_ms=2000,
-        ) + ["--store.customer_profiles.read_timeout=1500 ms"]  # fmt: skip
+            read_timeout_ms=1500,
+        )  # fmt: skip
         events = [
             authorization(f"S{i:02d}", card, "20.00", minute=i)
             for i, card in enumerate(FAST_CARDS + SLOW_CARDS, start=1)
