@@ -46,6 +46,7 @@ from nexflow_core.ast.proc import (
     KeyByStmt,
     LookupStmt,
     MapStmt,
+    OnLookupErrorStmt,
     OnStmt,
     ParallelismStmt,
     Persist,

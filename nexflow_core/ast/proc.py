@@ -56,6 +56,13 @@ class OnStmt(Node, frozen=True):
     label: Optional[str] = None
 
 
+class OnLookupErrorStmt(Node, frozen=True):
+    """`on lookup_error continue | dead_letter | fail`: what every lookup of the proc does
+    with a record when its store fails or gives no answer in time."""
+
+    action: str
+
+
 class Persist(Node, frozen=True):
     store: str
     is_async: bool = False
@@ -175,6 +182,7 @@ Stmt = Union[
     ApplyStmt,
     CorrelateStmt,
     OnStmt,
+    OnLookupErrorStmt,
     EmitStmt,
     RouteStmt,
     KeyByStmt,

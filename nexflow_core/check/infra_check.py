@@ -42,6 +42,11 @@ DEFAULT_DELIVERY = "at_least_once"
 # decimals.
 MONGODB_REQUIRED = ("uri", "database", "collection")
 MONGODB_DECIMALS = ("decimal128", "string")
+# Per-call bounds of a store (L0 runtime defaults: Stores.DEFAULT_READ_TIMEOUT_MILLIS and
+# DEFAULT_WRITE_TIMEOUT_MILLIS), as the examples of NX521 spell them.
+STORE_TIMEOUTS = {"read_timeout": "1 second", "write_timeout": "30 seconds"}
+# The most answers a lookup cache may keep per parallel instance (Lookups' setting).
+MAX_CACHE_ENTRIES = 999_999_999
 
 
 class Binding(msgspec.Struct, frozen=True):
@@ -291,6 +296,27 @@ def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
                 "threads is a whole number of at least 1",
                 threads.span,
                 expected="threads: 4",
+            )
+        for k in STORE_TIMEOUTS:
+            v = p.get(k)
+            if v is not None and (not isinstance(v, ast.DurationLit) or v.millis < 1):
+                _err(
+                    diags,
+                    "NX521",
+                    f"{k} of store {b.name} is a duration of at least 1 millisecond",
+                    v.span,
+                    expected=f"{k}: {STORE_TIMEOUTS[k]}",
+                )
+        entries = p.get("cache_entries")
+        if entries is not None and (
+            not isinstance(entries, ast.IntLit) or not 1 <= entries.value <= MAX_CACHE_ENTRIES
+        ):
+            _err(
+                diags,
+                "NX522",
+                f"cache_entries of store {b.name} is a whole number from 1 to {MAX_CACHE_ENTRIES}",
+                entries.span,
+                expected="cache_entries: 100000",
             )
     par = p.get("parallelism")
     if par is not None and (not isinstance(par, ast.IntLit) or par.value < 1):

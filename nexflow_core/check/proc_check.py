@@ -17,7 +17,7 @@ from nexflow_core.check.typeref import check_typeref
 from nexflow_core.check.types import Type
 from nexflow_core.interface.model import RulesetSig
 
-SOURCE_FREE = (ast.ParallelismStmt, ast.CheckpointStmt)
+SOURCE_FREE = (ast.ParallelismStmt, ast.CheckpointStmt, ast.OnLookupErrorStmt)
 # What `rolling` computes per record (kept per entry, so no accumulator that cannot be undone).
 ROLLING_AGGREGATIONS = ("count", "sum", "min", "max")
 
@@ -58,6 +58,7 @@ class _Flow:
         self.handled_routes: set = set()
         self.source: Optional[str] = None
         self.source_type: Optional[Type] = None
+        self.lookup_error: Optional[ast.OnLookupErrorStmt] = None
 
 
 def check_proc_unit(ctx: Ctx, m: ast.Module) -> dict[str, ProcFlow]:
@@ -574,6 +575,49 @@ class ProcChecker:
         if s.alias in self.f.names:
             self.ctx.error("NX202", f"'{s.alias}' is already defined in this proc", s.span)
         self.f.names[s.alias] = T.record(e.sig.schema, nullable=True)
+
+    def on_OnLookupErrorStmt(self, s: ast.OnLookupErrorStmt) -> None:
+        first = self.f.lookup_error
+        if first is not None:
+            self.ctx.error(
+                "NX417",
+                f"`on lookup_error` is declared twice (line {first.span.line} and here)",
+                s.span,
+                expected="one `on lookup_error continue | dead_letter | fail` per proc",
+            )
+            return
+        self.f.lookup_error = s
+        if not self._has_lookups():
+            self.ctx.warning(
+                "NX418",
+                f"proc {self.d.name} declares `on lookup_error` but looks nothing up",
+                s.span,
+                expected="a `lookup <store> by …` or a transform with a lookup before it",
+                hint="remove the declaration, or add the lookup it is meant for",
+            )
+
+    def _has_lookups(self) -> bool:
+        """A `lookup` statement, or a call of a transform that has lookups (the proc reads
+        the store before the call)."""
+        stack: list = list(self.d.statements)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.LookupStmt):
+                return True
+            name = None
+            if isinstance(n, ast.Call):
+                name = n.name
+            elif isinstance(n, ast.TransformStmt):
+                name = n.transform
+            if name is not None:
+                sig = self.sy.transform(name)
+                if sig is not None and sig.lookups:
+                    return True
+            if isinstance(n, (list, tuple)):
+                stack.extend(n)
+            elif hasattr(n, "__struct_fields__"):
+                stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
+        return False
 
     def on_DedupStmt(self, s: ast.DedupStmt) -> None:
         self.ex.infer(s.key, self.scope())

@@ -53,6 +53,8 @@ CODES: dict[str, str] = {
     "NX411": "invalid decision table cell",
     "NX412": "transform lookup key is not an input field",
     "NX414": "two operators with one uid",
+    "NX417": "lookup fallback declared twice",
+    "NX418": "lookup fallback without a lookup",
     # infra
     "NX501": "stream not bound in environment",
     "NX502": "store not bound in environment",
@@ -64,6 +66,8 @@ CODES: dict[str, str] = {
     "NX508": "idempotency key is not a field of the stream",
     "NX509": "exactly-once sink without checkpoints",
     "NX510": "environment declared in several directories",
+    "NX521": "invalid store timeout",
+    "NX522": "invalid store cache size",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -107,6 +107,9 @@ class JobBuilder:
         # Calls of transforms with lookups in the current statement -> the names of what the
         # lookup operator before it found for them (see _lift).
         self.lifted: dict[int, list[str]] = {}
+        # `on lookup_error`: what every lookup does when its store fails or does not answer.
+        self.lookup_error = model.DEFAULT_LOOKUP_ERROR
+        self.lookup_error_origin: Optional[model.Origin] = None
 
     # helpers ---------------------------------------------------------------------------
     def origin(self, span: Span) -> model.Origin:
@@ -293,11 +296,14 @@ class JobBuilder:
         for stmt in self.proc.statements:
             if isinstance(stmt, ast.OnStmt) and stmt.event == "error":
                 dead_letter = stmt.stream
+            elif isinstance(stmt, ast.OnLookupErrorStmt):
+                self.lookup_error = stmt.action
+                self.lookup_error_origin = self.origin(stmt.span)
         for i, stmt in enumerate(self.proc.statements):
             handler = getattr(self, "on_" + type(stmt).__name__, None)
             if handler is None:
                 raise unsupported(stmt.span, f"the proc statement `{self.origin(stmt.span).text}`")
-            free = (ast.OnStmt, ast.ParallelismStmt, ast.CheckpointStmt)
+            free = (ast.OnStmt, ast.OnLookupErrorStmt, ast.ParallelismStmt, ast.CheckpointStmt)
             if self.record is None and not isinstance(stmt, (ast.FromStmt, *free)):
                 raise unsupported(stmt.span, "a statement before `from`")
             if self.terminated is not None and not isinstance(stmt, free):
@@ -599,6 +605,9 @@ class JobBuilder:
     def on_OnStmt(self, s: ast.OnStmt, i: int) -> None:
         return None  # collected by _collect_handlers; written by the statement they belong to
 
+    def on_OnLookupErrorStmt(self, s: ast.OnLookupErrorStmt, i: int) -> None:
+        return None  # read before the statements (build): every lookup of the proc has it
+
     def on_KeyByStmt(self, s: ast.KeyByStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None
@@ -849,6 +858,8 @@ class JobBuilder:
                 origin=self.origin(span),
                 after=None if after is None else after.index,
                 depth=len(earlier),
+                on_error=self.lookup_error,
+                on_error_origin=self.lookup_error_origin,
             )
         )
         seg = self.open_segment(span)

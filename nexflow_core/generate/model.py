@@ -577,10 +577,17 @@ class Join(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     origin: Origin
 
 
+# What a lookup does with a record when its store fails or gives no answer in time, without an
+# `on lookup_error` in the proc: it goes on with a null answer (counted and logged).
+DEFAULT_LOOKUP_ERROR = "continue"
+
+
 class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     """`lookup <store> by <key> as <alias> [cache D]`: the record of that key from the store
     (null when there is none), read asynchronously in record order, answers kept `cache_ms`
-    (0: not cached). The record and the answer go on together to the next segment."""
+    (0: not cached). The record and the answer go on together to the next segment.
+    `on_error` (the proc's `on lookup_error`): continue (a null answer), dead_letter (the
+    record goes to the dead-letter output) or fail (the job restarts)."""
 
     uid: str
     index: int
@@ -595,6 +602,9 @@ class Lookup(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     # `after`, `depth` envelopes deep around the record; this one's envelope wraps it whole.
     after: Optional[int] = None
     depth: int = 0
+    on_error: str = DEFAULT_LOOKUP_ERROR
+    # Where `on lookup_error` was declared (None: the default).
+    on_error_origin: Optional[Origin] = None
 
 
 class Correlate(msgspec.Struct, frozen=True, tag=True, tag_field="node"):

@@ -103,9 +103,9 @@ def test_failures_are_classified(out: dict) -> None:
         "security": "STORE_CONFIG fatal fatal STORE_CONFIG",
         "other": "STORE_FAILED fatal fatal STORE_FAILED",
     }
-    # Async I/O runs without a per-record timer; each call to the store is bounded instead.
-    assert out["bounded"].startswith("STORE_UNAVAILABLE fatal: ")
-    assert out["bounded"].endswith("no answer within 30000 ms")
+    # Async I/O runs without a per-record timer; each call to the store is bounded by its
+    # client instead (test_lookup_runtime.py), and a timeout names the bound.
+    assert out["bounded"] == "STORE_UNAVAILABLE fatal: store 'kept': no answer within 400 ms"
     envelope = out["envelope"]
     assert envelope["reason"] == "STORE_REJECTED"
     assert envelope["classification"] == "recoverable"

@@ -46,15 +46,19 @@ def job_args(
     topic_of: dict[str, str],
     profiles: Path | MongoProfiles,
     checkpoint_ms: int,
+    read_timeout_ms: int = 5000,
 ) -> list[str]:
     """`profiles`: a JSON file for a memory store, or the MongoDB database holding them (the
-    production binding kept, moved onto the test server)."""
+    production binding kept, moved onto the test server). `read_timeout_ms` replaces the
+    production read_timeout (200 ms): on a shared test machine a first read, which connects,
+    can take longer, and the job would decide that card without its profile."""
     if isinstance(profiles, MongoProfiles):
         store = [
             f"--store.customer_profiles.uri={profiles.uri}",
             f"--store.customer_profiles.database={profiles.database}",
             # FerretDB 1.x has no Decimal128: typical_spend is kept as text.
             "--store.customer_profiles.decimals=string",
+            f"--store.customer_profiles.read_timeout={read_timeout_ms} ms",
         ]
     else:
         store = [

@@ -65,14 +65,11 @@ public final class StoreHarness {
         classes.put("timeout", reason(new MongoTimeoutException("no server")));
         classes.put("security", reason(new MongoSecurityException(null, "auth failed")));
         classes.put("other", reason(new IllegalStateException("bug")));
-        // A call the store never answers: bounded, it fails as unavailable (fatal).
-        try {
-            Stores.bounded(new java.util.concurrent.CompletableFuture<Object>(), 200L).get();
-            out.put("bounded", "answered?!");
-        } catch (ExecutionException e) {
-            StoreException failure = Stores.classified("kept", e.getCause());
-            out.put("bounded", failure.reason() + " " + failure.classification() + ": " + failure.getMessage());
-        }
+        // A call that ran out of its time (a client's TimeoutException without a message):
+        // unavailable (fatal), naming the bound.
+        StoreException late = Stores.classified("kept", new java.util.concurrent.CompletionException(
+                new java.util.concurrent.TimeoutException()), 400L);
+        out.put("bounded", late.reason() + " " + late.classification() + ": " + late.getMessage());
         StoreException rejected = MongoStore.classify("kept", new MongoWriteException(
                 new WriteError(121, "Document failed validation", new BsonDocument()), new ServerAddress(),
                 Collections.emptySet()));

@@ -99,9 +99,9 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:31  interval: 1 minute
+        // examples/payments/production_sinks.infra:34  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:32  mode: exactly_once
+        // examples/payments/production_sinks.infra:35  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
         // examples/payments/production_sinks.infra:13  parallelism: 2
         settings.put("stream.failed_payments.parallelism", "2");
@@ -123,6 +123,8 @@ public final class PaymentProcessorJob {
         settings.put("store.transaction_store.database", "payments");
         // examples/payments/production_sinks.infra:24  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
+        // examples/payments/production_sinks.infra:29  write_timeout: 15 seconds
+        settings.put("store.transaction_store.write_timeout", "15000 ms");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
         settings.put("kafka.config.providers", "env,dir");

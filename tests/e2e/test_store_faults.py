@@ -1,0 +1,204 @@
+"""Store faults on the real cluster, broker and FerretDB, with latency injected by a TCP proxy
+between the job and the store (tests/e2e/infra/store_proxy.py).
+
+- A slow profile store: examples/card-fraud's CardFraudScreen job (production binding, moved
+  onto the test servers) reads customer profiles through the proxy. Once its first decisions are
+  out, the proxy holds every answer for 60 s. Each lookup then runs out of its `read_timeout`
+  (counted from when the read starts) and takes the proc's `on lookup_error continue`: the card
+  is decided now, without its profile, the fallback is counted in a metric and logged without
+  the card. The job never restarts. (Before: a 30 s bound counted from when the read was queued,
+  and a timeout was fatal, so the job restarted and decided nothing.)
+- Async persist in order: tests/e2e/stores' StoreProbe upserts four versions of each of 40
+  documents in quick succession (`persist to documents async`) through a proxy that delays each
+  connection's traffic by a random amount; at the end every document is its newest version.
+  (Before: writes of one key ran side by side on the store's threads, and an older version
+  could land last.)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.infra import cardfraud, procs
+from tests.e2e.infra.cardfraud import authorization
+from tests.e2e.infra.faults import FaultRow, report_fault
+from tests.e2e.infra.ferretdb import FerretDB
+from tests.e2e.infra.flink import FlinkCluster
+from tests.e2e.infra.kafka import KafkaBroker
+from tests.e2e.infra.store_proxy import DelayProxy
+from tests.e2e.infra.timings import record_timing
+
+PROBE_JAR = Path("tests.e2e.stores/store-probe-job.jar")
+PROBE_CLASS = "nexflow.tests.e2e.stores.StoreProbeJob"
+
+FAST_CARDS = [f"card_S{i:02d}" for i in range(1, 5)]
+SLOW_CARDS = [f"card_S{i:02d}" for i in range(5, 13)]
+
+
+def _profile(card: str) -> dict[str, Any]:
+    return {"card_id": card, "customer_id": "cust_" + card[-3:], "home_country": "US",
+            "typical_spend": "100.00", "travel_country": None, "travel_until": None}  # fmt: skip
+
+
+def _metric_sum(cluster: FlinkCluster, job_id: str, suffix: str) -> int:
+    """The sum over the job's vertices of the metrics whose id ends with `suffix`."""
+    total = 0
+    for vertex in cluster.job(job_id).get("vertices", []):
+        base = f"/jobs/{job_id}/vertices/{vertex['id']}/metrics"
+        ids = [m["id"] for m in cluster.rest(base) if m["id"].endswith(suffix)]
+        if ids:
+            values = cluster.rest(base + "?get=" + ",".join(ids))
+            total += sum(int(float(v["value"])) for v in values)
+    return total
+
+
+def test_a_slow_profile_store_gets_decisions_with_the_fallback_and_no_restart(
+    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
+) -> None:
+    topic_of = cardfraud.topics(kafka_broker)
+    database = f"slow_{uuid.uuid4().hex[:8]}"
+    cardfraud.store_profiles(ferretdb, database, [_profile(c) for c in FAST_CARDS + SLOW_CARDS])
+    with DelayProxy(ferretdb.port) as proxy:
+        args = cardfraud.job_args(
+            kafka_broker, flink_cluster, topic_of,
+            cardfraud.MongoProfiles(proxy.uri, database), checkpoint_ms=2000,
+            read_timeout_ms=1500,
+        )  # fmt: skip
+        events = [
+            authorization(f"S{i:02d}", card, "20.00", minute=i)
+            for i, card in enumerate(FAST_CARDS + SLOW_CARDS, start=1)
+        ]
+        fast, slow = events[: len(FAST_CARDS)], events[len(FAST_CARDS) :]
+        kafka_broker.produce_json(topic_of["authorizations"], fast, key="card_id")
+        job = flink_cluster.run_job(cardfraud.JAR, cardfraud.MAIN, args)
+        flink_cluster.wait_for_running(job.job_id)
+        first = kafka_broker.consume_json(
+            topic_of["auth_decisions"], min_records=len(fast), timeout=90
+        )
+        assert sorted((d["auth_id"], d["customer_id"]) for d in first) == [
+            (e["auth_id"], "cust_" + e["card_id"][-3:]) for e in fast
+        ]
+
+        # The store now answers a minute late: far beyond the read timeout (and beyond the
+        # 30 s that was fatal before).
+        proxy.delay = 60.0
+        started = time.monotonic()
+        kafka_broker.produce_json(topic_of["authorizations"], slow, key="card_id")
+        decisions = kafka_broker.consume_json(
+            topic_of["auth_decisions"], min_records=len(events), timeout=40
+        )
+        took = time.monotonic() - started
+        record_timing("slow store: 8 decisions with the lookup fallback", took)
+        by_id = Counter(d["auth_id"] for d in decisions)
+        later = {d["auth_id"]: d for d in decisions if d["auth_id"] in {e["auth_id"] for e in slow}}
+        # Decided without the profile: as a card the issuer has no profile of.
+        assert sorted(later) == sorted(e["auth_id"] for e in slow)
+        assert {(d["customer_id"], d["decision"], d["reason"]) for d in later.values()} == {
+            (None, "REVIEW", "UNKNOWN_CARD")
+        }
+        counted = procs.wait_until(
+            lambda: (lambda n: n if n >= len(slow) else None)(
+                _metric_sum(flink_cluster, job.job_id, ".STORE_UNAVAILABLE.lookup_errors")
+            ),
+            timeout=30,
+            what="the lookup_errors metric to count every fallback",
+        )
+        restarts = flink_cluster.restarts(job.job_id)
+        flink_cluster.cancel_job(job.job_id)
+
+    logged = [
+        line
+        for path in flink_cluster.log_files()
+        for line in path.read_text("utf-8", "replace").splitlines()
+        if '"event":"lookup_error"' in line
+    ]
+    assert logged, "no lookup_error log line"
+    assert all("STORE_UNAVAILABLE" in line for line in logged)
+    # Neither the key (the card) nor the record is logged.
+    assert not any(card in line for line in logged for card in SLOW_CARDS)
+    assert restarts == 0, flink_cluster.job_exceptions(job.job_id)
+    lost = len(events) - len(by_id)
+    report_fault(
+        FaultRow(
+            fault="slow store (lookup answers 60 s late)",
+            records_in=len(events),
+            decisions_out=len(by_id),
+            dead_letters=0,
+            lost=lost,
+            duplicated=sum(n - 1 for n in by_id.values()),
+            restarts=restarts,
+            note=f"{len(slow)} decided in {took:.1f} s with the fallback; "
+            f"lookup_errors={counted}",
+        )
+    )
+    assert lost == 0
+
+
+def test_async_persist_keeps_the_newest_version_of_each_document(
+    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
+) -> None:
+    topics = {
+        "doc_versions": kafka_broker.unique_topic("doc-versions"),
+        "written": kafka_broker.unique_topic("written"),
+    }
+    database = f"order_{uuid.uuid4().hex[:8]}"
+    docs, versions = 40, 4
+    records = [
+        {"doc_id": f"doc{d:02d}", "version": v, "body": f"doc{d:02d} as of version {v}"}
+        for d in range(docs)
+        for v in range(1, versions + 1)
+    ]
+    kafka_broker.produce_json(topics["doc_versions"], records, partition=0)
+    # Each connection to the store is slowed by its own random amount, so writes sent side by
+    # side on two connections can land in either order.
+    with DelayProxy(ferretdb.port, jitter=0.05) as proxy:
+        job = flink_cluster.run_job(
+            PROBE_JAR,
+            PROBE_CLASS,
+            [
+                f"--kafka.bootstrap.servers={kafka_broker.bootstrap_servers}",
+                *(f"--stream.{s}=kafka:{t}" for s, t in sorted(topics.items())),
+                f"--store.documents.uri={proxy.uri}",
+                f"--store.documents.database={database}",
+                "--store.documents.decimals=string",
+                "--store.documents.threads=8",
+                "--flink.parallelism.default=1",
+            ],
+        )
+        flink_cluster.wait_for_running(job.job_id)
+        started = time.monotonic()
+        written = kafka_broker.consume_json(
+            topics["written"], min_records=len(records), timeout=90
+        )
+        record_timing("async persist: 160 versions written", time.monotonic() - started)
+        restarts = flink_cluster.restarts(job.job_id)
+        flink_cluster.cancel_job(job.job_id)
+        connections = proxy.connections
+
+    stored = {
+        d["_id"]: d["version"] for d in ferretdb.client()[database]["documents"].find({})
+    }
+    stale = sorted(k for k, v in stored.items() if v != versions)
+    missing = docs - len(stored)
+    seen = Counter(json.dumps(r, sort_keys=True) for r in written)
+    report_fault(
+        FaultRow(
+            fault="async persist, 4 versions per key (jitter)",
+            records_in=len(records),
+            decisions_out=len(seen),
+            dead_letters=0,
+            lost=len(stale) + missing + (len(records) - len(seen)),
+            duplicated=sum(n - 1 for n in seen.values()),
+            restarts=restarts,
+            note=f"stale documents: {len(stale)}; store connections: {connections}",
+        )
+    )
+    assert connections > 1  # the writes really had several connections to race on
+    assert stale == [] and missing == 0, {k: stored[k] for k in stale}
+    assert len(seen) == len(records)
+    assert restarts == 0, flink_cluster.job_exceptions(job.job_id)

@@ -1,0 +1,62 @@
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import nexflow.runtime.Json;
+import nexflow.runtime.MemoryStore;
+import nexflow.runtime.StoreClient;
+import nexflow.runtime.StoreException;
+
+/**
+ * A remote-like store for the lookup fallback tests ({@code --store.<name>=class:FlakyStore}):
+ * every answer comes 300 ms after the call, on another thread; a key starting with "down" fails
+ * with STORE_UNAVAILABLE, any other key is found as {@code {"card_id": key, "customer_id":
+ * "cust_" + key}}. Calls are counted per {@code label} setting and key, in the memory store
+ * {@code flaky_calls} (read back with {@code --print-store=flaky_calls}).
+ */
+public final class FlakyStore<T> implements StoreClient<T> {
+    private static final long serialVersionUID = 1L;
+    private static final ScheduledExecutorService LATER = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "flaky-store");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
+
+    private transient String label;
+
+    @Override
+    public void open(String store, String uri, Map<String, String> settings) {
+        label = settings.getOrDefault("label", store);
+    }
+
+    @Override
+    public CompletableFuture<Void> upsert(String key, T record) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletableFuture<T> get(String key, Class<T> type) {
+        String counted = label + ":" + key;
+        int n = CALLS.computeIfAbsent(counted, k -> new AtomicInteger()).incrementAndGet();
+        MemoryStore.put("flaky_calls", counted, String.valueOf(n));
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        LATER.schedule(() -> {
+            if (key.startsWith("down")) {
+                answer.completeExceptionally(new StoreException("profiles", StoreException.UNAVAILABLE,
+                        "no answer (FlakyStore)", null));
+                return;
+            }
+            try {
+                answer.complete(Json.mapper().readValue(
+                        "{\"card_id\":\"" + key + "\",\"customer_id\":\"cust_" + key + "\"}", type));
+            } catch (java.io.IOException e) {
+                answer.completeExceptionally(e);
+            }
+        }, 300, TimeUnit.MILLISECONDS);
+        return answer;
+    }
+}
