@@ -215,8 +215,13 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
 # TLS material of a store, by reference: trusted certificates (a trust store, or PEM CA
 # certificates) and the client's certificate and key (a key store, for mutual TLS).
 STORE_TLS_FILES = ("truststore", "keystore", "ca_file")
-STORE_TLS = (*STORE_TLS_FILES, "truststore_password", "keystore_password", "truststore_type",
-             "keystore_type")
+STORE_TLS = (
+    *STORE_TLS_FILES,
+    "truststore_password",
+    "keystore_password",
+    "truststore_type",
+    "keystore_type",
+)
 # Kafka protocols without TLS: trust and key stores would be ignored.
 KAFKA_CLEAR = ("PLAINTEXT", "SASL_PLAINTEXT")
 
