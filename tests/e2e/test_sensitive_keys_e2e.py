@@ -42,10 +42,10 @@ LINES = [
     auth(PAN_OK, "a1", "10.00", "US"),  # approved
     auth(PAN_BLOCKED, "a2", "20.00", "KP"),  # rejected by a rule: a dead letter
     auth(PAN_LARGE, "a3", "6000.00", "US"),  # an alert, and approved
-    auth(PAN_BAD_AMOUNT, "a4", f"{PAN_BAD_AMOUNT}x", "US"),  # the amount does not parse
+    auth(PAN_BAD_AMOUNT, "a4", "98765x", "US"),  # a bad amount: kept (not sensitive), unquoted
     auth(PAN_BAD_PATTERN, "a5", "5.00", "US"),  # the key breaks its @pattern
     f"{PAN_NOT_JSON};12.00;US",  # not JSON
-    auth(PAN_DECIMAL, "a7", f"1{PAN_DECIMAL}.123", "US"),  # out of range
+    auth(PAN_DECIMAL, "a7", "123456789012345.123", "US"),  # out of range
 ]
 APPROVED = 2
 DEAD = 5

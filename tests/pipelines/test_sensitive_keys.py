@@ -52,10 +52,10 @@ LINES = [
     auth(PAN_OK, "a1", "10.00", "US", 0),  # approved
     auth(PAN_BLOCKED, "a2", "20.00", "KP", 1),  # rejected by a rule: a dead letter
     auth(PAN_LARGE, "a3", "6000.00", "US", 2),  # an alert, and approved
-    auth(PAN_BAD_AMOUNT, "a4", f"{PAN_BAD_AMOUNT}x", "US", 3),  # amount does not parse
+    auth(PAN_BAD_AMOUNT, "a4", "98765x", "US", 3),  # a bad amount: kept (not sensitive), unquoted
     auth(PAN_BAD_PATTERN, "a5", "5.00", "US", 4),  # the key breaks its @pattern
     f"{PAN_NOT_JSON};12.00;US",  # not JSON at all
-    auth(PAN_DECIMAL, "a7", f"1{PAN_DECIMAL}.123", "US", 5),  # out of range, more digits
+    auth(PAN_DECIMAL, "a7", "123456789012345.123", "US", 5),  # out of range, more digits
 ]
 
 
@@ -176,7 +176,8 @@ def test_dead_letters_of_unparsed_lines_are_masked_or_withheld(run: dict) -> Non
     masked = json.loads(json_line["input"])
     assert masked["pan"] == "***" and masked["auth_id"] == "a4"
     assert "at amount" in json_line["message"], json_line["message"]
-    assert PAN_BAD_AMOUNT not in json_line["message"]
+    assert "98765" not in json_line["message"]
+    assert masked["amount"] == "98765x"
     line = LINES[5]
     assert withheld["input"] == (
         f"*** (withheld: {len(line)} characters that are not a JSON object, token "
