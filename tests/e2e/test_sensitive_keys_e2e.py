@@ -61,7 +61,7 @@ def test_no_card_number_in_kafka_keys_dead_letters_alerts_or_logs(
     topics = {
         "pan_auths": kafka_broker.unique_topic("pan-auths"),
         "pan_approved": kafka_broker.unique_topic("pan-approved"),
-        "dead_letter": kafka_broker.unique_topic("pan-dlq"),
+        "pan_dead_letters": kafka_broker.unique_topic("pan-dlq"),
         "alerts": kafka_broker.unique_topic("pan-alerts"),
     }
     kafka_broker.produce_lines(topics["pan_auths"], LINES)
@@ -73,7 +73,7 @@ def test_no_card_number_in_kafka_keys_dead_letters_alerts_or_logs(
     flink_cluster.wait_for_running(job.job_id)
     started = time.monotonic()
     approved = kafka_broker.consume(topics["pan_approved"], min_records=APPROVED, timeout=90)
-    dead = kafka_broker.consume(topics["dead_letter"], min_records=DEAD, timeout=60, raw=True)
+    dead = kafka_broker.consume(topics["pan_dead_letters"], min_records=DEAD, timeout=60, raw=True)
     alerts = kafka_broker.consume(topics["alerts"], min_records=1, timeout=60, raw=True)
     record_timing("sensitive keys: 7 authorizations through", time.monotonic() - started)
     restarts = flink_cluster.restarts(job.job_id)
