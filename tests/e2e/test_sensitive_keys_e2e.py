@@ -79,8 +79,8 @@ def test_no_card_number_in_kafka_keys_dead_letters_alerts_or_logs(
     restarts = flink_cluster.restarts(job.job_id)
     flink_cluster.cancel_job(job.job_id)
 
-    # The approved records are the data: their values carry the card number, their keys the
-    # token (the topic still partitions by card).
+    # The approved records are the data: their values carry the card number; their keys (the
+    # binding's idempotency_key: pan) the token, so the topic still partitions by card.
     assert sorted(r.value["pan"] for r in approved) == sorted([PAN_OK, PAN_LARGE])
     assert sorted(r.key for r in approved) == sorted(sha_token(p) for p in (PAN_OK, PAN_LARGE))
 
