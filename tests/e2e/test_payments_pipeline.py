@@ -199,6 +199,8 @@ def test_seed_payment_processor_on_kafka_flink_and_mongodb(
             f"--kafka.group.id=payments-e2e-{run}",
             f"--store.transaction_store.database={database}",
             "--store.transaction_store.decimals=string",
+            # The test server speaks no TLS (production's binding has tls: true).
+            "--store.transaction_store.tls=false",
         ],
         parallelism=1,
     )

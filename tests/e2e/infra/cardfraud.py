@@ -55,6 +55,8 @@ def job_args(
             f"--store.customer_profiles.database={profiles.database}",
             # FerretDB 1.x has no Decimal128: typical_spend is kept as text.
             "--store.customer_profiles.decimals=string",
+            # The test server speaks no TLS (production's binding uses mutual TLS).
+            "--store.customer_profiles.tls=false",
         ]
     else:
         store = [
