@@ -149,6 +149,7 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
             p = _props(e.entries, diags, "kafka")
             _symbol(p, "security_protocol", KAFKA_PROTOCOLS, diags)
             _symbol(p, "sasl_mechanism", SASL, diags)
+            _kafka_tls(p, diags)
             if "brokers" in p and not isinstance(p["brokers"], (ast.StringLit, ast.ListValue)):
                 _err(
                     diags,
@@ -214,6 +215,88 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                     e.span,
                     expected="parallelism: 4",
                 )
+
+
+# TLS material of a store, by reference: trusted certificates (a trust store, or PEM CA
+# certificates) and the client's certificate and key (a key store, for mutual TLS).
+STORE_TLS_FILES = ("truststore", "keystore", "ca_file")
+STORE_TLS = (
+    *STORE_TLS_FILES,
+    "truststore_password",
+    "keystore_password",
+    "truststore_type",
+    "keystore_type",
+)
+# Kafka protocols without TLS: trust and key stores would be ignored.
+KAFKA_CLEAR = ("PLAINTEXT", "SASL_PLAINTEXT")
+
+
+def _tls_files(p: dict, names: tuple, what: str, diags: list[Diagnostic]) -> None:
+    for k in names:
+        v = p.get(k)
+        if v is None or isinstance(v, ast.StringLit):
+            continue
+        if isinstance(v, ast.SecretRef) and v.kind == "file":
+            continue
+        _err(
+            diags,
+            "NX525",
+            f"{k} of {what} is the path of a file on the task managers",
+            v.span,
+            expected=f'{k}: file("/etc/…")',
+        )
+
+
+def _store_tls(store: str, p: dict, diags: list[Diagnostic]) -> None:
+    """`tls: true` with its material by reference (NX525 when it is not)."""
+    tls = p.get("tls")
+    if tls is not None and not isinstance(tls, ast.BoolLit):
+        _err(
+            diags,
+            "NX525",
+            f"tls of store {store} is true or false",
+            tls.span,
+            expected="tls: true",
+        )
+        return
+    _tls_files(p, STORE_TLS_FILES, f"store {store}", diags)
+    material = [k for k in STORE_TLS if k in p]
+    if material and not (isinstance(tls, ast.BoolLit) and tls.value):
+        _err(
+            diags,
+            "NX525",
+            f"store {store} sets {', '.join(material)} but not tls: true, so they would be "
+            "ignored",
+            p[material[0]].span,
+            expected="tls: true",
+            hint="a connection to a store outside the job's host is encrypted: tls: true, "
+            'and the certificates that sign the server\'s in truststore: file("…") or ca_file',
+        )
+    if "keystore" in p and "keystore_password" not in p:
+        _err(
+            diags,
+            "NX525",
+            f"store {store} has a keystore but no keystore_password",
+            p["keystore"].span,
+            expected='keystore_password: env("…") or file("…")',
+        )
+
+
+def _kafka_tls(p: dict, diags: list[Diagnostic]) -> None:
+    _tls_files(p, ("truststore", "keystore"), "kafka", diags)
+    protocol = p.get("security_protocol")
+    if not isinstance(protocol, ast.Symbol) or protocol.name not in KAFKA_CLEAR:
+        return
+    material = [k for k in ("truststore", "keystore") if k in p]
+    if material:
+        _err(
+            diags,
+            "NX525",
+            f"kafka sets {', '.join(material)} but security_protocol {protocol.name} has no "
+            "TLS, so they would be ignored",
+            protocol.span,
+            expected="security_protocol: SSL or SASL_SSL",
+        )
 
 
 def _symbol(p: dict, key: str, allowed: tuple, diags: list[Diagnostic]) -> None:
@@ -288,6 +371,7 @@ def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
         else:
             _symbol(p, "type", STORE_TYPES, diags)
         _symbol(p, "decimals", MONGODB_DECIMALS, diags)
+        _store_tls(b.name, p, diags)
         threads = p.get("threads")
         if threads is not None and (not isinstance(threads, ast.IntLit) or threads.value < 1):
             _err(
@@ -330,19 +414,94 @@ def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
 
 
 def _secrets(e: object, diags: list[Diagnostic]) -> None:
+    """No credential is written in an .infra file: a setting named like a secret is a
+    reference (NX503); no literal text carries one, inside a URI (NX523) or as an assignment
+    such as a JAAS config's `password="…"` (NX524); references name a variable or an absolute
+    file (NX213). Messages never repeat the credential."""
     if isinstance(e, ast.Block):
         for x in e.entries:
             _secrets(x, diags)
-    elif isinstance(e, ast.Property) and SECRET_WORDS.search(e.name):
-        if not isinstance(e.value, ast.SecretRef):
-            _err(
-                diags,
-                "NX503",
-                f"'{e.name}' looks like a secret but is written in the file",
-                e.value.span,
-                expected=f'{e.name}: env("VARIABLE") or file("/path")',
-                hint="secrets are passed by reference and never copied into generated code",
-            )
+        return
+    if not isinstance(e, ast.Property):
+        return
+    if SECRET_WORDS.search(e.name) and not isinstance(e.value, ast.SecretRef):
+        _err(
+            diags,
+            "NX503",
+            f"'{e.name}' looks like a secret but is written in the file",
+            e.value.span,
+            expected=f'{e.name}: env("VARIABLE") or file("/path")',
+            hint="secrets are passed by reference and never copied into generated code",
+        )
+        return
+    for v in _leaves(e.value):
+        if isinstance(v, ast.SecretRef):
+            _reference(e.name, v, diags)
+        elif isinstance(v, ast.StringLit):
+            _literal_credentials(e.name, v, diags)
+
+
+def _leaves(v: ast.Value) -> list[ast.Value]:
+    return [x for item in v.items for x in _leaves(item)] if isinstance(v, ast.ListValue) else [v]
+
+
+# `scheme://user:password@host` (or `scheme://:password@host`): a password in a URI's userinfo.
+URI_CREDENTIALS = re.compile(r"^([a-z][a-z0-9+.-]*://)([^/?#@\s]*):([^/?#@\s]+)@", re.I)
+# `password="…"`, `password=…`, `token: …` inside a text (JAAS configs, query strings, DSNs).
+ASSIGNED_CREDENTIAL = re.compile(
+    r"(?<![a-z0-9])(password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|passphrase|"
+    r"credentials?)\s*[=:]\s*(\"[^\"]+\"|'[^']+'|[^\s&;,\"']+)",
+    re.I,
+)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _literal_credentials(name: str, v: ast.StringLit, diags: list[Diagnostic]) -> None:
+    m = URI_CREDENTIALS.match(v.value)
+    if m:
+        shown = m.group(1) + (m.group(2) or "") + ":****@…"
+        _err(
+            diags,
+            "NX523",
+            f"'{name}' has a password inside its URI ({shown}), written in the file",
+            v.span,
+            expected=f'{name}: env("VARIABLE") or {name}: file("/run/secrets/…"), '
+            "holding the whole URI",
+            hint="a credential is never written in .infra or compiled into a job: the URI is "
+            "read where the client connects (the task manager), from the environment or a file",
+        )
+        return
+    m = ASSIGNED_CREDENTIAL.search(v.value)
+    if m:
+        _err(
+            diags,
+            "NX524",
+            f"'{name}' carries a credential ({m.group(1)}=****) in its text, written in the file",
+            v.span,
+            expected="the credential as its own setting by reference, e.g. "
+            'password: env("KAFKA_PASSWORD"), or the whole text as env("…") / file("…")',
+            hint="a credential is never written in .infra or compiled into a job",
+        )
+
+
+def _reference(name: str, v: ast.SecretRef, diags: list[Diagnostic]) -> None:
+    if v.kind == "env" and not ENV_NAME.match(v.ref):
+        _err(
+            diags,
+            "NX213",
+            f"'{name}': env(\"{v.ref}\") does not name an environment variable",
+            v.span,
+            expected='env("NAME") with letters, digits and _ (not starting with a digit)',
+        )
+    elif v.kind == "file" and not v.ref.startswith("/"):
+        _err(
+            diags,
+            "NX213",
+            f"'{name}': file(\"{v.ref}\") is not an absolute path",
+            v.span,
+            expected='file("/absolute/path"): the task manager reads it from its own disk, '
+            "whatever its working directory",
+        )
 
 
 def _merge_block(

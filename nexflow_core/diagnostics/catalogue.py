@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "NX210": "record name cannot be bound",
     "NX211": "unknown name in expression",
     "NX212": "unknown environment",
+    "NX213": "secret reference names no variable or absolute file",
     # types
     "NX301": "operand types do not fit the operator",
     "NX302": "condition is not a boolean",
@@ -68,6 +69,9 @@ CODES: dict[str, str] = {
     "NX510": "environment declared in several directories",
     "NX521": "invalid store timeout",
     "NX522": "invalid store cache size",
+    "NX523": "password written inside a URI",
+    "NX524": "credential written inside a text",
+    "NX525": "invalid TLS setting",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

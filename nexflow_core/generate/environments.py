@@ -47,6 +47,7 @@ _KAFKA_NAMES = {
 }
 # Files whose *path* is the setting (not a secret read from them).
 _PATHS = ("truststore", "keystore")
+_STORE_PATHS = ("truststore", "keystore", "ca_file")
 _CHECKPOINT = {
     "interval": "execution.checkpointing.interval",
     "mode": "execution.checkpointing.mode",
@@ -209,7 +210,7 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
             )
         for k in sorted(b.settings):
             if k != "type":
-                stores.append(setting(f"store.{name}.{k}", b.settings[k]))
+                stores.append(setting(f"store.{name}.{k}", b.settings[k], k in _STORE_PATHS))
 
     kafka = _kafka(env, setting, origin)
     return model.Environment(

@@ -157,6 +157,16 @@ class JobBuilder:
             if root in self.dead and root not in self.live:
                 raise unsupported(path.span, f"reading '{root}' {self.dead[root]}")
 
+    def sensitive_key(self, record: Type, key: Optional[model.Expr]) -> bool:
+        """Is the idempotency key `key` (a field of `record`) marked @sensitive? Then the
+        Kafka record key is the field's token, never its value (docs/language/schema.md)."""
+        if not isinstance(key, model.Field) or isinstance(key.obj, model.Field):
+            return False
+        schema = self.project.schema(record.name) if record.name else None
+        if schema is None:
+            return False
+        return any(f.name == key.name and f.sensitive for f in schema.fields)
+
     def output(
         self, stream: str, record: Type, origin: model.Origin, emit: Optional[ast.EmitStmt] = None
     ) -> None:
@@ -182,6 +192,7 @@ class JobBuilder:
             record=record,
             delivery=delivery,
             idempotency_key=key,
+            idempotency_sensitive=self.sensitive_key(record, key),
             persist=persist,
             origin=origin if emit is not None else None,
         )
@@ -1270,5 +1281,9 @@ def _bind_delivery(
         path = ast.Path(parts=[named.name], span=named.span)
         key = builder.lower.expr(path, Scope(implicit=out.record))
     return msgspec.structs.replace(
-        out, delivery=mode, delivery_source=source, idempotency_key=key
+        out,
+        delivery=mode,
+        delivery_source=source,
+        idempotency_key=key,
+        idempotency_sensitive=builder.sensitive_key(out.record, key),
     )

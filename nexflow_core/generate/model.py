@@ -706,6 +706,8 @@ class Output(msgspec.Struct, frozen=True):
     record: Type
     delivery: Optional[str] = None
     idempotency_key: Optional[Expr] = None
+    # The idempotency key is a sensitive field (@sensitive): the Kafka key is its token.
+    idempotency_sensitive: bool = False
     persist: Optional[Persist] = None
     # Where `delivery` was chosen (a binding, the proc's emit, an environment's default).
     delivery_source: Optional[str] = None

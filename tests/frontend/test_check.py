@@ -414,3 +414,74 @@ transform stamp {
         src["e.infra"] = f"environment local {{ {streams} stores {{ rates {{ type: memory }} }} }}"
         project = check_project(src)
         assert project.diagnostics == [], render_text(project.diagnostics, project.sources)
+
+
+def _infra_codes(text: str) -> list[tuple[str, int, int]]:
+    project = check_project({"prod.infra": text})
+    return [(d.code, d.span.line, d.span.column) for d in project.diagnostics]
+
+
+def test_literal_credentials_are_refused_with_their_place() -> None:
+    # A password inside a MongoDB connection string (NX523), the message masks it.
+    uri = (
+        "environment production {\n"
+        "    stores { s {\n"
+        "        type: mongodb\n"
+        '        uri: "mongodb://fraud:hunter2@mongo-1:27017/?tls=true"\n'
+        '        database: "d"\n'
+        '        collection: "c"\n'
+        "    } }\n"
+        "}\n"
+    )
+    assert _infra_codes(uri) == [("NX523", 4, 14)]
+    project = check_project({"prod.infra": uri})
+    assert "hunter2" not in project.diagnostics[0].message
+    assert "mongodb://fraud:****@" in project.diagnostics[0].message
+    # A password inside a pass-through text (a JAAS config), anywhere in a list too (NX524).
+    jaas = (
+        "environment production {\n"
+        "    kafka {\n"
+        '        sasl_jaas_config: "PlainLoginModule required username=\\"a\\" password=\\"b\\";"\n'
+        "    }\n"
+        "}\n"
+    )
+    assert _infra_codes(jaas) == [("NX524", 3, 27)]
+    listed = 'environment e { kafka { brokers: ["k1:9093", "https://u:pw@k2:9093"] } }'
+    assert [c for c, _, _ in _infra_codes(listed)] == ["NX523"]
+    # Settings named like secrets (NX503): trust store and key passwords too.
+    for name in ("truststore_password", "keystore_password", "key_password", "api_key"):
+        text = f'environment e {{ kafka {{ {name}: "changeit" }} }}'
+        assert [c for c, _, _ in _infra_codes(text)] == ["NX503"], name
+    # References that cannot be resolved on a task manager (NX213).
+    bad_refs = 'environment e { kafka { password: env("KAFKA PASSWORD") username: file("u") } }'
+    assert [c for c, _, _ in _infra_codes(bad_refs)] == ["NX213", "NX213"]
+    # By reference, all is well.
+    ok = (
+        "environment e { kafka { password: env(\"KAFKA_PASSWORD\") "
+        'truststore_password: file("/run/secrets/ts") brokers: "k1:9093" } }'
+    )
+    assert _infra_codes(ok) == []
+
+
+def test_tls_settings_of_stores_and_kafka() -> None:
+    store = (
+        "environment production {{\n"
+        "    stores {{ s {{\n"
+        '        type: mongodb uri: env("MONGO_URI") database: "d" collection: "c"\n'
+        "        {}\n"
+        "    }} }}\n"
+        "}}\n"
+    )
+    good = (
+        'tls: true ca_file: file("/etc/ca.pem") keystore: file("/etc/client.p12") '
+        'keystore_password: file("/etc/client.pass")'
+    )
+    assert _infra_codes(store.format(good)) == []
+    assert _infra_codes(store.format("tls: yes")) == [("NX525", 4, 14)]
+    assert [c for c, _, _ in _infra_codes(store.format('ca_file: file("/etc/ca.pem")'))] == [
+        "NX525"
+    ]
+    no_password = 'tls: true keystore: file("/etc/client.p12")'
+    assert [c for c, _, _ in _infra_codes(store.format(no_password))] == ["NX525"]
+    clear = 'environment e { kafka { security_protocol: PLAINTEXT truststore: file("/t.jks") } }'
+    assert [c for c, _, _ in _infra_codes(clear)] == ["NX525"]

@@ -87,7 +87,9 @@ CARD_FRAUD_ONLY = (
     b"cards",
     b"rocksdb",
     b"s3://",
-    b"truststore",
+    # (payments' production has a trust store of its own, truststore.p12)
+    b"truststore.jks",
+    b"keystore",
     b"flink.parallelism.default",
     b"flink.execution.checkpointing.timeout",
     b"flink.state.backend.type",

@@ -59,6 +59,8 @@ def job_args(
             # FerretDB 1.x has no Decimal128: typical_spend is kept as text.
             "--store.customer_profiles.decimals=string",
             f"--store.customer_profiles.read_timeout={read_timeout_ms} ms",
+            # The test server speaks no TLS (production's binding uses mutual TLS).
+            "--store.customer_profiles.tls=false",
         ]
     else:
         store = [

@@ -8,6 +8,7 @@ import nexflow.runtime.Ops;
 import nexflow.runtime.RecordContract;
 import nexflow.runtime.Validation;
 import nexflow.runtime.Violation;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +72,18 @@ public final class GreetingContract implements RecordContract<Greeting> {
     /** The JSON tree of {@code record} with sensitive fields (and those of nested records) masked. */
     public ObjectNode maskedTree(Greeting record) {
         ObjectNode out$ = Json.mapper().valueToTree(record);
+        mask(out$);
         return out$;
+    }
+
+    @Override
+    public void mask(JsonNode tree) {
+        // no sensitive field, and no nested record that could have one
+    }
+
+    @Override
+    public boolean sensitive() {
+        return false;
     }
 
     @Override

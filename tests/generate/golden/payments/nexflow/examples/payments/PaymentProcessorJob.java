@@ -99,43 +99,51 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:34  interval: 1 minute
+        // examples/payments/production_sinks.infra:40  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:35  mode: exactly_once
+        // examples/payments/production_sinks.infra:41  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
-        // examples/payments/production_sinks.infra:13  parallelism: 2
+        // examples/payments/production_sinks.infra:17  parallelism: 2
         settings.put("stream.failed_payments.parallelism", "2");
-        // examples/payments/production_sinks.infra:12  topic: "prod.payments.failed"
+        // examples/payments/production_sinks.infra:16  topic: "prod.payments.failed"
         settings.put("stream.failed_payments", "kafka:prod.payments.failed");
         // examples/payments/production.infra:10  parallelism: 8
         settings.put("stream.payment_events.parallelism", "8");
         // examples/payments/production.infra:9  topic: "prod.payments.inbound"
         settings.put("stream.payment_events", "kafka:prod.payments.inbound");
-        // examples/payments/production_sinks.infra:17  parallelism: 8
+        // examples/payments/production_sinks.infra:21  parallelism: 8
         settings.put("stream.processed_payments.parallelism", "8");
-        // examples/payments/production_sinks.infra:16  topic: "prod.payments.processed"
+        // examples/payments/production_sinks.infra:20  topic: "prod.payments.processed"
         settings.put("stream.processed_payments", "kafka:prod.payments.processed");
-        // examples/payments/production_sinks.infra:23  type: mongodb
+        // examples/payments/production_sinks.infra:27  type: mongodb
         settings.put("store.transaction_store", "mongodb:transaction_store");
-        // examples/payments/production_sinks.infra:26  collection: "transactions"
+        // examples/payments/production_sinks.infra:35  ca_file: file("/etc/payments/mongo/ca.pem")
+        settings.put("store.transaction_store.ca_file", "/etc/payments/mongo/ca.pem");
+        // examples/payments/production_sinks.infra:30  collection: "transactions"
         settings.put("store.transaction_store.collection", "transactions");
-        // examples/payments/production_sinks.infra:25  database: "payments"
+        // examples/payments/production_sinks.infra:29  database: "payments"
         settings.put("store.transaction_store.database", "payments");
-        // examples/payments/production_sinks.infra:24  uri: env("MONGO_URI")
+        // examples/payments/production_sinks.infra:34  tls: true
+        settings.put("store.transaction_store.tls", "true");
+        // examples/payments/production_sinks.infra:28  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
-        // examples/payments/production_sinks.infra:29  write_timeout: 15 seconds
+        // examples/payments/production_sinks.infra:33  write_timeout: 15 seconds
         settings.put("store.transaction_store.write_timeout", "15000 ms");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
         settings.put("kafka.config.providers", "env,dir");
         settings.put("kafka.config.providers.dir.class", "org.apache.kafka.common.config.provider.DirectoryConfigProvider");
         settings.put("kafka.config.providers.env.class", "org.apache.kafka.common.config.provider.EnvVarConfigProvider");
-        // examples/payments/production_sinks.infra:7  password: env("KAFKA_PASSWORD")
+        // examples/payments/production_sinks.infra:9  password: env("KAFKA_PASSWORD")
         settings.put("kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"${env:KAFKA_USERNAME}\" password=\"${env:KAFKA_PASSWORD}\";");
-        // examples/payments/production_sinks.infra:5  sasl_mechanism: SCRAM_SHA_512
+        // examples/payments/production_sinks.infra:7  sasl_mechanism: SCRAM_SHA_512
         settings.put("kafka.sasl.mechanism", "SCRAM-SHA-512");
         // examples/payments/production.infra:4  security_protocol: SASL_SSL
         settings.put("kafka.security.protocol", "SASL_SSL");
+        // examples/payments/production_sinks.infra:10  truststore: file("/etc/payments/kafka/truststore.p12")
+        settings.put("kafka.ssl.truststore.location", "/etc/payments/kafka/truststore.p12");
+        // examples/payments/production_sinks.infra:11  truststore_password: file("/etc/payments/kafka/truststore.pass")
+        settings.put("kafka.ssl.truststore.password", "${dir:/etc/payments/kafka:truststore.pass}");
         return settings;
     }
 
@@ -209,6 +217,7 @@ public final class PaymentProcessorJob {
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> persisted$processed_payments = Stores.upsert(out$processed_payments, streams, SOURCE_STREAM,
                 "transaction_store",
                 record -> Keys.of(record.transaction_id),
+                nexflow.examples.payments.PaymentEventContract.INSTANCE,
                 true, Types.POJO(nexflow.examples.payments.PaymentEvent.class),
                 "PaymentProcessor.persist.transaction_store.processed_payments");
         // Records the store refused are dead letters; the others go on to the stream.
