@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "NX410": "rows disagree under the any hit policy",
     "NX411": "invalid decision table cell",
     "NX412": "transform lookup key is not an input field",
+    "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",
     "NX502": "store not bound in environment",
@@ -62,6 +63,10 @@ CODES: dict[str, str] = {
     "NX507": "unknown delivery guarantee",
     "NX508": "idempotency key is not a field of the stream",
     "NX509": "exactly-once sink without checkpoints",
+    "NX511": "exactly-once sink with at-least-once checkpoints",
+    "NX512": "invalid idle timeout",
+    "NX513": "invalid start position",
+    "NX514": "invalid transactional id prefix",
     "NX510": "environment declared in several directories",
     # generation
     "NX901": "construct not supported by the target yet",

@@ -203,7 +203,14 @@ def test_each_sink_has_its_delivery_guarantee(run: dict) -> None:
     audit = text[text.index('Kafka.sink(out$audit'):].split(";")[0]
     assert '"at_least_once"' in approved and "Keys.of(record.card)" in approved
     assert '"exactly_once"' in audit
-    assert "setTransactionalIdPrefix(NAME + \".\" + stream)" in text
+    # Transactional ids: <environment>.<proc>.<stream> unless the binding names a prefix, from
+    # a pool reused across checkpoints (not a new id per checkpoint).
+    assert 'ENVIRONMENT = "prod";' in text and 'GROUP = ENVIRONMENT + "." + NAME;' in text
+    assert (
+        'setTransactionalIdPrefix(streams.setting(stream, "transactional_id_prefix", '
+        'GROUP + "." + stream))' in text
+    )
+    assert "setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)" in text
     assert "DeliveryGuarantee.EXACTLY_ONCE" in text and "DeliveryGuarantee.AT_LEAST_ONCE" in text
     # With the environment's checkpoints, the Kafka job graph builds (no broker needed), dead
     # letters to a topic too.
