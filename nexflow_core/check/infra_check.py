@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from datetime import datetime
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Optional
 
 import msgspec

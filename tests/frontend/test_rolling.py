@@ -113,7 +113,9 @@ def test_rolling_with_no_watermark_delay_warns() -> None:
     diags = check_project({"a.schema": SCHEMA, "p.proc": zero}).diagnostics
     assert [(d.code, d.severity, d.span.line) for d in diags] == [("NX413", "warning", 1)]
     assert "watermark delay at 0" in diags[0].message
-    explicit_zero = zero.replace("from auths", "from auths event_time event_time watermark 0 seconds")
+    explicit_zero = zero.replace(
+        "from auths", "from auths event_time event_time watermark 0 seconds"
+    )
     diags = check_project({"a.schema": SCHEMA, "p.proc": explicit_zero}).diagnostics
     assert [d.code for d in diags] == ["NX413"]
     delayed = zero.replace("from auths", "from auths event_time event_time watermark 5 seconds")
