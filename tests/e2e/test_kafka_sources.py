@@ -76,8 +76,8 @@ def test_a_source_subtask_without_partitions_does_not_hold_timeouts_back(
     """Both topics have 1 partition, both sources run 2 wide: one subtask of each reads
     nothing. It goes idle after 3 s, so the watermark follows the subtasks that read."""
     topics = settle_topics(kafka_broker)
-    job = settle(kafka_broker, flink_cluster, topics,
-                 "--stream.payments.parallelism=2", "--stream.settlements.parallelism=2")  # fmt: skip
+    wide = ["--stream.payments.parallelism=2", "--stream.settlements.parallelism=2"]
+    job = settle(kafka_broker, flink_cluster, topics, *wide)
     payments = [event("p1", "10:00:00"), event("p2", "10:00:30"), event("p3", "10:05:00")]
     settlements = [event("p2", "10:00:40"), event("s9", "10:05:00")]
     kafka_broker.produce_lines(topics["payments"], payments)
