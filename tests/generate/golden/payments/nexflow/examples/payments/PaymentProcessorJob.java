@@ -108,29 +108,35 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:31  interval: 1 minute
+        // examples/payments/production_sinks.infra:39  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:32  mode: exactly_once
+        // examples/payments/production_sinks.infra:40  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
-        // examples/payments/production_sinks.infra:13  parallelism: 2
+        // examples/payments/production_sinks.infra:13  idle_timeout: 30 seconds
+        settings.put("stream.failed_payments.idle_timeout", "30000 ms");
+        // examples/payments/production_sinks.infra:21  parallelism: 2
         settings.put("stream.failed_payments.parallelism", "2");
-        // examples/payments/production_sinks.infra:12  topic: "prod.payments.failed"
+        // examples/payments/production_sinks.infra:20  topic: "prod.payments.failed"
         settings.put("stream.failed_payments", "kafka:prod.payments.failed");
+        // examples/payments/production_sinks.infra:13  idle_timeout: 30 seconds
+        settings.put("stream.payment_events.idle_timeout", "30000 ms");
         // examples/payments/production.infra:10  parallelism: 8
         settings.put("stream.payment_events.parallelism", "8");
         // examples/payments/production.infra:9  topic: "prod.payments.inbound"
         settings.put("stream.payment_events", "kafka:prod.payments.inbound");
-        // examples/payments/production_sinks.infra:17  parallelism: 8
+        // examples/payments/production_sinks.infra:13  idle_timeout: 30 seconds
+        settings.put("stream.processed_payments.idle_timeout", "30000 ms");
+        // examples/payments/production_sinks.infra:25  parallelism: 8
         settings.put("stream.processed_payments.parallelism", "8");
-        // examples/payments/production_sinks.infra:16  topic: "prod.payments.processed"
+        // examples/payments/production_sinks.infra:24  topic: "prod.payments.processed"
         settings.put("stream.processed_payments", "kafka:prod.payments.processed");
-        // examples/payments/production_sinks.infra:23  type: mongodb
+        // examples/payments/production_sinks.infra:31  type: mongodb
         settings.put("store.transaction_store", "mongodb:transaction_store");
-        // examples/payments/production_sinks.infra:26  collection: "transactions"
+        // examples/payments/production_sinks.infra:34  collection: "transactions"
         settings.put("store.transaction_store.collection", "transactions");
-        // examples/payments/production_sinks.infra:25  database: "payments"
+        // examples/payments/production_sinks.infra:33  database: "payments"
         settings.put("store.transaction_store.database", "payments");
-        // examples/payments/production_sinks.infra:24  uri: env("MONGO_URI")
+        // examples/payments/production_sinks.infra:32  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
