@@ -128,6 +128,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         # Where a source starts: an instant, and a value that is none of the known ones.
         [job, "--stream.payments.start=2026-01-31T00:00:00Z", "--stream.payments.idle_timeout=0"],
         [job, "--stream.payments.start=yesterday"],
+        [job, "--stream.payments.start_fallback=none"],
     ]  # fmt: skip
     args = [a for g in groups for a in [*g, "--next"]][:-1]
     env = dict(os.environ, NX_KAFKA_USER="alice", NX_KAFKA_PASSWORD=PASSWORD,
@@ -250,6 +251,7 @@ def test_sources_take_idle_timeout_and_start_from_the_environment_or_arguments(r
     assert seed["stream.payment_events.idle_timeout"] == "30000 ms"
     assert run["outputs"][6].get("built", 0) >= 4, run["outputs"][6].get("build_error")
     assert "expected committed, earliest, latest or an instant" in run["outputs"][7]["build_error"]
+    assert "start_fallback 'none'; expected earliest or latest" in run["outputs"][8]["build_error"]
     text = run["java"]["AuthorizeJob.java"]
     # read_committed always; group and client ids scoped by the environment.
     assert 'properties.setProperty("isolation.level", "read_committed");' in text

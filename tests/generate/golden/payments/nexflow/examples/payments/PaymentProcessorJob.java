@@ -506,9 +506,15 @@ public final class PaymentProcessorJob {
         static OffsetsInitializer start(StreamBindings streams, String stream) {
             String start = streams.start(stream);
             switch (start) {
-                case "committed":
-                    return OffsetsInitializer.committedOffsets("latest".equals(streams.startFallback(stream))
+                case "committed": {
+                    String fallback = streams.startFallback(stream);
+                    if (!fallback.equals("earliest") && !fallback.equals("latest")) {
+                        throw new IllegalArgumentException("stream '" + stream + "' has start_fallback '" + fallback
+                                + "'; expected earliest or latest");
+                    }
+                    return OffsetsInitializer.committedOffsets(fallback.equals("latest")
                             ? OffsetResetStrategy.LATEST : OffsetResetStrategy.EARLIEST);
+                }
                 case "earliest":
                     return OffsetsInitializer.earliest();
                 case "latest":
