@@ -7,6 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Optional
 
 import msgspec
@@ -26,6 +27,7 @@ SECTIONS = (
     "state_backend",
     "parallelism",
     "buffer_timeout",
+    "idle_timeout",
     "delivery",
     "schema_registry",
     "metrics",
@@ -36,6 +38,10 @@ SASL = ("PLAIN", "SCRAM_SHA_256", "SCRAM_SHA_512", "GSSAPI", "OAUTHBEARER")
 STORE_TYPES = ("mongodb", "jdbc", "redis", "cassandra", "file", "memory", "kafka")
 BACKENDS = ("rocksdb", "hashmap")
 DELIVERY = ("exactly_once", "at_least_once")
+# Where a Kafka source starts without a checkpoint (`start`), and where `committed` reads a
+# partition its consumer group has no offset for (`start_fallback`).
+STARTS = ("committed", "earliest", "latest")
+START_FALLBACKS = ("earliest", "latest")
 # Without any declaration a sink is written at least once: visible at once, keyed.
 DEFAULT_DELIVERY = "at_least_once"
 # What the L0 runtime's MongoStore needs of a `type: mongodb` binding, and how it may store
@@ -47,6 +53,7 @@ MONGODB_DECIMALS = ("decimal128", "string")
 STORE_TIMEOUTS = {"read_timeout": "1 second", "write_timeout": "30 seconds"}
 # The most answers a lookup cache may keep per parallel instance (Lookups' setting).
 MAX_CACHE_ENTRIES = 999_999_999
+_TRANSACTIONAL_PREFIX = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
 class Binding(msgspec.Struct, frozen=True):
@@ -202,6 +209,8 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                     e.span,
                     expected="buffer_timeout: 5 milliseconds",
                 )
+        elif e.name == "idle_timeout":
+            _idle_timeout(e.value if isinstance(e, ast.Property) else None, e.span, diags)
         elif e.name == "parallelism":
             if (
                 not isinstance(e, ast.Property)
@@ -297,6 +306,67 @@ def _kafka_tls(p: dict, diags: list[Diagnostic]) -> None:
             protocol.span,
             expected="security_protocol: SSL or SASL_SSL",
         )
+def _idle_timeout(v: Optional[ast.Value], span: Span, diags: list[Diagnostic]) -> None:
+    if not isinstance(v, ast.DurationLit):
+        _err(
+            diags,
+            "NX512",
+            "idle_timeout is how long a source partition may send nothing before it stops "
+            "holding event time back: a duration",
+            v.span if v is not None else span,
+            expected="idle_timeout: 30 seconds (0 seconds: never idle)",
+        )
+
+
+def _start(p: dict[str, ast.Value], diags: list[Diagnostic]) -> None:
+    """`start`: committed | earliest | latest | "<ISO-8601 instant>"; `start_fallback` (for
+    `committed` only): earliest | latest."""
+    start = p.get("start")
+    if start is not None:
+        ok = isinstance(start, ast.Symbol) and start.name in STARTS
+        if isinstance(start, ast.StringLit):
+            ok = _is_instant(start.value)
+        if not ok:
+            _err(
+                diags,
+                "NX513",
+                "start is where a Kafka source begins when the job has no checkpoint",
+                start.span,
+                expected='committed, earliest, latest or an instant such as "2026-01-31T00:00:00Z"',
+            )
+    fallback = p.get("start_fallback")
+    if fallback is None:
+        return
+    if not isinstance(fallback, ast.Symbol) or fallback.name not in START_FALLBACKS:
+        _err(
+            diags,
+            "NX513",
+            "start_fallback is where a source reads a partition its consumer group has no "
+            "offset for",
+            fallback.span,
+            expected="earliest or latest",
+        )
+    elif start is not None and not (isinstance(start, ast.Symbol) and start.name == "committed"):
+        _err(
+            diags,
+            "NX513",
+            "start_fallback applies only to start: committed",
+            fallback.span,
+            expected="start: committed (or no start_fallback)",
+            related=start.span,
+        )
+
+
+def _is_instant(text: str) -> bool:
+    """An ISO-8601 instant with a zone, as Java's Instant.parse reads it."""
+    m = re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z", text)
+    if m is None:
+        return False
+    try:
+        datetime.strptime(text[:16], "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return False
+    return True
 
 
 def _symbol(p: dict, key: str, allowed: tuple, diags: list[Diagnostic]) -> None:
@@ -331,6 +401,22 @@ def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
     if section == "streams":
         if "delivery" in p:
             _delivery(p["delivery"], diags)
+        if "idle_timeout" in p:
+            _idle_timeout(p["idle_timeout"], b.span, diags)
+        _start(p, diags)
+        prefix = p.get("transactional_id_prefix")
+        if prefix is not None and not (
+            isinstance(prefix, ast.StringLit) and _TRANSACTIONAL_PREFIX.fullmatch(prefix.value)
+        ):
+            _err(
+                diags,
+                "NX514",
+                "transactional_id_prefix is a text of letters, digits and . _ -",
+                prefix.span,
+                expected='transactional_id_prefix: "production.cards.auth-decisions"',
+                hint="the prefix must stay the same across restarts of the job and differ "
+                "from every other job's and environment's on the cluster",
+            )
         key = p.get("idempotency_key")
         if key is not None and not isinstance(key, ast.Symbol):
             _err(
@@ -751,7 +837,21 @@ def _check_delivery(
                 expected=", ".join(fields) if fields else "a field of the schema",
             )
     interval = env.checkpoint.get("interval")
+    mode = env.checkpoint.get("mode")
     for sig, path in procs:
+        if isinstance(mode, ast.Symbol) and mode.name == "at_least_once":
+            for stream in sig.sinks:
+                chosen, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
+                if chosen == "exactly_once":
+                    diags.append(
+                        at_least_once_checkpoints_with_exactly_once_sink(
+                            env.name,
+                            stream,
+                            sig.name,
+                            mode.span,
+                            where.span if where is not None else file_span(path),
+                        )
+                    )
         if sig.checkpointed or interval is not None:
             continue
         for stream in sig.sinks:
@@ -762,6 +862,25 @@ def _check_delivery(
                         env.name, stream, sig.name, path, where.span if where else None
                     )
                 )
+
+
+def at_least_once_checkpoints_with_exactly_once_sink(
+    env: str, stream: str, proc: str, mode: Span, sink: Span
+) -> Diagnostic:
+    """NX511: an exactly-once Kafka sink commits its transaction when a checkpoint completes;
+    with at-least-once checkpoints (no barrier alignment) the committed state does not match
+    what the transaction holds, so after a recovery records are written twice or lost."""
+    return Diagnostic(
+        "NX511",
+        "error",
+        f"environment {env} takes at-least-once checkpoints ({mode.file}:{mode.line}), but "
+        f"stream {stream} of proc {proc} is written exactly once ({sink.file}:{sink.line})",
+        mode,
+        "checkpoint { mode: exactly_once }, or delivery: at_least_once for the stream",
+        "an exactly-once sink is exactly once only with exactly-once checkpoints: with "
+        "at_least_once a recovery replays records whose output a committed transaction holds",
+        sink,
+    )
 
 
 def exactly_once_without_checkpoints(

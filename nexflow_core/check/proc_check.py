@@ -162,6 +162,8 @@ class ProcChecker:
                 for fs in schema.fields:
                     if fs.event_time:
                         event_time = fs.name
+        if event_time is not None:
+            self._warn_zero_watermark()
         return ProcFlow(
             self.d.name,
             steps,
@@ -170,6 +172,27 @@ class ProcChecker:
             event_time,
             dict(self.f.names),
             dict(self.f.states),
+        )
+
+    def _warn_zero_watermark(self) -> None:
+        """NX413: windows and rolling aggregates close by the watermark; with no delay, a
+        record one millisecond out of order behind the newest of its partition is late."""
+        timed = [s for s in self.d.statements if isinstance(s, (ast.WindowStmt, ast.RollingStmt))]
+        if not timed:
+            return
+        stmt = next((s for s in self.d.statements if isinstance(s, ast.EventTimeStmt)), None)
+        if stmt is not None and stmt.watermark is not None and stmt.watermark.millis > 0:
+            return
+        what = "a window" if isinstance(timed[0], ast.WindowStmt) else "rolling aggregates"
+        self.ctx.warning(
+            "NX413",
+            f"proc {self.d.name} has {what} but leaves the watermark delay at 0: a record "
+            "that arrives even slightly out of order (behind a newer one of its partition) "
+            "is late",
+            timed[0].span,
+            expected="event_time <field> watermark <duration>, such as watermark 5 seconds",
+            hint="the delay is how long a window waits for stragglers before it closes; pick "
+            "the disorder your producers show (a few seconds is common)",
         )
 
     # statements ----------------------------------------------------------------------

@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "NX414": "two operators with one uid",
     "NX417": "lookup fallback declared twice",
     "NX418": "lookup fallback without a lookup",
+    "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",
     "NX502": "store not bound in environment",
@@ -66,6 +67,10 @@ CODES: dict[str, str] = {
     "NX507": "unknown delivery guarantee",
     "NX508": "idempotency key is not a field of the stream",
     "NX509": "exactly-once sink without checkpoints",
+    "NX511": "exactly-once sink with at-least-once checkpoints",
+    "NX512": "invalid idle timeout",
+    "NX513": "invalid start position",
+    "NX514": "invalid transactional id prefix",
     "NX510": "environment declared in several directories",
     "NX521": "invalid store timeout",
     "NX522": "invalid store cache size",

@@ -2,7 +2,9 @@
 
 A resolved environment (after merging its files and `extends`) becomes flat settings with the
 keys the L0 runtime reads (`JobArgs`): `stream.<name>` (a binding URI, `kafka:<topic>` or
-`file:<path>`), `stream.<name>.parallelism`, `store.<name>` and `store.<name>.<setting>`,
+`file:<path>`), `stream.<name>.parallelism`, `stream.<name>.idle_timeout` (the environment's
+`idle_timeout` unless the binding sets its own), `stream.<name>.start`, `.start_fallback` and
+`.transactional_id_prefix`, `store.<name>` and `store.<name>.<setting>`,
 `kafka.<client property>` and `flink.<option>`. Program arguments override every one.
 
 Secrets stay references, in the syntax of Kafka's config providers, so that the value is read
@@ -182,10 +184,16 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
         flink.append(setting("flink.execution.buffer-timeout.interval", buffer_timeout))
 
     streams: list[model.Setting] = []
+    # The environment's idle_timeout is every stream's that does not set its own (the runtime
+    # reads it per stream; StreamBindings.DEFAULT_IDLE_TIMEOUT when neither says).
+    idle = env.settings.get("idle_timeout")
     for name in sorted(env.streams):
         b = env.streams[name]
-        for k in sorted(b.settings):
-            v = b.settings[k]
+        settings = dict(b.settings)
+        if idle is not None:
+            settings.setdefault("idle_timeout", idle)
+        for k in sorted(settings):
+            v = settings[k]
             if k == "topic":
                 t, _ = text(v)
                 streams.append(

@@ -31,6 +31,7 @@ from nexflow_core import ast
 from nexflow_core.check import types as T
 from nexflow_core.check.infra_check import (
     ResolvedEnvironment,
+    at_least_once_checkpoints_with_exactly_once_sink,
     exactly_once_without_checkpoints,
     sink_delivery,
 )
@@ -1221,18 +1222,32 @@ def build_job(
     checkpointed = "interval" in resolved.checkpoint or any(
         s.key == "execution.checkpointing.interval" for s in job.flink
     )
+    mode_span = _at_least_once_checkpoints(resolved, proc)
     for o in outputs:
-        if o.delivery == "exactly_once" and not checkpointed:
-            # Point at what chose exactly_once: the binding, the environment's default, or
-            # (the proc's emit) the proc.
-            source = o.delivery_source or ""
-            binding = resolved.streams.get(o.stream)
-            where = None
-            if source.startswith("binding") and binding is not None:
-                where = binding.settings.get("delivery")
-            elif source.startswith("default of"):
-                where = resolved.settings.get("delivery")
-            span = where.span if where is not None else proc.span
+        if o.delivery != "exactly_once":
+            continue
+        # Point at what chose exactly_once: the binding, the environment's default, or
+        # (the proc's emit) the proc.
+        source = o.delivery_source or ""
+        binding = resolved.streams.get(o.stream)
+        where = None
+        if source.startswith("binding") and binding is not None:
+            where = binding.settings.get("delivery")
+        elif source.startswith("default of"):
+            where = resolved.settings.get("delivery")
+        span = where.span if where is not None else proc.span
+        if mode_span is not None:
+            if where is None and o.origin is not None:
+                # The proc's `emit to … exactly_once`.
+                span = Span(o.origin.file, o.origin.line, 1, o.origin.line, 1)
+            raise NexflowError(
+                [
+                    at_least_once_checkpoints_with_exactly_once_sink(
+                        resolved.name, o.stream, proc.name, mode_span, span
+                    )
+                ]
+            )
+        if not checkpointed:
             raise NexflowError(
                 [
                     exactly_once_without_checkpoints(
@@ -1248,6 +1263,18 @@ def build_job(
         dead_letter_delivery=_lines_delivery(resolved, job.dead_letter or "dead_letter"),
         alert_delivery=_lines_delivery(resolved, "alerts"),
     )
+
+
+def _at_least_once_checkpoints(env: ResolvedEnvironment, proc: ast.ProcDecl) -> Optional[Span]:
+    """Where the job's checkpoints are made at-least-once (the environment's `checkpoint {
+    mode }`, which wins, else the proc's `checkpoint every … at_least_once`), or None."""
+    mode = env.checkpoint.get("mode")
+    if isinstance(mode, ast.Symbol):
+        return mode.span if mode.name == "at_least_once" else None
+    for s in proc.statements:
+        if isinstance(s, ast.CheckpointStmt) and (s.mode or "").lower() == "at_least_once":
+            return s.span
+    return None
 
 
 def _lines_delivery(env: ResolvedEnvironment, stream: str) -> str:

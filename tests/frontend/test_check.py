@@ -151,7 +151,10 @@ def test_window_start_and_end_belong_to_aggregate_into() -> None:
         + "schema W { transaction_id: string  n: long  s: datetime  e: datetime? }\n"
         + "stream w: W\n"
     }
-    window = "proc P { from payments key by transaction_id window tumbling 1 minute "
+    window = (
+        "proc P { from payments event_time timestamp watermark 5 seconds key by transaction_id "
+        "window tumbling 1 minute "
+    )
     ok = window + (
         "aggregate into W { transaction_id = first(transaction_id) n = count() "
         "s = window_start() e = window_end() } emit to w }"
@@ -485,3 +488,68 @@ def test_tls_settings_of_stores_and_kafka() -> None:
     assert [c for c, _, _ in _infra_codes(store.format(no_password))] == ["NX525"]
     clear = 'environment e { kafka { security_protocol: PLAINTEXT truststore: file("/t.jks") } }'
     assert [c for c, _, _ in _infra_codes(clear)] == ["NX525"]
+def test_at_least_once_checkpoints_refuse_an_exactly_once_sink_naming_both_places() -> None:
+    env = """environment prod {
+        checkpoint {
+            interval: 10 seconds
+            mode: at_least_once
+        }
+        streams {
+            requests { topic: "r" }
+            decisions { topic: "d" delivery: exactly_once }
+            audit { topic: "a" }
+        }
+    }"""
+    (d,) = _delivery(env)
+    assert d.code == "NX511" and d.severity == "error"
+    assert d.span.file == "e.infra" and d.span.line == 4  # the checkpoint mode
+    assert d.related is not None and d.related.line == 8  # the sink's delivery
+    assert "e.infra:4" in d.message and "e.infra:8" in d.message and "decisions" in d.message
+    # Exactly-once checkpoints (or no exactly-once sink) are fine.
+    assert _delivery(env.replace("mode: at_least_once", "mode: exactly_once")) == []
+    assert _delivery(env.replace("delivery: exactly_once", "")) == []
+    # The environment's default delivery counts too; the proc's emit is pointed at by file.
+    default = env.replace("delivery: exactly_once", "").replace(
+        "streams {", "delivery: exactly_once streams {"
+    )
+    assert sorted(d.code for d in _delivery(default)) == ["NX511", "NX511"]
+    declared = "proc D { from requests emit to decisions emit to audit exactly_once }"
+    (d,) = _delivery(env.replace("delivery: exactly_once", ""), declared)
+    assert d.code == "NX511" and d.related is not None and d.related.file == "d.proc"
+
+
+def test_source_settings_are_checked() -> None:
+    def infra(stream: str, top: str = "") -> list:
+        env = f"""environment prod {{
+            {top}
+            streams {{
+                requests {{ topic: "r" {stream} }}
+                decisions {{ topic: "d" }}
+                audit {{ topic: "a" }}
+            }}
+        }}"""
+        return [(d.code, d.span.line) for d in _delivery(env) if d.severity == "error"]
+
+    good = [
+        "idle_timeout: 30 seconds",
+        "idle_timeout: 0 seconds",
+        "start: committed start_fallback: latest",
+        "start: earliest",
+        "start: latest",
+        'start: "2026-01-31T00:00:00Z"',
+        'start: "2026-01-31T00:00:00.250Z"',
+        'transactional_id_prefix: "prod.cards.decisions-1"',
+    ]
+    for setting in good:
+        assert infra(setting) == [], setting
+    assert infra("", "idle_timeout: 1 minute") == []
+    assert infra("", "idle_timeout: 30") == [("NX512", 2)]
+    assert infra("idle_timeout: fast") == [("NX512", 4)]
+    assert infra("start: newest") == [("NX513", 4)]
+    assert infra('start: "yesterday"') == [("NX513", 4)]
+    assert infra('start: "2026-13-31T00:00:00Z"') == [("NX513", 4)]
+    assert infra('start: "2026-01-31T00:00:00"') == [("NX513", 4)]  # no zone
+    assert infra("start_fallback: none") == [("NX513", 4)]
+    assert infra("start: latest start_fallback: earliest") == [("NX513", 4)]
+    assert infra("transactional_id_prefix: prod") == [("NX514", 4)]
+    assert infra('transactional_id_prefix: "prod cards"') == [("NX514", 4)]

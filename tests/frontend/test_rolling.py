@@ -28,7 +28,10 @@ stream late: Auth
 
 
 def check(proc: str) -> list:
-    return check_project({"a.schema": SCHEMA, "p.proc": proc}).diagnostics
+    """The errors of a proc (rolling without a watermark delay also warns, NX413: see
+    test_rolling_with_no_watermark_delay_warns)."""
+    diags = check_project({"a.schema": SCHEMA, "p.proc": proc}).diagnostics
+    return [d for d in diags if d.severity == "error"]
 
 
 def test_rolling_parses_to_its_duration_and_mappings() -> None:
@@ -45,6 +48,7 @@ def test_rolling_parses_to_its_duration_and_mappings() -> None:
 def test_rolling_binds_typed_names_for_the_statements_after_it() -> None:
     proc = """proc P {
         from auths
+        event_time event_time watermark 1 minute
         key by card_id
         rolling 1 hour {
             n = count()
@@ -102,3 +106,17 @@ def test_a_mapping_may_set_event_time_after_another_mapping() -> None:
     assert isinstance(stmts[1], ast.EventTimeStmt) and stmts[1].field.dotted == "event_time"
     assert [mp.field for mp in stmts[2].mappings] == ["auth_id", "n", "total", "event_time"]
     assert check(proc) == []
+
+
+def test_rolling_with_no_watermark_delay_warns() -> None:
+    zero = "proc P { from auths key by card_id rolling 1 hour { n = count() } emit to late }"
+    diags = check_project({"a.schema": SCHEMA, "p.proc": zero}).diagnostics
+    assert [(d.code, d.severity, d.span.line) for d in diags] == [("NX413", "warning", 1)]
+    assert "watermark delay at 0" in diags[0].message
+    explicit_zero = zero.replace(
+        "from auths", "from auths event_time event_time watermark 0 seconds"
+    )
+    diags = check_project({"a.schema": SCHEMA, "p.proc": explicit_zero}).diagnostics
+    assert [d.code for d in diags] == ["NX413"]
+    delayed = zero.replace("from auths", "from auths event_time event_time watermark 5 seconds")
+    assert check_project({"a.schema": SCHEMA, "p.proc": delayed}).diagnostics == []

@@ -129,3 +129,35 @@ def test_unit_builds_refuse_exactly_once_without_checkpoints(
         else:
             assert cli.main(argv) == 0, name
         upstream.append(name)
+
+
+def test_unit_builds_refuse_at_least_once_checkpoints_with_an_exactly_once_sink(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """NX511 when the proc is bound to its environment unit by unit (the .infra unit is
+    checked without the procs): the environment's checkpoint mode, or the proc's own
+    `checkpoint every … at_least_once` when the environment sets no mode."""
+    for infra, proc, where in [
+        (INFRA.replace("delivery: exactly_once\n", "delivery: exactly_once\n    checkpoint "
+                       "{ mode: at_least_once }\n", 1), PROC, "e.infra:4"),
+        (INFRA, PROC.replace("checkpoint every 1 minute", "checkpoint every 1 minute "
+                             "at_least_once"), "d.proc:3"),
+    ]:  # fmt: skip
+        files = {"a.schema": SCHEMA, "e.infra": infra, "d.proc": proc}
+        for name, text in files.items():
+            (tmp_path / name).write_text(text, "utf-8")
+        upstream: list[str] = []
+        for name in files:
+            argv = ["compile", str(tmp_path / name), "--java-package", "gen.delivery",
+                    "--interface-out", str(tmp_path / f"{name}.nxi")]  # fmt: skip
+            for dep in upstream:
+                argv += ["--interface", f"{tmp_path / dep}.nxi=gen.delivery"]
+            if name.endswith(".proc"):
+                argv += ["--environment", "prod", "--output-dir", str(tmp_path / "java")]
+                assert cli.main(argv) == 1
+                err = capsys.readouterr().err
+                assert "NX511" in err and "takes at-least-once checkpoints" in err, err
+                assert where in err, err
+            else:
+                assert cli.main(argv) == 0, name
+            upstream.append(name)

@@ -125,6 +125,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
          "--store.transaction_store.collection="],
         ["nexflow.examples.payments.PaymentProcessorJob",
          "--store.transaction_store=redis:txs"],
+        # Where a source starts: an instant, and a value that is none of the known ones.
+        [job, "--stream.payments.start=2026-01-31T00:00:00Z", "--stream.payments.idle_timeout=0"],
+        [job, "--stream.payments.start=yesterday"],
+        [job, "--stream.payments.start_fallback=none"],
     ]  # fmt: skip
     args = [a for g in groups for a in [*g, "--next"]][:-1]
     env = dict(os.environ, NX_KAFKA_USER="alice", NX_KAFKA_PASSWORD=PASSWORD,
@@ -203,7 +207,14 @@ def test_each_sink_has_its_delivery_guarantee(run: dict) -> None:
     audit = text[text.index('Kafka.sink(out$audit'):].split(";")[0]
     assert '"at_least_once"' in approved and "Keys.of(record.card)" in approved
     assert '"exactly_once"' in audit
-    assert "setTransactionalIdPrefix(NAME + \".\" + stream)" in text
+    # Transactional ids: <environment>.<proc>.<stream> unless the binding names a prefix, from
+    # a pool reused across checkpoints (not a new id per checkpoint).
+    assert 'ENVIRONMENT = "prod";' in text and 'GROUP = ENVIRONMENT + "." + NAME;' in text
+    assert (
+        'setTransactionalIdPrefix(streams.setting(stream, "transactional_id_prefix", '
+        'GROUP + "." + stream))' in text
+    )
+    assert "setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)" in text
     assert "DeliveryGuarantee.EXACTLY_ONCE" in text and "DeliveryGuarantee.AT_LEAST_ONCE" in text
     # With the environment's checkpoints, the Kafka job graph builds (no broker needed), dead
     # letters to a topic too.
@@ -232,3 +243,20 @@ def test_the_seed_payment_processor_binds_production_and_its_mongodb_store(run: 
         "uri, database and collection; set --store.transaction_store.collection"
     )
     assert "this build has no client for it" in run["outputs"][5]["build_error"]
+
+
+def test_sources_take_idle_timeout_and_start_from_the_environment_or_arguments(run: dict) -> None:
+    seed = run["outputs"][2]["defaults"]
+    # The environment's idle_timeout is every stream binding's (payments: production_sinks.infra).
+    assert seed["stream.payment_events.idle_timeout"] == "30000 ms"
+    assert run["outputs"][6].get("built", 0) >= 4, run["outputs"][6].get("build_error")
+    assert "expected committed, earliest, latest or an instant" in run["outputs"][7]["build_error"]
+    assert "start_fallback 'none'; expected earliest or latest" in run["outputs"][8]["build_error"]
+    text = run["java"]["AuthorizeJob.java"]
+    # read_committed always; group and client ids scoped by the environment.
+    assert 'properties.setProperty("isolation.level", "read_committed");' in text
+    assert '.setGroupId(properties.getProperty("group.id", GROUP))' in text
+    assert '.setClientIdPrefix(GROUP + "." + stream)' in text
+    # Event time is assigned in the source, with the stream's idle timeout.
+    assert "Watermarks.inSource(time, streams.idleTimeout(stream))" in text
+    assert "assignTimestampsAndWatermarks" not in text

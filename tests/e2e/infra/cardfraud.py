@@ -75,6 +75,10 @@ def job_args(
         f"--flink.execution.checkpointing.dir={cluster.checkpoint_dir.as_uri()}",
         f"--flink.execution.checkpointing.interval={checkpoint_ms} ms",
         "--flink.parallelism.default=1",
+        # Production starts a first deployment at the newest authorization (start_fallback:
+        # latest); these topics are new and everything on them is the test's, written before
+        # (or while) the job starts reading: read them from the beginning.
+        "--stream.authorizations.start=earliest",
     ]
     for stream, topic in topic_of.items():
         args += [f"--stream.{stream}=kafka:{topic}", f"--stream.{stream}.parallelism=1"]

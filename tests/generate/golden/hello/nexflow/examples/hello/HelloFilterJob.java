@@ -55,6 +55,8 @@ public final class HelloFilterJob {
     public static final String NAME = "HelloFilter";
     /** The stream this job reads. */
     public static final String SOURCE_STREAM = "greetings";
+    /** The proc has no event time: its source assigns none. */
+    static final Watermarks.EventTime<nexflow.examples.hello.Greeting> SOURCE_TIME = null;
     /** The stream dead letters (JSON envelopes, see {@link Errors}) are written to. */
     public static final String DEAD_LETTER_STREAM = "dead_letter";
     /** The stream alerts raised by rules (JSON, see {@link Alerts}) are written to. */
@@ -96,7 +98,7 @@ public final class HelloFilterJob {
 
         // examples/hello/hello.proc:2  from greetings
         SingleOutputStreamOperator<nexflow.examples.hello.Greeting> source =
-                Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.hello.GreetingContract.INSTANCE, NAME);
+                Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.hello.GreetingContract.INSTANCE, NAME, SOURCE_TIME);
         deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
         DataStream<nexflow.examples.hello.Greeting> op0 = source;
         // examples/hello/hello.proc:3  filter count > 2

@@ -41,16 +41,19 @@ import org.apache.flink.util.OutputTag;
 import nexflow.runtime.Stores;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchemaBuilder;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import nexflow.runtime.Parsed;
 
 /**
  * proc PaymentProcessor (examples/payments/payment_processor.proc:1)
@@ -68,6 +71,12 @@ public final class PaymentProcessorJob {
     public static final String NAME = "PaymentProcessor";
     /** The stream this job reads. */
     public static final String SOURCE_STREAM = "payment_events";
+    /**
+     * The event time of {@value #SOURCE_STREAM}, assigned in its source: timestamps from
+     * `timestamp`, watermarks 0 ms behind the largest seen.
+     */
+    static final Watermarks.EventTime<nexflow.examples.payments.PaymentEvent> SOURCE_TIME = Watermarks.<nexflow.examples.payments.PaymentEvent>field("timestamp", 0L,
+            (record, previous) -> Watermarks.millis(record.timestamp, previous));
     /** The stream dead letters (JSON envelopes, see {@link Errors}) are written to. */
     public static final String DEAD_LETTER_STREAM = "dead_letter";
     /** The stream alerts raised by rules (JSON, see {@link Alerts}) are written to. */
@@ -99,35 +108,41 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:40  interval: 1 minute
+        // examples/payments/production_sinks.infra:48  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:41  mode: exactly_once
+        // examples/payments/production_sinks.infra:49  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
-        // examples/payments/production_sinks.infra:17  parallelism: 2
+        // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
+        settings.put("stream.failed_payments.idle_timeout", "30000 ms");
+        // examples/payments/production_sinks.infra:25  parallelism: 2
         settings.put("stream.failed_payments.parallelism", "2");
-        // examples/payments/production_sinks.infra:16  topic: "prod.payments.failed"
+        // examples/payments/production_sinks.infra:24  topic: "prod.payments.failed"
         settings.put("stream.failed_payments", "kafka:prod.payments.failed");
+        // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
+        settings.put("stream.payment_events.idle_timeout", "30000 ms");
         // examples/payments/production.infra:10  parallelism: 8
         settings.put("stream.payment_events.parallelism", "8");
         // examples/payments/production.infra:9  topic: "prod.payments.inbound"
         settings.put("stream.payment_events", "kafka:prod.payments.inbound");
-        // examples/payments/production_sinks.infra:21  parallelism: 8
+        // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
+        settings.put("stream.processed_payments.idle_timeout", "30000 ms");
+        // examples/payments/production_sinks.infra:29  parallelism: 8
         settings.put("stream.processed_payments.parallelism", "8");
-        // examples/payments/production_sinks.infra:20  topic: "prod.payments.processed"
+        // examples/payments/production_sinks.infra:28  topic: "prod.payments.processed"
         settings.put("stream.processed_payments", "kafka:prod.payments.processed");
-        // examples/payments/production_sinks.infra:27  type: mongodb
+        // examples/payments/production_sinks.infra:35  type: mongodb
         settings.put("store.transaction_store", "mongodb:transaction_store");
-        // examples/payments/production_sinks.infra:35  ca_file: file("/etc/payments/mongo/ca.pem")
+        // examples/payments/production_sinks.infra:43  ca_file: file("/etc/payments/mongo/ca.pem")
         settings.put("store.transaction_store.ca_file", "/etc/payments/mongo/ca.pem");
-        // examples/payments/production_sinks.infra:30  collection: "transactions"
+        // examples/payments/production_sinks.infra:38  collection: "transactions"
         settings.put("store.transaction_store.collection", "transactions");
-        // examples/payments/production_sinks.infra:29  database: "payments"
+        // examples/payments/production_sinks.infra:37  database: "payments"
         settings.put("store.transaction_store.database", "payments");
-        // examples/payments/production_sinks.infra:34  tls: true
+        // examples/payments/production_sinks.infra:42  tls: true
         settings.put("store.transaction_store.tls", "true");
-        // examples/payments/production_sinks.infra:28  uri: env("MONGO_URI")
+        // examples/payments/production_sinks.infra:36  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
-        // examples/payments/production_sinks.infra:33  write_timeout: 15 seconds
+        // examples/payments/production_sinks.infra:41  write_timeout: 15 seconds
         settings.put("store.transaction_store.write_timeout", "15000 ms");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
@@ -159,18 +174,13 @@ public final class PaymentProcessorJob {
         List<DataStream<nexflow.examples.payments.PaymentEvent>> to$processed_payments = new ArrayList<>();
 
         // examples/payments/payment_processor.proc:2  from payment_events
-        SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> source = streams.isKafka(SOURCE_STREAM)
-                ? Kafka.source(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE)
-                : Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, NAME);
-        deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
         // event time from @event_time field timestamp
-        // Timestamps from `timestamp`; watermarks trail the largest one seen by 0 ms.
-        DataStream<nexflow.examples.payments.PaymentEvent> op0 = source
-                .assignTimestampsAndWatermarks(Watermarks.<nexflow.examples.payments.PaymentEvent>boundedDelay(0L,
-                        (record, previous) -> Watermarks.millis(record.timestamp, previous)))
-                .name("event time: timestamp")
-                .uid("PaymentProcessor.event_time");
-
+        // Timestamps from `timestamp`, assigned in the source: watermarks trail the largest one seen by 0 ms, per Kafka partition.
+        SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> source = streams.isKafka(SOURCE_STREAM)
+                ? Kafka.source(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, SOURCE_TIME)
+                : Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, NAME, SOURCE_TIME);
+        deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
+        DataStream<nexflow.examples.payments.PaymentEvent> op0 = source;
         // examples/payments/payment_processor.proc:4  apply PaymentValidation rules
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> op1 = op0
                 .process(new Steps1())
@@ -453,6 +463,11 @@ public final class PaymentProcessorJob {
         /** Kafka's default broker limit for transactions: exactly-once sinks stay within it. */
         static final String TRANSACTION_TIMEOUT_MS = "900000";
 
+        /** The environment this job was generated for: it scopes consumer groups and transactional ids. */
+        static final String ENVIRONMENT = "production";
+        /** The consumer group of the job's sources unless {@code group.id} is set: {@code <environment>.<proc>}. */
+        static final String GROUP = ENVIRONMENT + "." + NAME;
+
         private Kafka() {}
 
         static Properties properties(StreamBindings streams) {
@@ -462,24 +477,89 @@ public final class PaymentProcessorJob {
         }
 
         /**
-         * Reads a topic as JSON records (consumer group {@code group.id}, or the proc's name;
-         * from the committed offsets, else the earliest); lines that do not parse or validate go
-         * to the dead-letter output like a file's.
+         * Reads a topic as JSON records, decoded and given their event time ({@code time}, null
+         * for none) in the source: one watermark per partition, and a partition or a source
+         * subtask without records for the stream's {@code idle_timeout} is idle (see
+         * {@link Watermarks#inSource}). Consumer group {@code group.id}, else
+         * {@code <environment>.<proc>} ({@link #GROUP}); client ids
+         * {@code <environment>.<proc>.<stream>-<subtask>}; always {@code read_committed}, so
+         * records of aborted or still open transactions (an exactly-once writer upstream) are
+         * never read. Where it starts: {@link #start}. A record that is not a record of the schema
+         * (a null value, bytes that are not UTF-8, text that is not JSON of the schema or breaks
+         * a constraint) goes to the dead-letter output; the source goes on.
          */
         static <T> SingleOutputStreamOperator<T> source(
-                StreamExecutionEnvironment env, StreamBindings streams, String stream, nexflow.runtime.RecordContract<T> contract) {
+                StreamExecutionEnvironment env, StreamBindings streams, String stream,
+                nexflow.runtime.RecordContract<T> contract, Watermarks.EventTime<T> time) {
             Properties properties = properties(streams);
-            KafkaSource<String> source = KafkaSource.<String>builder()
+            properties.setProperty("isolation.level", "read_committed");
+            KafkaSource<Parsed<T>> source = KafkaSource.<Parsed<T>>builder()
                     .setProperties(properties)
                     .setTopics(streams.topic(stream))
-                    .setGroupId(properties.getProperty("group.id", NAME))
-                    .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                    .setValueOnlyDeserializer(new SimpleStringSchema())
+                    .setGroupId(properties.getProperty("group.id", GROUP))
+                    .setClientIdPrefix(GROUP + "." + stream)
+                    .setStartingOffsets(start(streams, stream))
+                    .setDeserializer(new Decode<>(stream, contract))
                     .build();
-            SingleOutputStreamOperator<String> lines = env
-                    .fromSource(source, WatermarkStrategy.noWatermarks(), "source: " + stream)
+            SingleOutputStreamOperator<Parsed<T>> decoded = env
+                    .fromSource(source, Watermarks.inSource(time, streams.idleTimeout(stream)), "source: " + stream)
                     .uid(NAME + ".source." + stream);
-            return Sources.parse(lines, streams, stream, contract, NAME);
+            return Sources.parse(decoded, streams, stream, contract, NAME);
+        }
+
+        /**
+         * Where a source starts when the job starts without a checkpoint or savepoint (after a
+         * restore, each partition goes on from the offset in the checkpoint):
+         * {@code stream.<name>.start} ({@link StreamBindings#start}).
+         */
+        static OffsetsInitializer start(StreamBindings streams, String stream) {
+            String start = streams.start(stream);
+            switch (start) {
+                case "committed": {
+                    String fallback = streams.startFallback(stream);
+                    if (!fallback.equals("earliest") && !fallback.equals("latest")) {
+                        throw new IllegalArgumentException("stream '" + stream + "' has start_fallback '" + fallback
+                                + "'; expected earliest or latest");
+                    }
+                    return OffsetsInitializer.committedOffsets(fallback.equals("latest")
+                            ? OffsetResetStrategy.LATEST : OffsetResetStrategy.EARLIEST);
+                }
+                case "earliest":
+                    return OffsetsInitializer.earliest();
+                case "latest":
+                    return OffsetsInitializer.latest();
+                default:
+                    try {
+                        return OffsetsInitializer.timestamp(java.time.Instant.parse(start).toEpochMilli());
+                    } catch (java.time.format.DateTimeParseException e) {
+                        throw new IllegalArgumentException("stream '" + stream + "' has start '" + start
+                                + "'; expected committed, earliest, latest or an instant such as 2026-01-31T00:00:00Z");
+                    }
+            }
+        }
+
+        /** Decodes a Kafka record's value in the source reader; never fails on the record's bytes. */
+        static final class Decode<T> implements KafkaRecordDeserializationSchema<Parsed<T>> {
+            private static final long serialVersionUID = 1L;
+
+            private final String stream;
+            private final nexflow.runtime.RecordContract<T> contract;
+
+            Decode(String stream, nexflow.runtime.RecordContract<T> contract) {
+                this.stream = stream;
+                this.contract = contract;
+            }
+
+            @Override
+            public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Parsed<T>> out) {
+                out.collect(Parsed.decode(stream, contract, record.value(),
+                        record.topic() + "/" + record.partition() + "@" + record.offset()));
+            }
+
+            @Override
+            public TypeInformation<Parsed<T>> getProducedType() {
+                return Parsed.type(contract.type());
+            }
         }
 
         /**
@@ -524,9 +604,11 @@ public final class PaymentProcessorJob {
 
         /**
          * The Kafka sink of a stream in its delivery guarantee. {@code exactly_once}: in Kafka
-         * transactions (transactional id prefix {@code <proc>.<stream>}), so read-committed
-         * consumers see a record only when the checkpoint after it completes and never twice;
-         * needs checkpointing. {@code at_least_once}: records are sent at once (and flushed at
+         * transactions, so read-committed consumers see a record only when the checkpoint after
+         * it completes and never twice; needs checkpointing. Transactional ids start with
+         * {@code stream.<name>.transactional_id_prefix}, else {@code <environment>.<proc>.<stream>}
+         * (two environments on one cluster never fence each other), and come from a small pool
+         * reused across checkpoints ({@code POOLING}), not a new id per checkpoint. {@code at_least_once}: records are sent at once (and flushed at
          * every checkpoint), visible without waiting for a checkpoint; after a recovery the
          * records since the last checkpoint are written again with the same key, so consumers
          * drop duplicates by key.
@@ -546,7 +628,8 @@ public final class PaymentProcessorJob {
                 }
                 properties.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
                 sink.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                        .setTransactionalIdPrefix(NAME + "." + stream);
+                        .setTransactionalIdPrefix(streams.setting(stream, "transactional_id_prefix", GROUP + "." + stream))
+                        .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING);
             } else {
                 sink.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
             }
