@@ -64,11 +64,14 @@ def test_a_waiting_payment_times_out_after_stop_with_savepoint_and_restore(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
     run = uuid.uuid4().hex[:8]
+    # The sinks stamp records with their event time (January 2026): the broker's time-based
+    # retention would delete them while the test runs (its check comes every 5 minutes).
+    keep = {"retention.ms": "-1"}
     topics = {
-        "in": kafka_broker.unique_topic("upgrade-in"),
-        "processed": kafka_broker.unique_topic("upgrade-processed"),
-        "failed": kafka_broker.unique_topic("upgrade-failed"),
-        "dead": kafka_broker.unique_topic("upgrade-dead"),
+        "in": kafka_broker.unique_topic("upgrade-in", **keep),
+        "processed": kafka_broker.unique_topic("upgrade-processed", **keep),
+        "failed": kafka_broker.unique_topic("upgrade-failed", **keep),
+        "dead": kafka_broker.unique_topic("upgrade-dead", **keep),
     }
     args = payments_args(kafka_broker, flink_cluster, topics, run)
     # tx-a waits (its deadline 10:05:00); tx-b pairs (tx-b @10:00:30 is processed).
@@ -82,7 +85,7 @@ def test_a_waiting_payment_times_out_after_stop_with_savepoint_and_restore(
     savepoint = flink_cluster.stop_with_savepoint(first.job_id)
     # The job is away; the watermark does not move while it is.
     stopped = time.monotonic()
-    time.sleep(5)
+    time.sleep(3)
     second = flink_cluster.run_job(
         PAYMENTS_JAR, PAYMENTS_CLASS, args, parallelism=1, savepoint=savepoint
     )
