@@ -63,6 +63,8 @@ CODES: dict[str, str] = {
     "NX508": "idempotency key is not a field of the stream",
     "NX509": "exactly-once sink without checkpoints",
     "NX510": "environment declared in several directories",
+    "NX516": "dead letters unbound in a deployable environment",
+    "NX517": "malformed dead_letters setting",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

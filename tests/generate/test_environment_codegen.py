@@ -75,6 +75,7 @@ environment prod extends base {{
         payments {{ topic: "prod.payments" parallelism: 8 }}
         approved {{ topic: "prod.approved" }}
         audit {{ topic: "prod.audit" }}
+        dead_letter {{ topic: "prod.dead_letter" }}
     }}
 }}
 """
