@@ -46,6 +46,6 @@ def test_units_compiled_from_interface_files_compile_together(tmp_path: Path) ->
     # A transform's lookup reaches the proc through the interface file: the job reads the store
     # before the call and passes what it found.
     rate_job = (java / "units/transformjob/RateAuthsJob.java").read_text("utf-8")
-    assert 'Lookups.lookup(op0, streams, "fx_rates",' in rate_job
+    assert 'Lookups.lookup(op0, streams, SOURCE_STREAM, "fx_rates",' in rate_job
     assert "units.scoring.usd_by_rate.apply(" in rate_job and "usd_by_rate_fx$)" in rate_job
     javatools.javac(files, tmp_path / "classes")

@@ -130,9 +130,9 @@ def test_the_calling_statement_reads_the_store_first_once_for_calls_with_one_key
     # evaluated on the record, before the map into's operator; both calls get what it found.
     assert job.count("Lookups.lookup(") == 1
     assert (
-        'Lookups.lookup(op0, streams, "rates",\n'
+        'Lookups.lookup(op0, streams, SOURCE_STREAM, "rates",\n'
         "                record -> Keys.of(record.currency),\n"
-        "                p.Rate.class, 0L," in job
+        "                p.Rate.class, p.RateContract.INSTANCE, 0L," in job
     )
     assert '"P.lookup.rates.in_usd");' in job
     assert "p.Rate in_usd_fx$ = in$.found;" in job
