@@ -99,10 +99,14 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:31  interval: 1 minute
+        // examples/payments/production_sinks.infra:37  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:32  mode: exactly_once
+        // examples/payments/production_sinks.infra:38  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
+        // examples/payments/production_sinks.infra:23  parallelism: 2
+        settings.put("stream.dead_letter.parallelism", "2");
+        // examples/payments/production_sinks.infra:22  topic: "prod.payments.dead_letter"
+        settings.put("stream.dead_letter", "kafka:prod.payments.dead_letter");
         // examples/payments/production_sinks.infra:13  parallelism: 2
         settings.put("stream.failed_payments.parallelism", "2");
         // examples/payments/production_sinks.infra:12  topic: "prod.payments.failed"
@@ -115,13 +119,13 @@ public final class PaymentProcessorJob {
         settings.put("stream.processed_payments.parallelism", "8");
         // examples/payments/production_sinks.infra:16  topic: "prod.payments.processed"
         settings.put("stream.processed_payments", "kafka:prod.payments.processed");
-        // examples/payments/production_sinks.infra:23  type: mongodb
+        // examples/payments/production_sinks.infra:29  type: mongodb
         settings.put("store.transaction_store", "mongodb:transaction_store");
-        // examples/payments/production_sinks.infra:26  collection: "transactions"
+        // examples/payments/production_sinks.infra:32  collection: "transactions"
         settings.put("store.transaction_store.collection", "transactions");
-        // examples/payments/production_sinks.infra:25  database: "payments"
+        // examples/payments/production_sinks.infra:31  database: "payments"
         settings.put("store.transaction_store.database", "payments");
-        // examples/payments/production_sinks.infra:24  uri: env("MONGO_URI")
+        // examples/payments/production_sinks.infra:30  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
@@ -497,18 +501,22 @@ public final class PaymentProcessorJob {
 
         /**
          * Writes text lines (dead letters, alerts: JSON envelopes) to the stream's topic, keyed
-         * by the envelope's {@code correlation_id}, in the sink's delivery guarantee; or to its
-         * file when it is bound to one.
+         * by the envelope's {@code correlation_id}, in the sink's delivery guarantee, each cut to
+         * what the producer may send ({@link Errors#capped}); or to its file when it is bound
+         * to one.
          */
         static void lines(DataStream<String> lines, StreamBindings streams, String stream, String delivery, String uid) {
             if (!streams.isKafka(stream)) {
                 Outputs.linesFile(lines, streams, stream, uid);
                 return;
             }
+            // An envelope larger than the producer may send (max.request.size) would fail the
+            // sink, and with it the job, on every restart: it is cut to fit (Errors.capped).
+            int limit = Errors.envelopeLimit(properties(streams));
             KafkaRecordSerializationSchema<String> serializer = KafkaRecordSerializationSchema.<String>builder()
                     .setTopic(streams.topic(stream))
                     .setKeySerializationSchema(Kafka::correlationKey)
-                    .setValueSerializationSchema(new SimpleStringSchema())
+                    .setValueSerializationSchema(envelope -> Errors.capped(envelope, limit))
                     .build();
             Outputs.sink(lines, deliver(lines, streams, stream, delivery, serializer), streams, stream, uid);
         }
