@@ -239,9 +239,7 @@ def declare(m: ast.Module) -> UnitInterface:
                 ),
                 None,
             )
-            procs.append(
-                ProcSig(d.name, src, sink, sto, checkpointed, deliveries, dead_letter)
-            )
+            procs.append(ProcSig(d.name, src, sink, sto, checkpointed, deliveries, dead_letter))
         elif isinstance(d, ast.EnvironmentDecl):
             envs.append(
                 EnvironmentSig(d.name, _env_names(d, "streams"), _env_names(d, "stores"), d.extends)

@@ -38,7 +38,10 @@ def test_seed_examples_check_clean_as_one_project() -> None:
     env = project.environment("production")
     assert env is not None
     assert sorted(env.streams) == [
-        "dead_letter", "failed_payments", "payment_events", "processed_payments"
+        "dead_letter",
+        "failed_payments",
+        "payment_events",
+        "processed_payments",
     ]
     assert sorted(env.stores) == ["transaction_store"]
     assert sorted(env.files) == [
@@ -233,7 +236,7 @@ def test_dead_letters_must_be_bound_where_a_proc_runs_on_kafka() -> None:
     assert codes({**src, "prod.infra": local}) == []
     # A base that another environment extends is not deployed itself.
     based = {**src, "prod.infra": src["prod.infra"].replace("prod {", "base {")}
-    based["child.infra"] = 'environment prod extends base { parallelism: 2 }'
+    based["child.infra"] = "environment prod extends base { parallelism: 2 }"
     assert codes(based) == ["NX516"]
     # NX517: no reason, an empty one, or something else than log_only.
     for bad in ("log_only: yes", 'log_only: " "', 'keep: "x"'):
