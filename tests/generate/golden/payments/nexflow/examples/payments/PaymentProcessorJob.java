@@ -512,11 +512,12 @@ public final class PaymentProcessorJob {
             }
             // An envelope larger than the producer may send (max.request.size) would fail the
             // sink, and with it the job, on every restart: it is cut to fit (Errors.capped).
+            // (A class, not a lambda: the connector reads its type for the job's lineage.)
             int limit = Errors.envelopeLimit(properties(streams));
             KafkaRecordSerializationSchema<String> serializer = KafkaRecordSerializationSchema.<String>builder()
                     .setTopic(streams.topic(stream))
                     .setKeySerializationSchema(Kafka::correlationKey)
-                    .setValueSerializationSchema(envelope -> Errors.capped(envelope, limit))
+                    .setValueSerializationSchema(new Errors.Capped(limit))
                     .build();
             Outputs.sink(lines, deliver(lines, streams, stream, delivery, serializer), streams, stream, uid);
         }
