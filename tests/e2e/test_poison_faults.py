@@ -179,8 +179,10 @@ def test_a_window_sum_that_overflows_makes_the_record_a_dead_letter(
 def test_a_dead_letter_larger_than_a_request_is_cut_to_fit(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster
 ) -> None:
-    # The input topic takes the 1.5 MB line; the dead-letter topic keeps the broker's limits.
-    topics = _topics(kafka_broker, "transfers", **{"max.message.bytes": "4000000"})
+    # The input topic takes the 1.5 MB line (a batch must fit in a segment too: the broker's are
+    # 1 MiB); the dead-letter topic keeps the broker's limits.
+    big = {"max.message.bytes": "4000000", "segment.bytes": "8388608"}
+    topics = _topics(kafka_broker, "transfers", **big)
     topics.update(_topics(kafka_broker, "checked_transfers", "dead_letter"))
     huge = '{"transfer_id": "HUGE", "account": "' + "x" * 1_500_000  # malformed: unterminated
     good = json.dumps(_transfer("G1", "A9", 1))
