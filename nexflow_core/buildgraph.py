@@ -15,6 +15,7 @@ import msgspec
 from nexflow_core import ast
 from nexflow_core.check.declare import declare
 from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS
+from nexflow_core.check.infra_check import DEAD_LETTER_STREAM
 from nexflow_core.check.rules_check import implicit_name
 from nexflow_core.check.symbols import ALLOWED
 from nexflow_core.check.types import SCALARS
@@ -134,12 +135,18 @@ def _implicit_records(decl: object) -> Set[Name]:
 
 
 def _environment_bindings(env: ast.EnvironmentDecl) -> Set[Name]:
-    """Streams and stores an environment binds: `streams { name { … } }`, `stores { … }`."""
+    """Streams and stores an environment binds: `streams { name { … } }`, `stores { … }`
+    (not the implicit dead-letter stream, which no file declares)."""
     names: Set[Name] = set()
     for entry in env.entries:
         if isinstance(entry, ast.Block) and entry.name in ("streams", "stores"):
             namespace = STREAM if entry.name == "streams" else STORE
-            names.update(Name(namespace, b.name) for b in entry.entries if isinstance(b, ast.Block))
+            names.update(
+                Name(namespace, b.name)
+                for b in entry.entries
+                if isinstance(b, ast.Block)
+                and not (namespace == STREAM and b.name == DEAD_LETTER_STREAM)
+            )
     return names
 
 

@@ -231,7 +231,15 @@ def declare(m: ast.Module) -> UnitInterface:
                 for s in d.statements
                 if isinstance(s, ast.EmitStmt) and s.delivery is not None
             }
-            procs.append(ProcSig(d.name, src, sink, sto, checkpointed, deliveries))
+            dead_letter = next(
+                (
+                    s.stream
+                    for s in d.statements
+                    if isinstance(s, ast.OnStmt) and s.event == "error"
+                ),
+                None,
+            )
+            procs.append(ProcSig(d.name, src, sink, sto, checkpointed, deliveries, dead_letter))
         elif isinstance(d, ast.EnvironmentDecl):
             envs.append(
                 EnvironmentSig(d.name, _env_names(d, "streams"), _env_names(d, "stores"), d.extends)

@@ -29,6 +29,7 @@ SECTIONS = (
     "buffer_timeout",
     "idle_timeout",
     "delivery",
+    "dead_letters",
     "schema_registry",
     "metrics",
     "logging",
@@ -54,6 +55,8 @@ STORE_TIMEOUTS = {"read_timeout": "1 second", "write_timeout": "30 seconds"}
 # The most answers a lookup cache may keep per parallel instance (Lookups' setting).
 MAX_CACHE_ENTRIES = 999_999_999
 _TRANSACTIONAL_PREFIX = re.compile(r"[A-Za-z0-9._-]{1,200}")
+# Where the dead letters of a proc without `on error emit to <stream>` go.
+DEAD_LETTER_STREAM = "dead_letter"
 
 
 class Binding(msgspec.Struct, frozen=True):
@@ -76,6 +79,8 @@ class ResolvedEnvironment(msgspec.Struct, frozen=True):
     streams: dict[str, Binding]
     stores: dict[str, Binding]
     other: dict[str, dict[str, ast.Value]] = {}
+    # The environment's first block (diagnostics about the whole environment point at it).
+    span: Optional[Span] = None
 
 
 class _Parts:
@@ -200,6 +205,8 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                 )
             else:
                 _delivery(e.value, diags)
+        elif e.name == "dead_letters":
+            _dead_letters_block(e, diags)
         elif e.name == "buffer_timeout":
             if not isinstance(e, ast.Property) or not isinstance(e.value, ast.DurationLit):
                 _err(
@@ -367,6 +374,74 @@ def _is_instant(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _dead_letters_block(e: object, diags: list[Diagnostic]) -> None:
+    """`dead_letters { log_only: "<why>" }`: the one way to leave dead letters unbound in a
+    deployable environment (NX516), with the reason in the environment itself (NX517)."""
+    expected = 'dead_letters { log_only: "why dead letters need not be kept here" }'
+    if not isinstance(e, ast.Block):
+        _err(diags, "NX517", "dead_letters is a block of settings", e.span, expected=expected)
+        return
+    p = _props(e.entries, diags, "dead_letters")
+    for name, v in p.items():
+        if name != "log_only":
+            _err(
+                diags,
+                "NX517",
+                f"unknown setting '{name}' in dead_letters",
+                v.span,
+                expected=expected,
+            )
+    reason = p.get("log_only")
+    if reason is None:
+        _err(diags, "NX517", "dead_letters without log_only", e.span, expected=expected)
+    elif not isinstance(reason, ast.StringLit) or not reason.value.strip():
+        _err(
+            diags,
+            "NX517",
+            "log_only is the reason this environment keeps no dead letters: a text",
+            reason.span,
+            expected=expected,
+        )
+
+
+def dead_letters_log_only(env: ResolvedEnvironment) -> bool:
+    """Does `env` say its dead letters are only logged (`dead_letters { log_only: "…" }`)?"""
+    reason = env.other.get("dead_letters", {}).get("log_only")
+    return isinstance(reason, ast.StringLit) and bool(reason.value.strip())
+
+
+def unbound_dead_letters(
+    env: ResolvedEnvironment,
+    proc: str,
+    path: str,
+    sources: Iterable[str],
+    dead_letter: Optional[str],
+) -> Optional[Diagnostic]:
+    """NX516: a proc deployed from `env` (its sources are Kafka topics there: a cluster job, not
+    a local or test run over files) must have somewhere to put its dead letters. A proc with
+    `on error emit to <stream>` has that stream checked like every other (NX501); one without
+    writes to the implicit `dead_letter` stream, which the environment must bind, unless it
+    says `dead_letters { log_only: "<why>" }`."""
+    if dead_letter is not None or DEAD_LETTER_STREAM in env.streams:
+        return None
+    if not any(s in env.streams and "topic" in env.streams[s].settings for s in sources):
+        return None
+    if dead_letters_log_only(env):
+        return None
+    return Diagnostic(
+        "NX516",
+        "error",
+        f"environment {env.name} runs proc {proc} ({path}) on Kafka topics but does not "
+        f"bind its dead letters: every record the proc rejects would only be logged",
+        env.span or file_span(env.files[0] if env.files else path),
+        f'streams {{ {DEAD_LETTER_STREAM} {{ topic: "…" }} }} (or `on error emit to <stream>` in '
+        'the proc, bound here; or dead_letters { log_only: "<why>" })',
+        "a dead letter holds the rejected record itself, so it can be inspected and replayed; "
+        "a log line is not a place to keep records",
+        file_span(path),
+    )
 
 
 def _symbol(p: dict, key: str, allowed: tuple, diags: list[Diagnostic]) -> None:
@@ -739,6 +814,7 @@ def resolve_environments(
             streams,
             stores,
             other,
+            ds[0].span,
         )
     known = set(own) | {u.name for u in upstream}
     out: dict[str, ResolvedEnvironment] = {}
@@ -787,6 +863,7 @@ def resolve_environments(
             {**base.streams, **env.streams},
             {**base.stores, **env.stores},
             {**base.other, **env.other},
+            env.span,
         )
         out[name] = merged
         return merged
@@ -917,7 +994,7 @@ def check_bindings(
         env = envs[name]
         span = env_spans.get(name) or file_span(env.files[0] if env.files else "?")
         for b in sorted(env.streams):
-            if declared_streams and b not in declared_streams:
+            if declared_streams and b not in declared_streams and b != DEAD_LETTER_STREAM:
                 _err(
                     diags,
                     "NX504",
@@ -942,6 +1019,9 @@ def check_bindings(
         for b in sorted(env.stores):
             _check_mongodb(name, env.stores[b], span, diags)
         for sig, path in procs:
+            unbound = unbound_dead_letters(env, sig.name, path, sig.sources, sig.dead_letter)
+            if unbound is not None:
+                diags.append(unbound)
             for s in sorted(set(sig.sources) | set(sig.sinks)):
                 if s not in env.streams:
                     _err(

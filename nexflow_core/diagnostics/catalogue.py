@@ -77,6 +77,8 @@ CODES: dict[str, str] = {
     "NX523": "password written inside a URI",
     "NX524": "credential written inside a text",
     "NX525": "invalid TLS setting",
+    "NX516": "dead letters unbound in a deployable environment",
+    "NX517": "malformed dead_letters setting",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -29,11 +29,13 @@ import msgspec
 
 from nexflow_core import ast
 from nexflow_core.check import types as T
+from nexflow_core.check.declare import proc_streams
 from nexflow_core.check.infra_check import (
     ResolvedEnvironment,
     at_least_once_checkpoints_with_exactly_once_sink,
     exactly_once_without_checkpoints,
     sink_delivery,
+    unbound_dead_letters,
 )
 from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
@@ -1218,6 +1220,12 @@ def build_job(
         return msgspec.structs.replace(
             job, environment=environment, uses_kafka=uses_kafka(environment)
         )
+    # In a unit build the .infra file is checked without the procs: the proc checks here.
+    unbound = unbound_dead_letters(
+        resolved, proc.name, proc.span.file, proc_streams(proc)[0], job.dead_letter
+    )
+    if unbound is not None:
+        raise NexflowError([unbound])
     outputs = [_bind_delivery(builder, o, resolved) for o in job.outputs]
     checkpointed = "interval" in resolved.checkpoint or any(
         s.key == "execution.checkpointing.interval" for s in job.flink

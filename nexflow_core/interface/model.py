@@ -104,6 +104,9 @@ class ProcSig(Sig, frozen=True):
     checkpointed: bool = False
     # Sinks whose `emit to` declares a delivery guarantee: stream -> exactly_once|at_least_once.
     deliveries: dict[str, str] = {}
+    # The stream of `on error emit to <stream>`; None: dead letters go to the implicit
+    # `dead_letter` stream, which a deployable environment must bind (NX516).
+    dead_letter: Optional[str] = None
 
 
 class EnvironmentSig(Sig, frozen=True):

@@ -102,6 +102,9 @@ environment cluster {{
         screened {{
             topic: "{screened_topic}"
         }}
+        dead_letter {{
+            topic: "payments.dead_letter"
+        }}
     }}
 }}
 """

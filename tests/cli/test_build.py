@@ -176,6 +176,9 @@ environment production {
         rejected_orders {
             topic: "prod.orders.rejected"
         }
+        dead_letter {
+            topic: "prod.orders.dead_letter"
+        }
     }
 }
 """

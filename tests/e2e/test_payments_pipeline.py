@@ -193,6 +193,7 @@ def test_seed_payment_processor_on_kafka_flink_and_mongodb(
             "--stream.payment_events.parallelism=1",
             "--stream.processed_payments.parallelism=1",
             "--stream.failed_payments.parallelism=1",
+            "--stream.dead_letter.parallelism=1",
             f"--kafka.bootstrap.servers={kafka_broker.bootstrap_servers}",
             "--kafka.security.protocol=PLAINTEXT",
             f"--kafka.group.id=payments-e2e-{run}",

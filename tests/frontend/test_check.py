@@ -37,7 +37,12 @@ def test_seed_examples_check_clean_as_one_project() -> None:
     assert all(s.output is not None and s.output.name == "PaymentEvent" for s in flow.steps)
     env = project.environment("production")
     assert env is not None
-    assert sorted(env.streams) == ["failed_payments", "payment_events", "processed_payments"]
+    assert sorted(env.streams) == [
+        "dead_letter",
+        "failed_payments",
+        "payment_events",
+        "processed_payments",
+    ]
     assert sorted(env.stores) == ["transaction_store"]
     assert sorted(env.files) == [
         "examples/payments/production.infra",
@@ -186,7 +191,9 @@ def test_environment_merge_inheritance_and_bindings() -> None:
     src = {
         "a.schema": PAYMENT,
         "p.proc": "proc P { from payments emit to out }",
-        "base.infra": 'environment base { streams { payments { topic: "p" } } }',
+        "base.infra": (
+            'environment base { streams { payments { topic: "p" } dead_letter { topic: "d" } } }'
+        ),
         "prod.infra": 'environment prod extends base { streams { out { topic: "o" } } }',
         "dup.infra": 'environment prod { streams { out { topic: "again" } } }',
     }
@@ -195,9 +202,49 @@ def test_environment_merge_inheritance_and_bindings() -> None:
     del src["dup.infra"]
     project = check_project(src)
     assert project.diagnostics == []
-    assert sorted(project.environment("prod").streams) == ["out", "payments"]
+    assert sorted(project.environment("prod").streams) == ["dead_letter", "out", "payments"]
     src["prod.infra"] = "environment prod extends base { parallelism: 2 }"
     assert codes(src) == ["NX501"]
+
+
+def test_dead_letters_must_be_bound_where_a_proc_runs_on_kafka() -> None:
+    """NX516: a proc without `on error emit to` whose sources are topics in an environment
+    writes its dead letters to `dead_letter`, which that environment must bind (or say
+    `dead_letters { log_only: "…" }`); local runs over files need not. NX517: a malformed
+    opt-out."""
+    src = {
+        "a.schema": PAYMENT,
+        "p.proc": "proc P { from payments emit to out }",
+        "prod.infra": (
+            'environment prod {\n streams { payments { topic: "p" } out { topic: "o" } } }'
+        ),
+    }
+    project = check_project(src)
+    (d,) = project.diagnostics
+    assert d.code == "NX516" and "proc P" in d.message and "environment prod" in d.message
+    assert (d.span.file, d.span.line) == ("prod.infra", 1) and d.related.file == "p.proc"
+    # Bound: clean, and binding the implicit stream is no NX504 (no schema declares it).
+    bound = src["prod.infra"].replace("} } }", '} dead_letter { topic: "dl" } } }')
+    assert codes({**src, "prod.infra": bound}) == []
+    # Explicitly only logged, with a reason.
+    logged = src["prod.infra"].replace(
+        "prod {", 'prod { dead_letters { log_only: "a smoke test; the logs are enough" }'
+    )
+    assert codes({**src, "prod.infra": logged}) == []
+    # A proc with `on error emit to` a stream: that stream is checked like the others (NX501).
+    src_on_error = {**src, "p.proc": "proc P { from payments on error emit to out emit to out }"}
+    assert codes(src_on_error) == []
+    # Sources read from files: a local run, exempt.
+    local = 'environment local { streams { payments { file: "p.jsonl" } out { file: "o" } } }'
+    assert codes({**src, "prod.infra": local}) == []
+    # A base that another environment extends is not deployed itself.
+    based = {**src, "prod.infra": src["prod.infra"].replace("prod {", "base {")}
+    based["child.infra"] = "environment prod extends base { parallelism: 2 }"
+    assert codes(based) == ["NX516"]
+    # NX517: no reason, an empty one, or something else than log_only.
+    for bad in ("log_only: yes", 'log_only: " "', 'keep: "x"'):
+        broken = src["prod.infra"].replace("prod {", f"prod {{ dead_letters {{ {bad} }}")
+        assert "NX517" in codes({**src, "prod.infra": broken}), bad
 
 
 def test_secrets_and_settings() -> None:
@@ -210,7 +257,10 @@ def test_mongodb_store_bindings_need_what_the_client_needs() -> None:
     src = {
         "a.schema": PAYMENT + store,
         "p.proc": "proc P { from payments emit to out persist to kept async }",
-        "base.infra": 'environment base { streams { payments { topic: "p" } out { topic: "o" } } }',
+        "base.infra": (
+            'environment base { streams { payments { topic: "p" } out { topic: "o" } '
+            'dead_letter { topic: "d" } } }'
+        ),
         "prod.infra": (
             'environment prod extends base { stores { kept { type: mongodb uri: env("MONGO_URI") '
             'database: "d" collection: "c" decimals: string threads: 2 } } }'
@@ -279,7 +329,7 @@ def test_delivery_per_binding_and_environment_default() -> None:
         streams {
             requests { topic: "r" }
             decisions { topic: "d" delivery: at_least_once idempotency_key: auth_id }
-            audit { topic: "a" }
+            audit { topic: "a" } dead_letter { topic: "dl" }
         }
     }"""
     assert _delivery(ok) == []
@@ -302,7 +352,7 @@ def test_exactly_once_needs_checkpoints_from_the_environment_or_the_proc() -> No
         streams {
             requests { topic: "r" }
             decisions { topic: "d" delivery: exactly_once }
-            audit { topic: "a" }
+            audit { topic: "a" } dead_letter { topic: "dl" }
         }
     }"""
     (d,) = _delivery(env)

@@ -75,6 +75,7 @@ environment prod extends base {{
         payments {{ topic: "prod.payments" parallelism: 8 }}
         approved {{ topic: "prod.approved" }}
         audit {{ topic: "prod.audit" }}
+        dead_letter {{ topic: "prod.dead_letter" }}
     }}
 }}
 """
@@ -158,6 +159,7 @@ def test_defaults_come_from_the_proc_then_the_environment(run: dict) -> None:
         "stream.payments": "kafka:prod.payments",
         "stream.payments.parallelism": "8",
         "stream.approved": "kafka:prod.approved",
+        "stream.dead_letter": "kafka:prod.dead_letter",
         "stream.audit": "kafka:prod.audit",
         # kafka from base and prod; secrets as references only
         "kafka.bootstrap.servers": "b1:9093,b2:9093",

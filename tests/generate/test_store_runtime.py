@@ -102,6 +102,8 @@ def test_failures_are_classified(out: dict) -> None:
         "timeout": "STORE_UNAVAILABLE fatal fatal STORE_UNAVAILABLE",
         "security": "STORE_CONFIG fatal fatal STORE_CONFIG",
         "other": "STORE_FAILED fatal fatal STORE_FAILED",
+        # A looked-up document that is not the schema's record: bad data of one key.
+        "bad_document": "BAD_STORE_DOCUMENT recoverable recoverable BAD_STORE_DOCUMENT",
     }
     # Async I/O runs without a per-record timer; each call to the store is bounded by its
     # client instead (test_lookup_runtime.py), and a timeout names the bound.
@@ -111,3 +113,28 @@ def test_failures_are_classified(out: dict) -> None:
     assert envelope["classification"] == "recoverable"
     assert envelope["correlation_id"] == "key-1"
     assert envelope["message"].startswith("store 'kept': MongoWriteException: ")
+
+
+def test_dead_letters_are_cut_to_what_the_producer_may_send(out: dict) -> None:
+    capped = out["capped"]
+    # max.request.size (default 1 MiB) less 16 KiB for the key and framing.
+    assert capped["default_limit"] == 1_048_576 - 16_384
+    assert capped["limit"] == 2_000_000 - 16_384
+    assert capped["small"] == '{"a":1}'
+    assert capped["bytes"] <= 4096
+    envelope = capped["envelope"]
+    assert envelope["truncated"] is True
+    assert envelope["original_bytes"] == capped["original_bytes"] > 4096
+    assert envelope["input_truncated"] is True
+    assert envelope["input_bytes"] == capped["input_bytes"]
+    assert envelope["reason"] == "MALFORMED_INPUT" and envelope["correlation_id"] == "k-1"
+    # A prefix of the input, as long as fits (each repeat is 2 characters).
+    assert 0 < len(envelope["input"]) < capped["input_chars"]
+    assert envelope["input"] == ('\u00e9"' * 3000)[: len(envelope["input"])]
+    assert len(envelope["input"]) > 1000
+    # When not even that fits: the classification only.
+    assert capped["least"] == {
+        "stream": "payments", "operator": "source", "reason": "MALFORMED_INPUT",
+        "classification": "recoverable", "correlation_id": "k-1", "truncated": True,
+        "original_bytes": capped["original_bytes"],
+    }  # fmt: skip

@@ -132,7 +132,8 @@ def test_the_calling_statement_reads_the_store_first_once_for_calls_with_one_key
     assert (
         'Lookups.lookup(op0, streams, SOURCE_STREAM, "rates",\n'
         "                record -> Keys.of(record.currency),\n"
-        "                p.Rate.class, 0L, Lookups.OnLookupError.CONTINUE," in job
+        "                p.Rate.class, p.RateContract.INSTANCE, 0L,\n"
+        "                Lookups.OnLookupError.CONTINUE," in job
     )
     # Named after the store, the transform, its lookup, the key and the statement (its keyword
     # and a digest of its text): content, not position.

@@ -74,6 +74,25 @@ public final class StoreHarness {
                 new WriteError(121, "Document failed validation", new BsonDocument()), new ServerAddress(),
                 Collections.emptySet()));
         out.set("envelope", Json.mapper().readTree(Errors.envelope("payments", "persist.kept", rejected, "{}", "key-1")));
+        StoreException bad = new StoreException("kept", StoreException.BAD_DOCUMENT, "not a record", null);
+        classes.put("bad_document", bad.reason() + " " + bad.classification() + " " + Errors.classify(bad) + " " + Errors.reason(bad));
+
+        // Dead-letter envelopes cut to what a Kafka producer may send.
+        ObjectNode capped = out.putObject("capped");
+        java.util.Properties producer = new java.util.Properties();
+        capped.put("default_limit", Errors.envelopeLimit(producer));
+        producer.setProperty("max.request.size", "2000000");
+        capped.put("limit", Errors.envelopeLimit(producer));
+        capped.put("small", new String(Errors.capped("{\"a\":1}", 4096), java.nio.charset.StandardCharsets.UTF_8));
+        String input = "\u00e9\"".repeat(3000);
+        String big = Errors.envelope("payments", "source", new NexflowDataException("MALFORMED_INPUT", "bad"), input, "k-1");
+        byte[] cut = Errors.capped(big, 4096);
+        capped.put("bytes", cut.length);
+        capped.put("input_chars", input.length());
+        capped.put("input_bytes", input.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        capped.put("original_bytes", big.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        capped.set("envelope", Json.mapper().readTree(cut));
+        capped.set("least", Json.mapper().readTree(Errors.capped(big, 60)));
         System.out.println(Json.toJson(out));
     }
 

@@ -108,10 +108,16 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:48  interval: 1 minute
+        // examples/payments/production_sinks.infra:54  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:49  mode: exactly_once
+        // examples/payments/production_sinks.infra:55  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
+        // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
+        settings.put("stream.dead_letter.idle_timeout", "30000 ms");
+        // examples/payments/production_sinks.infra:35  parallelism: 2
+        settings.put("stream.dead_letter.parallelism", "2");
+        // examples/payments/production_sinks.infra:34  topic: "prod.payments.dead_letter"
+        settings.put("stream.dead_letter", "kafka:prod.payments.dead_letter");
         // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
         settings.put("stream.failed_payments.idle_timeout", "30000 ms");
         // examples/payments/production_sinks.infra:25  parallelism: 2
@@ -130,19 +136,19 @@ public final class PaymentProcessorJob {
         settings.put("stream.processed_payments.parallelism", "8");
         // examples/payments/production_sinks.infra:28  topic: "prod.payments.processed"
         settings.put("stream.processed_payments", "kafka:prod.payments.processed");
-        // examples/payments/production_sinks.infra:35  type: mongodb
+        // examples/payments/production_sinks.infra:41  type: mongodb
         settings.put("store.transaction_store", "mongodb:transaction_store");
-        // examples/payments/production_sinks.infra:43  ca_file: file("/etc/payments/mongo/ca.pem")
+        // examples/payments/production_sinks.infra:49  ca_file: file("/etc/payments/mongo/ca.pem")
         settings.put("store.transaction_store.ca_file", "/etc/payments/mongo/ca.pem");
-        // examples/payments/production_sinks.infra:38  collection: "transactions"
+        // examples/payments/production_sinks.infra:44  collection: "transactions"
         settings.put("store.transaction_store.collection", "transactions");
-        // examples/payments/production_sinks.infra:37  database: "payments"
+        // examples/payments/production_sinks.infra:43  database: "payments"
         settings.put("store.transaction_store.database", "payments");
-        // examples/payments/production_sinks.infra:42  tls: true
+        // examples/payments/production_sinks.infra:48  tls: true
         settings.put("store.transaction_store.tls", "true");
-        // examples/payments/production_sinks.infra:36  uri: env("MONGO_URI")
+        // examples/payments/production_sinks.infra:42  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
-        // examples/payments/production_sinks.infra:41  write_timeout: 15 seconds
+        // examples/payments/production_sinks.infra:47  write_timeout: 15 seconds
         settings.put("store.transaction_store.write_timeout", "15000 ms");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
@@ -586,18 +592,23 @@ public final class PaymentProcessorJob {
 
         /**
          * Writes text lines (dead letters, alerts: JSON envelopes) to the stream's topic, keyed
-         * by the envelope's {@code correlation_id}, in the sink's delivery guarantee; or to its
-         * file when it is bound to one.
+         * by the envelope's {@code correlation_id}, in the sink's delivery guarantee, each cut to
+         * what the producer may send ({@link Errors#capped}); or to its file when it is bound
+         * to one.
          */
         static void lines(DataStream<String> lines, StreamBindings streams, String stream, String delivery, String uid) {
             if (!streams.isKafka(stream)) {
                 Outputs.linesFile(lines, streams, stream, uid);
                 return;
             }
+            // An envelope larger than the producer may send (max.request.size) would fail the
+            // sink, and with it the job, on every restart: it is cut to fit (Errors.capped).
+            // (A class, not a lambda: the connector reads its type for the job's lineage.)
+            int limit = Errors.envelopeLimit(properties(streams));
             KafkaRecordSerializationSchema<String> serializer = KafkaRecordSerializationSchema.<String>builder()
                     .setTopic(streams.topic(stream))
                     .setKeySerializationSchema(Kafka::correlationKey)
-                    .setValueSerializationSchema(new SimpleStringSchema())
+                    .setValueSerializationSchema(new Errors.Capped(limit))
                     .build();
             Outputs.sink(lines, deliver(lines, streams, stream, delivery, serializer), streams, stream, uid);
         }
