@@ -45,7 +45,8 @@ RESERVED_MEMBERS = frozenset(["serialVersionUID", "INSTANCE", "CONTRACT"]) | PAC
 JAVA_LANG_TYPES = frozenset(
     """String Integer Long Double Boolean Object Math Override Enum Exception RuntimeException
     IllegalStateException IllegalArgumentException Number Comparable Iterable Character Byte
-    Short Float Void System Class Record Runnable Thread Throwable StringBuilder""".split()
+    Short Float Void System Class Record Runnable Thread Throwable StringBuilder
+    ArithmeticException""".split()
 )
 # What a generated class is called after its DSL type: a type name with one of these endings
 # is renamed, so it cannot be another type's companion.
