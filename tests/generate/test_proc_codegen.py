@@ -126,7 +126,7 @@ def test_inserting_or_removing_an_earlier_operator_of_the_same_kind_moves_no_uid
     with_them = _all_uids(_generate(OF_EACH_KIND % SAME_KINDS, extra))
     stateful = [u for u in without if not re.search(r"\.(steps|keyed|sink)\.", u)]
     assert stateful == [
-        "P.event_time", "P.dedup.auth_id", "P.state.card_id.n", "P.lookup.merchants.m",
+        "P.dedup.auth_id", "P.state.card_id.n", "P.lookup.merchants.m",
         "P.persist.merchants_seen.approved_auths",
     ]  # fmt: skip
     # Each keeps its uid when operators of its kind come before it (and again when they go).
