@@ -549,6 +549,7 @@ def test_at_least_once_checkpoints_refuse_an_exactly_once_sink_naming_both_place
             decisions { topic: "d" delivery: exactly_once }
             audit { topic: "a" }
         }
+        dead_letters { log_only: "not what this test is about" }
     }"""
     (d,) = _delivery(env)
     assert d.code == "NX511" and d.severity == "error"
@@ -577,6 +578,7 @@ def test_source_settings_are_checked() -> None:
                 decisions {{ topic: "d" }}
                 audit {{ topic: "a" }}
             }}
+            dead_letters {{ log_only: "not what this test is about" }}
         }}"""
         return [(d.code, d.span.line) for d in _delivery(env) if d.severity == "error"]
 
