@@ -235,4 +235,7 @@ def test_card_fraud_decisions_do_not_wait_for_checkpoints(
     record_timing(f"card-fraud decision latency p50 at {report.rate}/s", report.p50_ms / 1000)
     record_timing(f"card-fraud decision latency p99 at {report.rate}/s", report.p99_ms / 1000)
     assert report.measured == report.sent
-    assert report.checkpoints == 0, report.line()
+    # Every decision came long before the 10-minute checkpoint an exactly-once sink would wait
+    # for. (Once in a full e2e run, one checkpoint completed within the first seconds although
+    # none was due; not understood yet, so the proof does not rest on the checkpoint count.)
+    assert report.max_ms < 60_000, f"{report.line()}; checkpoints: {report.checkpoints}"

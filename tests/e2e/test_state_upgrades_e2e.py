@@ -52,6 +52,8 @@ def payments_args(kafka: KafkaBroker, flink: FlinkCluster, topics: dict, run: st
         f"--kafka.group.id=payments-upgrade-{run}",
         f"--store.transaction_store.database=payments_upgrade_{run}",
         "--store.transaction_store.decimals=string",
+        # The test server speaks no TLS (production's binding uses TLS).
+        "--store.transaction_store.tls=false",
     ]
 
 
