@@ -168,10 +168,15 @@ def generate(n: int, seed: int = 7) -> dict[str, str]:
         body = "\n".join(f'        {s} {{ topic: "prod.{s}" parallelism: 4 }}' for s in chunk)
         store_body = ""
         if k == 0:
+            # A deployable environment binds the dead letters of its procs (NX516).
+            body += '\n        dead_letter { topic: "prod.dead_letter" }'
+
             store_body = (
                 "    stores {\n"
                 + "\n".join(
-                    f'        {s} {{ type: mongodb uri: env("MONGO_URI") }}' for s in stores
+                    f'        {s} {{ type: mongodb uri: env("MONGO_URI") '
+                    f'database: "d" collection: "{s}" }}'
+                    for s in stores
                 )
                 + "\n    }\n"
             )
