@@ -18,6 +18,7 @@ from nexflow_core.buildgraph import symbols_json
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_text
 from nexflow_core.generate import TARGETS, Unit, generate, generate_checked
 from nexflow_core.generate.core import job_models
+from nexflow_core.generate.java_package import DEFAULT_BASE, package_for_directory
 from nexflow_core.generate.localrun import run_plan
 from nexflow_core.generate.model import GeneratedFile
 from nexflow_core.interface import build_interface, load_interface
@@ -35,10 +36,18 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
         "--interface",
         action="append",
         default=[],
-        metavar="FILE=PACKAGE",
-        help="an interface file of a unit this one depends on, and that unit's package",
+        metavar="FILE",
+        help="an interface file of a unit this one depends on (it names the unit's Java "
+        "package; FILE=PACKAGE overrides it)",
     )
-    compile_.add_argument("--java-package", required=True, help="package of the generated code")
+    package = compile_.add_mutually_exclusive_group(required=True)
+    package.add_argument("--java-package", help="package of the generated code")
+    package.add_argument(
+        "--package-directory",
+        metavar="DIR",
+        help=f"derive the package from the unit's directory: {DEFAULT_BASE}.<DIR's components>, "
+        "each made a Java identifier (what Pants uses without an explicit java_package)",
+    )
     compile_.add_argument("--interface-out", help="where to write this unit's interface file")
     compile_.add_argument("--output-dir", help="where the generated files go")
     compile_.add_argument(
@@ -95,16 +104,23 @@ def _read_text(path: str) -> str:
 
 
 def run_compile(args: argparse.Namespace) -> int:
+    package = args.java_package or package_for_directory(args.package_directory)
     upstream = []
-    packages: Dict[str, str] = {args.file: args.java_package}
+    packages: Dict[str, str] = {args.file: package}
     for spec in args.interface:
-        path, sep, package = spec.rpartition("=")
-        if not sep or not path or not package:
-            print(f"nexflow compile: --interface takes FILE=PACKAGE, not {spec!r}", file=sys.stderr)
-            return 2
+        # FILE, or FILE=PACKAGE (interface files written before they carried their package).
+        path, sep, given = spec.rpartition("=") if "=" in spec else (spec, "", "")
         interface = load_interface(Path(path).read_bytes(), origin=path)
+        upstream_package = given if sep else interface.package
+        if not upstream_package:
+            print(
+                f"nexflow compile: {path} does not say its unit's Java package: "
+                "pass --interface FILE=PACKAGE",
+                file=sys.stderr,
+            )
+            return 2
         upstream.append(interface)
-        packages[interface.path] = package
+        packages[interface.path] = upstream_package
 
     try:
         text = _read_text(args.file)
@@ -127,7 +143,7 @@ def run_compile(args: argparse.Namespace) -> int:
     if args.interface_out:
         out = Path(args.interface_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(build_interface(project, args.file))
+        out.write_bytes(build_interface(project, args.file, package))
     if args.output_dir:
         try:
             files = generate_checked(

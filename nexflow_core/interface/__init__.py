@@ -17,10 +17,12 @@ from nexflow_core.interface.codec import encode_interface, load_interface
 from nexflow_core.interface.model import EnvironmentSig, UnitInterface
 
 
-def build_interface(source: Any, path: Optional[str] = None) -> bytes:
+def build_interface(
+    source: Any, path: Optional[str] = None, package: Optional[str] = None
+) -> bytes:
     """The interface bytes of one unit. `source` is a UnitInterface, or a CheckedProject
     together with the `path` of one of its units (if the project has a single unit, `path`
-    may be omitted)."""
+    may be omitted). `package`: the Java package the unit's code is generated into."""
     if isinstance(source, UnitInterface):
         return encode_interface(source)
     interfaces = source.interfaces
@@ -32,6 +34,8 @@ def build_interface(source: Any, path: Optional[str] = None) -> bytes:
     module = source.modules.get(path)
     if interface.environments and module is not None and path in source.sources:
         interface = with_environment_settings(interface, module, source.sources[path])
+    if package is not None:
+        interface = msgspec.structs.replace(interface, package=package)
     return encode_interface(interface)
 
 

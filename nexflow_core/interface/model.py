@@ -11,7 +11,8 @@ from nexflow_core.ast.infra import Entry
 from nexflow_core.check.types import Type
 
 # 3: transforms carry their lookups; a proc's stores include those of the transforms it calls.
-FORMAT_VERSION = 3
+# 4: the unit's Java package, so a downstream unit needs no package rule of its own.
+FORMAT_VERSION = 4
 
 
 class Sig(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -130,6 +131,8 @@ class UnitInterface(Sig, frozen=True):
     format: int
     path: str
     kind: str
+    # The Java package of the unit's generated code ("" when it was not compiled for Java).
+    package: str = ""
     schemas: list[SchemaSig] = []
     enums: list[EnumSig] = []
     streams: list[StreamSig] = []

@@ -702,7 +702,7 @@ class Builder:
         self.report(project.diagnostics)
         if not project.ok:
             return None
-        interface = build_interface(project, unit.path)
+        interface = build_interface(project, unit.path, packages[unit.path])
         assert self.target is not None
         try:
             files = generate_checked(project, packages, self.target, environment, loaded)
@@ -752,7 +752,7 @@ class Builder:
             return None
         if not project.ok:
             return None
-        interface = build_interface(project, unit.path)
+        interface = build_interface(project, unit.path, packages[unit.path])
         self.store.write_interface(unit.path, interface)
         new_state.units[unit.path] = UnitState(fingerprint, [], _sha(interface))
         return interface

@@ -24,20 +24,14 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple, Union
 
+from nexflow_core.generate.java_package import is_java_package, package_under
+
 CONFIG_FILE = "nexflow.toml"
 DEFAULT_SOURCES = ("src",)
 DEFAULT_OUTPUT_DIR = "build/nexflow"
 
 TomlValue = Union[str, int, bool, List["TomlValue"]]
 
-JAVA_KEYWORDS = frozenset(
-    """abstract assert boolean break byte case catch char class const continue default do double
-    else enum extends final finally float for goto if implements import instanceof int interface
-    long native new package private protected public return short static strictfp super switch
-    synchronized this throw throws transient try void volatile while true false null var yield
-    record sealed permits non-sealed _""".split()
-)
-_JAVA_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
 
 
 class ConfigError(Exception):
@@ -304,23 +298,8 @@ class ProjectConfig:
                 sparts = ()
             if parts[: len(sparts)] == sparts:
                 below = parts[len(sparts) : -1]
-                return ".".join([self.java_package, *(java_package_part(p) for p in below)])
+                return package_under(self.java_package, below)
         return self.java_package
-
-
-def java_package_part(name: str) -> str:
-    """A directory name as one component of a Java package name."""
-    safe = "".join(c if c.isalnum() and c.isascii() or c == "_" else "_" for c in name)
-    if not safe or safe[0].isdigit():
-        safe = "_" + safe
-    if safe in JAVA_KEYWORDS:
-        safe += "_"
-    return safe
-
-
-def is_java_package(name: str) -> bool:
-    parts = name.split(".")
-    return all(_JAVA_IDENTIFIER.match(p) and p not in JAVA_KEYWORDS for p in parts)
 
 
 _KNOWN = {

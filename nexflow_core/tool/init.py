@@ -13,7 +13,8 @@ from typing import List, Optional, Tuple
 
 import jinja2
 
-from nexflow_core.tool.config import CONFIG_FILE, is_java_package, java_package_part
+from nexflow_core.generate.java_package import is_java_package, java_package_part
+from nexflow_core.tool.config import CONFIG_FILE
 from nexflow_core.versions import FLINK_VERSION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "init"

@@ -102,13 +102,13 @@ def speculate_late(process: Process) -> Process:
     )
 
 
-def java_package_for(target: Target) -> str:
+def java_package_argv(target: Target) -> Tuple[str, ...]:
+    """How the compiler learns the unit's Java package: the target's `java_package`, or its
+    directory, from which the compiler derives it (the one package rule is the compiler's)."""
     explicit = target.get(NexflowJavaPackageField).value
     if explicit:
-        return explicit
-    path = target.address.spec_path
-    parts = [p.replace("-", "_").replace(".", "_") for p in path.split("/") if p]
-    return ".".join(["nexflow", *parts])
+        return ("--java-package", explicit)
+    return ("--package-directory", target.address.spec_path or ".")
 
 
 # --- one unit's inputs -----------------------------------------------------------------------
@@ -130,7 +130,6 @@ class NexflowInterface:
 
     path: str
     digest: Digest
-    package: str
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ async def nexflow_upstream(request: NexflowUpstreamRequest) -> NexflowUpstream:
     digest = await Get(Digest, MergeDigests(i.digest for i in interfaces))
     argv = []
     for interface in sorted(interfaces, key=lambda i: i.path):
-        argv.extend(["--interface", f"{interface.path}={interface.package}"])
+        argv.extend(["--interface", interface.path])
     return NexflowUpstream(digest, tuple(argv))
 
 
@@ -195,8 +194,7 @@ def interface_process(unit: NexflowUnit, generator: NexflowGenerator) -> VenvPex
         argv=[
             "compile",
             unit.source_path,
-            "--java-package",
-            java_package_for(unit.target),
+            *java_package_argv(unit.target),
             "--interface-out",
             interface_path(unit.source_path),
             *unit.upstream_argv,
@@ -215,9 +213,7 @@ async def nexflow_interface(
     unit = await Get(NexflowUnit, NexflowUnitRequest, request)
     process = await Get(Process, VenvPexProcess, interface_process(unit, generator))
     result = await Get(ProcessResult, Process, speculate_late(process))
-    return NexflowInterface(
-        interface_path(unit.source_path), result.output_digest, java_package_for(unit.target)
-    )
+    return NexflowInterface(interface_path(unit.source_path), result.output_digest)
 
 
 @dataclass(frozen=True)
@@ -272,8 +268,7 @@ async def generate_java_from_nexflow(
             argv=[
                 "compile",
                 unit.source_path,
-                "--java-package",
-                java_package_for(unit.target),
+                *java_package_argv(unit.target),
                 "--output-dir",
                 _JAVA_DIR,
                 *environment_argv,

@@ -66,7 +66,7 @@ from nexflow.codegen import (
     NexflowUnitRequest,
     NexflowUpstream,
     NexflowUpstreamRequest,
-    java_package_for,
+    java_package_argv,
     speculate_late,
 )
 from nexflow.dependency_inference import environment_owners
@@ -201,8 +201,8 @@ async def infer_nexflow_local_run_dependencies(
 # --- run plans and the launcher ---------------------------------------------------------------
 
 
-def _interface_pairs(argv: Tuple[str, ...]) -> List[str]:
-    """The FILE=PACKAGE values of `--interface FILE=PACKAGE` pairs."""
+def _interface_files(argv: Tuple[str, ...]) -> List[str]:
+    """The FILE values of `--interface FILE` arguments."""
     return [argv[i + 1] for i in range(0, len(argv) - 1, 2) if argv[i] == "--interface"]
 
 
@@ -244,12 +244,12 @@ async def run_nexflow_local(
         Get(NexflowUpstream, NexflowUpstreamRequest(a)) for a in owners
     )
     units = await MultiGet(Get(NexflowUnit, NexflowUnitRequest(t.address)) for t in procs)
-    infra_pairs: Dict[str, None] = {}
+    infra_files: Dict[str, None] = {}
     for interface in infra_interfaces:
-        infra_pairs[f"{interface.path}={interface.package}"] = None
+        infra_files[interface.path] = None
     for upstream in infra_upstreams:
-        for pair in _interface_pairs(upstream.argv):
-            infra_pairs[pair] = None
+        for path in _interface_files(upstream.argv):
+            infra_files[path] = None
     infra_digest = await Get(
         Digest,
         MergeDigests(
@@ -261,20 +261,19 @@ async def run_nexflow_local(
     plan_processes = []
     for index, unit in enumerate(sorted(units, key=lambda u: u.source_path)):
         plan = f"{_PLANS_DIR}/{index}-{unit.source_path.replace('/', '.')}.json"
-        pairs = dict.fromkeys(_interface_pairs(unit.upstream_argv))
-        pairs.update(infra_pairs)
+        interfaces = dict.fromkeys(_interface_files(unit.upstream_argv))
+        interfaces.update(infra_files)
         argv = [
             "compile",
             unit.source_path,
-            "--java-package",
-            java_package_for(unit.target),
+            *java_package_argv(unit.target),
             "--environment",
             environment,
             "--run-plan-out",
             plan,
         ]
-        for pair in sorted(pairs):
-            argv.extend(["--interface", pair])
+        for path in sorted(interfaces):
+            argv.extend(["--interface", path])
         input_digest = await Get(Digest, MergeDigests([unit.input_digest, infra_digest]))
         plan_paths.append(plan)
         plan_processes.append(
