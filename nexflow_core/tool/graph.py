@@ -534,28 +534,42 @@ def _points(pts: Sequence[Tuple[float, float]]) -> str:
 # --- the command ----------------------------------------------------------------------------------
 
 
-def _project_files(args: argparse.Namespace) -> Optional[List[str]]:
+def _project_files(args: argparse.Namespace) -> Optional[Tuple[List[str], Path]]:
+    """The DSL files or directories to read, and the directory paths are shown relative to
+    (the project's root, else the current directory)."""
     from nexflow_core.tool.config import ConfigError, find_project, load_config
 
-    if args.paths:
-        return list(args.paths)
     root = Path(args.project) if args.project else find_project(Path.cwd())
+    base = (root or Path.cwd()).resolve()
+    if args.paths:
+        return list(args.paths), base
     if root is None:
-        return ["."]
+        return ["."], base
     try:
-        config = load_config(root.resolve())
+        config = load_config(base)
     except ConfigError as e:
         sys.stderr.write(f"nexflow graph: {e}\n")
         return None
-    return [str(d) for d in config.source_dirs() if d.is_dir()]
+    return [str(d) for d in config.source_dirs() if d.is_dir()], base
+
+
+def _shown(path: str, base: Path) -> str:
+    """`path` as the graph names it: relative to `base` when it is below it, so the output is
+    the same in every checkout."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
 def run_graph(args: argparse.Namespace) -> int:
     from nexflow_core.project import check_project
 
-    paths = _project_files(args)
-    if paths is None:
+    found_files = _project_files(args)
+    if found_files is None:
         return 1
+    paths, base = found_files
     project = check_project(paths)
     found = None
     procs = []
@@ -593,7 +607,7 @@ def run_graph(args: argparse.Namespace) -> int:
                 kinds[stmt.target] = "table"
             elif project.ruleset(stmt.target) is not None:
                 kinds[stmt.target] = "ruleset"
-    shown = Path(path).as_posix()
+    shown = _shown(path, base)
     graph = build_graph(decl, shown, project.sources[path], streams, kinds)
     fmt = args.format
     if fmt is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from cli_helpers import ROOT, nexflow  # pants: no-infer-dep
+from cli_helpers import ROOT, make_project, nexflow  # pants: no-infer-dep
 
 PAYMENTS = str(ROOT / "examples" / "payments")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -112,3 +112,17 @@ def test_errors_in_the_proc_file_are_reported(tmp_path: Path) -> None:
     r = nexflow("graph", "P", str(tmp_path))
     assert r.code == 1
     assert "error[NX205]" in r.err and "fix the errors" in r.err
+
+
+def test_the_graph_is_the_same_in_every_checkout(tmp_path: Path) -> None:
+    # The proc's file is named relative to the project, never by an absolute path.
+    outputs = []
+    for checkout in ("one", "two"):
+        copy = make_project(tmp_path / checkout)
+        for argv, cwd in ((("LargeOrders",), copy), (("LargeOrders", str(copy / "src")), copy),
+                          (("LargeOrders", "--project", str(copy)), tmp_path)):  # fmt: skip
+            r = nexflow("graph", *argv, cwd=cwd)
+            assert r.code == 0, r.err
+            outputs.append(r.out)
+    assert "%% proc LargeOrders (src/large_orders.proc)" in outputs[0]
+    assert len(set(outputs)) == 1
