@@ -161,6 +161,12 @@ def unify(a: Type, b: Type) -> Optional[Type]:
         return with_nullable(a)
     if is_numeric(a) and is_numeric(b):
         return with_nullable(numeric_result(a, b, "+") or DOUBLE, nullable)
+    if a.kind == b.kind and a.kind in ("list", "map") and len(a.args) == len(b.args):
+        # Element-wise, so `[]` (list<unknown>) next to list<string> is list<string>.
+        args = [unify(x, y) for x, y in zip(a.args, b.args)]
+        if any(arg is None for arg in args):
+            return None
+        return with_nullable(Type(a.kind, args=tuple(arg for arg in args if arg)), nullable)
     if assignable(a, b):
         return with_nullable(b, nullable)
     if assignable(b, a):

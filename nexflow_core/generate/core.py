@@ -172,13 +172,18 @@ def _constraints(f: ast.Field, t: Type) -> list[model.Constraint]:
 
 def build_records(unit: Unit, ctx: Context) -> list[model.Record]:
     records = []
-    seen: dict[str, Span] = {}
+    # Of several versions of one schema, the class is the current (highest) one: the older
+    # versions are the contract it must still read (the checker's NX407), not types of their
+    # own.
+    current: dict[str, ast.SchemaDecl] = {}
     for decl in unit.module.decls:
-        if not isinstance(decl, ast.SchemaDecl):
+        if isinstance(decl, ast.SchemaDecl):
+            kept = current.get(decl.name)
+            if kept is None or (decl.version or 0) > (kept.version or 0):
+                current[decl.name] = decl
+    for decl in unit.module.decls:
+        if not isinstance(decl, ast.SchemaDecl) or current[decl.name] is not decl:
             continue
-        if decl.name in seen:
-            raise unsupported(decl.span, f"a second version of schema {decl.name} in one file")
-        seen[decl.name] = decl.span
         own = T.record(decl.name)
         fields = []
         for f in decl.fields:

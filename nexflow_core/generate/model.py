@@ -420,8 +420,10 @@ class FilterStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 
 
 class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
-    """`transform using name`: `out_var = name.apply(var, *lookups)`; `lookups` name the
-    values the proc looked up for the transform's lookups (carried from the lookup before)."""
+    """`transform using name`: `out_var = name.apply(var, *inputs, *lookups)`; `inputs` are the
+    transform's further inputs, read from the names of that name earlier statements made (a
+    `lookup … as`, a `join … as`, a `rolling` name); `lookups` name the values the proc looked
+    up for the transform's own lookups (carried from the lookup before)."""
 
     transform: str
     var: str
@@ -429,6 +431,7 @@ class TransformStep(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
     record: Type
     output: Type
     origin: Origin
+    inputs: list[Expr] = []
     lookups: list[str] = []
 
 
