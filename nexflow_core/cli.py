@@ -135,6 +135,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     except OSError as e:  # the file system, not the DSL: a full disk, a read-only directory
         sys.stderr.write(f"nexflow build: error: {e.strerror or e}: {e.filename or ''}\n")
         return 1
+    if result.internal_errors:
+        return 2
     return 0 if result.ok else 1
 
 

@@ -229,6 +229,7 @@ class BuildResult:
         self.diagnostics: List[Diagnostic] = []
         self.environment: Optional[str] = None
         self.errors: List[str] = []  # problems that are not about one DSL location
+        self.internal_errors = False  # one of `errors` is a bug in the compiler (exit 2)
         self.verified: Optional[bool] = None
 
     @property
@@ -439,6 +440,11 @@ class Builder:
             self.err.write(render_one(d, self.sources) + "\n\n")
         self.err.flush()
 
+    def internal(self, message: str) -> None:
+        """A bug in the compiler (not in the input): reported, and the build exits 2."""
+        self.result.internal_errors = True
+        self.problem(f"internal error {message} (a bug in Nexflow: please report it)")
+
     def problem(self, message: str) -> None:
         self.result.errors.append(message)
         self.progress.clear()
@@ -609,7 +615,11 @@ class Builder:
                 detail = f"{java} Java file{'s' if java != 1 else ''}" if java else "no Java"
                 self.progress.unit_done("compiled", label, started, detail)
             else:
-                # Checked (downstream units may use its interface) but not generated.
+                # Checked but not generated: units using its classes are skipped, since their
+                # Java would refer to classes that were not written. (A proc's classes are used
+                # by no other unit; its environments are still checked and reported.)
+                if unit.kind != "proc":
+                    failed.add(unit.path)
                 self.result.failed.append(label)
                 self.progress.unit_done("failed", label, started, colour="red")
             self.store.save(self._merged(state, new_state, by_path, partial=True))
@@ -697,7 +707,7 @@ class Builder:
         try:
             project = check_unit(unit.text, unit.path, loaded)
         except Exception as e:  # a bug in the compiler: report it, go on with other units
-            self.problem(f"internal error while checking {unit.path}: {type(e).__name__}: {e}")
+            self.internal(f"while checking {unit.path}: {type(e).__name__}: {e}")
             return None
         self.report(project.diagnostics)
         if not project.ok:
@@ -711,7 +721,7 @@ class Builder:
             return interface, list(old.outputs) if old else [], False
         except Exception as e:  # a bug in the generator
             what = f"{type(e).__name__}: {e}"
-            self.problem(f"internal error while generating {unit.path}: {what}")
+            self.internal(f"while generating {unit.path}: {what}")
             return interface, list(old.outputs) if old else [], False
         outputs = [(f"{JAVA_ROOT}/{f.path}", f.content.encode("utf-8")) for f in files]
         clash = self._clashes(unit.path, [p for p, _ in outputs])

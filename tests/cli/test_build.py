@@ -232,17 +232,42 @@ def test_errors_are_located_and_dependents_skipped(project: Path) -> None:
     assert "Traceback" not in r.err
 
 
-def test_unsupported_construct_is_a_located_generator_error(project: Path) -> None:
+def test_a_compiler_bug_exits_2_and_skips_the_units_that_use_the_unit(
+    project: Path, monkeypatch
+) -> None:
+    import nexflow_core.tool.build as build_module
+
+    real = build_module.generate_checked
+
+    def broken_for_schemas(project_, packages, target, environment, upstream):  # type: ignore[no-untyped-def]
+        if any(path.endswith(".schema") for path in project_.modules):
+            raise ValueError("no Java type for unknown")
+        return real(project_, packages, target, environment, upstream)
+
+    monkeypatch.setattr(build_module, "generate_checked", broken_for_schemas)
+    r = run_build(project)
+    assert r.code == 2, r.err
+    assert "internal error while generating src/orders.schema: ValueError" in r.err
+    assert "failed     src/orders.schema" in r.out
+    # Its Java was not written: the proc that uses its classes is not generated either.
+    assert "skipped    src/large_orders.proc" in r.out
+    assert not list((project / JAVA).rglob("LargeOrders*.java"))
+    assert "Traceback" not in r.err
+
+
+def test_a_flow_the_generator_cannot_render_is_a_check_error(project: Path) -> None:
     proc = project / "src/large_orders.proc"
-    # Correlating with a second stream checks clean but has no Flink rendering yet.
+    # Correlating the source with itself: once an NX901 of the generator after a clean check,
+    # now the checker's (what `check` accepts must build).
     proc.write_text(
         proc.read_text().replace(
             "    filter", "    correlate with orders by order_id within 5 minutes\n    filter"
         )
     )
+    assert nexflow("check", str(project / "src")).code == 1
     r = run_build(project)
     assert r.code == 1
-    assert "src/large_orders.proc:6:5: error[NX9" in r.err
+    assert "src/large_orders.proc:6:5: error[NX420]" in r.err
     assert "failed     src/large_orders.proc" in r.out
 
 
@@ -339,19 +364,6 @@ def test_clean_and_unsafe_output_directories(project: Path, tmp_path: Path) -> N
     for bad in (project, project / "src", project / "src" / "gen"):
         r = run_build(project, "--output-dir", str(bad))
         assert r.code == 1 and ("holds the whole project" in r.err or "overlaps" in r.err), bad
-
-
-def test_a_compiler_bug_is_reported_per_unit(project: Path, monkeypatch) -> None:
-    import nexflow_core.tool.build as build_module
-
-    def broken(*args, **kwargs):
-        raise KeyError("boom")
-
-    monkeypatch.setattr(build_module, "generate_checked", broken)
-    r = run_build(project)
-    assert r.code == 1
-    assert "internal error while generating src/orders.schema: KeyError: 'boom'" in r.err
-    assert "Traceback" not in r.err + r.out
 
 
 def test_same_bytes_under_any_hash_seed(tmp_path: Path) -> None:
