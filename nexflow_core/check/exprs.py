@@ -25,11 +25,14 @@ class Scope:
         implicit: Optional[Type] = None,
         unbound: Optional[Callable[[str, ast.Path], Optional[Type]]] = None,
         aggregates: bool = False,
+        dead: Optional[dict[str, str]] = None,
     ) -> None:
         self.names = dict(names or {})
         self.implicit = implicit
         self.unbound = unbound
         self.aggregates = aggregates
+        # Names of a proc bound in an operator before this one -> the statement that ended it.
+        self.dead = dict(dead or {})
 
     def child(self, **extra: Type) -> Scope:
         s = Scope(self.names, self.implicit, self.unbound, self.aggregates)
@@ -282,6 +285,17 @@ class ExprChecker:
             t = scope.unbound(root, e)
             if t is None:
                 return T.ANY
+        if t is None and root in scope.dead:
+            self.ctx.error(
+                "NX421",
+                f"'{root}' belongs to the operator before {scope.dead[root]}: it cannot be read "
+                "after it",
+                e.span,
+                expected=f"the reads of '{root}' before {scope.dead[root]}",
+                hint="carry the value in the record (a field set by `map into` or a transform) "
+                "to use it further down",
+            )
+            return T.ANY
         if t is None:
             cands = list(scope.names)
             if scope.implicit is not None:

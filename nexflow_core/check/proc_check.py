@@ -4,7 +4,7 @@ aggregations and projections replace it) into the sinks."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import msgspec
 
@@ -42,6 +42,32 @@ class ProcFlow(msgspec.Struct, frozen=True):
     event_time_field: Optional[str] = None
     aliases: dict[str, Type] = {}
     states: dict[str, Type] = {}
+    # The statement each `on timeout|late|reject|flag|route` handler belongs to (indexes into
+    # the proc's statements): the generator writes the handler with that statement.
+    handlers: dict[int, int] = {}
+
+
+# Statements that start an operator of their own (so do calls of transforms with lookups).
+BOUNDARIES = (
+    ast.KeyByStmt,
+    ast.DedupStmt,
+    ast.CorrelateStmt,
+    ast.LookupStmt,
+    ast.JoinStmt,
+    ast.WindowStmt,
+)
+
+BOUNDARY_WORDS: dict[type, str] = {
+    ast.KeyByStmt: "key by",
+    ast.DedupStmt: "deduplicate",
+    ast.CorrelateStmt: "correlate",
+    ast.LookupStmt: "lookup",
+    ast.JoinStmt: "join",
+    ast.WindowStmt: "window",
+}
+
+# Statements `on late` belongs to (the nearest before it, else the first after it).
+LATE_OWNERS = (ast.WindowStmt, ast.RollingStmt)
 
 
 class _Flow:
@@ -59,6 +85,22 @@ class _Flow:
         self.source: Optional[str] = None
         self.source_type: Optional[Type] = None
         self.lookup_error: Optional[ast.OnLookupErrorStmt] = None
+        # Operators: each boundary statement starts a new one; a name (alias, state, rolling
+        # value, table result, outcome) lives in the operator that binds it.
+        self.operator = 0
+        self.boundary = ""
+        self.bound_in: dict[str, int] = {}
+        self.dead: dict[str, str] = {}
+        # A route with `otherwise`: every record leaves the proc there.
+        self.terminated: Optional[ast.RouteStmt] = None
+
+
+def _nearest(stmts: list[ast.Node], i: int, pred: Callable[[ast.Node], bool]) -> Optional[int]:
+    """The index of the nearest statement before `i` for which `pred` holds."""
+    for j in range(i - 1, -1, -1):
+        if pred(stmts[j]):
+            return j
+    return None
 
 
 def check_proc_unit(ctx: Ctx, m: ast.Module) -> dict[str, ProcFlow]:
@@ -79,14 +121,14 @@ class ProcChecker:
         self.sy = ctx.symbols
 
     def scope(self, aggregates: bool = False) -> Scope:
-        names = dict(self.f.names)
-        names.update(self.f.states)
+        names = {n: t for n, t in self.f.names.items() if n not in self.f.dead}
+        names.update((n, t) for n, t in self.f.states.items() if n not in self.f.dead)
         cur = (
             self.f.current
             if self.f.current is not None and self.f.current.kind in ("record", "struct")
             else None
         )
-        return Scope(names, implicit=cur, aggregates=aggregates)
+        return Scope(names, implicit=cur, aggregates=aggregates, dead=dict(self.f.dead))
 
     def stream_type(self, name: str, span: object) -> Optional[Type]:
         e = self.sy.streams.get(name)
@@ -115,6 +157,57 @@ class ProcChecker:
                 hint="add `map into …` or `transform using …` before emitting",
             )
 
+    def _reached(self, s: ast.Node) -> None:
+        """NX422: a statement after a route whose `otherwise` sends every record away."""
+        route = self.f.terminated
+        if route is None or isinstance(s, (ast.OnStmt, *SOURCE_FREE)):
+            return
+        self.ctx.error(
+            "NX422",
+            f"no record reaches this statement: the route on line {route.span.line} sends "
+            "every record away (it has `otherwise`)",
+            s.span,
+            expected="the statement before the route, or a route without `otherwise`",
+        )
+        self.f.terminated = None  # one report per route
+
+    def _is_boundary(self, s: ast.Node) -> bool:
+        """Does `s` start an operator of its own? (What the names before it cannot cross.)"""
+        if isinstance(s, BOUNDARIES):
+            return True
+        return not isinstance(s, ast.OnStmt) and self._calls_transform_with_lookups(s)
+
+    def _new_operator(self, s: ast.Node) -> None:
+        keyword = BOUNDARY_WORDS.get(type(s))
+        where = (
+            f"`{keyword}` on line {s.span.line}"
+            if keyword
+            else f"the store read of the transform called on line {s.span.line}"
+        )
+        for name, operator in self.f.bound_in.items():
+            if operator == self.f.operator and name not in self.f.dead:
+                self.f.dead[name] = where
+        self.f.operator += 1
+
+    def _calls_transform_with_lookups(self, node: object) -> bool:
+        """A call of a transform with lookups: the job reads the store in an operator of its
+        own right before the statement."""
+        stack: list = [node]
+        while stack:
+            n = stack.pop()
+            name = n.name if isinstance(n, ast.Call) else None
+            if isinstance(n, ast.TransformStmt):
+                name = n.transform
+            if name is not None:
+                sig = self.sy.transform(name)
+                if sig is not None and sig.lookups:
+                    return True
+            if isinstance(n, (list, tuple)):
+                stack.extend(n)
+            elif hasattr(n, "__struct_fields__"):
+                stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
+        return False
+
     def need_source(self, s: object) -> bool:
         if self.f.current is None:
             self.ctx.error(
@@ -134,8 +227,19 @@ class ProcChecker:
             if not isinstance(s, (ast.FromStmt, *SOURCE_FREE)) and not self.need_source(s):
                 steps.append(Step(i, type(s).__name__, before, before))
                 continue
+            self._reached(s)
+            if self._is_boundary(s):
+                self._new_operator(s)
+            known = {*self.f.names, *self.f.states}
             handler = getattr(self, "on_" + type(s).__name__)
             handler(s)
+            for name in {*self.f.names, *self.f.states} - known:
+                self.f.bound_in[name] = self.f.operator
+            for name in self.f.bound_in:
+                if name in known and self.f.bound_in[name] == self.f.operator:
+                    self.f.dead.pop(name, None)  # bound again in this operator (lookup as)
+            if isinstance(s, ast.RouteStmt) and any(c.condition is None for c in s.cases):
+                self.f.terminated = s
             if isinstance(s, ast.EventTimeStmt):
                 event_time = s.field.dotted
             steps.append(Step(i, type(s).__name__, before, self.f.current))
@@ -172,7 +276,60 @@ class ProcChecker:
             event_time,
             dict(self.f.names),
             dict(self.f.states),
+            self._handler_owners(),
         )
+
+    def _handler_owners(self) -> dict[int, int]:
+        """Which statement each `on <event> emit to` handler belongs to: the nearest statement
+        before it that has the event (for `on late` with none before, the first after it). A
+        handler without one is reported where the event is checked (NX408/NX409); a second
+        handler of one event for one statement is NX419."""
+        stmts = self.d.statements
+        owners: dict[int, int] = {}
+        taken: dict[tuple[int, str], ast.OnStmt] = {}
+        for i, s in enumerate(stmts):
+            if not isinstance(s, ast.OnStmt) or s.event == "error":
+                continue
+            owner = _nearest(stmts, i, lambda x, on=s: self._has_event(x, on))
+            if owner is None and s.event == "late":
+                owner = next(
+                    (j for j in range(i + 1, len(stmts)) if isinstance(stmts[j], LATE_OWNERS)),
+                    None,
+                )
+            if owner is None:
+                continue
+            slot = (owner, s.event if s.event != "route" else f"route {s.label}")
+            first = taken.get(slot)
+            if first is not None:
+                what = f"route {s.label}" if s.event == "route" else s.event
+                self.ctx.error(
+                    "NX419",
+                    f"a second `on {what}` for the statement on line {stmts[owner].span.line} "
+                    f"(the first is on line {first.span.line})",
+                    s.span,
+                    expected=f"one `on {what}` per statement",
+                    hint="remove one; to send the records to two streams, emit to one and read "
+                    "it in another proc",
+                )
+                continue
+            taken[slot] = s
+            owners[i] = owner
+        return owners
+
+    def _has_event(self, x: object, on: ast.OnStmt) -> bool:
+        """Can statement `x` produce the event `on` handles?"""
+        if on.event == "timeout":
+            return isinstance(x, ast.CorrelateStmt)
+        if on.event == "late":
+            return isinstance(x, LATE_OWNERS)
+        if not isinstance(x, ast.ApplyStmt) or x.kind != "rules":
+            return False
+        sig = self.sy.ruleset(x.target)
+        if sig is None:
+            return False
+        if on.event == "route":
+            return on.label in sig.routes
+        return on.event in sig.actions
 
     def _warn_zero_watermark(self) -> None:
         """NX413: windows and rolling aggregates close by the watermark; with no delay, a
@@ -327,7 +484,17 @@ class ProcChecker:
 
     def on_CorrelateStmt(self, s: ast.CorrelateStmt) -> None:
         kt = self.ex.infer(s.key, self.scope())
-        if s.partner is not None:
+        if s.partner is not None and s.partner == self.f.source:
+            self.ctx.error(
+                "NX420",
+                f"the proc reads '{s.partner}': correlating it with itself would pair every "
+                "record with itself",
+                s.span,
+                expected=f"correlate by {s.key.dotted} within … (pairs the records of one "
+                "stream), or correlate with another stream",
+            )
+        elif s.partner is not None:
+            self._check_partner_event_time(s)
             pt = self.stream_type(s.partner, s.span)
             if pt is not None and kt.kind != "any":
                 other = self.ex.infer(s.key, Scope(implicit=pt))
@@ -342,6 +509,39 @@ class ProcChecker:
         self.f.correlate_type = self.f.current
         self.f.keyed = True
         self.f.key_types = [kt]
+
+    def _check_partner_event_time(self, s: ast.CorrelateStmt) -> None:
+        """`correlate with` pairs records by their times: both streams need event time."""
+        assert s.partner is not None
+        partner = self.sy.stream(s.partner)
+        schema = self.sy.schema(partner.schema) if partner is not None else None
+        if schema is not None and not any(f.event_time for f in schema.fields):
+            self.ctx.error(
+                "NX420",
+                f"'{s.partner}' has no event time (its schema {schema.name} has no @event_time "
+                "field): its records cannot be paired by time",
+                s.span,
+                expected=f"an @event_time field in {schema.name}",
+            )
+        if not self._source_has_event_time(s):
+            self.ctx.error(
+                "NX420",
+                f"proc {self.d.name} has no event time: its records cannot be paired by time "
+                f"with '{s.partner}'",
+                s.span,
+                expected="an @event_time field in the source's schema, or `event_time <field> "
+                "watermark <duration>` before this statement",
+            )
+
+    def _source_has_event_time(self, before: ast.Node) -> bool:
+        for stmt in self.d.statements:
+            if stmt is before:
+                break
+            if isinstance(stmt, ast.EventTimeStmt):
+                return True
+        source = self.f.source_type
+        schema = self.sy.schema(source.name or "") if source is not None else None
+        return schema is None or any(f.event_time for f in schema.fields)
 
     def on_OnStmt(self, s: ast.OnStmt) -> None:
         ev = s.event
@@ -470,6 +670,15 @@ class ProcChecker:
     def on_UpdateStmt(self, s: ast.UpdateStmt) -> None:
         st = self.f.states.get(s.name)
         t = self.ex.infer(s.expr, self.scope())
+        if st is not None and s.name in self.f.dead:
+            self.ctx.error(
+                "NX421",
+                f"the state '{s.name}' belongs to the operator before {self.f.dead[s.name]}: "
+                "it cannot be updated after it",
+                s.span,
+                expected=f"the update before {self.f.dead[s.name]}",
+            )
+            return
         if st is None:
             self.ctx.error(
                 "NX211",

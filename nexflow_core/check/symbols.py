@@ -10,6 +10,7 @@ from nexflow_core.check.types import FieldType, Type, with_nullable
 from nexflow_core.interface.model import (
     EnumSig,
     FieldSig,
+    RulesetSig,
     SchemaSig,
     StoreSig,
     StreamSig,
@@ -128,6 +129,10 @@ class Symbols:
     def transform(self, name: str) -> Optional[TransformSig]:
         e = self.types.get(name)
         return e.sig if e is not None and e.what == "transform" else None
+
+    def ruleset(self, name: str) -> Optional[RulesetSig]:
+        e = self.types.get(name)
+        return e.sig if e is not None and e.what == "ruleset" else None
 
     def table(self, name: str) -> Optional[TableSig]:
         e = self.types.get(name)

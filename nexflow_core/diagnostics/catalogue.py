@@ -56,6 +56,10 @@ CODES: dict[str, str] = {
     "NX414": "two operators with one uid",
     "NX417": "lookup fallback declared twice",
     "NX418": "lookup fallback without a lookup",
+    "NX419": "a second handler of one event for one statement",
+    "NX420": "correlation that cannot pair",
+    "NX421": "name read beyond the operator that has it",
+    "NX422": "statement no record reaches",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",

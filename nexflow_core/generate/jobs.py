@@ -49,9 +49,6 @@ from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsup
 STATE_GRACE_MS = 60 * 60 * 1000
 
 
-# Statements an `on late` belongs to: the nearest above it (else the next one).
-_LATE_OWNERS = (ast.WindowStmt, ast.RollingStmt)
-
 class _Handlers:
     """The `on …` statements that belong to one statement."""
 
@@ -157,6 +154,8 @@ class JobBuilder:
         """A table result or state read by an operator other than the one that has it."""
         for path in _nodes(node, ast.Path):
             root = path.parts[0]
+            if self.record is not None and self.project.symbols.field_type(self.record, root):
+                continue  # a field of the record, as the checker reads it
             if root in self.dead and root not in self.live:
                 raise unsupported(path.span, f"reading '{root}' {self.dead[root]}")
 
@@ -378,46 +377,21 @@ class JobBuilder:
         )
 
     def _collect_handlers(self) -> None:
+        """Each `on` handler with the statement the checker found it belongs to."""
+        flow = self.project.proc_flow(self.proc.name)
+        owners = flow.handlers if flow is not None else {}
         stmts = self.proc.statements
         for i, s in enumerate(stmts):
             if not isinstance(s, ast.OnStmt) or s.event == "error":
                 continue
-            owner = None
-            if s.event == "timeout":
-                owner = _nearest(stmts, i, lambda x: isinstance(x, ast.CorrelateStmt))
-            elif s.event == "late":
-                owner = _nearest(stmts, i, lambda x: isinstance(x, _LATE_OWNERS))
-                if owner is None:
-                    owner = next(
-                        (j for j in range(i + 1, len(stmts))
-                         if isinstance(stmts[j], _LATE_OWNERS)),
-                        None,
-                    )  # fmt: skip
-            else:
-                owner = _nearest(stmts, i, lambda x, on=s: self._can(x, on))
-            if owner is None:
+            owner = owners.get(i)
+            if owner is None:  # the checker reports a handler without its statement
                 raise unsupported(s.span, f"`on {s.event}` without the statement it belongs to")
             h = self.handlers.setdefault(owner, _Handlers())
             if s.event == "route":
-                slot_taken = s.label in h.routes
-                if not slot_taken:
-                    h.routes[s.label or ""] = s
+                h.routes[s.label or ""] = s
             else:
-                slot_taken = getattr(h, s.event) is not None
-                if not slot_taken:
-                    setattr(h, s.event, s)
-            if slot_taken:
-                raise unsupported(s.span, f"a second `on {s.event}` for the same statement")
-
-    def _can(self, x: object, on: ast.OnStmt) -> bool:
-        if not isinstance(x, ast.ApplyStmt):
-            return False
-        sig = self.project.ruleset(x.target)
-        if sig is None:
-            return False
-        if on.event == "route":
-            return on.label in sig.routes
-        return on.event in sig.actions
+                setattr(h, s.event, s)
 
     # statements --------------------------------------------------------------------------
     def on_FromStmt(self, s: ast.FromStmt, i: int) -> None:
@@ -487,10 +461,11 @@ class JobBuilder:
         sig = self.project.transform(s.transform)
         if sig is None:
             raise unsupported(s.span, f"the transform '{s.transform}'")
-        if len(sig.inputs) != 1:
-            raise unsupported(s.span, "a transform with several inputs in a proc (lookups, joins)")
         out = plain(self.project.resolve(sig.output))
         assert self.record is not None
+        # The first input is the record; the others are names earlier statements made (the
+        # checker saw to it that each is there, with a type the input takes).
+        inputs = [self.expr(ast.Path(parts=[p.name], span=s.span)) for p in sig.inputs[1:]]
         lookups: list[str] = []
         if sig.lookups:
             reads = [
@@ -511,6 +486,7 @@ class JobBuilder:
                 record=self.record,
                 output=out,
                 origin=self.origin(s.span),
+                inputs=inputs,
                 lookups=lookups,
             ),
             s.span,
@@ -1126,13 +1102,6 @@ def _sends(steps: list[model.Step]) -> list[str]:
         elif isinstance(st, model.RollingStep) and st.late_stream is not None:
             out.add(st.late_stream)
     return sorted(out)
-
-
-def _nearest(stmts: list, i: int, pred: object) -> Optional[int]:
-    for j in range(i - 1, -1, -1):
-        if pred(stmts[j]):  # type: ignore[operator]
-            return j
-    return None
 
 
 def duplicate_uid(uid: str, span: Span, first: Span) -> Diagnostic:

@@ -1,4 +1,4 @@
-"""Procs → the job model: what the generator refuses (a located NX901, never wrong Java), and
+"""Procs → the job model: flows the checker refuses (a located error, never wrong Java), and
 operator uids that survive edits (derived from the proc and its keys, not positions)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 from nexflow_core.diagnostics import NexflowError
 from nexflow_core.generate import TARGETS, Unit, generate
+from nexflow_core.project import check_project
 from nexflow_core.syntax import parse_source
 
 CARDS = Path("tests/pipelines/cards")
@@ -25,38 +26,44 @@ def _generate(proc: str, schema: str = "") -> dict:
     return {f.path: f.content for f in generate(units, [], TARGETS["flink"])}
 
 
-def _refused(proc: str) -> tuple:
-    with pytest.raises(NexflowError) as info:
-        _generate(proc)
-    d = info.value.diagnostics[0]
-    assert d.code == "NX901" and d.span.file == "x.proc"
-    return d.span.line, d.message
+def _refused_by_check(proc: str) -> tuple:
+    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())
+               if p.suffix in (".schema", ".transform", ".rules")}  # fmt: skip
+    sources["x.proc"] = proc
+    project = check_project(sources)
+    errors = [d for d in project.diagnostics if d.is_error]
+    assert errors and errors[0].span.file == "x.proc", errors
+    return errors[0].code, errors[0].span.line, errors[0].message
 
 
+# Flows the generator once refused with NX901 after a clean check: the checker refuses them
+# now (what `check` accepts must build).
 REFUSED = {
     "correlate with itself": (
         "proc P {\n    from auths\n    correlate with auths by auth_id within 1 minute\n"
-        "    emit to approved_auths\n}\n", 3, "correlating 'auths' with itself"),
+        "    emit to approved_auths\n}\n", "NX420", 3, "correlating it with itself"),
     "state across an operator": (
         "proc P {\n    from auths\n    key by card_id\n    state n: long ttl 1 hour\n"
         "    deduplicate by auth_id within 1 minute\n    update n = coalesce(n, 0) + 1\n"
-        "    emit to approved_auths\n}\n", 6, "updating the state 'n'"),
+        "    emit to approved_auths\n}\n", "NX421", 6, "the state 'n' belongs to the operator "
+        "before `deduplicate` on line 5"),
     "table result across an operator": (
         "proc P {\n    from auths\n    transform using score_auth\n"
         "    apply RiskBand table as band\n    deduplicate by auth_id within 1 minute\n"
-        "    filter band is not null\n    emit to high_risk_auths\n}\n", 6, "reading 'band'"),
+        "    filter band is not null\n    emit to high_risk_auths\n}\n", "NX421", 6,
+        "'band' belongs to the operator before `deduplicate` on line 5"),
     "after route otherwise": (
         "proc P {\n    from auths\n    route {\n        when amount > 1 to review_auths\n"
-        "        otherwise to approved_auths\n    }\n    emit to declined_auths\n}\n", 7,
-        "after the route"),
+        "        otherwise to approved_auths\n    }\n    emit to declined_auths\n}\n", "NX422",
+        7, "the route on line 3 sends every record away"),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
-def test_refused_with_a_located_nx901(case: str) -> None:
-    proc, line, words = REFUSED[case]
-    got_line, message = _refused(proc)
-    assert got_line == line and words in message, message
+def test_refused_by_the_checker_with_a_located_error(case: str) -> None:
+    proc, code, line, words = REFUSED[case]
+    got_code, got_line, message = _refused_by_check(proc)
+    assert (got_code, got_line) == (code, line) and words in message, message
 
 
 def _uids(files: dict) -> list:
