@@ -26,6 +26,7 @@ class Scope:
         unbound: Optional[Callable[[str, ast.Path], Optional[Type]]] = None,
         aggregates: bool = False,
         dead: Optional[dict[str, str]] = None,
+        excused: Optional[set[int]] = None,
     ) -> None:
         self.names = dict(names or {})
         self.implicit = implicit
@@ -33,6 +34,8 @@ class Scope:
         self.aggregates = aggregates
         # Names of a proc bound in an operator before this one -> the statement that ended it.
         self.dead = dict(dead or {})
+        # Paths already reported by the caller (ids): not reported again.
+        self.excused = excused or set()
 
     def child(self, **extra: Type) -> Scope:
         s = Scope(self.names, self.implicit, self.unbound, self.aggregates)
@@ -285,6 +288,8 @@ class ExprChecker:
             t = scope.unbound(root, e)
             if t is None:
                 return T.ANY
+        if t is None and root in scope.dead and id(e) in scope.excused:
+            return T.ANY
         if t is None and root in scope.dead:
             self.ctx.error(
                 "NX421",

@@ -57,6 +57,12 @@ BOUNDARIES = (
     ast.WindowStmt,
 )
 
+# Where a proc may call a transform with lookups: the job reads the stores right before.
+LOOKUP_CALL_SITES = (ast.MapStmt, ast.FilterStmt, ast.RouteStmt, ast.TransformStmt)
+LOOKUP_CALL_SITES_TEXT = (
+    "a call in a proc's `map into`, filter or route condition, or `transform using`"
+)
+
 BOUNDARY_WORDS: dict[type, str] = {
     ast.KeyByStmt: "key by",
     ast.DedupStmt: "deduplicate",
@@ -93,6 +99,20 @@ class _Flow:
         self.dead: dict[str, str] = {}
         # A route with `otherwise`: every record leaves the proc there.
         self.terminated: Optional[ast.RouteStmt] = None
+        # Why the records are not keyed any more (a lookup or join since the last key).
+        self.keyed_after: Optional[str] = None
+        # The record type when `key by` was written (a window keys by fields of it).
+        self.key_record: Optional[Type] = None
+        # The first `emit to` of each stream (one stream is written one way).
+        self.emits: dict[str, ast.EmitStmt] = {}
+        # The statement reading each stream (source, partner of a correlate or a join).
+        self.reads: dict[str, ast.Node] = {}
+        self.dead_letters: Optional[ast.OnStmt] = None
+        # Paths already reported as lookup keys of a transform (NX902) in this statement.
+        self.excused: set[int] = set()
+        # What names each stateful operator (its uid, in the generator) -> its statement.
+        self.operator_names: dict[tuple[str, ...], ast.Node] = {}
+        self.key_text = ""
 
 
 def _nearest(stmts: list[ast.Node], i: int, pred: Callable[[ast.Node], bool]) -> Optional[int]:
@@ -101,6 +121,67 @@ def _nearest(stmts: list[ast.Node], i: int, pred: Callable[[ast.Node], bool]) ->
         if pred(stmts[j]):
             return j
     return None
+
+
+def _calls(node: object) -> list[ast.Call]:
+    """The calls inside a statement (and `transform using` as a call of its transform)."""
+    out: list[ast.Call] = []
+    stack: list = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            out.append(n)
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif hasattr(n, "__struct_fields__"):
+            stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
+    return out
+
+
+def _paths(node: object) -> list[ast.Path]:
+    out: list[ast.Path] = []
+    stack: list = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Path):
+            out.append(n)
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif hasattr(n, "__struct_fields__"):
+            stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
+    return out
+
+
+def _shape(node: ast.Node) -> str:
+    """A statement without its positions: equal for two statements written alike."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "span"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return msgspec.json.encode(strip(msgspec.to_builtins(node))).decode("utf-8")
+
+
+def _names_bound_by(s: ast.Node) -> set[str]:
+    """The names a statement binds (so a name bound again in a later operator lives there)."""
+    if isinstance(s, (ast.LookupStmt, ast.JoinStmt)):
+        return {s.alias}
+    if isinstance(s, ast.ApplyStmt) and s.alias:
+        return {s.alias}
+    if isinstance(s, ast.StateStmt):
+        return {s.name}
+    if isinstance(s, ast.RollingStmt):
+        return {mp.field for mp in s.mappings}
+    return set()
+
+
+def _delivery(s: ast.EmitStmt) -> tuple[object, ...]:
+    persist = (s.persist.store, s.persist.is_async) if s.persist is not None else None
+    key = s.idempotency_key.dotted if s.idempotency_key is not None else None
+    return (persist, s.delivery, key)
 
 
 def check_proc_unit(ctx: Ctx, m: ast.Module) -> dict[str, ProcFlow]:
@@ -128,7 +209,8 @@ class ProcChecker:
             if self.f.current is not None and self.f.current.kind in ("record", "struct")
             else None
         )
-        return Scope(names, implicit=cur, aggregates=aggregates, dead=dict(self.f.dead))
+        dead = {n: why for n, why in self.f.dead.items()}
+        return Scope(names, implicit=cur, aggregates=aggregates, dead=dead, excused=self.f.excused)
 
     def stream_type(self, name: str, span: object) -> Optional[Type]:
         e = self.sy.streams.get(name)
@@ -175,7 +257,52 @@ class ProcChecker:
         """Does `s` start an operator of its own? (What the names before it cannot cross.)"""
         if isinstance(s, BOUNDARIES):
             return True
-        return not isinstance(s, ast.OnStmt) and self._calls_transform_with_lookups(s)
+        return isinstance(s, LOOKUP_CALL_SITES) and self._calls_transform_with_lookups(s)
+
+    def _check_transform_lookups(self, s: ast.Node) -> set[int]:
+        """NX902: a call of a transform with lookups where the job cannot read its stores first
+        (the store read runs in an operator right before the statement, with the key computed
+        from the record's fields). The ids of the key arguments reported, so that their names
+        are not reported again as read beyond their operator."""
+        excused: set[int] = set()
+        for call in _calls(s):
+            sig = self.sy.transform(call.name)
+            if sig is None or not sig.lookups:
+                continue
+            if not isinstance(s, LOOKUP_CALL_SITES):
+                self.ctx.error(
+                    "NX902",
+                    f"transform {call.name} has lookups, which only a proc can read before "
+                    "calling it",
+                    call.span,
+                    expected=LOOKUP_CALL_SITES_TEXT,
+                    hint="see docs/language/transform.md, Lookups",
+                )
+                continue
+            inputs = [p.name for p in sig.inputs]
+            for lk in sig.lookups:
+                if lk.input not in inputs or inputs.index(lk.input) >= len(call.args):
+                    continue  # a wrong call: reported with its arguments
+                arg = call.args[inputs.index(lk.input)]
+                if all(self._is_record_field(path) for path in _paths(arg)):
+                    continue
+                excused.update(id(path) for path in _paths(arg))
+                self.ctx.error(
+                    "NX902",
+                    f"transform {call.name} has lookups, and the argument for '{lk.input}' "
+                    f"(the key of its lookup '{lk.alias}') reads more than the record's fields",
+                    arg.span,
+                    expected="an argument computed from the fields of the record the statement "
+                    "sees",
+                    hint="see docs/language/transform.md, Lookups",
+                )
+        return excused
+
+    def _is_record_field(self, path: ast.Path) -> bool:
+        cur = self.f.current
+        if cur is None or cur.kind not in ("record", "struct"):
+            return False
+        return self.sy.field_type(cur, path.parts[0]) is not None
 
     def _new_operator(self, s: ast.Node) -> None:
         keyword = BOUNDARY_WORDS.get(type(s))
@@ -188,6 +315,11 @@ class ProcChecker:
             if operator == self.f.operator and name not in self.f.dead:
                 self.f.dead[name] = where
         self.f.operator += 1
+        if not isinstance(s, (ast.KeyByStmt, ast.DedupStmt, ast.CorrelateStmt, ast.WindowStmt)):
+            # A store read (or a join) hands its records on unkeyed: keyed state after it
+            # needs a `key by` of its own.
+            self.f.keyed = False
+            self.f.keyed_after = where
 
     def _calls_transform_with_lookups(self, node: object) -> bool:
         """A call of a transform with lookups: the job reads the store in an operator of its
@@ -228,21 +360,29 @@ class ProcChecker:
                 steps.append(Step(i, type(s).__name__, before, before))
                 continue
             self._reached(s)
+            self.f.excused = self._check_transform_lookups(s)
             if self._is_boundary(s):
                 self._new_operator(s)
+                if not isinstance(s, BOUNDARIES):  # the store reads of a transform's lookups
+                    self._one_operator(("lookups before", _shape(s)), s)
             known = {*self.f.names, *self.f.states}
             handler = getattr(self, "on_" + type(s).__name__)
             handler(s)
-            for name in {*self.f.names, *self.f.states} - known:
+            for name in ({*self.f.names, *self.f.states} - known) | _names_bound_by(s):
                 self.f.bound_in[name] = self.f.operator
-            for name in self.f.bound_in:
-                if name in known and self.f.bound_in[name] == self.f.operator:
-                    self.f.dead.pop(name, None)  # bound again in this operator (lookup as)
+                self.f.dead.pop(name, None)
             if isinstance(s, ast.RouteStmt) and any(c.condition is None for c in s.cases):
                 self.f.terminated = s
             if isinstance(s, ast.EventTimeStmt):
                 event_time = s.field.dotted
             steps.append(Step(i, type(s).__name__, before, self.f.current))
+        if self.f.window is not None:
+            self.ctx.error(
+                "NX408",
+                "a window needs `aggregate into <Schema> { … }` after it",
+                self.f.window.span,
+                expected="aggregate into <Schema> { field = aggregation … } after the window",
+            )
         if self.f.source is None:
             self.ctx.error(
                 "NX408",
@@ -297,6 +437,13 @@ class ProcChecker:
                     None,
                 )
             if owner is None:
+                if s.event == "late":
+                    self.ctx.error(
+                        "NX408",
+                        "`on late` needs a window (or rolling) to belong to",
+                        s.span,
+                        expected="event_time … and window … (or rolling …) before it",
+                    )
                 continue
             slot = (owner, s.event if s.event != "route" else f"route {s.label}")
             first = taken.get(slot)
@@ -366,6 +513,22 @@ class ProcChecker:
         self.f.source = s.stream
         self.f.current = t or T.ANY
         self.f.source_type = t
+        self.f.reads[s.stream] = s
+
+    def _read_again(self, stream: str, s: ast.Node) -> None:
+        """NX423: a stream read by two statements other than as the proc's own source."""
+        first = self.f.reads.get(stream)
+        if first is None or isinstance(first, ast.FromStmt):
+            self.f.reads.setdefault(stream, s)
+            return
+        self.ctx.error(
+            "NX423",
+            f"'{stream}' is already read by the statement on line {first.span.line}: a proc "
+            "reads each partner stream once",
+            s.span,
+            expected=f"one correlate or join with {stream}",
+            hint="split the proc in two, the first writing what the second needs to a stream",
+        )
 
     def on_EventTimeStmt(self, s: ast.EventTimeStmt) -> None:
         t = self.ex.infer(s.field, self.scope())
@@ -494,6 +657,7 @@ class ProcChecker:
                 "stream), or correlate with another stream",
             )
         elif s.partner is not None:
+            self._read_again(s.partner, s)
             self._check_partner_event_time(s)
             pt = self.stream_type(s.partner, s.span)
             if pt is not None and kt.kind != "any":
@@ -508,6 +672,10 @@ class ProcChecker:
                     )
         self.f.correlate_type = self.f.current
         self.f.keyed = True
+        self.f.keyed_after = None
+        self.f.key_record = self.f.current
+        self.f.key_text = s.key.dotted
+        self._one_operator(("correlate", s.key.dotted, s.partner or ""), s)
         self.f.key_types = [kt]
 
     def _check_partner_event_time(self, s: ast.CorrelateStmt) -> None:
@@ -557,14 +725,7 @@ class ProcChecker:
                 return
             t = self.f.correlate_type
         elif ev == "late":
-            if self.f.late_type is None and self.f.window is None:
-                self.ctx.error(
-                    "NX408",
-                    "`on late` needs event time and a window (or rolling) before it",
-                    s.span,
-                    expected="event_time … and window … (or rolling …) before it",
-                )
-                return
+            # Whether a window or `rolling` takes it is decided with the handlers' owners.
             t = self.f.late_type or self.f.current
         elif ev in ("reject", "flag", "route"):
             want = {"reject": "reject", "flag": "flag", "route": "route"}[ev]
@@ -603,11 +764,32 @@ class ProcChecker:
             else:
                 t = found[0][1]
         else:  # error: dead letters carry an envelope of the failed record
+            first_error = self.f.dead_letters
+            if first_error is not None:
+                self.ctx.error(
+                    "NX419",
+                    f"a second `on error` for the proc (the first is on line "
+                    f"{first_error.span.line})",
+                    s.span,
+                    expected="one `on error emit to <stream>` per proc",
+                )
+                return
+            self.f.dead_letters = s
             self.stream_type(s.stream, s.span)
             return
         self.sink(s.stream, s.span, t, f"`on {ev}` sends")
 
     def on_EmitStmt(self, s: ast.EmitStmt) -> None:
+        first = self.f.emits.setdefault(s.stream, s)
+        if first is not s and _delivery(first) != _delivery(s):
+            self.ctx.error(
+                "NX424",
+                f"'{s.stream}' is emitted to on line {first.span.line} with another delivery "
+                "or persistence: a stream has one sink, written one way",
+                s.span,
+                expected=f"the same `persist`, delivery and idempotency_key as line "
+                f"{first.span.line}",
+            )
         cur = self.f.current
         self.sink(s.stream, s.span, cur, "this step emits")
         if s.persist is not None:
@@ -654,12 +836,37 @@ class ProcChecker:
         sc = self.scope()
         self.f.key_types = [self.ex.infer(k, sc) for k in s.keys]
         self.f.keyed = True
+        self.f.keyed_after = None
+        self.f.key_record = self.f.current
+        self.f.key_text = ",".join(k.dotted for k in s.keys)
+
+    def _one_operator(self, name: tuple[str, ...], s: ast.Node) -> None:
+        """NX414: two statements that would make operators of one name (one uid: Flink refuses
+        the job, and a restore could not tell their state apart)."""
+        first = self.f.operator_names.setdefault(name, s)
+        if first is s:
+            return
+        self.ctx.error(
+            "NX414",
+            f"this statement and the one at {first.span.location()} would be operators of one "
+            f"name ({' '.join(name)}): a job's operators need distinct uids",
+            s.span,
+            expected="operators that differ in kind, key, stream, store or the names they declare",
+            hint="uids derive from content, not position (docs/language/proc.md, 'Operator uids "
+            "and state names: upgrades'): merge the two statements, or make them differ in what "
+            "names them",
+            related=first.span,
+        )
+
+    def _key_lost(self) -> str:
+        after = self.f.keyed_after
+        return f" (the records are not keyed after {after})" if after else ""
 
     def on_StateStmt(self, s: ast.StateStmt) -> None:
         if not self.f.keyed:
             self.ctx.error(
                 "NX408",
-                "keyed state needs a key: add `key by …` before it",
+                f"keyed state needs a key: add `key by …` before it{self._key_lost()}",
                 s.span,
                 expected="key by <field> before state",
             )
@@ -694,7 +901,7 @@ class ProcChecker:
         if not self.f.keyed:
             self.ctx.error(
                 "NX408",
-                "rolling aggregates are per key: add `key by …` before it",
+                f"rolling aggregates are per key: add `key by …` before it{self._key_lost()}",
                 s.span,
                 expected="key by <field> before rolling",
             )
@@ -727,9 +934,21 @@ class ProcChecker:
         if not self.f.keyed:
             self.ctx.error(
                 "NX408",
-                "a window groups records by key: add `key by …` before it",
+                f"a window groups records by key: add `key by …` before it{self._key_lost()}",
                 s.span,
                 expected="key by <field> before window",
+            )
+        elif (
+            self.f.key_record is not None
+            and self.f.current is not None
+            and not T.same(self.f.key_record, self.f.current)
+        ):
+            self.ctx.error(
+                "NX408",
+                f"the window's records are {self.f.current.display()}, but the key was taken "
+                f"from {self.f.key_record.display()} records",
+                s.span,
+                expected="key by <field> again after the step that changed the record",
             )
         if s.slide is not None and s.slide.millis > s.size.millis:
             self.ctx.error(
@@ -742,6 +961,9 @@ class ProcChecker:
         self.f.late_type = self.f.current
 
     def on_AggregateStmt(self, s: ast.AggregateStmt) -> None:
+        if self.f.window is not None:
+            window = self.f.window
+            self._one_operator(("window", window.kind, self.f.key_text, s.schema), window)
         if self.f.window is None:
             self.ctx.error(
                 "NX408",
@@ -776,6 +998,8 @@ class ProcChecker:
         return T.record(name)
 
     def on_JoinStmt(self, s: ast.JoinStmt) -> None:
+        if s.stream != self.f.source:
+            self._read_again(s.stream, s)
         t = self.stream_type(s.stream, s.span) or T.ANY
         if s.alias in self.f.names:
             self.ctx.error("NX202", f"'{s.alias}' is already defined in this proc", s.span)
@@ -853,6 +1077,7 @@ class ProcChecker:
 
     def on_DedupStmt(self, s: ast.DedupStmt) -> None:
         self.ex.infer(s.key, self.scope())
+        self._one_operator(("deduplicate", s.key.dotted), s)
 
     def on_ParallelismStmt(self, s: ast.ParallelismStmt) -> None:
         return None

@@ -60,6 +60,8 @@ CODES: dict[str, str] = {
     "NX420": "correlation that cannot pair",
     "NX421": "name read beyond the operator that has it",
     "NX422": "statement no record reaches",
+    "NX423": "partner stream read twice",
+    "NX424": "one stream emitted two ways",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",

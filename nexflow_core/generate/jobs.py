@@ -238,6 +238,10 @@ class JobBuilder:
     def close_segment(self, boundary: str) -> None:
         """Ends the open segment (if any) before an operator of its own (`boundary` names
         it, for messages about names that cannot cross it)."""
+        # A `key by` right before another operator keys nothing of its own: that operator
+        # keys its records itself (correlate, deduplicate, window, join) or hands them on
+        # unkeyed (lookup).
+        self.key_pending = False
         seg = self.segment
         if seg is not None and (seg.steps or seg.states or seg.explicit_key or seg.carried):
             rolling = any(isinstance(st, model.RollingStep) for st in seg.steps)

@@ -78,7 +78,7 @@ def test_the_runtime_is_ascii() -> None:
 
 def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic() -> None:
     # A state cannot be updated by an operator other than the one that declares it: the
-    # generator must say so with a located NX901 rather than emit a job that does something else.
+    # checker says so (NX421) rather than the generator emitting a job that does something else.
     proc = "proc Settle {\n    from payment_events\n    key by transaction_id\n" \
         "    state n: long ttl 1 hour\n    deduplicate by transaction_id within 1 minute\n" \
         "    update n = 1\n    emit to processed_payments\n}\n"
@@ -90,7 +90,7 @@ def test_a_proc_the_generator_cannot_write_is_refused_with_a_located_diagnostic(
     with pytest.raises(NexflowError) as info:
         generate(units, [], TARGETS["flink"])
     d = info.value.diagnostics[0]
-    assert d.code == "NX901"
+    assert d.code == "NX421"
     assert d.span.file == "settle.proc" and d.span.line == 6
 
 
