@@ -18,9 +18,9 @@ from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS
 from nexflow_core.check.infra_check import DEAD_LETTER_STREAM
 from nexflow_core.check.rules_check import implicit_name
 from nexflow_core.check.symbols import ALLOWED
-from nexflow_core.check.types import SCALARS
 from nexflow_core.diagnostics import NexflowError
 from nexflow_core.syntax import parse_source
+from nexflow_core.typemodel import SCALARS
 
 # Namespaces of declared names (DSL names live in one of these).
 TYPE = "type"  # schemas, enums, transforms, rulesets, decision tables, procs

@@ -17,7 +17,6 @@ from nexflow_core.check.checker import CheckResult, check_modules
 from nexflow_core.check.infra_check import ResolvedEnvironment
 from nexflow_core.check.proc_check import ProcFlow
 from nexflow_core.check.symbols import Symbols
-from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, sort_key
 from nexflow_core.interface import load_interface
 from nexflow_core.interface.model import (
@@ -31,6 +30,7 @@ from nexflow_core.interface.model import (
     UnitInterface,
 )
 from nexflow_core.syntax import EXTENSIONS, parse_source
+from nexflow_core.typemodel import Type
 
 
 class CheckedProject:

@@ -5,7 +5,6 @@ them. The rules checker later fills in implicitly bound ruleset/table inputs."""
 from __future__ import annotations
 
 from nexflow_core import ast
-from nexflow_core.check.types import SCALARS, Type, decimal, scalar
 from nexflow_core.interface.model import (
     FORMAT_VERSION,
     EnumSig,
@@ -22,6 +21,7 @@ from nexflow_core.interface.model import (
     TransformSig,
     UnitInterface,
 )
+from nexflow_core.typemodel import SCALARS, Type, decimal, scalar
 
 
 def type_of_ref(t: ast.TypeRef) -> Type:
@@ -76,7 +76,7 @@ def field_sig(f: ast.Field) -> FieldSig:
 
 def table_result(d: ast.DecisionTableDecl) -> Type:
     outs = [ParamSig(o.name, type_of_ref(o.type)) for o in d.outputs]
-    from nexflow_core.check.types import FieldType
+    from nexflow_core.typemodel import FieldType
 
     struct = Type("struct", name=d.name, fields=tuple(FieldType(o.name, o.type) for o in outs))
     if d.hit_policy == "collect":

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS, WINDOW_FACTS, aggregate_type
-from nexflow_core.check.types import Type
+from nexflow_core.typemodel import Type
 
 MAX_LONG = 2**63 - 1
 MAX_INT = 2**31 - 1

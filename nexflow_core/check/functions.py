@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple, Union
 
-from nexflow_core.check import types as T
-from nexflow_core.check.types import Type
+from nexflow_core import typemodel as T
+from nexflow_core.typemodel import Type
 
 Result = Union[Type, str]
 

@@ -9,13 +9,13 @@ from typing import Callable, Optional
 import msgspec
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.transform_check import check_lookup_key, check_mappings
 from nexflow_core.check.typeref import check_typeref
-from nexflow_core.check.types import Type
 from nexflow_core.interface.model import RulesetSig
+from nexflow_core.typemodel import Type
 
 SOURCE_FREE = (ast.ParallelismStmt, ast.CheckpointStmt, ast.OnLookupErrorStmt)
 # What `rolling` computes per record (kept per entry, so no accumulator that cannot be undone).

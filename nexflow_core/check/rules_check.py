@@ -7,13 +7,13 @@ import re
 from typing import Optional
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope, render
 from nexflow_core.check.tables import Analysis, accepts, build_column
 from nexflow_core.check.typeref import check_typeref
-from nexflow_core.check.types import Type
 from nexflow_core.interface.model import ParamSig
+from nexflow_core.typemodel import Type
 
 _CAMEL1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL2 = re.compile(r"([a-z0-9])([A-Z])")

@@ -7,12 +7,12 @@ import re
 from typing import Optional
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.typeref import check_typeref
-from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import file_span
+from nexflow_core.typemodel import Type
 
 ANNOTATIONS = {
     "key": "marks the record key (no arguments)",

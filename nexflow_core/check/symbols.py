@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 from typing import Any, Optional
 
-from nexflow_core.check.types import FieldType, Type, with_nullable
 from nexflow_core.interface.model import (
     EnumSig,
     FieldSig,
@@ -18,6 +17,7 @@ from nexflow_core.interface.model import (
     TransformSig,
     UnitInterface,
 )
+from nexflow_core.typemodel import FieldType, Type, with_nullable
 
 # Which unit kinds a unit of each kind may depend on (DESIGN §3 layering).
 ALLOWED: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
 from nexflow_core import ast
-from nexflow_core.check.types import Type
+from nexflow_core.typemodel import Type
 
 OTHER = object()
 MAX_GAPS = 5

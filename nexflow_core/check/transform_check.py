@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.declare import lookup_key_path
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.typeref import check_typeref
-from nexflow_core.check.types import Type
+from nexflow_core.typemodel import Type
 
 
 def check_transform_unit(ctx: Ctx, m: ast.Module) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nexflow_core import ast
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.declare import type_of_ref
-from nexflow_core.check.types import MAX_PRECISION, SCALARS, Type
+from nexflow_core.typemodel import MAX_PRECISION, SCALARS, Type
 
 TYPE_WORDS = (
     "string, int, long, double, decimal(p,s), boolean, date, datetime, uuid, bytes, "

@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Optional
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.checker import check_modules
 from nexflow_core.check.declare import type_of_ref
-from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import NexflowError, Span, file_span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import UpstreamEnvironments, build_environment
@@ -24,6 +23,7 @@ from nexflow_core.generate.lower import Lowerer, Scope, plain, unsupported
 from nexflow_core.generate.target import Target
 from nexflow_core.interface.model import UnitInterface
 from nexflow_core.project import CheckedProject
+from nexflow_core.typemodel import Type
 
 
 class Unit:

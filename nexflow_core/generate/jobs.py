@@ -28,7 +28,7 @@ from typing import Optional
 import msgspec
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.declare import proc_streams
 from nexflow_core.check.infra_check import (
     ResolvedEnvironment,
@@ -37,11 +37,11 @@ from nexflow_core.check.infra_check import (
     sink_delivery,
     unbound_dead_letters,
 )
-from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
+from nexflow_core.typemodel import Type
 
 # Rolling state lives this long beyond its longest duration plus the watermark delay (a
 # processing-time TTL). Correlations and deduplications have no TTL: their timers own their

@@ -22,11 +22,11 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.check.functions import AGGREGATIONS
-from nexflow_core.check.types import Type
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
+from nexflow_core.typemodel import Type
 
 NUMERIC_RANK = {"int": 0, "long": 1, "decimal": 2, "double": 3}
 ARITH_OPS = ("+", "-", "*", "/", "%")

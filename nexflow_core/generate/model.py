@@ -2,7 +2,7 @@
 
 The generator core (core.py, lower.py) fills these from the checked AST; target adapters (flink/,
 …) render them. Nothing here names a Java or Flink type: values carry the checker's `Type`
-(nexflow_core.check.types), resolved (no `ref` kinds), and each target decides how a type is
+(nexflow_core.typemodel), resolved (no `ref` kinds), and each target decides how a type is
 spelled. Expressions are fully typed and explicit: every implicit widening the checker allows
 (int → long, int → decimal, date → datetime, …) is a `Convert` node, so a target never has to
 infer a type.
@@ -14,7 +14,7 @@ from typing import Optional, Union
 
 import msgspec
 
-from nexflow_core.check.types import Type
+from nexflow_core.typemodel import Type
 
 
 class Origin(msgspec.Struct, frozen=True):

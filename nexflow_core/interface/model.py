@@ -8,7 +8,7 @@ from typing import Optional
 import msgspec
 
 from nexflow_core.ast.infra import Entry
-from nexflow_core.check.types import Type
+from nexflow_core.typemodel import Type
 
 # 3: transforms carry their lookups; a proc's stores include those of the transforms it calls.
 # 4: the unit's Java package, so a downstream unit needs no package rule of its own.

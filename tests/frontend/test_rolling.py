@@ -4,7 +4,7 @@ names and types it binds; and a mapping that sets a field named event_time."""
 from __future__ import annotations
 
 from nexflow_core import ast
-from nexflow_core.check import types as T
+from nexflow_core import typemodel as T
 from nexflow_core.project import check_project
 from nexflow_core.syntax import parse_source
 

@@ -230,7 +230,7 @@ def render_java(nodes: list, work: Path) -> list:
 
 
 def ast_type(name: str):
-    from nexflow_core.check.types import Type
+    from nexflow_core.typemodel import Type
 
     return Type("record", name=name)
 

@@ -24,8 +24,8 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from nexflow_core.check.types import Type
 from nexflow_core.generate import model
+from nexflow_core.typemodel import Type
 
 JAVA_KEYWORDS = frozenset(
     """abstract assert boolean break byte case catch char class const continue default do double

@@ -1,6 +1,7 @@
-"""The checker's types: what a value is, as a small frozen msgspec Struct that also appears in
-interface files. Records and enums are referred to by name (kind "ref" until resolved against
-the symbol table, then "record" or "enum"); table results are anonymous "struct"s."""
+"""The type model: what a value is, as a small frozen msgspec Struct that the checker computes
+and interface files carry (so it sits below both `check/` and `interface/`). Records and enums
+are referred to by name (kind "ref" until resolved against the symbol table, then "record" or
+"enum"); table results are anonymous "struct"s."""
 
 from __future__ import annotations
 
