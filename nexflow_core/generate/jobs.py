@@ -8,16 +8,16 @@ The checker already verified names and types and computed the record type at eve
   record, table results and keyed state as local variables. A segment is keyed right after
   `key by`, and whenever it declares `state`.
 - `correlate`, `deduplicate` and `window … aggregate into` are operators of their own, keyed by
-  their key; a table result or a state cannot be read across them (NX901 says so).
-- `on reject|flag|route` belong to the nearest `apply … rules` above them whose ruleset can
-  produce that outcome, `on timeout` to the nearest `correlate` above it, `on late` to the
-  nearest window above it (or else the next one), `on error` to the whole proc.
+  their key; a table result or a state cannot be read across them (the checker's NX421).
+- Each `on reject|flag|route|timeout|late` belongs to the statement the checker chose
+  (`ProcFlow.handlers`); `on error` to the whole proc.
 
 Operator uids derive from the proc name and the DSL (the kind of operator, its key and the names
 it declares), never from positions where state is involved, so a savepoint survives edits that
 add or remove other statements; only operators without state (a run of stateless statements)
-are numbered. Two stateful operators with the same uid are an error (NX414) naming both; the
-whole scheme is in docs/language/proc.md, "Operator uids and state names: upgrades".
+are numbered. Two stateful operators with the same uid are an error (NX414, which the checker
+reports first) naming both; the whole scheme is in docs/language/proc.md, "Operator uids and
+state names: upgrades".
 """
 
 from __future__ import annotations

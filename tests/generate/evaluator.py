@@ -84,7 +84,7 @@ class Node:
 
 
 def numeric_result(a: T, b: T, op: str) -> T:
-    """The checker's typing of a number operation (nexflow_core/check/types.py)."""
+    """The checker's typing of a number operation (nexflow_core/typemodel.py)."""
     kinds = {a.kind, b.kind}
     if "decimal" in kinds:
         p1, s1 = a.ps()
