@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Optional, Union
 
@@ -17,7 +18,7 @@ from nexflow_core.check.checker import CheckResult, check_modules
 from nexflow_core.check.infra_check import ResolvedEnvironment
 from nexflow_core.check.proc_check import ProcFlow
 from nexflow_core.check.symbols import Symbols
-from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, sort_key
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, file_span, sort_key
 from nexflow_core.interface import load_interface
 from nexflow_core.interface.model import (
     EnumSig,
@@ -197,13 +198,69 @@ def _check_sources(
 ) -> CheckedProject:
     modules: dict[str, ast.Module] = {}
     diags = list(extra_diagnostics or [])
+    unparsed: dict[str, set[str]] = {}
     for path in sorted(sources):
         try:
             modules[path] = parse_source(sources[path], path)
         except NexflowError as e:
             diags.extend(e.diagnostics)
+            unparsed[path] = _declared_names(sources[path])
     res = check_modules(list(modules.values()), _as_interfaces(upstream))
+    if unparsed:
+        res.diagnostics = _without_follow_on_errors(res.diagnostics, unparsed)
     return CheckedProject(modules, dict(sources), res, diags)
+
+
+# What a file declares, read from its text even when it does not parse.
+_DECLARATION = re.compile(
+    r"^\s*(?:schema|enum|stream|store|transform|ruleset|decision_table|proc)\s+([A-Za-z_]\w*)",
+    re.M,
+)
+# Errors about a name that may be one a file with syntax errors declares.
+_NAME_CODES = {"NX201", "NX205", "NX206", "NX207", "NX208", "NX209", "NX504"}
+
+
+def _declared_names(text: str) -> set[str]:
+    return set(_DECLARATION.findall(text))
+
+
+def _without_follow_on_errors(
+    diagnostics: list[Diagnostic], unparsed: dict[str, set[str]]
+) -> list[Diagnostic]:
+    """The diagnostics without those a syntax error elsewhere causes: a name another file
+    would declare (were it to parse) is unknown, and so are the fields and enum members of its
+    types. One NX107 warning per file says how many were held back and which file to fix."""
+    names = {n: path for path, declared in unparsed.items() for n in declared}
+    held: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        if d.code in _NAME_CODES and any(f"'{n}'" in d.message for n in names):
+            held.setdefault(d.span.file, []).append(d)
+    kept = []
+    for d in diagnostics:
+        if any(d is h for h in held.get(d.span.file, [])):
+            continue
+        # In a file that uses them, an unknown field or bare name may be one of the broken
+        # file's fields or enum members: held back too.
+        if d.span.file in held and d.code in ("NX204", "NX211"):
+            held[d.span.file].append(d)
+            continue
+        kept.append(d)
+    for path, ds in sorted(held.items()):
+        causes = sorted(
+            {names[n] for d in ds for n in names if f"'{n}'" in d.message} or set(unparsed)
+        )
+        kept.append(
+            Diagnostic(
+                "NX107",
+                "warning",
+                f"{len(ds)} error(s) about unknown names not shown: this file uses names that "
+                f"{', '.join(causes)} {'declares' if len(causes) == 1 else 'declare'}, which "
+                f"{'has' if len(causes) == 1 else 'have'} syntax errors",
+                file_span(path),
+                expected="the syntax errors fixed first",
+            )
+        )
+    return kept
 
 
 def check_project(

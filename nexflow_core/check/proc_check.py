@@ -209,6 +209,11 @@ class ProcChecker:
             if self.f.current is not None and self.f.current.kind in ("record", "struct")
             else None
         )
+        if self.f.current is not None and self.f.current.kind == "any":
+            # The record's type is unknown after an error (an unknown stream, a file that does
+            # not parse): its fields are not errors of their own.
+            return Scope(names, unbound=lambda _root, _path: T.ANY, aggregates=aggregates,
+                         dead=dict(self.f.dead), excused=self.f.excused)  # fmt: skip
         dead = {n: why for n, why in self.f.dead.items()}
         return Scope(names, implicit=cur, aggregates=aggregates, dead=dead, excused=self.f.excused)
 

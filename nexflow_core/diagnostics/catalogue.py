@@ -15,6 +15,7 @@ CODES: dict[str, str] = {
     "NX104": "malformed construct",
     "NX105": "unknown file kind",
     "NX106": "invalid word or value",
+    "NX107": "errors held back by a file with syntax errors",
     # names and layering
     "NX201": "unknown type or schema",
     "NX202": "duplicate definition",
