@@ -111,15 +111,20 @@ def build_graph(
     text: str,
     stream_schema: Optional[Dict[str, str]] = None,
     kinds: Optional[Dict[str, str]] = None,
+    handlers: Optional[Dict[int, int]] = None,
 ) -> Graph:
     """The operator graph of one proc. `stream_schema` names each stream's schema (for labels);
-    `kinds` tells whether an applied name is a "ruleset" or a "table"."""
+    `kinds` tells whether an applied name is a "ruleset" or a "table"; `handlers` is the
+    checker's owner of each `on` statement (`ProcFlow.handlers`: statement index -> index)."""
     src = _Source(text)
     schemas = stream_schema or {}
     applied = kinds or {}
+    owners = handlers or {}
     g = Graph(proc.name, path)
     current: Optional[Node] = None
     last_of: Dict[str, Node] = {}  # the operator that raises an event: timeout, reject, …
+    node_of: Dict[int, Node] = {}  # statement index -> its node
+    pending: list[tuple[ast.OnStmt, int]] = []  # handlers whose owner comes after them
 
     def step(kind: str, label: str, stmt: object) -> Node:
         nonlocal current
@@ -132,8 +137,9 @@ def build_graph(
     def sink(name: str, stmt: object) -> Node:
         return g.stream(SINK, name, schemas.get(name, ""), stmt.span.line)  # type: ignore
 
-    for stmt in proc.statements:
+    for index, stmt in enumerate(proc.statements):
         line = stmt.span.line
+        before = current
         if isinstance(stmt, ast.FromStmt):
             node = g.stream(SOURCE, stmt.stream, schemas.get(stmt.stream, ""), line)
             if current is not None:
@@ -145,7 +151,12 @@ def build_graph(
         elif isinstance(stmt, ast.CheckpointStmt):
             g.settings.append(_shorten(src.slice(stmt.span)))
         elif isinstance(stmt, ast.OnStmt):
-            producer = last_of.get(stmt.event) or current
+            owner = owners.get(index)
+            if owner is not None and owner > index:
+                pending.append((stmt, owner))  # `on late` before its window
+                continue
+            producer = node_of.get(owner) if owner is not None else None
+            producer = producer or last_of.get(stmt.event) or current
             if producer is not None:
                 label = f"route {stmt.label}" if stmt.label else f"on {stmt.event}"
                 g.connect(producer, sink(stmt.stream, stmt), label)
@@ -202,6 +213,12 @@ def build_graph(
             step(OPERATOR, f"{verb} into {stmt.schema}", stmt)
         else:
             step(OPERATOR, src.slice(stmt.span) or type(stmt).__name__, stmt)
+        if current is not before and current is not None:
+            node_of[index] = current
+    for stmt, owner in pending:
+        if owner in node_of:
+            label = f"route {stmt.label}" if stmt.label else f"on {stmt.event}"
+            g.connect(node_of[owner], sink(stmt.stream, stmt), label)
     return g
 
 
@@ -608,7 +625,9 @@ def run_graph(args: argparse.Namespace) -> int:
             elif project.ruleset(stmt.target) is not None:
                 kinds[stmt.target] = "ruleset"
     shown = _shown(path, base)
-    graph = build_graph(decl, shown, project.sources[path], streams, kinds)
+    flow = project.proc_flow(decl.name)
+    handlers = flow.handlers if flow is not None else {}
+    graph = build_graph(decl, shown, project.sources[path], streams, kinds, handlers)
     fmt = args.format
     if fmt is None:
         fmt = "svg" if args.output and args.output.lower().endswith(".svg") else "mermaid"

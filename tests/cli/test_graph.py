@@ -126,3 +126,25 @@ def test_the_graph_is_the_same_in_every_checkout(tmp_path: Path) -> None:
             outputs.append(r.out)
     assert "%% proc LargeOrders (src/large_orders.proc)" in outputs[0]
     assert len(set(outputs)) == 1
+
+
+def test_handlers_hang_on_the_statement_the_checker_chose(tmp_path: Path) -> None:
+    # `on late` written before its window belongs to the window (the checker's choice); the
+    # graph draws it from there, not from whatever came just before.
+    (tmp_path / "p.schema").write_text(
+        "schema Pay {\n    id: string @key\n    card: string\n    at: datetime @event_time\n}\n"
+        "schema Count {\n    card: string @key\n    n: long\n}\n"
+        "stream pays: Pay\nstream late_pays: Pay\nstream counts: Count\n"
+    )
+    (tmp_path / "p.proc").write_text(
+        "proc Counts {\n    from pays\n    event_time at watermark 5 seconds\n"
+        "    filter id != \"\"\n    on late emit to late_pays\n    key by card\n"
+        "    window tumbling 1 minute\n"
+        "    aggregate into Count {\n        card = first(card)\n        n = count()\n    }\n"
+        "    emit to counts\n}\n"
+    )
+    r = nexflow("graph", "Counts", str(tmp_path))
+    assert r.code == 0, r.err
+    window = next(ln.split("[")[0].strip() for ln in r.out.splitlines() if "window tumbling" in ln)
+    late = next(ln.split("(")[0].strip() for ln in r.out.splitlines() if "late_pays<br/>" in ln)
+    assert f'    {window} -->|"on late"| {late}' in r.out.splitlines(), r.out
