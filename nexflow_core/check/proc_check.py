@@ -390,7 +390,7 @@ class ProcChecker:
             )
         if self.f.source is None:
             self.ctx.error(
-                "NX408",
+                "NX431",
                 f"proc {self.d.name} has no source",
                 self.d.span,
                 expected="a `from <stream>` statement",
@@ -508,7 +508,7 @@ class ProcChecker:
     def on_FromStmt(self, s: ast.FromStmt) -> None:
         if self.f.source is not None:
             self.ctx.error(
-                "NX408",
+                "NX431",
                 "a proc reads one source; combine streams with join or correlate",
                 s.span,
                 expected="a single from",
@@ -642,7 +642,7 @@ class ProcChecker:
         else:
             if s.alias is None:
                 self.ctx.error(
-                    "NX408",
+                    "NX432",
                     f"the result of decision table {s.target} needs a name",
                     s.span,
                     expected=f"apply {s.target} as <name>",
@@ -870,7 +870,7 @@ class ProcChecker:
     def on_StateStmt(self, s: ast.StateStmt) -> None:
         if not self.f.keyed:
             self.ctx.error(
-                "NX408",
+                "NX430",
                 f"keyed state needs a key: add `key by …` before it{self._key_lost()}",
                 s.span,
                 expected="key by <field> before state",
@@ -905,7 +905,7 @@ class ProcChecker:
     def on_RollingStmt(self, s: ast.RollingStmt) -> None:
         if not self.f.keyed:
             self.ctx.error(
-                "NX408",
+                "NX430",
                 f"rolling aggregates are per key: add `key by …` before it{self._key_lost()}",
                 s.span,
                 expected="key by <field> before rolling",
@@ -938,7 +938,7 @@ class ProcChecker:
     def on_WindowStmt(self, s: ast.WindowStmt) -> None:
         if not self.f.keyed:
             self.ctx.error(
-                "NX408",
+                "NX430",
                 f"a window groups records by key: add `key by …` before it{self._key_lost()}",
                 s.span,
                 expected="key by <field> before window",
@@ -949,7 +949,7 @@ class ProcChecker:
             and not T.same(self.f.key_record, self.f.current)
         ):
             self.ctx.error(
-                "NX408",
+                "NX430",
                 f"the window's records are {self.f.current.display()}, but the key was taken "
                 f"from {self.f.key_record.display()} records",
                 s.span,
@@ -957,7 +957,7 @@ class ProcChecker:
             )
         if s.slide is not None and s.slide.millis > s.size.millis:
             self.ctx.error(
-                "NX408",
+                "NX433",
                 "a sliding window cannot slide further than its size",
                 s.slide.span,
                 expected=f"every at most {s.size.amount} {s.size.unit}",
@@ -1012,7 +1012,7 @@ class ProcChecker:
         self.ex.condition(s.condition, self.scope(), "a join condition")
         if not _has_alias_equality(s.condition, s.alias):
             self.ctx.error(
-                "NX408",
+                "NX432",
                 f"a join needs an equality with a field of '{s.alias}'",
                 s.condition.span,
                 expected=f"key == {s.alias}.key",

@@ -139,7 +139,7 @@ def test_proc_type_flow_through_transform_and_emit_mismatch() -> None:
 def test_proc_ordering_rules() -> None:
     base = {"a.schema": PAYMENT}
     assert "NX408" in codes({**base, "p.proc": "proc P { from payments on timeout emit to out }"})
-    assert "NX408" in codes(
+    assert "NX430" in codes(
         {**base, "p.proc": "proc P { from payments window tumbling 1 minute emit to out }"}
     )
     assert "NX408" in codes({**base, "p.proc": "proc P { filter amount > 1 }"})

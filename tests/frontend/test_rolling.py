@@ -76,7 +76,7 @@ def test_rolling_binds_typed_names_for_the_statements_after_it() -> None:
 
 def test_rolling_needs_a_key_and_one_supported_aggregation_per_name() -> None:
     no_key = "proc P { from auths rolling 1 hour { n = count() } emit to late }"
-    assert [d.code for d in check(no_key)] == ["NX408"]
+    assert [d.code for d in check(no_key)] == ["NX430"]
     avg = "proc P { from auths key by card_id rolling 1 hour { a = avg(amount) } emit to late }"
     assert [d.code for d in check(avg)] == ["NX307"]
     expr = "proc P { from auths key by card_id rolling 1 hour { a = count() + 1 } emit to late }"
