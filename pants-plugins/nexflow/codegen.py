@@ -43,14 +43,9 @@ from pants.util.logging import LogLevel
 from nexflow.subsystem import NexflowSubsystem
 from nexflow.target_types import (
     NexflowEnvironmentField,
-    NexflowInfraSourceField,
     NexflowJavaPackageField,
-    NexflowProcSourceField,
-    NexflowRulesSourceField,
     NexflowRuntimeSourcesField,
-    NexflowSchemaSourceField,
     NexflowSourceField,
-    NexflowTransformSourceField,
 )
 
 _JAVA_DIR = "_nexflow_java"
@@ -284,62 +279,17 @@ async def generate_java_from_nexflow(
     return await _restore_source_root(result.output_digest, unit.target)
 
 
-class GenerateJavaFromNexflowSchemaRequest(GenerateSourcesRequest):
-    input = NexflowSchemaSourceField
-    output = JavaSourceField
+class GenerateJavaFromNexflowRequest(GenerateSourcesRequest):
+    """One request for the five layers: every layer's source field is a NexflowSourceField, and
+    `nexflow compile` tells the layers apart by the file's extension."""
 
-
-class GenerateJavaFromNexflowTransformRequest(GenerateSourcesRequest):
-    input = NexflowTransformSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowRulesRequest(GenerateSourcesRequest):
-    input = NexflowRulesSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowProcRequest(GenerateSourcesRequest):
-    input = NexflowProcSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowInfraRequest(GenerateSourcesRequest):
-    input = NexflowInfraSourceField
+    input = NexflowSourceField
     output = JavaSourceField
 
 
 @rule
-async def generate_java_from_nexflow_schema(
-    request: GenerateJavaFromNexflowSchemaRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_transform(
-    request: GenerateJavaFromNexflowTransformRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_rules(
-    request: GenerateJavaFromNexflowRulesRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_proc(
-    request: GenerateJavaFromNexflowProcRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_infra(
-    request: GenerateJavaFromNexflowInfraRequest,
+async def generate_java_for_nexflow_target(
+    request: GenerateJavaFromNexflowRequest,
 ) -> GeneratedSources:
     return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
 
@@ -374,10 +324,6 @@ async def generate_nexflow_runtime(
 def rules():
     return [
         *collect_rules(),
-        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowSchemaRequest),
-        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowTransformRequest),
-        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowRulesRequest),
-        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowProcRequest),
-        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowInfraRequest),
+        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowRequest),
         UnionRule(GenerateSourcesRequest, GenerateNexflowRuntimeRequest),
     ]

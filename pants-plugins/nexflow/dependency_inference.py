@@ -1,8 +1,10 @@
 """Dependencies of Nexflow targets, inferred so BUILD files rarely list any.
 
 - From the names a DSL file refers to: the target declaring each name (symbol_map.py). A name no
-  target declares, or that several declare, is an error listing candidates; a reference that
-  breaks layering (say a schema needing rules) is an error naming both files.
+  target declares is an error listing candidates; a name several declare is settled by the one
+  listed in the target's `dependencies`, else a warning listing them (nothing inferred, as Pants'
+  own backends do); a reference that breaks layering (say a schema needing rules) is an error
+  naming both files. `[nexflow].infer_dependencies = false` turns this off.
 - From a proc's `environment` field: the infra targets declaring that environment in the
   nearest directory (the proc's own, else its closest ancestor declaring it; `extends` by the
   same rule from the extending file). Sibling directories never mix, so two projects may each
@@ -14,13 +16,20 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import posixpath
 from dataclasses import dataclass
-from typing import List, Set
+from typing import AbstractSet, List, Set
 
 from pants.build_graph.address import Address, AddressInput
 from pants.engine.rules import Get, collect_rules, rule
-from pants.engine.target import FieldSet, InferDependenciesRequest, InferredDependencies
+from pants.engine.target import (
+    DependenciesRequest,
+    ExplicitlyProvidedDependencies,
+    FieldSet,
+    InferDependenciesRequest,
+    InferredDependencies,
+)
 from pants.engine.unions import UnionRule
 from pants.jvm.dependency_inference.artifact_mapper import (
     AllJvmArtifactTargets,
@@ -38,6 +47,8 @@ from nexflow.target_types import (
     NexflowEnvironmentField,
     NexflowSourceField,
 )
+
+logger = logging.getLogger(__name__)
 
 # What generated code imports directly. Everything else arrives transitively.
 _JOB_ARTIFACTS = (
@@ -86,7 +97,13 @@ def environment_owners(
     return sorted(a for a in owners if where[a] == scope)
 
 
-def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
+def _resolve(
+    symbols: NexflowSymbolMap, address: Address, explicit: AbstractSet[Address] = frozenset()
+) -> Set[Address]:
+    """The targets declaring the names the file of `address` uses. A name several targets
+    declare is settled by the one of them listed in `explicit` (the target's own
+    `dependencies`); without one Pants warns and infers none (the compiler then reports the
+    name as unknown)."""
     me = symbols.files.get(address)
     if me is None:
         return set()
@@ -109,11 +126,16 @@ def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
             found.update(a for a in environment_owners(symbols, name, me.path) if a != address)
             continue
         if len(owners) > 1:
-            listing = "\n".join(f"  * {symbols.path_of(a)} ({a})" for a in owners)
-            raise NexflowDependencyError(
-                f"{me.path} refers to the {what} `{name}`, which several targets declare:\n"
-                f"{listing}\nRename one of them, so every name has one owner."
-            )
+            chosen = [a for a in owners if a in explicit]
+            if len(chosen) != 1:
+                listing = "\n".join(f"  * {symbols.path_of(a)} ({a})" for a in owners)
+                logger.warning(
+                    f"{me.path} ({address}) refers to the {what} `{name}`, which several "
+                    f"targets declare:\n{listing}\nNo dependency is inferred for it: list the "
+                    "one you mean in this target's `dependencies` (or rename one of them)."
+                )
+                continue
+            owners = chosen
         (owner,) = owners
         owner_kind = symbols.kind_of(owner)
         allowed = symbols.files[address].may_depend_on
@@ -129,9 +151,15 @@ def _resolve(symbols: NexflowSymbolMap, address: Address) -> Set[Address]:
 
 @rule(desc="Infer Nexflow dependencies from DSL names")
 async def infer_nexflow_references(
-    request: InferNexflowReferences, symbols: NexflowSymbolMap
+    request: InferNexflowReferences, symbols: NexflowSymbolMap, nexflow: NexflowSubsystem
 ) -> InferredDependencies:
-    return InferredDependencies(sorted(_resolve(symbols, request.field_set.address)))
+    if not nexflow.infer_dependencies:
+        return InferredDependencies([])
+    explicit = await Get(
+        ExplicitlyProvidedDependencies, DependenciesRequest(request.field_set.dependencies)
+    )
+    address = request.field_set.address
+    return InferredDependencies(sorted(_resolve(symbols, address, explicit.includes)))
 
 
 # --- from a proc's environment ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pants.option.option_types import StrListOption, StrOption
+from pants.option.option_types import BoolOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import help_text
 
@@ -44,6 +44,21 @@ class NexflowSubsystem(Subsystem):
             """
             `group:artifact` of the JVM artifacts a Flink cluster already provides (its lib/).
             A `nexflow_flink_job` leaves them, and everything they depend on, out of its jar.
+            """
+        ),
+    )
+    tailor = BoolOption(
+        default=True,
+        help="If true, `pants tailor` adds `nexflow_*` targets for DSL files no target owns.",
+    )
+    infer_dependencies = BoolOption(
+        default=True,
+        help=help_text(
+            """
+            If true, infer each Nexflow target's dependencies from the names its DSL file uses
+            (a schema, a stream, a transform, an environment, ...). A name declared by several
+            targets is settled by listing one of them in `dependencies`; otherwise Pants warns
+            and infers none of them.
             """
         ),
     )

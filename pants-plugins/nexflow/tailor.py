@@ -16,6 +16,7 @@ from pants.engine.unions import UnionRule
 from pants.util.dirutil import group_by_dir
 from pants.util.logging import LogLevel
 
+from nexflow.subsystem import NexflowSubsystem
 from nexflow.target_types import GENERATOR_TARGETS
 
 
@@ -26,8 +27,12 @@ class PutativeNexflowTargetsRequest(PutativeTargetsRequest):
 
 @rule(level=LogLevel.DEBUG, desc="Determine candidate Nexflow targets to create")
 async def find_putative_nexflow_targets(
-    request: PutativeNexflowTargetsRequest, all_owned_sources: AllOwnedSources
+    request: PutativeNexflowTargetsRequest,
+    all_owned_sources: AllOwnedSources,
+    nexflow: NexflowSubsystem,
 ) -> PutativeTargets:
+    if not nexflow.tailor:
+        return PutativeTargets()
     all_paths = await MultiGet(
         Get(Paths, PathGlobs, request.path_globs(f"*{extension}"))
         for extension, _ in GENERATOR_TARGETS

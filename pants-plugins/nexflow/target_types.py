@@ -12,6 +12,7 @@ from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     Dependencies,
     MultipleSourcesField,
+    OverridesField,
     SingleSourceField,
     StringField,
     Target,
@@ -25,12 +26,23 @@ class NexflowDependenciesField(Dependencies):
     pass
 
 
+class NexflowOverridesField(OverridesField):
+    help = help_text(
+        """
+        Override the field values of the targets this generator makes, per file, e.g.
+        `overrides={"velocity.proc": {"environment": "production"}}` or
+        `overrides={("a.schema", "b.schema"): {"java_package": "com.acme.cards"}}`.
+        """
+    )
+
+
 class NexflowJavaPackageField(StringField):
     alias = "java_package"
     help = help_text(
         """
         The Java package of the generated code. Defaults to `nexflow.` followed by the target's
-        directory, with `/` turned into `.` (e.g. `nexflow.examples.hello`).
+        directory, one component per directory made a Java identifier (`examples/hello` ->
+        `nexflow.examples.hello`, `flows/2024` -> `nexflow.flows._2024`).
         """
     )
 
@@ -100,7 +112,7 @@ class NexflowSchemasSourcesField(MultipleSourcesField):
 
 class NexflowSchemasGeneratorTarget(TargetFilesGenerator):
     alias = "nexflow_schemas"
-    core_fields = (*COMMON_TARGET_FIELDS, NexflowSchemasSourcesField)
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowSchemasSourcesField, NexflowOverridesField)
     generated_target_cls = NexflowSchemaTarget
     copied_fields = COMMON_TARGET_FIELDS
     moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
@@ -126,7 +138,7 @@ class NexflowTransformsSourcesField(MultipleSourcesField):
 
 class NexflowTransformsGeneratorTarget(TargetFilesGenerator):
     alias = "nexflow_transforms"
-    core_fields = (*COMMON_TARGET_FIELDS, NexflowTransformsSourcesField)
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowTransformsSourcesField, NexflowOverridesField)
     generated_target_cls = NexflowTransformTarget
     copied_fields = COMMON_TARGET_FIELDS
     moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
@@ -152,7 +164,7 @@ class NexflowRulesSourcesField(MultipleSourcesField):
 
 class NexflowRulesGeneratorTarget(TargetFilesGenerator):
     alias = "nexflow_rules"
-    core_fields = (*COMMON_TARGET_FIELDS, NexflowRulesSourcesField)
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowRulesSourcesField, NexflowOverridesField)
     generated_target_cls = NexflowRulesFileTarget
     copied_fields = COMMON_TARGET_FIELDS
     moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
@@ -178,7 +190,7 @@ class NexflowProcsSourcesField(MultipleSourcesField):
 
 class NexflowProcsGeneratorTarget(TargetFilesGenerator):
     alias = "nexflow_procs"
-    core_fields = (*COMMON_TARGET_FIELDS, NexflowProcsSourcesField)
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowProcsSourcesField, NexflowOverridesField)
     generated_target_cls = NexflowProcTarget
     copied_fields = COMMON_TARGET_FIELDS
     moved_fields = (NexflowDependenciesField, NexflowJavaPackageField, NexflowEnvironmentField)
@@ -204,7 +216,7 @@ class NexflowInfraSourcesField(MultipleSourcesField):
 
 class NexflowInfraGeneratorTarget(TargetFilesGenerator):
     alias = "nexflow_infra"
-    core_fields = (*COMMON_TARGET_FIELDS, NexflowInfraSourcesField)
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowInfraSourcesField, NexflowOverridesField)
     generated_target_cls = NexflowInfraFileTarget
     copied_fields = COMMON_TARGET_FIELDS
     moved_fields = (NexflowDependenciesField, NexflowJavaPackageField)
