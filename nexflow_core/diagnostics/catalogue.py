@@ -79,6 +79,8 @@ CODES: dict[str, str] = {
     "NX525": "invalid TLS setting",
     "NX516": "dead letters unbound in a deployable environment",
     "NX517": "malformed dead_letters setting",
+    "NX526": "checkpoints without durable storage",
+    "NX527": "invalid max parallelism",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -108,10 +108,18 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:54  interval: 1 minute
+        // examples/payments/production_sinks.infra:59  max_parallelism: 256
+        settings.put("flink.pipeline.max-parallelism", "256");
+        // examples/payments/production_sinks.infra:62  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:55  mode: exactly_once
+        // examples/payments/production_sinks.infra:63  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
+        // examples/payments/production_sinks.infra:66  storage: "s3://payments-flink/checkpoints/payment-processor"
+        settings.put("flink.execution.checkpointing.dir", "s3://payments-flink/checkpoints/payment-processor");
+        // examples/payments/production_sinks.infra:56  state_backend: rocksdb
+        settings.put("flink.state.backend.type", "rocksdb");
+        // examples/payments/production_sinks.infra:56  state_backend: rocksdb
+        settings.put("flink.execution.checkpointing.incremental", "true");
         // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
         settings.put("stream.dead_letter.idle_timeout", "30000 ms");
         // examples/payments/production_sinks.infra:35  parallelism: 2
