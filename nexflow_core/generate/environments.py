@@ -244,6 +244,11 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
             if k != "type":
                 stores.append(setting(f"store.{name}.{k}", b.settings[k], k in _STORE_PATHS))
 
+    job: list[model.Setting] = []
+    if cluster_job_environment(env):
+        # A cluster job refuses unkeyed tokens of @sensitive values (see Tokens): anyone can
+        # compute those from a guessed card number.
+        job.append(model.Setting(key="tokens.require_key", value="true"))
     kafka = _kafka(env, setting, origin)
     return model.Environment(
         name=env.name,
@@ -252,6 +257,7 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
         kafka=kafka,
         stores=stores,
         files=list(env.files),
+        job=job,
     )
 
 

@@ -734,6 +734,8 @@ class Environment(msgspec.Struct, frozen=True):
     kafka: list[Setting]
     stores: list[Setting]
     files: list[str]
+    # Settings of the job itself (`tokens.require_key`).
+    job: list[Setting] = []
 
 
 class Job(msgspec.Struct, frozen=True):
