@@ -96,3 +96,17 @@ def test_payments_production_has_durable_checkpoints_rocksdb_and_max_parallelism
     assert flink["flink.state.backend.type"] == "rocksdb"
     assert flink["flink.execution.checkpointing.incremental"] == "true"
     assert int(flink["flink.pipeline.max-parallelism"]) >= 8
+
+
+def test_a_cluster_environment_requires_a_token_key() -> None:
+    """Unkeyed `sha:` tokens of @sensitive values are refused outside local runs over files:
+    the job of a cluster environment carries `tokens.require_key` (the runtime side is in
+    tests/pipelines/test_sensitive_keys.py)."""
+    env = "environment prod {\n" + STREAMS + "}\n"
+    project = check_project({"a.schema": SCHEMA, "a.proc": PROC, "e.infra": env})
+    job = {s.key: s.value for s in build_environment(project.environment("prod"), {}).job}
+    assert job == {"tokens.require_key": "true"}
+    files = env.replace('topic: "p"', 'file: "p"').replace('topic: "a"', 'file: "a"')
+    files = files.replace('topic: "d"', 'file: "d"')
+    project = check_project({"a.schema": SCHEMA, "a.proc": PROC, "e.infra": files})
+    assert build_environment(project.environment("prod"), {}).job == []
