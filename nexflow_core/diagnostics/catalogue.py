@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "NX414": "two operators with one uid",
     "NX417": "lookup fallback declared twice",
     "NX418": "lookup fallback without a lookup",
+    "NX419": "persist fallback declared twice",
+    "NX420": "persist fallback without a persist",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",
