@@ -159,6 +159,8 @@ def test_defaults_come_from_the_proc_then_the_environment(run: dict) -> None:
         "flink.state.backend.type": "hashmap",
         # a cluster environment's max parallelism, explicit though prod sets none
         "flink.pipeline.max-parallelism": "128",
+        # a cluster environment's job refuses unkeyed tokens of sensitive values
+        "tokens.require_key": "true",
         # prod's bindings override base's
         "stream.payments": "kafka:prod.payments",
         "stream.payments.parallelism": "8",
