@@ -47,6 +47,7 @@ from nexflow_core.ast.proc import (
     LookupStmt,
     MapStmt,
     OnLookupErrorStmt,
+    OnPersistErrorStmt,
     OnStmt,
     ParallelismStmt,
     Persist,

@@ -63,6 +63,13 @@ class OnLookupErrorStmt(Node, frozen=True):
     action: str
 
 
+class OnPersistErrorStmt(Node, frozen=True):
+    """`on persist_error dead_letter | fail`: what every `persist to` of the proc does with a
+    record whose write failed after its retries, or was not acknowledged in time."""
+
+    action: str
+
+
 class Persist(Node, frozen=True):
     store: str
     is_async: bool = False
@@ -183,6 +190,7 @@ Stmt = Union[
     CorrelateStmt,
     OnStmt,
     OnLookupErrorStmt,
+    OnPersistErrorStmt,
     EmitStmt,
     RouteStmt,
     KeyByStmt,

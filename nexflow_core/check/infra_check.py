@@ -26,6 +26,7 @@ SECTIONS = (
     "checkpoint",
     "state_backend",
     "parallelism",
+    "max_parallelism",
     "buffer_timeout",
     "idle_timeout",
     "delivery",
@@ -57,6 +58,16 @@ MAX_CACHE_ENTRIES = 999_999_999
 _TRANSACTIONAL_PREFIX = re.compile(r"[A-Za-z0-9._-]{1,200}")
 # Where the dead letters of a proc without `on error emit to <stream>` go.
 DEAD_LETTER_STREAM = "dead_letter"
+# The key groups of keyed state (Flink's max parallelism) a cluster job gets when its environment
+# sets none: Flink's own default for parallelism up to 85, written explicitly, so a job deployed
+# before this default existed restores its state unchanged, and raising `parallelism` later
+# cannot change it (which would make the state unreadable).
+DEFAULT_MAX_PARALLELISM = 128
+# Flink's upper bound on max parallelism (key groups).
+MAX_MAX_PARALLELISM = 32768
+# `checkpoint { storage: cluster }`: the Flink cluster's own configuration says where
+# checkpoints go (a cluster whose execution.checkpointing.dir is set centrally).
+CLUSTER_STORAGE = "cluster"
 
 
 class Binding(msgspec.Struct, frozen=True):
@@ -191,6 +202,7 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                         expected="a duration such as 1 minute",
                     )
             _symbol(p, "mode", ("exactly_once", "at_least_once"), diags)
+            _checkpoint_storage(p.get("storage"), diags)
         elif e.name == "state_backend":
             if isinstance(e, ast.Property):
                 _symbol({"state_backend": e.value}, "state_backend", BACKENDS, diags)
@@ -218,6 +230,21 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                 )
         elif e.name == "idle_timeout":
             _idle_timeout(e.value if isinstance(e, ast.Property) else None, e.span, diags)
+        elif e.name == "max_parallelism":
+            if (
+                not isinstance(e, ast.Property)
+                or not isinstance(e.value, ast.IntLit)
+                or not 1 <= e.value.value <= MAX_MAX_PARALLELISM
+            ):
+                _err(
+                    diags,
+                    "NX527",
+                    f"max_parallelism is a whole number from 1 to {MAX_MAX_PARALLELISM}",
+                    e.span,
+                    expected="max_parallelism: 128",
+                    hint="it is the number of key groups keyed state is split into; it cannot "
+                    "change once the job has state",
+                )
         elif e.name == "parallelism":
             if (
                 not isinstance(e, ast.Property)
@@ -313,6 +340,8 @@ def _kafka_tls(p: dict, diags: list[Diagnostic]) -> None:
             protocol.span,
             expected="security_protocol: SSL or SASL_SSL",
         )
+
+
 def _idle_timeout(v: Optional[ast.Value], span: Span, diags: list[Diagnostic]) -> None:
     if not isinstance(v, ast.DurationLit):
         _err(
@@ -404,6 +433,74 @@ def _dead_letters_block(e: object, diags: list[Diagnostic]) -> None:
             reason.span,
             expected=expected,
         )
+
+
+def _checkpoint_storage(v: Optional[ast.Value], diags: list[Diagnostic]) -> None:
+    """`storage` is a URI with a scheme (s3://, hdfs://, file:// on a shared volume) or
+    `cluster`."""
+    if v is None:
+        return
+    if isinstance(v, ast.Symbol) and v.name == CLUSTER_STORAGE:
+        return
+    if isinstance(v, ast.StringLit) and re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", v.value):
+        return
+    _err(
+        diags,
+        "NX526",
+        "checkpoint storage is a URI of durable storage, or `cluster`",
+        v.span,
+        expected='storage: "s3://bucket/checkpoints/job" (or storage: cluster)',
+    )
+
+
+def cluster_job_environment(env: ResolvedEnvironment) -> bool:
+    """Does `env` run jobs on a Flink cluster (it binds a stream to a Kafka topic), as opposed
+    to a local run over files? Production defaults (NX516, NX526, NX527) hold for those."""
+    return any("topic" in b.settings for b in env.streams.values())
+
+
+def production_defaults(env: ResolvedEnvironment, diags: list[Diagnostic]) -> None:
+    """NX526: a cluster environment that checkpoints says where to (durable storage: without
+    it Flink keeps checkpoints in the JobManager's memory, and a JobManager failover loses
+    them). NX527: max parallelism is at least every parallelism the environment sets (a job
+    cannot run wider than its key groups)."""
+    if not cluster_job_environment(env):
+        return
+    span = env.span or file_span(env.files[0] if env.files else "?")
+    if env.checkpoint and "storage" not in env.checkpoint:
+        _err(
+            diags,
+            "NX526",
+            f"environment {env.name} checkpoints its cluster jobs but does not say where: "
+            "Flink would keep the checkpoints in the JobManager's memory, lost with it",
+            span,
+            expected='checkpoint { storage: "s3://bucket/checkpoints/<job>" } (or storage: '
+            "cluster, when the cluster's execution.checkpointing.dir is set)",
+        )
+    most = env.settings.get("max_parallelism")
+    if most is not None and not (
+        isinstance(most, ast.IntLit) and 1 <= most.value <= MAX_MAX_PARALLELISM
+    ):
+        return  # reported as it is (check_values)
+    limit = most.value if isinstance(most, ast.IntLit) else DEFAULT_MAX_PARALLELISM
+    wide: list[tuple[str, ast.Value]] = []
+    par = env.settings.get("parallelism")
+    if par is not None:
+        wide.append(("parallelism", par))
+    for name in sorted(env.streams):
+        v = env.streams[name].settings.get("parallelism")
+        if v is not None:
+            wide.append((f"stream {name}'s parallelism", v))
+    for what, v in wide:
+        if isinstance(v, ast.IntLit) and v.value > limit:
+            _err(
+                diags,
+                "NX527",
+                f"environment {env.name}: {what} is {v.value}, above its max parallelism "
+                f"{limit}" + ("" if most is not None else " (the default)"),
+                v.span,
+                expected=f"max_parallelism: {v.value} or more (fixed for the life of the state)",
+            )
 
 
 def dead_letters_log_only(env: ResolvedEnvironment) -> bool:
@@ -1016,6 +1113,7 @@ def check_bindings(
         if name in parents:
             continue
         _check_delivery(env, procs, stream_fields or {}, diags)
+        production_defaults(env, diags)
         for b in sorted(env.stores):
             _check_mongodb(name, env.stores[b], span, diags)
         for sig, path in procs:

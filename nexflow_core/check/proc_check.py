@@ -17,7 +17,12 @@ from nexflow_core.check.typeref import check_typeref
 from nexflow_core.interface.model import RulesetSig
 from nexflow_core.typemodel import Type
 
-SOURCE_FREE = (ast.ParallelismStmt, ast.CheckpointStmt, ast.OnLookupErrorStmt)
+SOURCE_FREE = (
+    ast.ParallelismStmt,
+    ast.CheckpointStmt,
+    ast.OnLookupErrorStmt,
+    ast.OnPersistErrorStmt,
+)
 # What `rolling` computes per record (kept per entry, so no accumulator that cannot be undone).
 ROLLING_AGGREGATIONS = ("count", "sum", "min", "max")
 
@@ -113,6 +118,7 @@ class _Flow:
         # What names each stateful operator (its uid, in the generator) -> its statement.
         self.operator_names: dict[tuple[str, ...], ast.Node] = {}
         self.key_text = ""
+        self.persist_error: Optional[ast.OnPersistErrorStmt] = None
 
 
 def _nearest(stmts: list[ast.Node], i: int, pred: Callable[[ast.Node], bool]) -> Optional[int]:
@@ -1055,6 +1061,28 @@ class ProcChecker:
                 s.span,
                 expected="a `lookup <store> by …` or a transform with a lookup before it",
                 hint="remove the declaration, or add the lookup it is meant for",
+            )
+
+    def on_OnPersistErrorStmt(self, s: ast.OnPersistErrorStmt) -> None:
+        first = self.f.persist_error
+        if first is not None:
+            self.ctx.error(
+                "NX425",
+                f"`on persist_error` is declared twice (line {first.span.line} and here)",
+                s.span,
+                expected="one `on persist_error dead_letter | fail` per proc",
+            )
+            return
+        self.f.persist_error = s
+        if not any(
+            isinstance(x, ast.EmitStmt) and x.persist is not None for x in self.d.statements
+        ):
+            self.ctx.warning(
+                "NX426",
+                f"proc {self.d.name} declares `on persist_error` but persists nothing",
+                s.span,
+                expected="an `emit to <stream> persist to <store>`",
+                hint="remove the declaration, or add the persist it is meant for",
             )
 
     def _has_lookups(self) -> bool:

@@ -63,6 +63,8 @@ CODES: dict[str, str] = {
     "NX422": "statement no record reaches",
     "NX423": "partner stream read twice",
     "NX424": "one stream emitted two ways",
+    "NX425": "persist fallback declared twice",
+    "NX426": "persist fallback without a persist",
     "NX430": "keyed statement without a key",
     "NX431": "proc without exactly one source",
     "NX432": "statement without a part it needs",
@@ -90,6 +92,8 @@ CODES: dict[str, str] = {
     "NX525": "invalid TLS setting",
     "NX516": "dead letters unbound in a deployable environment",
     "NX517": "malformed dead_letters setting",
+    "NX526": "checkpoints without durable storage",
+    "NX527": "invalid max parallelism",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

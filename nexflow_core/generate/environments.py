@@ -20,7 +20,10 @@ from typing import Optional
 
 from nexflow_core import ast
 from nexflow_core.check.infra_check import (
+    CLUSTER_STORAGE,
+    DEFAULT_MAX_PARALLELISM,
     ResolvedEnvironment,
+    cluster_job_environment,
     resolve_environments,
     scoped_environment_decls,
 )
@@ -168,10 +171,21 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
     par = env.settings.get("parallelism")
     if par is not None:
         flink.append(setting("flink.parallelism.default", par))
+    most = env.settings.get("max_parallelism")
+    if most is not None:
+        flink.append(setting("flink.pipeline.max-parallelism", most))
+    elif cluster_job_environment(env):
+        # Explicit even when not declared: Flink would derive it from the parallelism of the
+        # first deployment, and a later change of it would leave the state unreadable.
+        flink.append(
+            model.Setting(key="flink.pipeline.max-parallelism", value=str(DEFAULT_MAX_PARALLELISM))
+        )
     for name, key in _CHECKPOINT.items():
         v = env.checkpoint.get(name)
         if v is None:
             continue
+        if name == "storage" and isinstance(v, ast.Symbol) and v.name == CLUSTER_STORAGE:
+            continue  # the cluster's configuration says where
         s = setting("flink." + key, v)
         if name == "mode":
             s = model.Setting(key=s.key, value=s.value.upper(), kind=s.kind, origin=s.origin)
@@ -179,6 +193,16 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
     backend = env.settings.get("state_backend")
     if backend is not None:
         flink.append(setting("flink.state.backend.type", backend))
+        if isinstance(backend, ast.Symbol) and backend.name == "rocksdb":
+            # Each checkpoint uploads only the files RocksDB wrote since the last one, not the
+            # whole state: checkpoints of large state stay short.
+            flink.append(
+                model.Setting(
+                    key="flink.execution.checkpointing.incremental",
+                    value="true",
+                    origin=origin(backend.span),
+                )
+            )
     buffer_timeout = env.settings.get("buffer_timeout")
     if buffer_timeout is not None:
         flink.append(setting("flink.execution.buffer-timeout.interval", buffer_timeout))
@@ -220,6 +244,11 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
             if k != "type":
                 stores.append(setting(f"store.{name}.{k}", b.settings[k], k in _STORE_PATHS))
 
+    job: list[model.Setting] = []
+    if cluster_job_environment(env):
+        # A cluster job refuses unkeyed tokens of @sensitive values (see Tokens): anyone can
+        # compute those from a guessed card number.
+        job.append(model.Setting(key="tokens.require_key", value="true"))
     kafka = _kafka(env, setting, origin)
     return model.Environment(
         name=env.name,
@@ -228,6 +257,7 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
         kafka=kafka,
         stores=stores,
         files=list(env.files),
+        job=job,
     )
 
 

@@ -110,6 +110,9 @@ class JobBuilder:
         # `on lookup_error`: what every lookup does when its store fails or does not answer.
         self.lookup_error = model.DEFAULT_LOOKUP_ERROR
         self.lookup_error_origin: Optional[model.Origin] = None
+        # `on persist_error`: what every persist does when a write fails after its retries.
+        self.persist_error = model.DEFAULT_PERSIST_ERROR
+        self.persist_error_origin: Optional[model.Origin] = None
 
     # helpers ---------------------------------------------------------------------------
     def origin(self, span: Span) -> model.Origin:
@@ -188,6 +191,8 @@ class JobBuilder:
                     key_field=None if sig is None else sig.key,
                     is_async=emit.persist.is_async,
                     origin=self.origin(emit.persist.span),
+                    on_error=self.persist_error,
+                    on_error_origin=self.persist_error_origin,
                 )
         new = model.Output(
             stream=stream,
@@ -316,11 +321,20 @@ class JobBuilder:
             elif isinstance(stmt, ast.OnLookupErrorStmt):
                 self.lookup_error = stmt.action
                 self.lookup_error_origin = self.origin(stmt.span)
+            elif isinstance(stmt, ast.OnPersistErrorStmt):
+                self.persist_error = stmt.action
+                self.persist_error_origin = self.origin(stmt.span)
         for i, stmt in enumerate(self.proc.statements):
             handler = getattr(self, "on_" + type(stmt).__name__, None)
             if handler is None:
                 raise unsupported(stmt.span, f"the proc statement `{self.origin(stmt.span).text}`")
-            free = (ast.OnStmt, ast.OnLookupErrorStmt, ast.ParallelismStmt, ast.CheckpointStmt)
+            free = (
+                ast.OnStmt,
+                ast.OnLookupErrorStmt,
+                ast.OnPersistErrorStmt,
+                ast.ParallelismStmt,
+                ast.CheckpointStmt,
+            )
             if self.record is None and not isinstance(stmt, (ast.FromStmt, *free)):
                 raise unsupported(stmt.span, "a statement before `from`")
             if self.terminated is not None and not isinstance(stmt, free):
@@ -601,6 +615,9 @@ class JobBuilder:
 
     def on_OnLookupErrorStmt(self, s: ast.OnLookupErrorStmt, i: int) -> None:
         return None  # read before the statements (build): every lookup of the proc has it
+
+    def on_OnPersistErrorStmt(self, s: ast.OnPersistErrorStmt, i: int) -> None:
+        return None  # read before the statements (build): every persist of the proc has it
 
     def on_KeyByStmt(self, s: ast.KeyByStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
@@ -1263,9 +1280,7 @@ def _lines_delivery(env: ResolvedEnvironment, stream: str) -> str:
     cannot name another idempotency key for them."""
     binding = env.streams.get(stream)
     named = binding.settings.get("idempotency_key") if binding is not None else None
-    if named is not None and not (
-        isinstance(named, ast.Symbol) and named.name == "correlation_id"
-    ):
+    if named is not None and not (isinstance(named, ast.Symbol) and named.name == "correlation_id"):
         raise unsupported(
             named.span,
             f"an idempotency key other than correlation_id for {stream} (dead letters and "

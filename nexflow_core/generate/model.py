@@ -690,15 +690,25 @@ class Window(msgspec.Struct, frozen=True, tag=True, tag_field="node"):
 Operator = Union[Segment, Correlate, Dedup, Window, Lookup, Join]
 
 
+# What a persist does with a record whose write failed after its retries (or was not
+# acknowledged in time), without an `on persist_error` in the proc: a dead letter, not a
+# restart that would fail again as long as the store does.
+DEFAULT_PERSIST_ERROR = "dead_letter"
+
+
 class Persist(msgspec.Struct, frozen=True):
     """`persist to <store> [async]` of an `emit to <stream>`; `uid` names the stream and the
-    store, so two streams persisting to one store get two operators."""
+    store, so two streams persisting to one store get two operators. `on_error` (the proc's
+    `on persist_error`): dead_letter or fail (the job restarts)."""
 
     uid: str
     store: str
     key_field: Optional[str]
     is_async: bool
     origin: Origin
+    on_error: str = DEFAULT_PERSIST_ERROR
+    # Where `on persist_error` was declared (None: the default).
+    on_error_origin: Optional[Origin] = None
 
 
 class Output(msgspec.Struct, frozen=True):
@@ -737,6 +747,8 @@ class Environment(msgspec.Struct, frozen=True):
     kafka: list[Setting]
     stores: list[Setting]
     files: list[str]
+    # Settings of the job itself (`tokens.require_key`).
+    job: list[Setting] = []
 
 
 class Job(msgspec.Struct, frozen=True):

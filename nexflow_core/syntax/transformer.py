@@ -53,7 +53,8 @@ def _is(x: Any, cls: Any) -> bool:
 # Named terminals (kept in the parse); every other token is a keyword or punctuation.
 KEPT = frozenset({
     "NAME", "NUMBER", "STRING", "UNIT", "OPT", "APPLY_KIND", "ON_EVENT", "CHECKPOINT_MODE",
-    "FIRST_MATCH", "ASYNC", "LOOKUP_FALLBACK", "TRUE", "FALSE", "NULL", "EVENT_TIME",
+    "FIRST_MATCH", "ASYNC", "LOOKUP_FALLBACK", "PERSIST_FALLBACK", "TRUE", "FALSE", "NULL",
+    "EVENT_TIME",
 })  # fmt: skip
 
 # Rules written with `!` in the grammars (all their tokens are kept so that the span starts at
@@ -70,8 +71,8 @@ BANG_RULES = (
     "correlate_stmt", "on_stmt", "on_route", "emit_stmt", "persist", "route_stmt", "route_case",
     "route_otherwise", "key_stmt", "state_stmt", "update_stmt", "rolling_stmt", "window_tumbling",
     "window_sliding", "window_session", "aggregate_stmt", "map_stmt", "join_interval",
-    "join_window", "lookup_stmt", "on_lookup_error", "dedup_stmt", "parallelism_stmt",
-    "checkpoint_stmt",
+    "join_window", "lookup_stmt", "on_lookup_error", "on_persist_error", "dedup_stmt",
+    "parallelism_stmt", "checkpoint_stmt",
     "environment", "list_lit", "list_value",
 )  # fmt: skip
 
@@ -750,6 +751,9 @@ class ToAst:
 
     def on_lookup_error(self, c: list[Any]) -> ast.OnLookupErrorStmt:
         return ast.OnLookupErrorStmt(span=self.sp(c), action=str(c[0]))
+
+    def on_persist_error(self, c: list[Any]) -> ast.OnPersistErrorStmt:
+        return ast.OnPersistErrorStmt(span=self.sp(c), action=str(c[0]))
 
     def emit_stmt(self, c: list[Any]) -> ast.EmitStmt:
         persist = None

@@ -50,8 +50,8 @@ LINE_RULES = frozenset(
     proc_decl from_stmt event_time_stmt filter_stmt transform_stmt apply_stmt correlate_stmt
     on_stmt on_route emit_stmt route_stmt route_case route_otherwise key_stmt state_stmt
     update_stmt rolling_stmt window_tumbling window_sliding window_session aggregate_stmt map_stmt
-    join_interval join_window lookup_stmt on_lookup_error dedup_stmt parallelism_stmt
-    checkpoint_stmt
+    join_interval join_window lookup_stmt on_lookup_error on_persist_error dedup_stmt
+    parallelism_stmt checkpoint_stmt
     environment prop block
     """.split()
 )

@@ -165,6 +165,7 @@ environment production {
     checkpoint {
         interval: 1 minute
         mode: exactly_once
+        storage: "s3://orders-checkpoints/production"
     }
     streams {
         orders {
@@ -191,6 +192,7 @@ environment production {
         "--stream.large_orders=kafka:prod.orders.large",
         "--stream.orders=kafka:prod.orders",
         "--stream.rejected_orders=kafka:prod.orders.rejected",
+        "--flink.execution.checkpointing.dir=s3://orders-checkpoints/production",
         "--flink.execution.checkpointing.interval=60000 ms",
         "--flink.execution.checkpointing.mode=EXACTLY_ONCE",
         "--flink.parallelism.default=8",

@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.infra.faults import FAULTS, HEADER, format_row, summary_line
 from tests.e2e.infra.ferretdb import FerretDB, running_ferretdb
-from tests.e2e.infra.flink import FlinkCluster, running_cluster
+from tests.e2e.infra.flink import E2E_TOKEN_KEY, FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
 from tests.e2e.infra.timings import TIMINGS, record_timing
 
@@ -63,14 +63,15 @@ def flink_session_cluster(
     """The session's Flink cluster (1 JobManager, 2 TaskManagers with 2 slots each).
 
     Its daemons have MONGO_URI set to the session's FerretDB, as a production TaskManager has
-    the secrets its jobs' environments reference (`uri: env("MONGO_URI")`).
+    the secrets its jobs' environments reference (`uri: env("MONGO_URI")`), and the token key
+    (NEXFLOW_TOKEN_KEY) a cluster job needs for @sensitive values.
     """
-    with running_cluster(
-        tmp_path_factory.mktemp("flink"), extra_env={"MONGO_URI": ferretdb.uri}
-    ) as cluster:
+    daemon_env = {"MONGO_URI": ferretdb.uri, "NEXFLOW_TOKEN_KEY": E2E_TOKEN_KEY}
+    with running_cluster(tmp_path_factory.mktemp("flink"), extra_env=daemon_env) as cluster:
         record_timing("flink distribution from cache or PyPI", cluster.distribution_seconds)
-        record_timing("flink cluster start (JobManager + 2 TaskManagers registered)",
-                      cluster.start_seconds)
+        record_timing(
+            "flink cluster start (JobManager + 2 TaskManagers registered)", cluster.start_seconds
+        )
         yield cluster
 
 

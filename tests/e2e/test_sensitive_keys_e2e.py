@@ -5,19 +5,21 @@ tests/e2e/sensitive is a one-proc pipeline keyed by the card number itself (`pan
 value the job wrote (approved records, dead letters, alerts) and the cluster's log files, and
 finds the card numbers only where the policy puts them: in the values of the approved records
 (the data the proc writes). Everything else names a card by its token (docs/language/schema.md,
-"Sensitive data"); the cluster's TaskManagers have no token key, so tokens are the unkeyed
-`sha:` form, computed here with hashlib.
+"Sensitive data"). The cluster's TaskManagers have a token key (E2E_TOKEN_KEY, as every
+TaskManager a cluster environment's job runs on must: it refuses unkeyed tokens), so tokens are
+the keyed `tok:` form, computed here with Python's hmac.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
 
 from tests.e2e.infra.faults import FaultRow, report_fault
-from tests.e2e.infra.flink import FlinkCluster
+from tests.e2e.infra.flink import E2E_TOKEN_KEY, FlinkCluster
 from tests.e2e.infra.kafka import KafkaBroker
 from tests.e2e.infra.timings import record_timing
 
@@ -51,8 +53,9 @@ APPROVED = 2
 DEAD = 5
 
 
-def sha_token(text: str) -> str:
-    return "sha:" + hashlib.sha256(("nexflow:" + text).encode()).hexdigest()[:32]
+def token(text: str) -> str:
+    digest = hmac.new(E2E_TOKEN_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+    return "tok:" + digest[:32]
 
 
 def test_no_card_number_in_kafka_keys_dead_letters_alerts_or_logs(
@@ -82,7 +85,7 @@ def test_no_card_number_in_kafka_keys_dead_letters_alerts_or_logs(
     # The approved records are the data: their values carry the card number; their keys (the
     # binding's idempotency_key: pan) the token, so the topic still partitions by card.
     assert sorted(r.value["pan"] for r in approved) == sorted([PAN_OK, PAN_LARGE])
-    assert sorted(r.key for r in approved) == sorted(sha_token(p) for p in (PAN_OK, PAN_LARGE))
+    assert sorted(r.key for r in approved) == sorted(token(p) for p in (PAN_OK, PAN_LARGE))
 
     def text(r) -> str:
         value = r.value.decode("utf-8") if isinstance(r.value, bytes) else str(r.value)
@@ -115,9 +118,9 @@ def test_no_card_number_in_kafka_keys_dead_letters_alerts_or_logs(
     assert leaks == {"keys": [], "envelopes": [], "logs": []}
     assert len(dead) == DEAD
     # Dead letters and alerts are keyed by the card's token, as their correlation id says.
-    assert rejected["correlation_id"] == sha_token(PAN_BLOCKED)
+    assert rejected["correlation_id"] == token(PAN_BLOCKED)
     assert json.loads(rejected["input"])["pan"] == "***"
     (alert,) = [json.loads(r.value) for r in alerts]
-    assert alert["correlation_id"] == sha_token(PAN_LARGE)
-    assert {r.key for r in alerts} == {sha_token(PAN_LARGE)}
+    assert alert["correlation_id"] == token(PAN_LARGE)
+    assert {r.key for r in alerts} == {token(PAN_LARGE)}
     assert restarts == 0

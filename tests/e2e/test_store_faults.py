@@ -13,6 +13,17 @@ between the job and the store (tests/e2e/infra/store_proxy.py).
   connection's traffic by a random amount; at the end every document is its newest version.
   (Before: writes of one key ran side by side on the store's threads, and an older version
   could land last.)
+- A stalled store under persist: StoreProbe's writes are not acknowledged (the proxy holds
+  them a minute); each is tried three times within its write_timeout and then becomes a dead
+  letter (the default `on persist_error dead_letter`), and the job goes on. (Before: the first
+  timed-out write failed the job, which restarted as long as the store stayed down.)
+- A burst of profile reads: 80 cards at once, each read taking about half a second through the
+  proxy, four at a time. Every card is decided within its read_timeout from arrival, the last
+  ones without their profile. (Before: the bound counted from when a read started, so the last
+  card waited ten times as long as a single read, with no fallback.)
+- A profile document that breaks its schema under `on lookup_error continue`: the card's
+  authorizations are decided without it, and the dead letters get one notice. (Before: every
+  authorization of the card was a dead letter, and none was decided.)
 """
 
 from __future__ import annotations
@@ -186,17 +197,13 @@ def test_async_persist_keeps_the_newest_version_of_each_document(
         )
         flink_cluster.wait_for_running(job.job_id)
         started = time.monotonic()
-        written = kafka_broker.consume_json(
-            topics["written"], min_records=len(records), timeout=90
-        )
+        written = kafka_broker.consume_json(topics["written"], min_records=len(records), timeout=90)
         record_timing("async persist: 160 versions written", time.monotonic() - started)
         restarts = flink_cluster.restarts(job.job_id)
         flink_cluster.cancel_job(job.job_id)
         connections = proxy.connections
 
-    stored = {
-        d["_id"]: d["version"] for d in ferretdb.client()[database]["documents"].find({})
-    }
+    stored = {d["_id"]: d["version"] for d in ferretdb.client()[database]["documents"].find({})}
     stale = sorted(k for k, v in stored.items() if v != versions)
     missing = docs - len(stored)
     seen = Counter(json.dumps(r, sort_keys=True) for r in written)
@@ -215,4 +222,186 @@ def test_async_persist_keeps_the_newest_version_of_each_document(
     assert connections > 1  # the writes really had several connections to race on
     assert stale == [] and missing == 0, {k: stored[k] for k in stale}
     assert len(seen) == len(records)
+    assert restarts == 0, flink_cluster.job_exceptions(job.job_id)
+
+
+def test_a_stalled_store_makes_persist_writes_dead_letters_without_a_restart(
+    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
+) -> None:
+    topics = {
+        "doc_versions": kafka_broker.unique_topic("stall-versions"),
+        "written": kafka_broker.unique_topic("stall-written"),
+        "dead_letter": kafka_broker.unique_topic("stall-dlq"),
+    }
+    database = f"stall_{uuid.uuid4().hex[:8]}"
+    before = [{"doc_id": f"ok{d}", "version": 1, "body": "written at once"} for d in range(4)]
+    stalled = [{"doc_id": f"st{d}", "version": 1, "body": "never acknowledged"} for d in range(3)]
+    with DelayProxy(ferretdb.port) as proxy:
+        job = flink_cluster.run_job(
+            PROBE_JAR,
+            PROBE_CLASS,
+            [
+                f"--kafka.bootstrap.servers={kafka_broker.bootstrap_servers}",
+                *(f"--stream.{s}=kafka:{t}" for s, t in sorted(topics.items())),
+                f"--store.documents.uri={proxy.uri}",
+                f"--store.documents.database={database}",
+                "--store.documents.decimals=string",
+                "--store.documents.write_timeout=1500 ms",
+                "--flink.parallelism.default=1",
+            ],
+        )
+        flink_cluster.wait_for_running(job.job_id)
+        kafka_broker.produce_json(topics["doc_versions"], before, partition=0)
+        written = kafka_broker.consume_json(topics["written"], min_records=len(before), timeout=90)
+        # The store stops answering: every write runs out of its 1.5 s, three times.
+        proxy.delay = 60.0
+        started = time.monotonic()
+        kafka_broker.produce_json(topics["doc_versions"], stalled, partition=0)
+        dead = kafka_broker.consume_json(
+            topics["dead_letter"], min_records=len(stalled), timeout=60
+        )
+        took = time.monotonic() - started
+        record_timing("stalled store: 3 persist writes to dead letters", took)
+        restarts = flink_cluster.restarts(job.job_id)
+        state = flink_cluster.job(job.job_id).get("state")
+        flink_cluster.cancel_job(job.job_id)
+
+    report_fault(
+        FaultRow(
+            fault="stalled store under persist (writes never acknowledged)",
+            records_in=len(before) + len(stalled),
+            decisions_out=len(written),
+            dead_letters=len(dead),
+            lost=len(before) + len(stalled) - len(written) - len(dead),
+            duplicated=0,
+            restarts=restarts,
+            note=f"{len(dead)} dead letters {took:.1f} s after the stall "
+            "(3 tries of 1.5 s each, 0.2 + 0.4 s backoff)",
+        )
+    )
+    assert sorted(d["doc_id"] for d in written) == sorted(d["doc_id"] for d in before)
+    assert len(dead) == len(stalled), dead
+    assert {d["reason"] for d in dead} == {"STORE_UNAVAILABLE"}
+    assert {d["classification"] for d in dead} == {"recoverable"}
+    assert all("after 3 tries" in d["message"] for d in dead), dead
+    assert sorted(json.loads(d["input"])["doc_id"] for d in dead) == ["st0", "st1", "st2"]
+    assert restarts == 0, flink_cluster.job_exceptions(job.job_id)
+    assert state == "RUNNING"
+
+
+def test_a_burst_of_profile_reads_is_decided_within_the_read_timeout(
+    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
+) -> None:
+    topic_of = cardfraud.topics(kafka_broker)
+    database = f"burst_{uuid.uuid4().hex[:8]}"
+    warm = [f"card_W{i}" for i in range(1, 5)]
+    burst = [f"card_B{i:03d}" for i in range(80)]
+    cardfraud.store_profiles(ferretdb, database, [_profile(c) for c in warm + burst])
+    read_timeout = 2.5
+    with DelayProxy(ferretdb.port) as proxy:
+        args = cardfraud.job_args(
+            kafka_broker, flink_cluster, topic_of,
+            cardfraud.MongoProfiles(proxy.uri, database), checkpoint_ms=60000,
+            read_timeout_ms=int(read_timeout * 1000),
+        )  # fmt: skip
+        first = [authorization(f"W{i}", c, "20.00", minute=i) for i, c in enumerate(warm)]
+        later = [
+            authorization(f"B{i:03d}", c, "20.00", hour=11 + i // 60, minute=i % 60)
+            for i, c in enumerate(burst)
+        ]
+        kafka_broker.produce_json(topic_of["authorizations"], first, key="card_id")
+        job = flink_cluster.run_job(cardfraud.JAR, cardfraud.MAIN, args)
+        flink_cluster.wait_for_running(job.job_id)
+        kafka_broker.consume_json(topic_of["auth_decisions"], min_records=len(first), timeout=90)
+        # Each read now takes about 0.5 s (0.25 s each way), well inside the read timeout; but
+        # 80 of them on the store's 4 threads take about 10 s in all.
+        proxy.delay = 0.25
+        started = time.monotonic()
+        kafka_broker.produce_json(topic_of["authorizations"], later, key="card_id")
+        decisions = kafka_broker.consume_json(
+            topic_of["auth_decisions"], min_records=len(first) + len(later), timeout=60
+        )
+        took = time.monotonic() - started
+        record_timing("burst of 80 profile reads: all decided", took)
+        restarts = flink_cluster.restarts(job.job_id)
+        flink_cluster.cancel_job(job.job_id)
+
+    by_id = Counter(d["auth_id"] for d in decisions)
+    burst_ids = {e["auth_id"] for e in later}
+    without = sum(1 for d in decisions if d["auth_id"] in burst_ids and d["customer_id"] is None)
+    report_fault(
+        FaultRow(
+            fault="burst of 80 profile reads, 0.5 s each, 4 threads",
+            records_in=len(first) + len(later),
+            decisions_out=len(by_id),
+            dead_letters=0,
+            lost=len(first) + len(later) - len(by_id),
+            duplicated=sum(n - 1 for n in by_id.values()),
+            restarts=restarts,
+            note=f"all decided {took:.1f} s after the burst; {without} without their profile "
+            f"(read_timeout {read_timeout} s)",
+        )
+    )
+    assert set(by_id) == {e["auth_id"] for e in first + later}
+    assert max(by_id.values()) == 1
+    # The reads queued longest gave up waiting at read_timeout and took the fallback ...
+    assert without > 0
+    # ... so the burst took about the read timeout, not the 10 s its reads need in a row.
+    assert took < read_timeout + 5.0, took
+    assert restarts == 0, flink_cluster.job_exceptions(job.job_id)
+
+
+def test_a_bad_profile_document_decides_the_card_without_it_and_notifies_once(
+    kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
+) -> None:
+    topic_of = cardfraud.topics(kafka_broker)
+    database = f"bad_{uuid.uuid4().hex[:8]}"
+    bad_card, good_card = "card_X01", "card_X02"
+    # customer_id is required: this document is no CustomerProfile (BAD_STORE_DOCUMENT).
+    cardfraud.store_profiles(
+        ferretdb, database, [{**_profile(bad_card), "customer_id": None}, _profile(good_card)]
+    )
+    events = [
+        authorization("X1", bad_card, "20.00", minute=1),
+        authorization("X2", good_card, "20.00", minute=2),
+        authorization("X3", bad_card, "25.00", minute=3),
+        authorization("X4", bad_card, "30.00", minute=4),
+    ]
+    args = cardfraud.job_args(
+        kafka_broker, flink_cluster, topic_of,
+        cardfraud.MongoProfiles(ferretdb.uri, database), checkpoint_ms=60000,
+    )  # fmt: skip
+    kafka_broker.produce_json(topic_of["authorizations"], events, key="card_id")
+    job = flink_cluster.run_job(cardfraud.JAR, cardfraud.MAIN, args)
+    flink_cluster.wait_for_running(job.job_id)
+    decisions = kafka_broker.consume_json(
+        topic_of["auth_decisions"], min_records=len(events), timeout=90
+    )
+    dead = kafka_broker.consume_json(topic_of["auth_dead_letters"], min_records=1, timeout=60)
+    # Anything more would have arrived by now (the decisions are out): read once more.
+    time.sleep(3)
+    dead = kafka_broker.consume_json(topic_of["auth_dead_letters"])
+    restarts = flink_cluster.restarts(job.job_id)
+    flink_cluster.cancel_job(job.job_id)
+
+    by_id = {d["auth_id"]: d for d in decisions}
+    report_fault(
+        FaultRow(
+            fault="profile document breaks its schema (on lookup_error continue)",
+            records_in=len(events),
+            decisions_out=len(by_id),
+            dead_letters=len(dead),
+            lost=len(events) - len(by_id),
+            duplicated=len(decisions) - len(by_id),
+            restarts=restarts,
+            note="the card decided without its profile; one BAD_STORE_DOCUMENT notice",
+        )
+    )
+    assert sorted(by_id) == ["X1", "X2", "X3", "X4"]
+    assert by_id["X2"]["customer_id"] == "cust_X02"
+    assert {by_id[i]["customer_id"] for i in ("X1", "X3", "X4")} == {None}
+    assert [(d["reason"], d["classification"]) for d in dead] == [
+        ("BAD_STORE_DOCUMENT", "recoverable")
+    ]
+    assert "customer_id" in dead[0]["message"] and "decided without it" in dead[0]["message"]
     assert restarts == 0, flink_cluster.job_exceptions(job.job_id)

@@ -325,7 +325,7 @@ def _delivery(env: str, proc: str = "proc D { from requests emit to decisions em
 def test_delivery_per_binding_and_environment_default() -> None:
     ok = """environment prod {
         delivery: exactly_once
-        checkpoint { interval: 30 seconds }
+        checkpoint { interval: 30 seconds storage: cluster }
         streams {
             requests { topic: "r" }
             decisions { topic: "d" delivery: at_least_once idempotency_key: auth_id }
@@ -542,7 +542,7 @@ def test_at_least_once_checkpoints_refuse_an_exactly_once_sink_naming_both_place
     env = """environment prod {
         checkpoint {
             interval: 10 seconds
-            mode: at_least_once
+            mode: at_least_once storage: cluster
         }
         streams {
             requests { topic: "r" }

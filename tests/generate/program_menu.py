@@ -37,6 +37,7 @@ MENU = [
     "        otherwise to approved_auths\n    }}",
     "emit to approved_auths",
     "on error emit to declined_auths",
+    "on persist_error dead_letter",
     "filter to_usd(amount, currency) > 20",
     "transform using score_auth",
     "apply RiskBand table as band{n}",

@@ -139,7 +139,7 @@ def test_unit_builds_refuse_at_least_once_checkpoints_with_an_exactly_once_sink(
     `checkpoint every … at_least_once` when the environment sets no mode."""
     for infra, proc, where in [
         (INFRA.replace("delivery: exactly_once\n", "delivery: exactly_once\n    checkpoint "
-                       "{ mode: at_least_once }\n", 1), PROC, "e.infra:4"),
+                       "{ mode: at_least_once storage: cluster }\n", 1), PROC, "e.infra:4"),
         (INFRA, PROC.replace("checkpoint every 1 minute", "checkpoint every 1 minute "
                              "at_least_once"), "d.proc:3"),
     ]:  # fmt: skip

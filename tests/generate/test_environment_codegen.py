@@ -70,6 +70,7 @@ environment prod extends base {{
         interval: 1 minute
         mode: exactly_once
         timeout: 10 minutes
+        storage: "s3://prod-checkpoints/payments"
     }}
     streams {{
         payments {{ topic: "prod.payments" parallelism: 8 }}
@@ -154,7 +155,12 @@ def test_defaults_come_from_the_proc_then_the_environment(run: dict) -> None:
         "flink.execution.checkpointing.interval": "60000 ms",
         "flink.execution.checkpointing.mode": "EXACTLY_ONCE",
         "flink.execution.checkpointing.timeout": "600000 ms",
+        "flink.execution.checkpointing.dir": "s3://prod-checkpoints/payments",
         "flink.state.backend.type": "hashmap",
+        # a cluster environment's max parallelism, explicit though prod sets none
+        "flink.pipeline.max-parallelism": "128",
+        # a cluster environment's job refuses unkeyed tokens of sensitive values
+        "tokens.require_key": "true",
         # prod's bindings override base's
         "stream.payments": "kafka:prod.payments",
         "stream.payments.parallelism": "8",

@@ -39,6 +39,13 @@ def test_the_cache_evicts_the_least_recently_used_answer(out: dict) -> None:
     assert cache["size"] == 3 and cache["evicted"] == 1
     assert cache["expired"] is True
     assert cache["size_after_1000"] == 3
+    # A bad document's verdict is cached as such, and expires like an answer.
+    assert cache["bad_is_bad"] is True and cache["bad_expires"] is True
+
+
+def test_a_records_result_is_completed_exactly_once(out: dict) -> None:
+    # The first completion wins; a deadline or a failure after it is dropped.
+    assert out["once"] == ["complete [answer]"]
 
 
 def test_misses_for_one_key_share_one_call(out: dict) -> None:

@@ -40,7 +40,7 @@ environment production {
         truststore: file("/etc/cards/kafka/truststore.p12")
         truststore_password: env("KAFKA_TRUSTSTORE_PASSWORD")
     }
-    checkpoint { interval: 10 seconds }
+    checkpoint { interval: 10 seconds storage: cluster }
     streams {
         pan_auths { topic: "pan.auths" }
         pan_approved {

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -78,40 +79,57 @@ logger.nexflow.level = info
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pan")
     sources = {p.name: p.read_text("utf-8") for p in sorted(PAN_DIR.iterdir())}
     java_files = javatools.generate_sources(sources, PACKAGE, root)
-    classes = root / "classes"
-    javatools.javac(java_files, classes, [HARNESS, REPORTER])
+    javatools.javac(java_files, root / "classes", [HARNESS, REPORTER])
     events = root / "auths.jsonl"
     events.write_text("\n".join(LINES) + "\n", "utf-8")
-    log_config = root / "log4j2.properties"
-    log_config.write_text(LOG4J2, "utf-8")
-    streams = ["pan_approved", "dead_letter", "alerts"]
+    (root / "log4j2.properties").write_text(LOG4J2, "utf-8")
+    return root
+
+
+STREAMS = ["pan_approved", "dead_letter", "alerts"]
+
+
+def _run_job(
+    root: Path, out: Path, token_key: Optional[str], extra: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     args = [
         "--flink.parallelism.default=2",
         "--job",
         f"{PACKAGE}.ScreenPansJob",
-        f"--stream.pan_auths=file:{events}",
+        f"--stream.pan_auths=file:{root / 'auths.jsonl'}",
         "--store.pan_last_auth=memory:pan_last_auth",
-        *[f"--stream.{s}=file:{root / s}" for s in streams],
+        *[f"--stream.{s}=file:{out / s}" for s in STREAMS],
         "--print-store=pan_last_auth",
+        *extra,
     ]
-    result = subprocess.run(
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXFLOW_TOKEN_KEY")}
+    if token_key is not None:
+        env["NEXFLOW_TOKEN_KEY"] = token_key
+    return subprocess.run(
         [
             str(javatools.java_home() / "bin" / "java"),
-            f"-Dlog4j2.configurationFile={log_config}",
+            f"-Dlog4j2.configurationFile={root / 'log4j2.properties'}",
             "-cp",
-            f"{classes}{os.pathsep}{javatools.classpath()}",
+            f"{root / 'classes'}{os.pathsep}{javatools.classpath()}",
             "PipelineHarness",
             *args,
         ],
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "NEXFLOW_TOKEN_KEY": TOKEN_KEY},
+        env=env,
     )
+
+
+@pytest.fixture(scope="module")
+def run(compiled: Path) -> dict:
+    root = compiled
+    streams = STREAMS
+    result = _run_job(root, root, TOKEN_KEY)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     out: dict = {"stdout": result.stdout, "log": result.stderr, "raw": {}}
     for s in streams:
@@ -184,3 +202,22 @@ def test_dead_letters_of_unparsed_lines_are_masked_or_withheld(run: dict) -> Non
         f"{token(line)})"
     )
     assert withheld["correlation_id"] is None
+
+
+def test_a_cluster_job_refuses_to_start_without_a_token_key(compiled: Path) -> None:
+    """A job bound to a cluster environment (`tokens.require_key`, which the generator sets for
+    every environment binding Kafka topics) fails as it starts on a TaskManager without a token
+    key, naming the variables to set, and writes no unkeyed `sha:` token anywhere."""
+    out = compiled / "unkeyed"
+    result = _run_job(compiled, out, None, ("--tokens.require_key=true",))
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "no token key on this task manager: set NEXFLOW_TOKEN_KEY" in result.stderr
+    written = "".join(p.read_text("utf-8") for p in out.rglob("*") if p.is_file())
+    assert "sha:" not in written and "sha:" not in result.stdout
+    # A local run over files (no such setting) still runs without a key, with sha: tokens.
+    local = _run_job(compiled, compiled / "local", None)
+    assert local.returncode == 0, local.stderr[-3000:]
+    dead = "".join(
+        p.read_text("utf-8") for p in (compiled / "local" / "dead_letter").rglob("*.jsonl")
+    )
+    assert '"correlation_id":"sha:' in dead

@@ -138,7 +138,7 @@ def _unpack(archive: Path, dest: Path, prefixes: Sequence[str]) -> int:
             name = info.filename
             if not name.startswith("pyflink/") or info.is_dir():
                 continue
-            rel = name[len("pyflink/"):]
+            rel = name[len("pyflink/") :]
             if not any(rel.startswith(p) for p in prefixes):
                 continue
             target = dest / rel
@@ -176,8 +176,10 @@ def flink_distribution(version: str = FLINK_VERSION) -> Path:
         if marker.is_file():
             return home
         wheels = root / "wheels"
-        if not (_wheel(wheels, "apache_flink", version) and
-                _wheel(wheels, "apache_flink_libraries", version)):
+        if not (
+            _wheel(wheels, "apache_flink", version)
+            and _wheel(wheels, "apache_flink_libraries", version)
+        ):
             _download_wheels(wheels, version)
         scripts = _wheel(wheels, "apache_flink", version)
         libraries = _wheel(wheels, "apache_flink_libraries", version)
@@ -333,8 +335,15 @@ class FlinkCluster:
             "utf-8",
         )
         tmp = self.workdir / "tmp"
-        for d in (self.log_dir, self.pid_dir, self.checkpoint_dir, self.savepoint_dir,
-                  tmp / "io", tmp / "web", tmp / "blobs"):
+        for d in (
+            self.log_dir,
+            self.pid_dir,
+            self.checkpoint_dir,
+            self.savepoint_dir,
+            tmp / "io",
+            tmp / "web",
+            tmp / "blobs",
+        ):
             d.mkdir(parents=True, exist_ok=True)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -377,15 +386,21 @@ class FlinkCluster:
         for name, *args in commands:
             cmd = [str(self.flink_home / "bin" / name), *args]
             out = open(self.log_dir / "scripts.out", "a", encoding="utf-8")
-            running.append((cmd, out, subprocess.Popen(
-                cmd,
-                env=self._env,
-                cwd=str(self.workdir),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )))
+            running.append(
+                (
+                    cmd,
+                    out,
+                    subprocess.Popen(
+                        cmd,
+                        env=self._env,
+                        cwd=str(self.workdir),
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    ),
+                )
+            )
         failures = []
         deadline = time.monotonic() + timeout
         for cmd, out, process in running:
@@ -399,8 +414,11 @@ class FlinkCluster:
                 failures.append(f"`{' '.join(cmd)}` exited with {code}")
         if failures:
             raise InfraError(
-                "\n".join(failures) + "\n" + procs.tail(self.log_dir / "scripts.out")
-                + "\n" + self.log_tails()
+                "\n".join(failures)
+                + "\n"
+                + procs.tail(self.log_dir / "scripts.out")
+                + "\n"
+                + self.log_tails()
             )
 
     def _pids(self, daemon: str) -> list[int]:
@@ -428,8 +446,11 @@ class FlinkCluster:
     def stop(self, grace: float = 15.0) -> None:
         """Stop the JobManager and every TaskManager (SIGTERM, then SIGKILL), then leftovers."""
         try:
-            pids = [p for p in self._pids("taskexecutor") + self._pids("standalonesession")
-                    if procs.pid_alive(p)]
+            pids = [
+                p
+                for p in self._pids("taskexecutor") + self._pids("standalonesession")
+                if procs.pid_alive(p)
+            ]
             procs.terminate(pids, grace=grace)
         finally:
             procs.kill_marked(self.owner)
@@ -757,6 +778,11 @@ class FlinkCluster:
 
     def log_tails(self, lines: int = 40) -> str:
         return "\n".join(procs.tail(p, lines) for p in self.log_files())
+
+
+# The key of the tokens of @sensitive values on the test cluster's TaskManagers (not a secret):
+# a job bound to a cluster environment refuses to run without one.
+E2E_TOKEN_KEY = "e2e-token-key-not-a-secret"
 
 
 @contextmanager

@@ -22,6 +22,25 @@ public final class LookupHarness {
     public static void main(String[] args) throws Exception {
         ObjectNode out = Json.mapper().createObjectNode();
 
+        // A record's result is completed once: the deadline that passes as the answer comes, or
+        // a failure after an answer, is dropped (Flink's ResultFuture must not be completed twice).
+        List<String> completed = new ArrayList<>();
+        @SuppressWarnings("unchecked")
+        org.apache.flink.streaming.api.functions.async.ResultFuture<String> future =
+                (org.apache.flink.streaming.api.functions.async.ResultFuture<String>) java.lang.reflect.Proxy.newProxyInstance(
+                        LookupHarness.class.getClassLoader(),
+                        new Class<?>[] {org.apache.flink.streaming.api.functions.async.ResultFuture.class},
+                        (proxy, method, arguments) -> {
+                            completed.add(method.getName() + (arguments == null ? "" : " " + arguments[0]));
+                            return null;
+                        });
+        Lookups.Once<String> once = new Lookups.Once<>(future);
+        once.complete(java.util.Collections.singleton("answer"));
+        once.completeExceptionally(new java.util.concurrent.TimeoutException("too late"));
+        once.complete(java.util.Collections.singleton("again"));
+        ArrayNode completions = out.putArray("once");
+        completed.forEach(completions::add);
+
         // The cache: capacity 3; "a" is read after "b" and "c" were put, so "b" is the least
         // recently used when "d" comes.
         Lookups.Cache<String> cache = new Lookups.Cache<>(3, 60_000L);
@@ -35,6 +54,12 @@ public final class LookupHarness {
             Lookups.Cached<String> hit = cache.get(k, 2L);
             lru.put(k, hit == null ? null : hit.value);
         }
+        // A bad document's verdict (BAD_STORE_DOCUMENT) is kept like an answer, for as long.
+        Lookups.Cache<String> verdicts = new Lookups.Cache<>(3, 60_000L);
+        verdicts.putBad("bad", 2L);
+        Lookups.Cached<String> bad = verdicts.get("bad", 3L);
+        lru.put("bad_is_bad", bad != null && bad.bad && bad.value == null);
+        lru.put("bad_expires", verdicts.get("bad", 60_002L) == null);
         lru.put("size", cache.size());
         lru.put("evicted", cache.evicted());
         lru.put("expired", cache.get("a", 60_000L) == null);

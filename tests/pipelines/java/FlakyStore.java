@@ -13,8 +13,10 @@ import nexflow.runtime.StoreException;
 /**
  * A remote-like store for the lookup fallback tests ({@code --store.<name>=class:FlakyStore}):
  * every answer comes 300 ms after the call, on another thread; a key starting with "down" fails
- * with STORE_UNAVAILABLE, any other key is found as {@code {"card_id": key, "customer_id":
- * "cust_" + key}}. Calls are counted per {@code label} setting and key, in the memory store
+ * with STORE_UNAVAILABLE (reads and writes), a key starting with "bad" is found as a document
+ * without its customer_id (not a Profile: BAD_STORE_DOCUMENT), a key starting with "slow" is
+ * answered by one thread, 400 ms each, one after the other (a store whose reads queue), any
+ * other key is found as {@code {"card_id": key, "customer_id": "cust_" + key}}. Calls are counted per {@code label} setting and key, in the memory store
  * {@code flaky_calls} (read back with {@code --print-store=flaky_calls}).
  */
 public final class FlakyStore<T> implements StoreClient<T> {
@@ -25,6 +27,11 @@ public final class FlakyStore<T> implements StoreClient<T> {
         return t;
     });
     private static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
+    private static final java.util.concurrent.ExecutorService QUEUED = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "flaky-store-queue");
+        t.setDaemon(true);
+        return t;
+    });
 
     private transient String label;
 
@@ -35,6 +42,12 @@ public final class FlakyStore<T> implements StoreClient<T> {
 
     @Override
     public CompletableFuture<Void> upsert(String key, T record) {
+        int n = CALLS.computeIfAbsent("upsert:" + key, k -> new AtomicInteger()).incrementAndGet();
+        MemoryStore.put("flaky_calls", "upsert:" + key, String.valueOf(n));
+        if (key.startsWith("down")) {
+            return CompletableFuture.failedFuture(new StoreException("kept", StoreException.UNAVAILABLE,
+                    "no answer (FlakyStore)", null));
+        }
         return CompletableFuture.completedFuture(null);
     }
 
@@ -44,6 +57,28 @@ public final class FlakyStore<T> implements StoreClient<T> {
         int n = CALLS.computeIfAbsent(counted, k -> new AtomicInteger()).incrementAndGet();
         MemoryStore.put("flaky_calls", counted, String.valueOf(n));
         CompletableFuture<T> answer = new CompletableFuture<>();
+        if (key.startsWith("slow")) {
+            QUEUED.execute(() -> {
+                try {
+                    Thread.sleep(400);
+                    answer.complete(Json.mapper().readValue(
+                            "{\"card_id\":\"" + key + "\",\"customer_id\":\"cust_" + key + "\"}", type));
+                } catch (Exception e) {
+                    answer.completeExceptionally(e);
+                }
+            });
+            return answer;
+        }
+        if (key.startsWith("bad")) {
+            LATER.schedule(() -> {
+                try {
+                    answer.complete(Json.mapper().readValue("{\"card_id\":\"" + key + "\"}", type));
+                } catch (java.io.IOException e) {
+                    answer.completeExceptionally(e);
+                }
+            }, 300, TimeUnit.MILLISECONDS);
+            return answer;
+        }
         LATER.schedule(() -> {
             if (key.startsWith("down")) {
                 answer.completeExceptionally(new StoreException("profiles", StoreException.UNAVAILABLE,

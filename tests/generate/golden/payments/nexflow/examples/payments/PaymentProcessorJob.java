@@ -108,10 +108,18 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:54  interval: 1 minute
+        // examples/payments/production_sinks.infra:60  max_parallelism: 256
+        settings.put("flink.pipeline.max-parallelism", "256");
+        // examples/payments/production_sinks.infra:63  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:55  mode: exactly_once
+        // examples/payments/production_sinks.infra:64  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
+        // examples/payments/production_sinks.infra:67  storage: "s3://payments-flink/checkpoints/payment-processor"
+        settings.put("flink.execution.checkpointing.dir", "s3://payments-flink/checkpoints/payment-processor");
+        // examples/payments/production_sinks.infra:57  state_backend: rocksdb
+        settings.put("flink.state.backend.type", "rocksdb");
+        // examples/payments/production_sinks.infra:57  state_backend: rocksdb
+        settings.put("flink.execution.checkpointing.incremental", "true");
         // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
         settings.put("stream.dead_letter.idle_timeout", "30000 ms");
         // examples/payments/production_sinks.infra:35  parallelism: 2
@@ -138,17 +146,17 @@ public final class PaymentProcessorJob {
         settings.put("stream.processed_payments", "kafka:prod.payments.processed");
         // examples/payments/production_sinks.infra:41  type: mongodb
         settings.put("store.transaction_store", "mongodb:transaction_store");
-        // examples/payments/production_sinks.infra:49  ca_file: file("/etc/payments/mongo/ca.pem")
+        // examples/payments/production_sinks.infra:50  ca_file: file("/etc/payments/mongo/ca.pem")
         settings.put("store.transaction_store.ca_file", "/etc/payments/mongo/ca.pem");
         // examples/payments/production_sinks.infra:44  collection: "transactions"
         settings.put("store.transaction_store.collection", "transactions");
         // examples/payments/production_sinks.infra:43  database: "payments"
         settings.put("store.transaction_store.database", "payments");
-        // examples/payments/production_sinks.infra:48  tls: true
+        // examples/payments/production_sinks.infra:49  tls: true
         settings.put("store.transaction_store.tls", "true");
         // examples/payments/production_sinks.infra:42  uri: env("MONGO_URI")
         settings.put("store.transaction_store.uri", "${env:MONGO_URI}");
-        // examples/payments/production_sinks.infra:47  write_timeout: 15 seconds
+        // examples/payments/production_sinks.infra:48  write_timeout: 15 seconds
         settings.put("store.transaction_store.write_timeout", "15000 ms");
         // examples/payments/production.infra:3  brokers: "kafka-prod.internal:9092"
         settings.put("kafka.bootstrap.servers", "kafka-prod.internal:9092");
@@ -165,6 +173,7 @@ public final class PaymentProcessorJob {
         settings.put("kafka.ssl.truststore.location", "/etc/payments/kafka/truststore.p12");
         // examples/payments/production_sinks.infra:11  truststore_password: file("/etc/payments/kafka/truststore.pass")
         settings.put("kafka.ssl.truststore.password", "${dir:/etc/payments/kafka:truststore.pass}");
+        settings.put("tokens.require_key", "true");
         return settings;
     }
 
@@ -230,13 +239,15 @@ public final class PaymentProcessorJob {
         // examples/payments/payment_processor.proc:11  emit to processed_payments
         DataStream<nexflow.examples.payments.PaymentEvent> out$processed_payments = Outputs.union(to$processed_payments);
         // examples/payments/payment_processor.proc:12  persist to transaction_store async: upsert each record (asynchronously) into the store before it is written to the stream
+        // on persist_error dead_letter (the default): a write that still fails after its retries makes the record a dead letter
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> persisted$processed_payments = Stores.upsert(out$processed_payments, streams, SOURCE_STREAM,
                 "transaction_store",
                 record -> Keys.of(record.transaction_id),
                 nexflow.examples.payments.PaymentEventContract.INSTANCE,
-                true, Types.POJO(nexflow.examples.payments.PaymentEvent.class),
+                true, Stores.OnPersistError.DEAD_LETTER,
+                Types.POJO(nexflow.examples.payments.PaymentEvent.class),
                 "PaymentProcessor.persist.transaction_store.processed_payments");
-        // Records the store refused are dead letters; the others go on to the stream.
+        // Records the store refused (or, on persist_error dead_letter, could not take) are dead letters; the others go on to the stream.
         deadLetters.add(persisted$processed_payments.getSideOutput(Errors.DEAD_LETTER));
         out$processed_payments = persisted$processed_payments;
         if (streams.isKafka("processed_payments")) {
