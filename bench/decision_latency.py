@@ -17,6 +17,10 @@ Usage (from the repository root, with the jars packaged into dist/):
       tests/e2e/delivery:delivery-probe-job
   NEXFLOW_JAVA_HOME=<JDK 17> python bench/decision_latency.py --rate 1000 --seconds 30 --warmup 10
 The last line is machine-readable: `p50_ms=… p99_ms=… rate=…`.
+
+`--smoke` (what tests/bench/test_decision_latency_smoke.py runs under `./pants test`, with the
+jars Pants packaged for it): card-fraud at 20 events/s for 3 s after a 2 s warm-up, so that a
+benchmark that breaks fails CI. Its figures measure nothing.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ def run_probe(
         cluster.cancel_job(job.job_id)
 
 
-def main() -> None:
+def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", choices=["probe", "card-fraud"], default="card-fraud")
     parser.add_argument("--rate", type=int, default=1000)
@@ -91,12 +95,20 @@ def main() -> None:
         choices=["exactly_once", "at_least_once"],
         help="card-fraud: override auth_decisions' declared delivery (for comparison)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a tiny run that only checks the benchmark works: 20/s for 3 s after 2 s of warm-up",
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rate, args.seconds, args.warmup = 20, 3.0, 2.0
     with tempfile.TemporaryDirectory(prefix="nexflow-latency-") as tmp:
         root = Path(tmp)
-        with running_broker(find_broker_jar(), root / "kafka") as kafka, running_cluster(
-            root / "flink"
-        ) as cluster:
+        with (
+            running_broker(find_broker_jar(), root / "kafka") as kafka,
+            running_cluster(root / "flink") as cluster,
+        ):
             started = time.monotonic()
             if args.profile == "probe":
                 reports = {s: run_probe(kafka, cluster, s, args) for s in PROBE["sinks"]}

@@ -14,8 +14,10 @@ authorization alike, and ends with the line
     generated_vs_handwritten=<ratio> generated_vs_sql=<ratio> generated_p99_ms=<ms>
 
 Targets: generated >= 0.95x hand-written throughput, >= 1x Flink SQL, p99 < 10 ms at 20,000/s.
-Not part of `./pants test ::` (it takes minutes and wants a quiet machine); its Java compiles in
-`./pants check ::`.
+The measurement is not part of `./pants test ::` (it takes minutes and wants a quiet machine);
+its Java compiles in `./pants check ::`, and `--smoke` (300 lines, one round, jars given with
+--job-jar/--bench-jar, no build) is what tests/bench/test_job_throughput_smoke.py runs, so that a
+harness that breaks fails CI. Smoke figures measure nothing.
 """
 
 from __future__ import annotations
@@ -58,7 +60,20 @@ def main(argv: list[str]) -> int:
         help="network buffer timeout of the three jobs (default: the job's buffer_timeout)",
     )
     parser.add_argument("--no-build", action="store_true", help="use the jars already in dist/")
+    parser.add_argument("--job-jar", type=Path, default=JOB_JAR, help="the card-fraud job jar")
+    parser.add_argument("--bench-jar", type=Path, default=BENCH_JAR, help="the benchmark jar")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a tiny run that only checks the harness works: 300 lines, one round, 2 s of"
+        " latency at 150/s, 200 cards; no build (implies --no-build)",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        # The latency run skips its first second (the job is starting): 2 s at 150/s leaves
+        # 150 authorizations to measure; all 300 are compared.
+        args.events, args.runs, args.rate, args.latency_seconds, args.cards = 300, 1, 150, 2, 200
+        args.no_build = True
 
     if not args.no_build:
         started = time.monotonic()
@@ -67,9 +82,13 @@ def main(argv: list[str]) -> int:
         print(f"built the jars in {time.monotonic() - started:.0f} s", flush=True)
     # The benchmark jar first: its Flink (with the SQL planner) is the one that runs; the job
     # jar adds the generated job, its L0 runtime and the connectors it bundles.
+    for jar in (args.bench_jar, args.job_jar):
+        if not jar.is_file():
+            sys.exit(f"{jar} is missing: package it with ./pants (or drop --no-build)")
+    heap = "-Xmx512m" if args.smoke else "-Xmx2g"
     command = [
-        java(), "-Xms2g", "-Xmx2g",
-        "-cp", f"{BENCH_JAR}{os.pathsep}{JOB_JAR}",
+        java(), heap, heap.replace("mx", "ms"),
+        "-cp", f"{args.bench_jar.resolve()}{os.pathsep}{args.job_jar.resolve()}",
         "nexflow.bench.JobThroughput",
         f"--events={args.events}", f"--runs={args.runs}", f"--rate={args.rate}",
         f"--latency-seconds={args.latency_seconds}", f"--cards={args.cards}",

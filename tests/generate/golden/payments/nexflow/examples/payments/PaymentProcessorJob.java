@@ -569,8 +569,9 @@ public final class PaymentProcessorJob {
 
             @Override
             public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Parsed<T>> out) {
-                out.collect(Parsed.decode(stream, contract, record.value(),
-                        record.topic() + "/" + record.partition() + "@" + record.offset()));
+                // Where the record is (topic, partition, offset) is only spelled out for a dead letter.
+                out.collect(Parsed.decode(stream, contract, record.value(), record.topic(), record.partition(),
+                        record.offset()));
             }
 
             @Override
