@@ -77,6 +77,7 @@ CODES: dict[str, str] = {
     "NX523": "password written inside a URI",
     "NX524": "credential written inside a text",
     "NX525": "invalid TLS setting",
+    "NX526": "invalid event-time bound",
     "NX516": "dead letters unbound in a deployable environment",
     "NX517": "malformed dead_letters setting",
     # generation
