@@ -11,6 +11,12 @@ restored from the savepoint the one before stopped with, and possibly a new buil
   out the one left (each side waited in two TTL'd lists, a record's and its time's, before).
 - Two streams persisting to one store: Flink accepts the job (distinct uids), both persist.
 - Adding an aggregate to a `rolling` block keeps the run's state: the counts continue.
+- A `rolling` run's entries survive a processing-time pause longer than the old TTL (duration,
+  watermark delay and an hour's grace; here grace 0, duration 2 s): event-time timers own them,
+  so a card's count after a restore still includes its authorizations of the seconds before.
+- Correlate state written by a build that had a TTL on it (before its timers owned it; same
+  uid, same state names) restores into this build, which has none: Flink 2 migrates TTL state
+  to state without TTL. The waiting records pair or time out as before.
 """
 
 from __future__ import annotations
@@ -153,10 +159,56 @@ def settlement(auth_id: str, at: str) -> str:
     )
 
 
-def build(tmp: Path, name: str, procs: str) -> Path:
-    """Generates and compiles the procs (with the harness) into tmp/name/classes."""
+ROLLING_SHORT = """
+proc Roll {
+    from auths
+    key by card_id
+    rolling 2 seconds {
+        n = count()
+        total = sum(amount)
+    }
+    map into Velocity {
+        auth_id = auth_id
+        card_id = card_id
+        n = n
+        total = total
+        biggest = null
+    }
+    emit to velocity
+}
+"""
+
+
+def with_old_correlate_ttl(java: Path) -> None:
+    """Makes a generated job's correlate state what builds before its timers owned it wrote: a
+    processing-time TTL (Keys.ttl) on every value state, under the same names."""
+    text = java.read_text("utf-8")
+    text, n = re.subn(
+        r"getState\((new ValueStateDescriptor<>\(.*\))\);$",
+        r"getState(withTtl(\1));",
+        text,
+        flags=re.M,
+    )
+    assert n >= 3, n
+    helper = (
+        "    static <V> ValueStateDescriptor<V> withTtl(ValueStateDescriptor<V> d) {\n"
+        "        d.enableTimeToLive(Keys.ttl(3600000L));\n"
+        "        return d;\n"
+        "    }\n"
+    )
+    text = re.sub(r"(public final class \w+Job \{\n)", lambda m: m.group(1) + helper, text, count=1)
+    java.write_text(text, "utf-8")
+
+
+def build(tmp: Path, name: str, procs: str, patch=None) -> Path:
+    """Generates and compiles the procs (with the harness) into tmp/name/classes; `patch`, if
+    given, edits the generated Java files first."""
     out = tmp / name
     files = javatools.generate_sources({"s.schema": SCHEMA, "p.proc": procs}, PACKAGE, out)
+    if patch is not None:
+        for f in files:
+            if f.name.endswith("Job.java"):
+                patch(f)
     classes = out / "classes"
     harness = [JAVA / n for n in ("UpgradeRestore.java", "PipelineHarness.java",
                                   "StateEntriesReporter.java")]
@@ -338,3 +390,51 @@ def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path) -> None:
     # The count and the sum go on from the restored entries; the new aggregate has no values
     # for them (they were kept before it existed) and starts with this record.
     assert (row["auth_id"], row["n"], row["total"], row["biggest"]) == ("a3", 3, 35.0, 5.0)
+
+
+def test_rolling_entries_outlive_a_pause_longer_than_the_old_ttl(tmp: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "STATE_GRACE_MS", 0)
+        classes = build(tmp, "rolling_short", ROLLING_SHORT)
+    java = tmp / "rolling_short" / "java" / "nexflow" / "tests" / "upgrades" / "RollJob.java"
+    assert "enableTimeToLive" not in java.read_text("utf-8")
+    first = phase(classes, tmp, "Roll", {"auths": [auth("a1", "c1", "10.00", "10:00:00")]},
+                  awaited={"velocity": 1})  # fmt: skip
+    assert [r["n"] for r in first["streams"]["velocity"]] == [1]
+    # Longer than a TTL of 2 s + 0 ms watermark + 0 grace, in processing time.
+    time.sleep(4)
+    second = phase(
+        classes,
+        tmp,
+        "Roll",
+        {"auths": [auth("a2", "c1", "5.00", "10:00:01")]},
+        restore=first["savepoint"],
+        awaited={"velocity": 1},
+    )
+    (row,) = second["streams"]["velocity"]
+    # a1 (one second of event time before a2) is within a2's 2 seconds: counted.
+    assert (row["auth_id"], row["n"], row["total"]) == ("a2", 2, 15.0)
+
+
+def test_correlate_state_of_a_build_with_a_ttl_restores_into_this_one(tmp: Path) -> None:
+    old = build(tmp, "correlate_ttl", CORRELATE, patch=with_old_correlate_ttl)
+    new = build(tmp, "correlate_now", CORRELATE)
+    first = phase(
+        old,
+        tmp,
+        "Match",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c2", "10.00", "10:00:00")]},
+    )
+    assert first["streams"]["unmatched"] == [] and first["streams"]["paired"] == []
+    # a2's partner arrives after the upgrade; b1 moves the watermark past a1's deadline.
+    second = phase(
+        new,
+        tmp,
+        "Match",
+        {"auths": [auth("a2", "c2", "10.00", "10:00:00.500"),
+                   auth("b1", "c3", "1.00", "10:00:05")]},  # fmt: skip
+        restore=first["savepoint"],
+        awaited={"unmatched": 1, "paired": 1},
+    )
+    assert ids(second["streams"]["paired"]) == ["a2"]
+    assert ids(second["streams"]["unmatched"]) == ["a1"]
