@@ -405,7 +405,7 @@ public final class PaymentProcessorJob {
             deadline.update(due);
             context.timerService().registerEventTimeTimer(due);
             waitingArrived.update(arrived);
-            context.timerService().registerProcessingTimeTimer(stall.due(arrived));
+            context.timerService().registerProcessingTimeTimer(stall.next(arrived, arrived));
         }
 
         @Override
@@ -419,7 +419,7 @@ public final class PaymentProcessorJob {
                     return;
                 }
                 if (!stall.over(arrived, now$)) {
-                    context.timerService().registerProcessingTimeTimer(stall.due(arrived));
+                    context.timerService().registerProcessingTimeTimer(stall.next(arrived, now$));
                     return;
                 }
                 nexflow.examples.payments.PaymentEvent held = waiting.value();
