@@ -438,3 +438,60 @@ def test_correlate_state_of_a_build_with_a_ttl_restores_into_this_one(tmp: Path)
     )
     assert ids(second["streams"]["paired"]) == ["a2"]
     assert ids(second["streams"]["unmatched"]) == ["a1"]
+
+
+LATE_VELOCITY = """
+proc Late {
+    from auths
+    key by card_id
+    rolling 1 hour {
+        n = count()
+        total = sum(amount)
+    }
+    on late emit to review
+    map into Velocity {
+        auth_id = auth_id
+        card_id = card_id
+        n = n
+        total = total
+        biggest = null
+    }
+    emit to velocity
+}
+"""
+
+
+def test_out_of_range_event_times_are_dead_letters_on_a_running_job(tmp: Path) -> None:
+    """On Flink (a MiniCluster), not only in the decoder: a time epoch milliseconds cannot hold
+    no longer fails the source, one decades ahead no longer makes every later record late."""
+    classes = build(tmp, "late", LATE_VELOCITY)
+    at = {"x1": "+999999999-01-01T00:00:00Z", "f1": "2099-01-01T00:00:00Z"}
+    bad = [json.dumps({"auth_id": k, "card_id": "c1", "amount": "1.00", "event_time": v})
+           for k, v in at.items()]  # fmt: skip
+    lines = [auth("a1", "c1", "10.00", "10:00:00"), *bad, auth("a2", "c1", "5.00", "10:00:05")]
+    result = phase(classes, tmp, "Late", {"auths": lines}, awaited={"velocity": 2})
+    counted = [(r["auth_id"], r["n"]) for r in result["streams"]["velocity"]]
+    assert counted == [("a1", 1), ("a2", 2)]
+    assert result["streams"]["review"] == []
+    dead = [d for d in result["streams"]["dead_letter"] if d.get("reason") != "MALFORMED_INPUT"]
+    assert sorted((d["correlation_id"], d["reason"]) for d in dead) == [
+        ("f1", "EVENT_TIME_OUT_OF_RANGE"), ("x1", "EVENT_TIME_OUT_OF_RANGE")
+    ]
+
+
+def test_a_wait_times_out_on_processing_time_when_the_watermark_stands_still(tmp: Path) -> None:
+    """After a1 the source sends only lines that are no records: the watermark stands still
+    short of a1's deadline. The backstop ends the wait after 1 s (D) + 2 s (idle timeout)."""
+    classes = build(tmp, "backstop", CORRELATE)
+    started = time.monotonic()
+    result = phase(
+        classes,
+        tmp,
+        "Match",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00")]},
+        awaited={"unmatched": 1},
+        extra=["--stream.auths.idle_timeout=2000"],
+    )
+    assert ids(result["streams"]["unmatched"]) == ["a1"]
+    assert result["streams"]["paired"] == []
+    assert time.monotonic() - started >= 3
