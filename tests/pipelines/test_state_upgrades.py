@@ -17,6 +17,9 @@ restored from the savepoint the one before stopped with, and possibly a new buil
 - Correlate state written by a build that had a TTL on it (before its timers owned it; same
   uid, same state names) restores into this build, which has none: Flink 2 migrates TTL state
   to state without TTL. The waiting records pair or time out as before.
+- Not upgrades, but the same harness: event times out of range are dead letters on a running job
+  (EVENT_TIME_OUT_OF_RANGE), and a correlation's wait ends on processing time when the
+  watermark stands still (the backstop). The Kafka versions are tests/e2e/test_event_time_faults.py.
 """
 
 from __future__ import annotations
