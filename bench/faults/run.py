@@ -2,7 +2,9 @@
 
 The rows come from the end-to-end fault tests (tests/e2e), which stage each fault on the real
 Kafka broker and standalone Flink cluster their fixtures start — a topic with fewer partitions
-than the source parallelism, a lagging partition, an idle topic, a restore after a long stop,
+than the source parallelism, a lagging partition, an idle topic, both topics of a correlation
+idle (the processing-time backstop), an event time out of range (beyond epoch milliseconds, far
+in the future), a sink topic that refuses old record timestamps, a restore after a long stop,
 poison records, a slow or malformed store, overflow, a killed TaskManager — count what came
 out themselves and report a row (tests/e2e/infra/faults.py). Faults the compiler refuses (an
 unbound dead-letter stream) are rows too.

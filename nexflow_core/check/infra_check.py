@@ -29,6 +29,8 @@ SECTIONS = (
     "max_parallelism",
     "buffer_timeout",
     "idle_timeout",
+    "max_event_time_ahead",
+    "max_event_time_behind",
     "delivery",
     "dead_letters",
     "schema_registry",
@@ -44,6 +46,10 @@ DELIVERY = ("exactly_once", "at_least_once")
 # partition its consumer group has no offset for (`start_fallback`).
 STARTS = ("committed", "earliest", "latest")
 START_FALLBACKS = ("earliest", "latest")
+# How far a record's event time may be from the processing time (of an environment, or of a
+# stream binding); a record beyond is a dead letter. Defaults in the runtime (StreamBindings):
+# 1 hour ahead, no bound behind.
+EVENT_TIME_BOUNDS = {"max_event_time_ahead": "ahead of", "max_event_time_behind": "behind"}
 # Without any declaration a sink is written at least once: visible at once, keyed.
 DEFAULT_DELIVERY = "at_least_once"
 # What the L0 runtime's MongoStore needs of a `type: mongodb` binding, and how it may store
@@ -245,6 +251,9 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                     hint="it is the number of key groups keyed state is split into; it cannot "
                     "change once the job has state",
                 )
+        elif e.name in EVENT_TIME_BOUNDS:
+            value = e.value if isinstance(e, ast.Property) else None
+            _event_time_bound(e.name, value, e.span, diags)
         elif e.name == "parallelism":
             if (
                 not isinstance(e, ast.Property)
@@ -351,6 +360,20 @@ def _idle_timeout(v: Optional[ast.Value], span: Span, diags: list[Diagnostic]) -
             "holding event time back: a duration",
             v.span if v is not None else span,
             expected="idle_timeout: 30 seconds (0 seconds: never idle)",
+        )
+
+
+def _event_time_bound(
+    name: str, v: Optional[ast.Value], span: Span, diags: list[Diagnostic]
+) -> None:
+    if not isinstance(v, ast.DurationLit):
+        _err(
+            diags,
+            "NX528",
+            f"{name} is how far {EVENT_TIME_BOUNDS[name]} the processing time a record's event "
+            "time may be before the record is a dead letter (EVENT_TIME_OUT_OF_RANGE): a duration",
+            v.span if v is not None else span,
+            expected=f"{name}: 1 hour (0 seconds: no bound)",
         )
 
 
@@ -575,6 +598,9 @@ def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
             _delivery(p["delivery"], diags)
         if "idle_timeout" in p:
             _idle_timeout(p["idle_timeout"], b.span, diags)
+        for bound in EVENT_TIME_BOUNDS:
+            if bound in p:
+                _event_time_bound(bound, p[bound], b.span, diags)
         _start(p, diags)
         prefix = p.get("transactional_id_prefix")
         if prefix is not None and not (

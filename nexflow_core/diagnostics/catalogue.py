@@ -94,6 +94,7 @@ CODES: dict[str, str] = {
     "NX517": "malformed dead_letters setting",
     "NX526": "checkpoints without durable storage",
     "NX527": "invalid max parallelism",
+    "NX528": "invalid event-time bound",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -3,7 +3,8 @@
 A resolved environment (after merging its files and `extends`) becomes flat settings with the
 keys the L0 runtime reads (`JobArgs`): `stream.<name>` (a binding URI, `kafka:<topic>` or
 `file:<path>`), `stream.<name>.parallelism`, `stream.<name>.idle_timeout` (the environment's
-`idle_timeout` unless the binding sets its own), `stream.<name>.start`, `.start_fallback` and
+`idle_timeout` unless the binding sets its own; the same for `max_event_time_ahead` and
+`max_event_time_behind`), `stream.<name>.start`, `.start_fallback` and
 `.transactional_id_prefix`, `store.<name>` and `store.<name>.<setting>`,
 `kafka.<client property>` and `flink.<option>`. Program arguments override every one.
 
@@ -208,14 +209,18 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
         flink.append(setting("flink.execution.buffer-timeout.interval", buffer_timeout))
 
     streams: list[model.Setting] = []
-    # The environment's idle_timeout is every stream's that does not set its own (the runtime
-    # reads it per stream; StreamBindings.DEFAULT_IDLE_TIMEOUT when neither says).
-    idle = env.settings.get("idle_timeout")
+    # The environment's idle_timeout and event-time bounds are every stream's that does not set
+    # its own (the runtime reads them per stream; StreamBindings' defaults when neither says).
+    inherited = {
+        k: env.settings[k]
+        for k in ("idle_timeout", "max_event_time_ahead", "max_event_time_behind")
+        if k in env.settings
+    }
     for name in sorted(env.streams):
         b = env.streams[name]
         settings = dict(b.settings)
-        if idle is not None:
-            settings.setdefault("idle_timeout", idle)
+        for k, v in inherited.items():
+            settings.setdefault(k, v)
         for k in sorted(settings):
             v = settings[k]
             if k == "topic":

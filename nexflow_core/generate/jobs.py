@@ -43,9 +43,10 @@ from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
 from nexflow_core.typemodel import Type
 
-# Rolling state lives this long beyond its longest duration plus the watermark delay (a
-# processing-time TTL). Correlations and deduplications have no TTL: their timers own their
-# state (a TTL could expire it before a stalled watermark or a late restore let a timer fire).
+# The state_entries gauge counts a rolling key this long beyond its longest duration plus the
+# watermark delay (processing time). No state of a correlation, deduplication or rolling run has
+# a TTL: their timers own it (a TTL could expire it before a stalled watermark or a late restore
+# let a timer fire).
 STATE_GRACE_MS = 60 * 60 * 1000
 
 

@@ -597,6 +597,11 @@ def test_source_settings_are_checked() -> None:
     assert infra("", "idle_timeout: 1 minute") == []
     assert infra("", "idle_timeout: 30") == [("NX512", 2)]
     assert infra("idle_timeout: fast") == [("NX512", 4)]
+    # How far an event time may be from the processing time before it is a dead letter.
+    assert infra("max_event_time_ahead: 10 minutes max_event_time_behind: 7 days") == []
+    assert infra("", "max_event_time_ahead: 0 seconds") == []
+    assert infra("", "max_event_time_ahead: 3600") == [("NX528", 2)]
+    assert infra("max_event_time_behind: long") == [("NX528", 4)]
     assert infra("start: newest") == [("NX513", 4)]
     assert infra('start: "yesterday"') == [("NX513", 4)]
     assert infra('start: "2026-13-31T00:00:00Z"') == [("NX513", 4)]

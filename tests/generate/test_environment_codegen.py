@@ -265,6 +265,44 @@ def test_sources_take_idle_timeout_and_start_from_the_environment_or_arguments(r
     assert 'properties.setProperty("isolation.level", "read_committed");' in text
     assert '.setGroupId(properties.getProperty("group.id", GROUP))' in text
     assert '.setClientIdPrefix(GROUP + "." + stream)' in text
-    # Event time is assigned in the source, with the stream's idle timeout.
-    assert "Watermarks.inSource(time, streams.idleTimeout(stream))" in text
+    # Event time is assigned in the source, with the stream's idle timeout and its event-time
+    # bounds (a record out of them is a dead letter in the reader).
+    assert "Watermarks.EventTime<T> checked = streams.eventTime(stream, time);" in text
+    assert "Watermarks.inSource(checked, streams.idleTimeout(stream))" in text
+    assert ".setDeserializer(new Decode<>(stream, contract, checked))" in text
     assert "assignTimestampsAndWatermarks" not in text
+
+
+def test_kafka_sinks_write_producer_time_and_the_event_time_in_a_header(tmp_path: Path) -> None:
+    sources = {"pay.schema": SCHEMA, "authorize.proc": PROC, "envs.infra": infra(tmp_path)}
+    files = javatools.generate_sources(sources, PACKAGE, tmp_path / "a", environment="prod")
+    text = next(p for p in files if p.name == "AuthorizeJob.java").read_text("utf-8")
+    # No timestamp of the record's own (the producer's time); the event time in a header.
+    assert "return new ProducerRecord<>(topic, null, null," in text
+    assert 'static final String EVENT_TIME_HEADER = "nexflow.event_time";' in text
+    assert "headers.add(EVENT_TIME_HEADER, Long.toString(timestamp)" in text
+    # Records and dead-letter lines both go through it; no builder stamps the event time.
+    assert text.count("new Records<>(streams.topic(stream)") == 2
+    assert "KafkaRecordSerializationSchema.<" not in text
+
+
+def test_event_time_bounds_come_from_the_environment_or_the_binding(tmp_path: Path) -> None:
+    bounded = (
+        infra(tmp_path)
+        .replace(
+            "    parallelism: 6\n", "    parallelism: 6\n    max_event_time_ahead: 10 minutes\n"
+        )
+        .replace(
+            'payments { topic: "prod.payments" parallelism: 8 }',
+            'payments { topic: "prod.payments" parallelism: 8 max_event_time_behind: 7 days }',
+        )
+    )
+    assert "max_event_time_behind" in bounded and "max_event_time_ahead" in bounded
+    sources = {"pay.schema": SCHEMA, "authorize.proc": PROC, "envs.infra": bounded}
+    files = javatools.generate_sources(sources, PACKAGE, tmp_path / "a", environment="prod")
+    text = next(p for p in files if p.name == "AuthorizeJob.java").read_text("utf-8")
+    # The environment's bound is every bound stream's; the binding's own wins for its stream.
+    for stream in ("approved", "audit", "payments"):
+        assert f'settings.put("stream.{stream}.max_event_time_ahead", "600000 ms");' in text
+    assert 'settings.put("stream.payments.max_event_time_behind", "604800000 ms");' in text
+    assert 'settings.put("stream.audit.max_event_time_behind"' not in text

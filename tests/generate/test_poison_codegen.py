@@ -56,7 +56,8 @@ def test_dead_letter_envelopes_are_capped_to_the_request_size() -> None:
     job = _jobs()["CheckTransfersJob.java"]
     lines = job[job.index("static void lines(") :].split("Outputs.sink(")[0]
     assert "int limit = Errors.envelopeLimit(properties(streams));" in lines
-    assert ".setValueSerializationSchema(new Errors.Capped(limit))" in lines
+    capped = "new Records<>(streams.topic(stream), Kafka::correlationKey, new Errors.Capped(limit))"
+    assert capped in lines
 
 
 def test_an_environment_without_dead_letters_is_refused_when_a_proc_binds_to_it() -> None:

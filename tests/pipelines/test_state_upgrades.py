@@ -11,6 +11,15 @@ restored from the savepoint the one before stopped with, and possibly a new buil
   out the one left (each side waited in two TTL'd lists, a record's and its time's, before).
 - Two streams persisting to one store: Flink accepts the job (distinct uids), both persist.
 - Adding an aggregate to a `rolling` block keeps the run's state: the counts continue.
+- A `rolling` run's entries survive a processing-time pause longer than the old TTL (duration,
+  watermark delay and an hour's grace; here grace 0, duration 2 s): event-time timers own them,
+  so a card's count after a restore still includes its authorizations of the seconds before.
+- Correlate state written by a build that had a TTL on it (before its timers owned it; same
+  uid, same state names) restores into this build, which has none: Flink 2 migrates TTL state
+  to state without TTL. The waiting records pair or time out as before.
+- Not upgrades, but the same harness: event times out of range are dead letters on a running job
+  (EVENT_TIME_OUT_OF_RANGE), and a correlation's wait ends on processing time when the
+  watermark stands still (the backstop). The Kafka versions are tests/e2e/test_event_time_faults.py.
 """
 
 from __future__ import annotations
@@ -153,10 +162,56 @@ def settlement(auth_id: str, at: str) -> str:
     )
 
 
-def build(tmp: Path, name: str, procs: str) -> Path:
-    """Generates and compiles the procs (with the harness) into tmp/name/classes."""
+ROLLING_SHORT = """
+proc Roll {
+    from auths
+    key by card_id
+    rolling 2 seconds {
+        n = count()
+        total = sum(amount)
+    }
+    map into Velocity {
+        auth_id = auth_id
+        card_id = card_id
+        n = n
+        total = total
+        biggest = null
+    }
+    emit to velocity
+}
+"""
+
+
+def with_old_correlate_ttl(java: Path) -> None:
+    """Makes a generated job's correlate state what builds before its timers owned it wrote: a
+    processing-time TTL (Keys.ttl) on every value state, under the same names."""
+    text = java.read_text("utf-8")
+    text, n = re.subn(
+        r"getState\((new ValueStateDescriptor<>\(.*\))\);$",
+        r"getState(withTtl(\1));",
+        text,
+        flags=re.M,
+    )
+    assert n >= 3, n
+    helper = (
+        "    static <V> ValueStateDescriptor<V> withTtl(ValueStateDescriptor<V> d) {\n"
+        "        d.enableTimeToLive(Keys.ttl(3600000L));\n"
+        "        return d;\n"
+        "    }\n"
+    )
+    text = re.sub(r"(public final class \w+Job \{\n)", lambda m: m.group(1) + helper, text, count=1)
+    java.write_text(text, "utf-8")
+
+
+def build(tmp: Path, name: str, procs: str, patch=None) -> Path:
+    """Generates and compiles the procs (with the harness) into tmp/name/classes; `patch`, if
+    given, edits the generated Java files first."""
     out = tmp / name
     files = javatools.generate_sources({"s.schema": SCHEMA, "p.proc": procs}, PACKAGE, out)
+    if patch is not None:
+        for f in files:
+            if f.name.endswith("Job.java"):
+                patch(f)
     classes = out / "classes"
     harness = [JAVA / n for n in ("UpgradeRestore.java", "PipelineHarness.java",
                                   "StateEntriesReporter.java")]
@@ -338,3 +393,108 @@ def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path) -> None:
     # The count and the sum go on from the restored entries; the new aggregate has no values
     # for them (they were kept before it existed) and starts with this record.
     assert (row["auth_id"], row["n"], row["total"], row["biggest"]) == ("a3", 3, 35.0, 5.0)
+
+
+def test_rolling_entries_outlive_a_pause_longer_than_the_old_ttl(tmp: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "STATE_GRACE_MS", 0)
+        classes = build(tmp, "rolling_short", ROLLING_SHORT)
+    java = tmp / "rolling_short" / "java" / "nexflow" / "tests" / "upgrades" / "RollJob.java"
+    assert "enableTimeToLive" not in java.read_text("utf-8")
+    first = phase(classes, tmp, "Roll", {"auths": [auth("a1", "c1", "10.00", "10:00:00")]},
+                  awaited={"velocity": 1})  # fmt: skip
+    assert [r["n"] for r in first["streams"]["velocity"]] == [1]
+    # Longer than a TTL of 2 s + 0 ms watermark + 0 grace, in processing time.
+    time.sleep(4)
+    second = phase(
+        classes,
+        tmp,
+        "Roll",
+        {"auths": [auth("a2", "c1", "5.00", "10:00:01")]},
+        restore=first["savepoint"],
+        awaited={"velocity": 1},
+    )
+    (row,) = second["streams"]["velocity"]
+    # a1 (one second of event time before a2) is within a2's 2 seconds: counted.
+    assert (row["auth_id"], row["n"], row["total"]) == ("a2", 2, 15.0)
+
+
+def test_correlate_state_of_a_build_with_a_ttl_restores_into_this_one(tmp: Path) -> None:
+    old = build(tmp, "correlate_ttl", CORRELATE, patch=with_old_correlate_ttl)
+    new = build(tmp, "correlate_now", CORRELATE)
+    first = phase(
+        old,
+        tmp,
+        "Match",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c2", "10.00", "10:00:00")]},
+    )
+    assert first["streams"]["unmatched"] == [] and first["streams"]["paired"] == []
+    # a2's partner arrives after the upgrade; b1 moves the watermark past a1's deadline.
+    second = phase(
+        new,
+        tmp,
+        "Match",
+        {"auths": [auth("a2", "c2", "10.00", "10:00:00.500"),
+                   auth("b1", "c3", "1.00", "10:00:05")]},  # fmt: skip
+        restore=first["savepoint"],
+        awaited={"unmatched": 1, "paired": 1},
+    )
+    assert ids(second["streams"]["paired"]) == ["a2"]
+    assert ids(second["streams"]["unmatched"]) == ["a1"]
+
+
+LATE_VELOCITY = """
+proc Late {
+    from auths
+    key by card_id
+    rolling 1 hour {
+        n = count()
+        total = sum(amount)
+    }
+    on late emit to review
+    map into Velocity {
+        auth_id = auth_id
+        card_id = card_id
+        n = n
+        total = total
+        biggest = null
+    }
+    emit to velocity
+}
+"""
+
+
+def test_out_of_range_event_times_are_dead_letters_on_a_running_job(tmp: Path) -> None:
+    """On Flink (a MiniCluster), not only in the decoder: a time epoch milliseconds cannot hold
+    no longer fails the source, one decades ahead no longer makes every later record late."""
+    classes = build(tmp, "late", LATE_VELOCITY)
+    at = {"x1": "+999999999-01-01T00:00:00Z", "f1": "2099-01-01T00:00:00Z"}
+    bad = [json.dumps({"auth_id": k, "card_id": "c1", "amount": "1.00", "event_time": v})
+           for k, v in at.items()]  # fmt: skip
+    lines = [auth("a1", "c1", "10.00", "10:00:00"), *bad, auth("a2", "c1", "5.00", "10:00:05")]
+    result = phase(classes, tmp, "Late", {"auths": lines}, awaited={"velocity": 2})
+    counted = [(r["auth_id"], r["n"]) for r in result["streams"]["velocity"]]
+    assert counted == [("a1", 1), ("a2", 2)]
+    assert result["streams"]["review"] == []
+    dead = [d for d in result["streams"]["dead_letter"] if d.get("reason") != "MALFORMED_INPUT"]
+    assert sorted((d["correlation_id"], d["reason"]) for d in dead) == [
+        ("f1", "EVENT_TIME_OUT_OF_RANGE"), ("x1", "EVENT_TIME_OUT_OF_RANGE")
+    ]
+
+
+def test_a_wait_times_out_on_processing_time_when_the_watermark_stands_still(tmp: Path) -> None:
+    """After a1 the source sends only lines that are no records: the watermark stands still
+    short of a1's deadline. The backstop ends the wait after 1 s (D) + 2 s (idle timeout)."""
+    classes = build(tmp, "backstop", CORRELATE)
+    started = time.monotonic()
+    result = phase(
+        classes,
+        tmp,
+        "Match",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00")]},
+        awaited={"unmatched": 1},
+        extra=["--stream.auths.idle_timeout=2000"],
+    )
+    assert ids(result["streams"]["unmatched"]) == ["a1"]
+    assert result["streams"]["paired"] == []
+    assert time.monotonic() - started >= 3

@@ -41,10 +41,10 @@ import org.apache.flink.util.OutputTag;
 import nexflow.runtime.Stores;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchemaBuilder;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
@@ -53,6 +53,9 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import nexflow.runtime.Parsed;
 
 /**
@@ -207,7 +210,7 @@ public final class PaymentProcessorJob {
         // examples/payments/payment_processor.proc:6  correlate by transaction_id
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> op2 = op1
                 .keyBy(new Correlate2.Key(), Types.STRING)
-                .process(new Correlate2())
+                .process(new Correlate2(streams.idleTimeout(SOURCE_STREAM)))
                 .returns(Types.POJO(nexflow.examples.payments.PaymentEvent.class))
                 .name("correlate by transaction_id")
                 .uid("PaymentProcessor.correlate.transaction_id");
@@ -328,6 +331,11 @@ public final class PaymentProcessorJob {
      * the waiting record goes to failed_payments (on timeout),
      * and a later record starts a new wait.
      *
+     * <p>Backstop: when the watermark stands still (every input idle, so idleness cannot move
+     * it), the wait also ends on processing time, once it has lasted the duration plus the
+     * source's idle timeout and the watermark has not moved for as long ({@link nexflow.runtime.WatermarkStall}):
+     * a timeout as above, also counted as timeout_backstop and logged.
+     *
      * <p>State bound: the timer owns it (no TTL). The waiting record is cleared only by its pair
      * or by the timer, which ends it as a timeout: a TTL could expire it first (a stalled
      * watermark, a restore from an old savepoint) and the record would end with no output.
@@ -345,6 +353,14 @@ public final class PaymentProcessorJob {
         /** Its time, and when its wait ends (the timer). */
         private transient ValueState<Long> waitingSince;
         private transient ValueState<Long> deadline;
+        /** When (processing time) its wait began: the backstop's start. */
+        private transient ValueState<Long> waitingArrived;
+        /** Whether the watermark stands still (the backstop). */
+        private final nexflow.runtime.WatermarkStall stall;
+
+        Correlate2(java.time.Duration idle) {
+            this.stall = new nexflow.runtime.WatermarkStall(WITHIN_MILLIS, idle);
+        }
 
         @Override
         public void open(OpenContext context) {
@@ -353,6 +369,7 @@ public final class PaymentProcessorJob {
             waiting = getRuntimeContext().getState(new ValueStateDescriptor<>("waiting", Types.POJO(nexflow.examples.payments.PaymentEvent.class)));
             waitingSince = getRuntimeContext().getState(new ValueStateDescriptor<>("waiting_since", Types.LONG));
             deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("deadline", Types.LONG));
+            waitingArrived = getRuntimeContext().getState(new ValueStateDescriptor<>("waiting_arrived", Types.LONG));
             counts$.report(metrics.group());
         }
 
@@ -372,6 +389,8 @@ public final class PaymentProcessorJob {
             Long stamp$ = context.timestamp();
             long now = stamp$ != null ? stamp$ : context.timerService().currentWatermark();
 
+            long arrived = context.timerService().currentProcessingTime();
+            stall.observe(context.timerService().currentWatermark(), arrived);
             nexflow.examples.payments.PaymentEvent held = waiting.value();
             if (held != null) {
                 long since = waitingSince.value();
@@ -396,10 +415,34 @@ public final class PaymentProcessorJob {
             long due = now + WITHIN_MILLIS;
             deadline.update(due);
             context.timerService().registerEventTimeTimer(due);
+            waitingArrived.update(arrived);
+            context.timerService().registerProcessingTimeTimer(stall.next(arrived, arrived));
         }
 
         @Override
         public void onTimer(long timestamp, OnTimerContext context, Collector<nexflow.examples.payments.PaymentEvent> out) throws Exception {
+            long now$ = context.timerService().currentProcessingTime();
+            stall.observe(context.timerService().currentWatermark(), now$);
+            if (context.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
+                // The backstop (see the class comment): a timer of this wait or of an earlier one.
+                Long arrived = waitingArrived.value();
+                if (arrived == null || waiting.value() == null) {
+                    return;
+                }
+                if (!stall.over(arrived, now$)) {
+                    context.timerService().registerProcessingTimeTimer(stall.next(arrived, now$));
+                    return;
+                }
+                nexflow.examples.payments.PaymentEvent held = waiting.value();
+                Long due = deadline.value();
+                if (due != null) {
+                    context.timerService().deleteEventTimeTimer(due);
+                }
+                clear(context);
+                backstop(nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(held));
+                timedOut(held, context);
+                return;
+            }
             Long due = deadline.value();
             if (due == null || due != timestamp) {
                 return;
@@ -423,6 +466,14 @@ public final class PaymentProcessorJob {
             waiting.clear();
             waitingSince.clear();
             deadline.clear();
+            waitingArrived.clear();
+        }
+
+        private void backstop(String correlationId) {
+            metrics.count("timeout_backstop");
+            nexflow.runtime.Log.warn("correlation_timeout_backstop", OPERATOR, correlationId,
+                    "the watermark has not moved for " + stall.afterMillis() + " ms (the duration plus the idle timeout): "
+                            + "timed out on processing time", null);
         }
 
         /** The key: transaction_id. */
@@ -503,23 +554,26 @@ public final class PaymentProcessorJob {
          * records of aborted or still open transactions (an exactly-once writer upstream) are
          * never read. Where it starts: {@link #start}. A record that is not a record of the schema
          * (a null value, bytes that are not UTF-8, text that is not JSON of the schema or breaks
-         * a constraint) goes to the dead-letter output; the source goes on.
+         * a constraint) or whose event time is out of range (EVENT_TIME_OUT_OF_RANGE: see
+         * {@link Watermarks.EventTime#of}) goes to the dead-letter output; the source goes on.
          */
         static <T> SingleOutputStreamOperator<T> source(
                 StreamExecutionEnvironment env, StreamBindings streams, String stream,
                 nexflow.runtime.RecordContract<T> contract, Watermarks.EventTime<T> time) {
             Properties properties = properties(streams);
             properties.setProperty("isolation.level", "read_committed");
+            // The stream's event-time bounds: a record out of them is a dead letter in the reader.
+            Watermarks.EventTime<T> checked = streams.eventTime(stream, time);
             KafkaSource<Parsed<T>> source = KafkaSource.<Parsed<T>>builder()
                     .setProperties(properties)
                     .setTopics(streams.topic(stream))
                     .setGroupId(properties.getProperty("group.id", GROUP))
                     .setClientIdPrefix(GROUP + "." + stream)
                     .setStartingOffsets(start(streams, stream))
-                    .setDeserializer(new Decode<>(stream, contract))
+                    .setDeserializer(new Decode<>(stream, contract, checked))
                     .build();
             SingleOutputStreamOperator<Parsed<T>> decoded = env
-                    .fromSource(source, Watermarks.inSource(time, streams.idleTimeout(stream)), "source: " + stream)
+                    .fromSource(source, Watermarks.inSource(checked, streams.idleTimeout(stream)), "source: " + stream)
                     .uid(NAME + ".source." + stream);
             return Sources.parse(decoded, streams, stream, contract, NAME);
         }
@@ -561,17 +615,19 @@ public final class PaymentProcessorJob {
 
             private final String stream;
             private final nexflow.runtime.RecordContract<T> contract;
+            private final Watermarks.EventTime<T> time;
 
-            Decode(String stream, nexflow.runtime.RecordContract<T> contract) {
+            Decode(String stream, nexflow.runtime.RecordContract<T> contract, Watermarks.EventTime<T> time) {
                 this.stream = stream;
                 this.contract = contract;
+                this.time = time;
             }
 
             @Override
             public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Parsed<T>> out) {
                 // Where the record is (topic, partition, offset) is only spelled out for a dead letter.
                 out.collect(Parsed.decode(stream, contract, record.value(), record.topic(), record.partition(),
-                        record.offset()));
+                        record.offset(), time));
             }
 
             @Override
@@ -593,13 +649,10 @@ public final class PaymentProcessorJob {
                 KeySelector<T, String> key,
                 TypeInformation<T> type,
                 String uid) {
-            KafkaRecordSerializationSchemaBuilder<T> serializer = KafkaRecordSerializationSchema.<T>builder()
-                    .setTopic(streams.topic(stream))
-                    .setValueSerializationSchema(new nexflow.runtime.JsonSerialization<>(type));
-            if (key != null) {
-                serializer = serializer.setKeySerializationSchema(record -> keyBytes(key, record));
-            }
-            Outputs.sink(records, deliver(records, streams, stream, delivery, serializer.build()), streams, stream, uid);
+            KafkaRecordSerializationSchema<T> serializer = new Records<>(streams.topic(stream),
+                    key == null ? null : record -> keyBytes(key, record),
+                    new nexflow.runtime.JsonSerialization<>(type));
+            Outputs.sink(records, deliver(records, streams, stream, delivery, serializer), streams, stream, uid);
         }
 
         /**
@@ -615,13 +668,10 @@ public final class PaymentProcessorJob {
             }
             // An envelope larger than the producer may send (max.request.size) would fail the
             // sink, and with it the job, on every restart: it is cut to fit (Errors.capped).
-            // (A class, not a lambda: the connector reads its type for the job's lineage.)
+            // (Errors.Capped is a class, not a lambda: it is serialized with the sink.)
             int limit = Errors.envelopeLimit(properties(streams));
-            KafkaRecordSerializationSchema<String> serializer = KafkaRecordSerializationSchema.<String>builder()
-                    .setTopic(streams.topic(stream))
-                    .setKeySerializationSchema(Kafka::correlationKey)
-                    .setValueSerializationSchema(new Errors.Capped(limit))
-                    .build();
+            KafkaRecordSerializationSchema<String> serializer =
+                    new Records<>(streams.topic(stream), Kafka::correlationKey, new Errors.Capped(limit));
             Outputs.sink(lines, deliver(lines, streams, stream, delivery, serializer), streams, stream, uid);
         }
 
@@ -657,6 +707,61 @@ public final class PaymentProcessorJob {
                 sink.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
             }
             return sink.setKafkaProducerConfig(properties).build();
+        }
+
+        /** The Kafka header that carries a written record's event time ({@link Records}). */
+        static final String EVENT_TIME_HEADER = "nexflow.event_time";
+
+        /**
+         * How a sink turns a record into a Kafka record: {@code key} (null: no key) and
+         * {@code value}, and no timestamp of its own, so the producer stamps it with the time it
+         * sends it (the topic's {@code message.timestamp.type} decides what the broker keeps).
+         * Stamped with the record's event time instead, an old or future record would be refused
+         * by a broker's {@code message.timestamp.before.max.ms} / {@code after.max.ms} (failing the
+         * sink) or deleted by time-based retention as soon as it is written. The event time, when
+         * the record has one, goes in the header {@value #EVENT_TIME_HEADER}: epoch milliseconds
+         * as decimal ASCII text. It names its topic to the connector (KafkaDatasetFacetProvider),
+         * which an exactly-once sink's POOLING transaction naming needs, and lineage reads.
+         */
+        static final class Records<T>
+                implements KafkaRecordSerializationSchema<T>, org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider {
+            private static final long serialVersionUID = 1L;
+
+            /** A record's Kafka key (serializable: it is part of the sink). */
+            interface KeyBytes<T> extends java.io.Serializable {
+                byte[] of(T record);
+            }
+
+            private final String topic;
+            private final KeyBytes<T> key;
+            private final SerializationSchema<T> value;
+
+            Records(String topic, KeyBytes<T> key, SerializationSchema<T> value) {
+                this.topic = topic;
+                this.key = key;
+                this.value = value;
+            }
+
+            @Override
+            public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sink) throws Exception {
+                value.open(context);
+            }
+
+            @Override
+            public java.util.Optional<org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet> getKafkaDatasetFacet() {
+                return java.util.Optional.of(new org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet(
+                        org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
+            }
+
+            @Override
+            public ProducerRecord<byte[], byte[]> serialize(T record, KafkaSinkContext context, Long timestamp) {
+                Headers headers = new RecordHeaders();
+                if (timestamp != null && timestamp != Long.MIN_VALUE) {
+                    headers.add(EVENT_TIME_HEADER, Long.toString(timestamp).getBytes(StandardCharsets.US_ASCII));
+                }
+                return new ProducerRecord<>(topic, null, null,
+                        key == null ? null : key.of(record), value.serialize(record), headers);
+            }
         }
 
         /** The {@code correlation_id} of a JSON envelope as a Kafka key (none when it has none). */
