@@ -932,8 +932,9 @@ def _check_delivery(
         if sig.checkpointed or interval is not None:
             continue
         for stream in sig.sinks:
-            mode, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
-            if mode == "exactly_once":
+            # Not `mode`: that is the checkpoint mode the next proc's NX511 check reads.
+            chosen, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
+            if chosen == "exactly_once":
                 diags.append(
                     exactly_once_without_checkpoints(
                         env.name, stream, sig.name, path, where.span if where else None
