@@ -376,7 +376,7 @@ def _is_instant(text: str) -> bool:
     return True
 
 
-def _dead_letters_block(e: object, diags: list[Diagnostic]) -> None:
+def _dead_letters_block(e: ast.Entry, diags: list[Diagnostic]) -> None:
     """`dead_letters { log_only: "<why>" }`: the one way to leave dead letters unbound in a
     deployable environment (NX516), with the reason in the environment itself (NX517)."""
     expected = 'dead_letters { log_only: "why dead letters need not be kept here" }'

@@ -4,7 +4,8 @@ aggregations and projections replace it) into the sinks."""
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from functools import partial
+from typing import Callable, Optional, Sequence
 
 import msgspec
 
@@ -115,7 +116,9 @@ class _Flow:
         self.key_text = ""
 
 
-def _nearest(stmts: list[ast.Node], i: int, pred: Callable[[ast.Node], bool]) -> Optional[int]:
+def _nearest(
+    stmts: Sequence[ast.Node], i: int, pred: Callable[[ast.Node], bool]
+) -> Optional[int]:
     """The index of the nearest statement before `i` for which `pred` holds."""
     for j in range(i - 1, -1, -1):
         if pred(stmts[j]):
@@ -340,14 +343,14 @@ class ProcChecker:
                 stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
         return False
 
-    def need_source(self, s: object) -> bool:
+    def need_source(self, s: ast.Node) -> bool:
         if self.f.current is None:
             self.ctx.error(
                 "NX408",
                 "this step needs a source: start the proc with `from`",
                 s.span,
                 expected="from <stream> first",
-            )  # type: ignore[attr-defined]
+            )
             return False
         return True
 
@@ -430,7 +433,7 @@ class ProcChecker:
         for i, s in enumerate(stmts):
             if not isinstance(s, ast.OnStmt) or s.event == "error":
                 continue
-            owner = _nearest(stmts, i, lambda x, on=s: self._has_event(x, on))
+            owner = _nearest(stmts, i, partial(self._has_event, on=s))
             if owner is None and s.event == "late":
                 owner = next(
                     (j for j in range(i + 1, len(stmts)) if isinstance(stmts[j], LATE_OWNERS)),

@@ -889,7 +889,7 @@ class JobBuilder:
                     if e.diagnostics[0].code != "NX901":
                         raise
                     raise lookups_unavailable(
-                        arg.span,  # type: ignore[attr-defined]
+                        arg.span,
                         call.name,
                         f"and the argument for '{lk.input}' (the key of its lookup "
                         f"'{lk.alias}') reads more than the record's fields",
@@ -1086,7 +1086,7 @@ def _reads_record(e: object) -> bool:
     if hasattr(e, "__struct_fields__"):
         return any(
             _reads_record(getattr(e, f))
-            for f in e.__struct_fields__  # type: ignore[attr-defined]
+            for f in e.__struct_fields__
             if f != "type"
         )
     return False
@@ -1173,7 +1173,7 @@ def _nodes(node: object, kind: type) -> list:
         if isinstance(n, (list, tuple)):
             stack.extend(reversed(n))
         elif hasattr(n, "__struct_fields__"):
-            fields = [f for f in n.__struct_fields__ if f != "span"]  # type: ignore[attr-defined]
+            fields = [f for f in n.__struct_fields__ if f != "span"]
             stack.extend(getattr(n, f) for f in reversed(fields))
     return out
 

@@ -256,9 +256,9 @@ class Lowerer:
             )
         elif self._is_enum(root) and len(rest) == 1:
             return model.EnumValue(member=rest[0], type=Type("enum", name=root))
-        elif not rest and self._bare_member(node) is not None:
+        elif not rest and (member_type := self._bare_member(node)) is not None:
             # A bare enum member compared with an enum value (`channel == ATM`).
-            return model.EnumValue(member=root, type=self._bare_member(node))
+            return model.EnumValue(member=root, type=member_type)
         else:
             raise unsupported(node.span, f"the name '{node.dotted}'")
         for part in rest:
@@ -308,7 +308,9 @@ class Lowerer:
             return model.Arith(op=op, left=left, right=right, operand_type=a, type=t)
         raise unsupported(node.span, f"'{op}' on {a.display()} and {b.display()}")
 
-    def unify_pair(self, left: model.Expr, right: model.Expr, span: Span):
+    def unify_pair(
+        self, left: model.Expr, right: model.Expr, span: Span
+    ) -> tuple[model.Expr, model.Expr]:
         a, b = left.type, right.type
         if a.kind == "null" or b.kind == "null":
             return left, right
