@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import List, Set
 
 from pants.build_graph.address import Address, AddressInput
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import FieldSet, InferDependenciesRequest, InferredDependencies
 from pants.engine.unions import UnionRule
 from pants.jvm.dependency_inference.artifact_mapper import (
@@ -226,7 +226,7 @@ async def infer_nexflow_runtime_dependencies(
     return InferredDependencies(sorted(addresses))
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [
         *collect_rules(),
         UnionRule(InferDependenciesRequest, InferNexflowReferences),
