@@ -16,6 +16,7 @@ from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.transform_check import check_lookup_key, check_mappings
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.check.types import Type
+from nexflow_core.diagnostics import Span
 from nexflow_core.interface.model import RulesetSig
 
 SOURCE_FREE = (ast.ParallelismStmt, ast.CheckpointStmt, ast.OnLookupErrorStmt)
@@ -215,21 +216,21 @@ class ProcChecker:
         dead = {n: why for n, why in self.f.dead.items()}
         return Scope(names, implicit=cur, aggregates=aggregates, dead=dead, excused=self.f.excused)
 
-    def stream_type(self, name: str, span: object) -> Optional[Type]:
+    def stream_type(self, name: str, span: Span) -> Optional[Type]:
         e = self.sy.streams.get(name)
         if e is None:
             self.ctx.error(
                 "NX205",
                 f"unknown stream '{name}'",
-                span,  # type: ignore[arg-type]
+                span,
                 expected="a stream declared in a .schema file (stream name: Schema)",
                 hint=self.ctx.did_you_mean(name, list(self.sy.streams)),
             )
             return None
-        self.ctx.use(e, span)  # type: ignore[arg-type]
+        self.ctx.use(e, span)
         return T.record(e.sig.schema)
 
-    def sink(self, name: str, span: object, t: Optional[Type], what: str) -> None:
+    def sink(self, name: str, span: Span, t: Optional[Type], what: str) -> None:
         st = self.stream_type(name, span)
         if st is None or t is None or t.kind == "any":
             return
@@ -237,7 +238,7 @@ class ProcChecker:
             self.ctx.error(
                 "NX304",
                 f"{what} {t.display()} records, but stream {name} carries {st.display()}",
-                span,  # type: ignore[arg-type]
+                span,
                 expected=f"a stream of {t.display()}",
                 hint="add `map into …` or `transform using …` before emitting",
             )
@@ -985,19 +986,19 @@ class ProcChecker:
         check_mappings(self.ctx, self.ex, s.mappings, out, self.scope(), s.span)
         self.f.current = out
 
-    def _target(self, name: str, span: object) -> Type:
+    def _target(self, name: str, span: Span) -> Type:
         e = self.sy.types.get(name)
         if e is None or e.what != "schema":
             cands = [n for n, x in self.sy.types.items() if x.what == "schema"]
             self.ctx.error(
                 "NX201",
                 f"unknown schema '{name}'",
-                span,  # type: ignore[arg-type]
+                span,
                 expected="a schema name",
                 hint=self.ctx.did_you_mean(name, cands),
             )
             return T.ANY
-        self.ctx.use(e, span)  # type: ignore[arg-type]
+        self.ctx.use(e, span)
         return T.record(name)
 
     def on_JoinStmt(self, s: ast.JoinStmt) -> None:

@@ -148,10 +148,10 @@ class Lowerer:
         self._transform_lookups = transform_lookups
 
     # types -------------------------------------------------------------------------------
-    def type_of(self, node: object) -> Type:
+    def type_of(self, node: ast.Expr) -> Type:
         t = self._type_of(node)
         if t is None or t.kind == "any":
-            raise unsupported(node.span, "an expression of unknown type")  # type: ignore[attr-defined]
+            raise unsupported(node.span, "an expression of unknown type")
         return plain(self._resolve(t))
 
     # conversions -------------------------------------------------------------------------
@@ -195,7 +195,7 @@ class Lowerer:
         return out
 
     # expressions -------------------------------------------------------------------------
-    def expr(self, node: object, scope: Scope) -> model.Expr:
+    def expr(self, node: ast.Expr, scope: Scope) -> model.Expr:
         if isinstance(node, ast.Path):
             return self.path(node, scope)
         if isinstance(node, ast.IntLit):
@@ -237,7 +237,7 @@ class Lowerer:
             )
         if isinstance(node, ast.Call):
             return self.call(node, scope)
-        raise unsupported(node.span, "this expression")  # type: ignore[attr-defined]
+        raise unsupported(node.span, "this expression")
 
     def path(self, node: ast.Path, scope: Scope) -> model.Expr:
         root, rest = node.parts[0], node.parts[1:]

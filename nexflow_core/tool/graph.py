@@ -121,16 +121,16 @@ def build_graph(
     current: Optional[Node] = None
     last_of: Dict[str, Node] = {}  # the operator that raises an event: timeout, reject, …
 
-    def step(kind: str, label: str, stmt: object) -> Node:
+    def step(kind: str, label: str, stmt: ast.Node) -> Node:
         nonlocal current
-        node = g.add(kind, _shorten(label), line=stmt.span.line)  # type: ignore[attr-defined]
+        node = g.add(kind, _shorten(label), line=stmt.span.line)
         if current is not None:
             g.connect(current, node)
         current = node
         return node
 
-    def sink(name: str, stmt: object) -> Node:
-        return g.stream(SINK, name, schemas.get(name, ""), stmt.span.line)  # type: ignore
+    def sink(name: str, stmt: ast.Node) -> Node:
+        return g.stream(SINK, name, schemas.get(name, ""), stmt.span.line)
 
     for stmt in proc.statements:
         line = stmt.span.line
