@@ -60,6 +60,11 @@ class Rule(Node, frozen=True):
     actions: list[Action] = []
     priority: Optional[Priority] = None
 
+    @property
+    def rank(self) -> int:
+        """Its priority's rank, 0 without one: a first_match ruleset tries the highest first."""
+        return self.priority.rank if self.priority is not None else 0
+
 
 class RulesetDecl(Node, frozen=True):
     """`ruleset Name [for name: Schema] [first_match] { rule … }`; mode is "all" or "first"."""

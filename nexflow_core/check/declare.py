@@ -148,7 +148,7 @@ def proc_streams(p: ast.ProcDecl) -> tuple[list[str], list[str], list[str]]:
 
 
 def _env_names(e: ast.EnvironmentDecl, section: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for entry in e.entries:
         if isinstance(entry, ast.Block) and entry.name == section:
             out.extend(x.name for x in entry.entries if isinstance(x, ast.Block))

@@ -8,6 +8,7 @@ from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.functions import AGGREGATIONS, FUNCTIONS, WINDOW_FACTS, aggregate_type
+from nexflow_core.diagnostics import Span
 from nexflow_core.typemodel import Type
 
 MAX_LONG = 2**63 - 1
@@ -94,24 +95,24 @@ class ExprChecker:
         self.ctx.expr_types[id(e)] = t
         return t
 
-    def condition(self, e: object, scope: Scope, what: str = "a condition") -> Type:
+    def condition(self, e: ast.Expr, scope: Scope, what: str = "a condition") -> Type:
         t = self.infer(e, scope)
         if t.kind not in ("boolean", "any"):
             self.ctx.error(
                 "NX302",
                 f"{what} must be true or false, but this is {t.display()}",
-                e.span,  # type: ignore[attr-defined]
+                e.span,
                 expected="a comparison such as amount > 100, or a boolean field",
             )
         return t
 
-    def expect(self, e: object, scope: Scope, want: Type, what: str) -> Type:
+    def expect(self, e: ast.Expr, scope: Scope, want: Type, what: str) -> Type:
         t = self.infer(e, scope)
         self.check_assign(t, want, e, what)
         return t
 
-    def check_assign(self, t: Type, want: Type, e: object, what: str) -> None:
-        span = e.span  # type: ignore[attr-defined]
+    def check_assign(self, t: Type, want: Type, e: ast.Expr, what: str) -> None:
+        span = e.span
         if want.kind == "enum" and t.kind == "string" and isinstance(e, ast.StringLit):
             self.enum_member(want, e.value, span)
             return
@@ -139,13 +140,13 @@ class ExprChecker:
                 hint="use coalesce(value, default) or mark the field optional with ?",
             )
 
-    def enum_member(self, enum_t: Type, value: str, span: object) -> None:
+    def enum_member(self, enum_t: Type, value: str, span: Span) -> None:
         sig = self.sy.enum(enum_t.name or "")
         if sig is not None and value not in sig.members:
             self.ctx.error(
                 "NX305",
                 f"'{value}' is not a value of {enum_t.name}",
-                span,  # type: ignore[arg-type]
+                span,
                 expected=", ".join(sig.members),
             )
 

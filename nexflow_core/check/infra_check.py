@@ -428,7 +428,7 @@ def _is_instant(text: str) -> bool:
     return True
 
 
-def _dead_letters_block(e: object, diags: list[Diagnostic]) -> None:
+def _dead_letters_block(e: ast.Entry, diags: list[Diagnostic]) -> None:
     """`dead_letters { log_only: "<why>" }`: the one way to leave dead letters unbound in a
     deployable environment (NX516), with the reason in the environment itself (NX517)."""
     expected = 'dead_letters { log_only: "why dead letters need not be kept here" }'
@@ -1055,8 +1055,9 @@ def _check_delivery(
         if sig.checkpointed or interval is not None:
             continue
         for stream in sig.sinks:
-            mode, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
-            if mode == "exactly_once":
+            # Not `mode`: that is the checkpoint mode the next proc's NX511 check reads.
+            chosen, where, _ = sink_delivery(env, stream, sig.deliveries.get(stream))
+            if chosen == "exactly_once":
                 diags.append(
                     exactly_once_without_checkpoints(
                         env.name, stream, sig.name, path, where.span if where else None

@@ -4,7 +4,8 @@ aggregations and projections replace it) into the sinks."""
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from functools import partial
+from typing import Callable, Optional, Sequence
 
 import msgspec
 
@@ -14,6 +15,7 @@ from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.transform_check import check_lookup_key, check_mappings
 from nexflow_core.check.typeref import check_typeref
+from nexflow_core.diagnostics import Span
 from nexflow_core.interface.model import RulesetSig
 from nexflow_core.typemodel import Type
 
@@ -121,7 +123,9 @@ class _Flow:
         self.persist_error: Optional[ast.OnPersistErrorStmt] = None
 
 
-def _nearest(stmts: list[ast.Node], i: int, pred: Callable[[ast.Node], bool]) -> Optional[int]:
+def _nearest(
+    stmts: Sequence[ast.Node], i: int, pred: Callable[[ast.Node], bool]
+) -> Optional[int]:
     """The index of the nearest statement before `i` for which `pred` holds."""
     for j in range(i - 1, -1, -1):
         if pred(stmts[j]):
@@ -223,21 +227,21 @@ class ProcChecker:
         dead = {n: why for n, why in self.f.dead.items()}
         return Scope(names, implicit=cur, aggregates=aggregates, dead=dead, excused=self.f.excused)
 
-    def stream_type(self, name: str, span: object) -> Optional[Type]:
+    def stream_type(self, name: str, span: Span) -> Optional[Type]:
         e = self.sy.streams.get(name)
         if e is None:
             self.ctx.error(
                 "NX205",
                 f"unknown stream '{name}'",
-                span,  # type: ignore[arg-type]
+                span,
                 expected="a stream declared in a .schema file (stream name: Schema)",
                 hint=self.ctx.did_you_mean(name, list(self.sy.streams)),
             )
             return None
-        self.ctx.use(e, span)  # type: ignore[arg-type]
+        self.ctx.use(e, span)
         return T.record(e.sig.schema)
 
-    def sink(self, name: str, span: object, t: Optional[Type], what: str) -> None:
+    def sink(self, name: str, span: Span, t: Optional[Type], what: str) -> None:
         st = self.stream_type(name, span)
         if st is None or t is None or t.kind == "any":
             return
@@ -245,7 +249,7 @@ class ProcChecker:
             self.ctx.error(
                 "NX304",
                 f"{what} {t.display()} records, but stream {name} carries {st.display()}",
-                span,  # type: ignore[arg-type]
+                span,
                 expected=f"a stream of {t.display()}",
                 hint="add `map into …` or `transform using …` before emitting",
             )
@@ -351,14 +355,14 @@ class ProcChecker:
                 stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
         return False
 
-    def need_source(self, s: object) -> bool:
+    def need_source(self, s: ast.Node) -> bool:
         if self.f.current is None:
             self.ctx.error(
                 "NX408",
                 "this step needs a source: start the proc with `from`",
                 s.span,
                 expected="from <stream> first",
-            )  # type: ignore[attr-defined]
+            )
             return False
         return True
 
@@ -441,7 +445,7 @@ class ProcChecker:
         for i, s in enumerate(stmts):
             if not isinstance(s, ast.OnStmt) or s.event == "error":
                 continue
-            owner = _nearest(stmts, i, lambda x, on=s: self._has_event(x, on))
+            owner = _nearest(stmts, i, partial(self._has_event, on=s))
             if owner is None and s.event == "late":
                 owner = next(
                     (j for j in range(i + 1, len(stmts)) if isinstance(stmts[j], LATE_OWNERS)),
@@ -993,19 +997,19 @@ class ProcChecker:
         check_mappings(self.ctx, self.ex, s.mappings, out, self.scope(), s.span)
         self.f.current = out
 
-    def _target(self, name: str, span: object) -> Type:
+    def _target(self, name: str, span: Span) -> Type:
         e = self.sy.types.get(name)
         if e is None or e.what != "schema":
             cands = [n for n, x in self.sy.types.items() if x.what == "schema"]
             self.ctx.error(
                 "NX201",
                 f"unknown schema '{name}'",
-                span,  # type: ignore[arg-type]
+                span,
                 expected="a schema name",
                 hint=self.ctx.did_you_mean(name, cands),
             )
             return T.ANY
-        self.ctx.use(e, span)  # type: ignore[arg-type]
+        self.ctx.use(e, span)
         return T.record(name)
 
     def on_JoinStmt(self, s: ast.JoinStmt) -> None:

@@ -170,7 +170,7 @@ def check_ruleset(ctx: Ctx, ex: ExprChecker, d: ast.RulesetDecl) -> Optional[Par
     if d.mode == "first":
         order = sorted(
             range(len(d.rules)),
-            key=lambda i: (-(d.rules[i].priority.rank if d.rules[i].priority else 0), i),
+            key=lambda i: (-d.rules[i].rank, i),
         )
         conds: dict = {}
         blocker: Optional[ast.Rule] = None
@@ -422,10 +422,10 @@ def analyse(
             )
     if policy == "unique":
         gaps = an.gaps()
-        for combo in gaps:
+        for gap in gaps:
             ctx.error(
                 "NX402",
-                f"no row of {d.name} matches when {an.describe_gap(combo)}",
+                f"no row of {d.name} matches when {an.describe_gap(gap)}",
                 d.span,
                 expected="a row for every input combination under hit_policy unique",
                 hint="add a row for this case (use - for any value)",

@@ -4,7 +4,7 @@ stores, enums and schema evolution between versions."""
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Union
 
 from nexflow_core import ast
 from nexflow_core import typemodel as T
@@ -47,16 +47,16 @@ def check_schema_unit(ctx: Ctx, m: ast.Module) -> None:
             check_carrier(ctx, d)
 
 
-def check_carrier(ctx: Ctx, d: object) -> None:
-    span = d.span  # type: ignore[attr-defined]
-    schema_name = d.schema  # type: ignore[attr-defined]
+def check_carrier(ctx: Ctx, d: Union[ast.StreamDecl, ast.StoreDecl]) -> None:
+    span = d.span
+    schema_name = d.schema
     what = "stream" if isinstance(d, ast.StreamDecl) else "store"
     entry = ctx.symbols.types.get(schema_name)
     if entry is None or entry.what != "schema":
         cands = [n for n, e in ctx.symbols.types.items() if e.what == "schema"]
         ctx.error(
             "NX201",
-            f"{what} {d.name} carries unknown schema '{schema_name}'",  # type: ignore[attr-defined]
+            f"{what} {d.name} carries unknown schema '{schema_name}'",
             span,
             expected="the name of a schema",
             hint=ctx.did_you_mean(schema_name, cands),

@@ -159,8 +159,9 @@ def accepts(cell: ast.Cell, col: Column, i: int) -> bool:
     atom = col.atoms[i]
     if col.numeric:
         x = _sample(atom) if atom[0] != atom[1] or atom[0] is None else atom[0]
-        vals = [cell_number(v) for v in cell.values]
-        if any(v is None for v in vals):
+        numbers = [cell_number(v) for v in cell.values]
+        vals = [v for v in numbers if v is not None]
+        if len(vals) != len(numbers):
             return True
         if k == "eq":
             return x == vals[0]

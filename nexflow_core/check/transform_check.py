@@ -8,6 +8,7 @@ from nexflow_core.check.context import Ctx
 from nexflow_core.check.declare import lookup_key_path
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.typeref import check_typeref
+from nexflow_core.diagnostics import Span
 from nexflow_core.typemodel import Type
 
 
@@ -64,7 +65,7 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
                 "NX412",
                 f"the key of lookup '{lk.alias}' is not an input of {d.name} or a field of one "
                 "(the proc looks it up before the transform runs, from the call's arguments)",
-                lk.key.span,  # type: ignore[attr-defined]
+                lk.key.span,
                 expected=f"{inputs[0] if inputs else 'input'}.<field> (an input, or a field "
                 "path of one)",
                 hint="compute the key in the proc and pass it as an input",
@@ -107,26 +108,26 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
             ex.condition(v.expr, out_scope, "an output validation")
 
 
-def check_lookup_key(ctx: Ctx, sig: object, kt: Type, key_expr: object) -> None:
-    key = getattr(sig, "key", None)
+def check_lookup_key(ctx: Ctx, sig: ast.StoreDecl, kt: Type, key_expr: ast.Expr) -> None:
+    key = sig.key
     if key is None:
         ctx.error(
             "NX308",
-            f"store {sig.name} has no key, so it cannot be looked up",  # type: ignore[attr-defined]
+            f"store {sig.name} has no key, so it cannot be looked up",
             key_expr.span,
             expected="a store declared with `key <field>`",
-        )  # type: ignore[attr-defined]
+        )
         return
-    f = ctx.symbols.field_sig(sig.schema, key)  # type: ignore[attr-defined]
+    f = ctx.symbols.field_sig(sig.schema, key)
     if f is None:
         return
     ft = ctx.symbols.resolve(f.type)
     if not T.assignable(kt, ft) and not (T.is_numeric(kt) and T.is_numeric(ft)):
         ctx.error(
             "NX308",
-            f"the lookup key is {kt.display()} but {sig.name} is keyed by "  # type: ignore[attr-defined]
+            f"the lookup key is {kt.display()} but {sig.name} is keyed by "
             f"{key}: {ft.display()}",
-            key_expr.span,  # type: ignore[attr-defined]
+            key_expr.span,
             expected=f"a {ft.display()} value",
         )
 
@@ -137,7 +138,7 @@ def check_mappings(
     mappings: list[ast.Mapping],
     out: Type,
     scope: Scope,
-    span: object,
+    span: Span,
 ) -> None:
     """Every mapping names a field of the output record with a fitting value; every required
     field (not optional, no default) is mapped."""
@@ -173,4 +174,4 @@ def check_mappings(
             f"required field(s) of {out.name} not set: {', '.join(missing)}",
             span,
             expected="a mapping for every required field",
-        )  # type: ignore[arg-type]
+        )

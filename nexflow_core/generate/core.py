@@ -163,8 +163,9 @@ def _constraints(f: ast.Field, t: Type) -> list[model.Constraint]:
         elif a.name == "pattern" and a.args and isinstance(a.args[0], ast.StringLit):
             out.append(model.Constraint(kind="pattern", pattern=a.args[0].value))
         elif a.name == "enum":
-            single = len(a.args) == 1 and isinstance(a.args[0], ast.ListLit)
-            items = a.args[0].items if single else a.args
+            # `@enum(["A", "B"])` or `@enum("A", "B")`.
+            first = a.args[0] if len(a.args) == 1 else None
+            items = first.items if isinstance(first, ast.ListLit) else a.args
             allowed = [i.value for i in items if isinstance(i, ast.StringLit)]
             out.append(model.Constraint(kind="allowed", allowed=allowed))
     return out
@@ -259,7 +260,7 @@ def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
         scope = Scope(names={input_name: input_type})
         order = sorted(
             range(len(d.rules)),
-            key=lambda i: (-(d.rules[i].priority.rank if d.rules[i].priority else 0), i),
+            key=lambda i: (-d.rules[i].rank, i),
         )
         rules = []
         for i in order:
@@ -318,7 +319,7 @@ def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
 
 
 def _cell(ctx: Context, cell: ast.Cell, column: Type) -> model.CellTest:
-    values = []
+    values: list[model.Expr] = []
     for v in cell.values:
         if column.kind == "enum" and isinstance(v, (ast.Path, ast.StringLit)):
             member = v.parts[-1] if isinstance(v, ast.Path) else v.value
@@ -367,12 +368,14 @@ def build_tables(unit: Unit, ctx: Context) -> list[model.DecisionTable]:
             first = outputs[0]
             if first.type.kind == "enum":
                 members = ctx.project.enum(first.type.name or "")
+                # The checker resolved the column's type: an enum type of the project.
+                assert members is not None, first.type.name
                 order = [model.EnumValue(member=m, type=first.type) for m in members.members]
                 outputs[0] = model.TableColumn(name=first.name, type=first.type, order=order)
         rows = []
         for row in d.rows:
             cells = [_cell(ctx, c, col.type) for c, col in zip(row.cells, inputs)]
-            results = []
+            results: list[model.Expr] = []
             for res, col in zip(row.results, outputs):
                 if col.type.kind == "enum" and isinstance(res, (ast.StringLit, ast.Path)):
                     member = res.parts[-1] if isinstance(res, ast.Path) else res.value
@@ -384,8 +387,8 @@ def build_tables(unit: Unit, ctx: Context) -> list[model.DecisionTable]:
                     label=row.label, cells=cells, results=results, origin=unit.origin(row.span)
                 )
             )
-        e = ctx.project.symbols.types.get(d.name)
-        result_type = plain(ctx.project.resolve(e.sig.result)) if e is not None else T.ANY
+        entry = ctx.project.symbols.types.get(d.name)
+        result_type = plain(ctx.project.resolve(entry.sig.result)) if entry is not None else T.ANY
         out.append(
             model.DecisionTable(
                 name=d.name,

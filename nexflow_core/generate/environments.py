@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from typing import Optional
+from typing import Callable, Optional
 
 from nexflow_core import ast
 from nexflow_core.check.infra_check import (
@@ -266,7 +266,11 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
     )
 
 
-def _kafka(env: ResolvedEnvironment, setting: object, origin: _Origins) -> list[model.Setting]:
+def _kafka(
+    env: ResolvedEnvironment,
+    setting: Callable[[str, ast.Value, bool], model.Setting],
+    origin: _Origins,
+) -> list[model.Setting]:
     out: list[model.Setting] = []
     props = dict(env.kafka)
     mechanism: Optional[ast.Value] = props.pop("sasl_mechanism", None)
@@ -274,7 +278,7 @@ def _kafka(env: ResolvedEnvironment, setting: object, origin: _Origins) -> list[
     password = props.pop("password", None)
     for name in sorted(props):
         key = _KAFKA_NAMES.get(name, name.replace("_", "."))
-        out.append(setting("kafka." + key, props[name], name in _PATHS))  # type: ignore[operator]
+        out.append(setting("kafka." + key, props[name], name in _PATHS))
     if mechanism is not None:
         m = mechanism.name if isinstance(mechanism, ast.Symbol) else text(mechanism)[0]
         wire, module = _SASL.get(m, (m, None))

@@ -23,7 +23,7 @@ state names: upgrades".
 from __future__ import annotations
 
 import hashlib
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import msgspec
 
@@ -42,6 +42,9 @@ from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
 from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
 from nexflow_core.typemodel import Type
+
+if TYPE_CHECKING:  # core imports this module: its classes are only named here
+    from nexflow_core.generate.core import Context, Unit
 
 # The state_entries gauge counts a rolling key this long beyond its longest duration plus the
 # watermark delay (processing time). No state of a correlation, deduplication or rolling run has
@@ -77,12 +80,12 @@ class _OpenSegment:
 
 
 class JobBuilder:
-    def __init__(self, unit: object, proc: ast.ProcDecl, ctx: object) -> None:
+    def __init__(self, unit: Unit, proc: ast.ProcDecl, ctx: Context) -> None:
         self.unit = unit
         self.proc = proc
         self.ctx = ctx
-        self.project = ctx.project  # type: ignore[attr-defined]
-        self.lower = ctx.lower  # type: ignore[attr-defined]
+        self.project = ctx.project
+        self.lower = ctx.lower
         self.operators: list[model.Operator] = []
         self.outputs: dict[str, model.Output] = {}
         self.flink: list[model.Setting] = []
@@ -117,7 +120,7 @@ class JobBuilder:
 
     # helpers ---------------------------------------------------------------------------
     def origin(self, span: Span) -> model.Origin:
-        return self.unit.origin(span)  # type: ignore[attr-defined]
+        return self.unit.origin(span)
 
     def uid(self, base: str, span: Span) -> str:
         """The uid of a stateful operator (or one whose state a restore must find): `base`,
@@ -150,7 +153,7 @@ class JobBuilder:
             lifted=self.lifted,
         )
 
-    def expr(self, node: object) -> model.Expr:
+    def expr(self, node: ast.Expr) -> model.Expr:
         self._check_dead(node)
         return self.lower.expr(node, self.scope())
 
@@ -385,7 +388,7 @@ class JobBuilder:
         )
         return model.Job(
             name=self.proc.name,
-            package=self.unit.package,  # type: ignore[attr-defined]
+            package=self.unit.package,
             origin=self.origin(self.proc.span),
             source=self.source,
             operators=ops,
@@ -637,7 +640,7 @@ class JobBuilder:
         seg = self.open_segment(s.span)
         if not seg.states:
             seg.state_span = s.span
-        t = self.ctx.resolve_ref(s.type)  # type: ignore[attr-defined]
+        t = self.ctx.resolve_ref(s.type)
         seg.states.append(
             model.State(name=s.name, type=t, ttl_ms=s.ttl.millis, origin=self.origin(s.span))
         )
@@ -796,6 +799,7 @@ class JobBuilder:
                 s.span, "correlating with a stream without event time on both (@event_time)"
             )
         ft = self.project.symbols.field_type(record, field)
+        assert ft is not None, field  # a field of this very schema (found just above)
         kind = plain(self.project.resolve(ft)).kind
         if kind not in ("datetime", "long"):
             raise unsupported(s.span, f"event time from a {kind} field")
@@ -907,7 +911,7 @@ class JobBuilder:
                     if e.diagnostics[0].code != "NX901":
                         raise
                     raise lookups_unavailable(
-                        arg.span,  # type: ignore[attr-defined]
+                        arg.span,
                         call.name,
                         f"and the argument for '{lk.input}' (the key of its lookup "
                         f"'{lk.alias}') reads more than the record's fields",
@@ -985,7 +989,9 @@ class JobBuilder:
         field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
         if self.event_time is None or field is None:
             raise unsupported(s.span, "a join without event time on both streams (@event_time)")
-        kind = plain(self.project.resolve(self.project.symbols.field_type(partner, field))).kind
+        ft = self.project.symbols.field_type(partner, field)
+        assert ft is not None, field  # a field of the partner's schema (found just above)
+        kind = plain(self.project.resolve(ft)).kind
         index = len(self.operators) + 1
         self.operators.append(
             model.Join(
@@ -1104,7 +1110,7 @@ def _reads_record(e: object) -> bool:
     if hasattr(e, "__struct_fields__"):
         return any(
             _reads_record(getattr(e, f))
-            for f in e.__struct_fields__  # type: ignore[attr-defined]
+            for f in e.__struct_fields__
             if f != "type"
         )
     return False
@@ -1191,15 +1197,15 @@ def _nodes(node: object, kind: type) -> list:
         if isinstance(n, (list, tuple)):
             stack.extend(reversed(n))
         elif hasattr(n, "__struct_fields__"):
-            fields = [f for f in n.__struct_fields__ if f != "span"]  # type: ignore[attr-defined]
+            fields = [f for f in n.__struct_fields__ if f != "span"]
             stack.extend(getattr(n, f) for f in reversed(fields))
     return out
 
 
 def build_job(
-    unit: object,
+    unit: Unit,
     proc: ast.ProcDecl,
-    ctx: object,
+    ctx: Context,
     environment: Optional[model.Environment] = None,
     resolved: Optional[ResolvedEnvironment] = None,
 ) -> model.Job:

@@ -148,10 +148,10 @@ class Lowerer:
         self._transform_lookups = transform_lookups
 
     # types -------------------------------------------------------------------------------
-    def type_of(self, node: object) -> Type:
+    def type_of(self, node: ast.Expr) -> Type:
         t = self._type_of(node)
         if t is None or t.kind == "any":
-            raise unsupported(node.span, "an expression of unknown type")  # type: ignore[attr-defined]
+            raise unsupported(node.span, "an expression of unknown type")
         return plain(self._resolve(t))
 
     # conversions -------------------------------------------------------------------------
@@ -195,7 +195,7 @@ class Lowerer:
         return out
 
     # expressions -------------------------------------------------------------------------
-    def expr(self, node: object, scope: Scope) -> model.Expr:
+    def expr(self, node: ast.Expr, scope: Scope) -> model.Expr:
         if isinstance(node, ast.Path):
             return self.path(node, scope)
         if isinstance(node, ast.IntLit):
@@ -237,7 +237,7 @@ class Lowerer:
             )
         if isinstance(node, ast.Call):
             return self.call(node, scope)
-        raise unsupported(node.span, "this expression")  # type: ignore[attr-defined]
+        raise unsupported(node.span, "this expression")
 
     def path(self, node: ast.Path, scope: Scope) -> model.Expr:
         root, rest = node.parts[0], node.parts[1:]
@@ -256,9 +256,9 @@ class Lowerer:
             )
         elif self._is_enum(root) and len(rest) == 1:
             return model.EnumValue(member=rest[0], type=Type("enum", name=root))
-        elif not rest and self._bare_member(node) is not None:
+        elif not rest and (member_type := self._bare_member(node)) is not None:
             # A bare enum member compared with an enum value (`channel == ATM`).
-            return model.EnumValue(member=root, type=self._bare_member(node))
+            return model.EnumValue(member=root, type=member_type)
         else:
             raise unsupported(node.span, f"the name '{node.dotted}'")
         for part in rest:
@@ -308,7 +308,9 @@ class Lowerer:
             return model.Arith(op=op, left=left, right=right, operand_type=a, type=t)
         raise unsupported(node.span, f"'{op}' on {a.display()} and {b.display()}")
 
-    def unify_pair(self, left: model.Expr, right: model.Expr, span: Span):
+    def unify_pair(
+        self, left: model.Expr, right: model.Expr, span: Span
+    ) -> tuple[model.Expr, model.Expr]:
         a, b = left.type, right.type
         if a.kind == "null" or b.kind == "null":
             return left, right

@@ -124,13 +124,15 @@ def to_diagnostic(
     """One located diagnostic for a lark parse/lex error."""
     if isinstance(err, UnexpectedCharacters):
         line, col = err.line, err.column
-        ch = text[err.pos_in_stream] if 0 <= err.pos_in_stream < len(text) else ""
-        exp = expected_words(err.allowed or [], parser, kind, text, err.pos_in_stream)
+        # Typed Optional on lark's base class; the lexer always records where it stopped.
+        pos = err.pos_in_stream or 0
+        ch = text[pos] if 0 <= pos < len(text) else ""
+        exp = expected_words(err.allowed or [], parser, kind, text, pos)
         shown = repr(ch) if ch.strip() and ch.isprintable() else f"U+{ord(ch):04X}" if ch else "?"
         msg = f"unexpected character {shown}"
         if ch == '"':
             msg = "this text is not closed by a double quote on the same line"
-        elif ch == "/" and text[err.pos_in_stream : err.pos_in_stream + 2] == "/*":
+        elif ch == "/" and text[pos : pos + 2] == "/*":
             msg = "this comment is never closed by */"
         return Diagnostic(
             "NX103", "error", msg, Span(path, line, col, line, col + 1), expected=exp or None

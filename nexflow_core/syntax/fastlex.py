@@ -52,6 +52,8 @@ def _make_fast(lx: Any) -> Optional[Callable[..., Token]]:
                 raise EOFError(lx)
             return original(lx, lex_state, parser_state)  # lark reports the error
         type_ = m.lastgroup
+        # Every alternative of the scanner's pattern is a named group.
+        assert type_ is not None
         start = m.start(type_)
         if start > pos:
             line_ctr.feed(s[pos:start])

@@ -5,7 +5,7 @@ Positions come from the tokens and child nodes of each reduction."""
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from lark import Token
 
@@ -79,7 +79,8 @@ BANG_RULES = (
 
 def _start(x: Any) -> Optional[tuple[int, int]]:
     if isinstance(x, Token):
-        return (x.line, x.column)
+        # lark types token positions Optional; the lexer sets them on every token it makes.
+        return cast("tuple[int, int]", (x.line, x.column))
     if isinstance(x, ast.Node):
         return (x.span.line, x.span.column)
     if isinstance(x, (list, tuple)):
@@ -92,7 +93,8 @@ def _start(x: Any) -> Optional[tuple[int, int]]:
 
 def _end(x: Any) -> Optional[tuple[int, int]]:
     if isinstance(x, Token):
-        return (x.end_line, x.end_column)
+        # lark types token positions Optional; the lexer sets them on every token it makes.
+        return cast("tuple[int, int]", (x.end_line, x.end_column))
     if isinstance(x, ast.Node):
         return (x.span.end_line, x.span.end_column)
     if isinstance(x, (list, tuple)):

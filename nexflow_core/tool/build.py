@@ -330,10 +330,10 @@ def link_units(units: Sequence[SourceUnit]) -> List[Diagnostic]:
             )
     for u in units:
         for name in u.symbols.references:
-            owners = declared.get(name)
-            if not owners:
+            declarers = declared.get(name)
+            if not declarers:
                 u.unresolved.append(name)
-            for owner in owners or []:
+            for owner in declarers or []:
                 if owner is not u:
                     u.deps.add(owner.path)
     return diagnostics
@@ -536,8 +536,8 @@ class Builder:
         infra = [u for u in order if u.kind == "infra"]
         # The .infra files a proc is bound through come before it: their interface files carry
         # the settings its job bakes in, as under Pants. The others are checked together below.
-        binding = {d for u in units if u.kind == "proc" for d in closure[u.path]}
-        compiled_units = [u for u in order if u.kind != "infra" or u.path in binding]
+        used_by_procs = {d for u in units if u.kind == "proc" for d in closure[u.path]}
+        compiled_units = [u for u in order if u.kind != "infra" or u.path in used_by_procs]
         self.progress.begin(
             sum(1 for u in compiled_units if u.kind != "infra") + (1 if infra else 0) + 1
         )

@@ -114,7 +114,7 @@ class _Reader:
     def basic_string(self) -> str:
         start = self.pos
         self.pos += 1  # the opening quote
-        out = []
+        out: list[str] = []
         while True:
             if self.pos >= len(self.text) or self.peek() in "\r\n":
                 raise self.error("this string has no closing quote", start)

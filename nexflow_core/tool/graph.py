@@ -126,16 +126,16 @@ def build_graph(
     node_of: Dict[int, Node] = {}  # statement index -> its node
     pending: list[tuple[ast.OnStmt, int]] = []  # handlers whose owner comes after them
 
-    def step(kind: str, label: str, stmt: object) -> Node:
+    def step(kind: str, label: str, stmt: ast.Node) -> Node:
         nonlocal current
-        node = g.add(kind, _shorten(label), line=stmt.span.line)  # type: ignore[attr-defined]
+        node = g.add(kind, _shorten(label), line=stmt.span.line)
         if current is not None:
             g.connect(current, node)
         current = node
         return node
 
-    def sink(name: str, stmt: object) -> Node:
-        return g.stream(SINK, name, schemas.get(name, ""), stmt.span.line)  # type: ignore
+    def sink(name: str, stmt: ast.Node) -> Node:
+        return g.stream(SINK, name, schemas.get(name, ""), stmt.span.line)
 
     for index, stmt in enumerate(proc.statements):
         line = stmt.span.line

@@ -151,10 +151,9 @@ def parse_compiler_output(output: str) -> List[JavaError]:
     current: Optional[List[object]] = None
     for raw in output.splitlines():
         line = raw.rstrip()
-        m = MAVEN_ERROR.match(line)
-        j = None if m else JAVAC_ERROR.match(line)
-        if m or j:
-            g = (m or j).groupdict()  # type: ignore[union-attr]
+        found = MAVEN_ERROR.match(line) or JAVAC_ERROR.match(line)
+        if found:
+            g = found.groupdict()
             col = int(g.get("col") or 0)
             current = [g["file"], int(g["line"]), col, g["severity"].lower(), g["msg"], []]
             key = (g["file"], int(g["line"]), col, g["msg"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pants.core.goals.check import CheckRequest, CheckResult, CheckResults
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import FieldSet
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
@@ -45,5 +45,5 @@ async def check_nexflow(request: NexflowCheckRequest) -> CheckResults:
     return CheckResults(results, checker_name=request.tool_name)
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [*collect_rules(), UnionRule(CheckRequest, NexflowCheckRequest)]

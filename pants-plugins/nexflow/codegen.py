@@ -26,7 +26,7 @@ from pants.build_graph.address import Address, AddressInput
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest, MergeDigests, RemovePrefix, Snapshot
 from pants.engine.process import FallibleProcessResult, Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
     GeneratedSources,
     GenerateSourcesRequest,
@@ -321,7 +321,7 @@ async def generate_nexflow_runtime(
     return await _restore_source_root(result.output_digest, request.protocol_target)
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [
         *collect_rules(),
         UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowRequest),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, List, Set
 
 from pants.build_graph.address import Address, AddressInput
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import (
     DependenciesRequest,
     ExplicitlyProvidedDependencies,
@@ -254,7 +254,7 @@ async def infer_nexflow_runtime_dependencies(
     return InferredDependencies(sorted(addresses))
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [
         *collect_rules(),
         UnionRule(InferDependenciesRequest, InferNexflowReferences),

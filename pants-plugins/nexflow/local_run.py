@@ -27,7 +27,7 @@ from pants.core.goals.run import RunFieldSet, RunInSandboxBehavior, RunRequest
 from pants.engine.addresses import Addresses
 from pants.engine.fs import Digest, MergeDigests
 from pants.engine.process import Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     DependenciesRequest,
@@ -94,6 +94,7 @@ class NexflowLocalRunError(Exception):
 class NexflowRunEnvironmentField(StringField):
     alias = "environment"
     required = True
+    value: str  # required: Pants rejects a target without it
     help = help_text(
         """
         The L5 environment the jobs run in: its settings replace the ones the job classes were
@@ -323,7 +324,7 @@ async def run_nexflow_local(
     return _post_process_jvm_process(process, jdk)
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [
         *collect_rules(),
         *NexflowLocalRunFieldSet.rules(),

@@ -21,7 +21,7 @@ from pants.core.goals.package import (
 )
 from pants.engine.addresses import Addresses
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest, MergeDigests
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     CoarsenedTargets,
@@ -184,7 +184,7 @@ async def package_nexflow_flink_job(
     return BuiltPackage(output, (BuiltPackageArtifact(relpath=str(output_filename)),))
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [
         *collect_rules(),
         UnionRule(PackageFieldSet, NexflowFlinkJobFieldSet),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pants.backend.experimental.java.register import rules as java_backend_rules
 from pants.backend.python.util_rules import pex_from_targets
+from pants.engine.rules import Rule
+from pants.engine.target import Target
+from pants.engine.unions import UnionRule
 from pants.jvm.target_types import PrefixedJvmJdkField, PrefixedJvmResolveField
 
 from nexflow import check, codegen, dependency_inference, local_run, package, symbol_map, tailor
@@ -12,11 +15,11 @@ from nexflow.package import NexflowFlinkJobTarget
 from nexflow.target_types import ALL_TARGET_TYPES
 
 
-def target_types():
+def target_types() -> list[type[Target]]:
     return [*ALL_TARGET_TYPES, NexflowFlinkJobTarget, NexflowLocalRunTarget]
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [
         *codegen.rules(),
         *dependency_inference.rules(),

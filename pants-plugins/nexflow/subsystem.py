@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pants.option.option_types import BoolOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
-from pants.util.strutil import help_text
+from pants.util.strutil import softwrap
 
 
 class NexflowSubsystem(Subsystem):
@@ -13,7 +13,7 @@ class NexflowSubsystem(Subsystem):
 
     generator = StrOption(
         default="//nexflow_core:nexflow",
-        help=help_text(
+        help=softwrap(
             """
             Address of the `pex_binary` that runs the Nexflow compiler. Codegen processes run it
             in a sandbox, so editing the compiler re-runs exactly the codegen it affects.
@@ -22,7 +22,7 @@ class NexflowSubsystem(Subsystem):
     )
     runtime = StrOption(
         default="//:nexflow-runtime",
-        help=help_text(
+        help=softwrap(
             """
             Address of the `nexflow_runtime` target (the L0 runtime). Every Nexflow target
             depends on it.
@@ -40,7 +40,7 @@ class NexflowSubsystem(Subsystem):
             "org.apache.logging.log4j:log4j-slf4j-impl",
             "org.apache.logging.log4j:log4j-core",
         ],
-        help=help_text(
+        help=softwrap(
             """
             `group:artifact` of the JVM artifacts a Flink cluster already provides (its lib/).
             A `nexflow_flink_job` leaves them, and everything they depend on, out of its jar.
@@ -53,7 +53,7 @@ class NexflowSubsystem(Subsystem):
     )
     infer_dependencies = BoolOption(
         default=True,
-        help=help_text(
+        help=softwrap(
             """
             If true, infer each Nexflow target's dependencies from the names its DSL file uses
             (a schema, a stream, a transform, an environment, ...). A name declared by several

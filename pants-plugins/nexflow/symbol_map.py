@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Mapping, Tuple
+from typing import Dict, FrozenSet, Iterable, Mapping, Tuple
 
 from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.build_graph.address import Address
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import Digest, DigestContents
 from pants.engine.process import Process, ProcessResult
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import AllTargets, Targets
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
@@ -108,5 +108,5 @@ async def build_nexflow_symbol_map(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

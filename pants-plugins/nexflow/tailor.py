@@ -11,7 +11,7 @@ from pants.core.goals.tailor import (
     PutativeTargetsRequest,
 )
 from pants.engine.fs import PathGlobs, Paths
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.dirutil import group_by_dir
 from pants.util.logging import LogLevel
@@ -50,5 +50,5 @@ async def find_putative_nexflow_targets(
     return PutativeTargets(putative)
 
 
-def rules():
+def rules() -> list[Rule | UnionRule]:
     return [*collect_rules(), UnionRule(PutativeTargetsRequest, PutativeNexflowTargetsRequest)]

@@ -569,6 +569,36 @@ def test_at_least_once_checkpoints_refuse_an_exactly_once_sink_naming_both_place
     assert d.code == "NX511" and d.related is not None and d.related.file == "d.proc"
 
 
+def test_at_least_once_checkpoints_are_checked_for_a_proc_after_one_without_any() -> None:
+    # The NX509 check of a proc without checkpoints once overwrote the checkpoint mode the next
+    # proc's NX511 check reads (found by mypy): b.proc's exactly-once sink went unreported.
+    env = """environment prod {
+        checkpoint { mode: at_least_once }
+        streams {
+            requests { topic: "r" }
+            decisions { topic: "d" delivery: exactly_once }
+            audit { topic: "a" }
+        }
+        dead_letters { log_only: "not what this test is about" }
+    }"""
+    found = check_project(
+        {
+            "d.schema": DELIVERY_SCHEMA,
+            "e.infra": env,
+            "a.proc": "proc A { from requests emit to decisions emit to audit }",
+            "b.proc": (
+                "proc B { checkpoint every 10 seconds "
+                "from requests emit to decisions emit to audit }"
+            ),
+        }
+    ).diagnostics
+    assert sorted((d.code, d.message.split("proc ")[1][0]) for d in found if d.code == "NX511") == [
+        ("NX511", "A"),
+        ("NX511", "B"),
+    ]
+    assert [d.code for d in found if d.code != "NX511"] == ["NX509"]
+
+
 def test_source_settings_are_checked() -> None:
     def infra(stream: str, top: str = "") -> list:
         env = f"""environment prod {{
