@@ -573,7 +573,7 @@ def test_at_least_once_checkpoints_are_checked_for_a_proc_after_one_without_any(
     # The NX509 check of a proc without checkpoints once overwrote the checkpoint mode the next
     # proc's NX511 check reads (found by mypy): b.proc's exactly-once sink went unreported.
     env = """environment prod {
-        checkpoint { mode: at_least_once }
+        checkpoint { mode: at_least_once storage: cluster }
         streams {
             requests { topic: "r" }
             decisions { topic: "d" delivery: exactly_once }
