@@ -48,7 +48,9 @@ from bench.pants_incremental.monorepo import (  # noqa: E402
     write_monorepo,
 )
 
-BUILD_INPUTS = ("pants", "pants.toml", "BUILD", "3rdparty", "pants-plugins", "nexflow_core")
+BUILD_INPUTS = (
+    "pants", "pants.toml", "mypy.ini", "BUILD", "3rdparty", "pants-plugins", "nexflow_core"
+)  # fmt: skip
 WORKUNIT_LOGGER = "pants.backend.experimental.tools.workunit_logger"
 NOOP_TARGET_S = 2.0
 EDIT_TARGET_S = 5.0

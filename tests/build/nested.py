@@ -28,7 +28,9 @@ from typing import Callable, Optional
 REPO = Path(__file__).resolve().parents[2]
 
 # Everything a nested build of Nexflow targets needs (the `files` target //:build_inputs).
-BUILD_INPUTS = ("pants", "pants.toml", "BUILD", "3rdparty", "pants-plugins", "nexflow_core")
+BUILD_INPUTS = (
+    "pants", "pants.toml", "mypy.ini", "BUILD", "3rdparty", "pants-plugins", "nexflow_core"
+)  # fmt: skip
 
 # What nested Pants needs from the environment: Pants, pex and coursier are bootstrapped under
 # HOME (or XDG_CACHE_HOME / NEXFLOW_BOOTSTRAP_HOME), Python 3.9 is found through PYENV_ROOT or
