@@ -78,4 +78,5 @@ def test_a_unit_directory_gives_one_java_package_and_the_interface_carries_it(
     scoring = tmp_path / "java/nexflow/flows/score_v2/score_auth.java"
     assert "nexflow.flows._2024." in scoring.read_text("utf-8")
     assert cli.main(["generate-runtime", "--output-dir", "java"]) == 0
+    monkeypatch.undo()  # javac's classpath is relative to the test's own directory
     javatools.javac(sorted((tmp_path / "java").rglob("*.java")), tmp_path / "classes")
