@@ -52,6 +52,8 @@ def read_json_lines(directory: Path) -> list[dict]:
 
 
 def test_cluster_runs_two_taskmanagers_on_loopback(flink_cluster: FlinkCluster) -> None:
+    # An earlier test may have replaced a TaskManager: it registers before it offers its slots.
+    flink_cluster.wait_for_taskmanagers(2)
     overview = flink_cluster.rest("/overview")
     assert overview["taskmanagers"] == 2
     assert overview["slots-total"] == 4
