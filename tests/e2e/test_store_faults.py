@@ -73,6 +73,8 @@ def _metric_sums(cluster: FlinkCluster, job_id: str, suffix: str) -> dict[str, i
 def test_a_slow_profile_store_gets_decisions_with_the_fallback_and_no_restart(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
+    # A TaskManager an earlier test replaced registers before it offers its slots.
+    flink_cluster.wait_for_taskmanagers(flink_cluster.taskmanagers)
     topic_of = cardfraud.topics(kafka_broker)
     database = f"slow_{uuid.uuid4().hex[:8]}"
     cardfraud.store_profiles(ferretdb, database, [_profile(c) for c in FAST_CARDS + SLOW_CARDS])
@@ -167,6 +169,8 @@ def test_a_slow_profile_store_gets_decisions_with_the_fallback_and_no_restart(
 def test_async_persist_keeps_the_newest_version_of_each_document(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
+    # A TaskManager an earlier test replaced registers before it offers its slots.
+    flink_cluster.wait_for_taskmanagers(flink_cluster.taskmanagers)
     topics = {
         "doc_versions": kafka_broker.unique_topic("doc-versions"),
         "written": kafka_broker.unique_topic("written"),
@@ -228,6 +232,8 @@ def test_async_persist_keeps_the_newest_version_of_each_document(
 def test_a_stalled_store_makes_persist_writes_dead_letters_without_a_restart(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
+    # A TaskManager an earlier test replaced registers before it offers its slots.
+    flink_cluster.wait_for_taskmanagers(flink_cluster.taskmanagers)
     topics = {
         "doc_versions": kafka_broker.unique_topic("stall-versions"),
         "written": kafka_broker.unique_topic("stall-written"),
@@ -292,6 +298,8 @@ def test_a_stalled_store_makes_persist_writes_dead_letters_without_a_restart(
 def test_a_burst_of_profile_reads_is_decided_within_the_read_timeout(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
+    # A TaskManager an earlier test replaced registers before it offers its slots.
+    flink_cluster.wait_for_taskmanagers(flink_cluster.taskmanagers)
     topic_of = cardfraud.topics(kafka_broker)
     database = f"burst_{uuid.uuid4().hex[:8]}"
     warm = [f"card_W{i}" for i in range(1, 5)]
@@ -354,6 +362,8 @@ def test_a_burst_of_profile_reads_is_decided_within_the_read_timeout(
 def test_a_bad_profile_document_decides_the_card_without_it_and_notifies_once(
     kafka_broker: KafkaBroker, flink_cluster: FlinkCluster, ferretdb: FerretDB
 ) -> None:
+    # A TaskManager an earlier test replaced registers before it offers its slots.
+    flink_cluster.wait_for_taskmanagers(flink_cluster.taskmanagers)
     topic_of = cardfraud.topics(kafka_broker)
     database = f"bad_{uuid.uuid4().hex[:8]}"
     bad_card, good_card = "card_X01", "card_X02"
