@@ -5,7 +5,7 @@ aggregations and projections replace it) into the sinks."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 
 import msgspec
 
@@ -133,33 +133,30 @@ def _nearest(
     return None
 
 
-def _calls(node: object) -> list[ast.Call]:
-    """The calls inside a statement (and `transform using` as a call of its transform)."""
-    out: list[ast.Call] = []
-    stack: list = [node]
+N = TypeVar("N")
+
+
+def _nodes_of(node: object, kind: type[N]) -> list[N]:
+    """Every node of `kind` inside `node` (expressions, statements, lists of them)."""
+    out: list[N] = []
+    stack: list[object] = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, ast.Call):
+        if isinstance(n, kind):
             out.append(n)
         if isinstance(n, (list, tuple)):
             stack.extend(n)
         elif hasattr(n, "__struct_fields__"):
             stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
     return out
+
+
+def _calls(node: object) -> list[ast.Call]:
+    return _nodes_of(node, ast.Call)
 
 
 def _paths(node: object) -> list[ast.Path]:
-    out: list[ast.Path] = []
-    stack: list = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Path):
-            out.append(n)
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(n, "__struct_fields__"):
-            stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
-    return out
+    return _nodes_of(node, ast.Path)
 
 
 def _shape(node: ast.Node) -> str:
@@ -337,23 +334,15 @@ class ProcChecker:
             self.f.keyed_after = where
 
     def _calls_transform_with_lookups(self, node: object) -> bool:
-        """A call of a transform with lookups: the job reads the store in an operator of its
-        own right before the statement."""
-        stack: list = [node]
-        while stack:
-            n = stack.pop()
-            name = n.name if isinstance(n, ast.Call) else None
-            if isinstance(n, ast.TransformStmt):
-                name = n.transform
-            if name is not None:
-                sig = self.sy.transform(name)
-                if sig is not None and sig.lookups:
-                    return True
-            if isinstance(n, (list, tuple)):
-                stack.extend(n)
-            elif hasattr(n, "__struct_fields__"):
-                stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
-        return False
+        """A call of a transform with lookups (a call, or `transform using`): the job reads
+        the store in an operator of its own right before the statement."""
+        names = [c.name for c in _calls(node)]
+        names += [t.transform for t in _nodes_of(node, ast.TransformStmt)]
+        return any(self._transform_has_lookups(name) for name in names)
+
+    def _transform_has_lookups(self, name: str) -> bool:
+        sig = self.sy.transform(name)
+        return sig is not None and bool(sig.lookups)
 
     def need_source(self, s: ast.Node) -> bool:
         if self.f.current is None:
@@ -1092,25 +1081,10 @@ class ProcChecker:
     def _has_lookups(self) -> bool:
         """A `lookup` statement, or a call of a transform that has lookups (the proc reads
         the store before the call)."""
-        stack: list = list(self.d.statements)
-        while stack:
-            n = stack.pop()
-            if isinstance(n, ast.LookupStmt):
-                return True
-            name = None
-            if isinstance(n, ast.Call):
-                name = n.name
-            elif isinstance(n, ast.TransformStmt):
-                name = n.transform
-            if name is not None:
-                sig = self.sy.transform(name)
-                if sig is not None and sig.lookups:
-                    return True
-            if isinstance(n, (list, tuple)):
-                stack.extend(n)
-            elif hasattr(n, "__struct_fields__"):
-                stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
-        return False
+        statements = self.d.statements
+        return bool(_nodes_of(statements, ast.LookupStmt)) or self._calls_transform_with_lookups(
+            statements
+        )
 
     def on_DedupStmt(self, s: ast.DedupStmt) -> None:
         self.ex.infer(s.key, self.scope())
