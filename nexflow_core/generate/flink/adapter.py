@@ -23,6 +23,8 @@ from nexflow_core.versions import FLINK_VERSION
 
 RUNTIME_PACKAGE = "nexflow.runtime"
 _TEMPLATES = Path(__file__).parent / "templates"
+# The L0 runtime: plain Java, compiled into every job.
+RUNTIME_SOURCES = Path(__file__).parent / "runtime"
 
 
 def _rolling_runs(steps: list[Any]) -> list[list[model.RollingStep]]:
@@ -217,20 +219,20 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
 
 
 class RuntimeMixin(_Renderer):
-    """The L0 runtime: one Java file per template under templates/runtime/."""
+    """The L0 runtime: plain Java files under runtime/ (package nexflow.runtime), written out
+    with the generated-code header in front."""
 
     def render_runtime(self) -> list[model.GeneratedFile]:
-        files = []
-        empty = model.TypeIndex(packages={})
-        for template in sorted((_TEMPLATES / "runtime").glob("*.java.j2")):
-            class_name = template.name[: -len(".java.j2")]
-            files.append(
-                model.GeneratedFile(
-                    path=java_path(RUNTIME_PACKAGE, class_name),
-                    content=self._render(f"runtime/{template.name}", empty),
-                )
+        header = self._env.from_string(
+            '{% import "macros.j2" as m %}{{ m.header("the Nexflow L0 runtime") }}\n'
+        ).render()
+        return [
+            model.GeneratedFile(
+                path=java_path(RUNTIME_PACKAGE, source.name[: -len(".java")]),
+                content=header + source.read_text("utf-8"),
             )
-        return files
+            for source in sorted(RUNTIME_SOURCES.glob("*.java"))
+        ]
 
 
 class FlinkTarget(RecordMixin, RulesMixin, TransformMixin, JobMixin, RuntimeMixin):

@@ -58,15 +58,13 @@ def _template_imports() -> frozenset[str]:
     """Every simple name a template imports (`import org.apache.flink.util.Collector;`)."""
     names = set()
     for template in sorted(_TEMPLATES.rglob("*.j2")):
-        if template.parent.name == "runtime":
-            continue
         text = template.read_text("utf-8")
         names.update(re.findall(r"^[ \t]*import[ \t]+[\w.{} ]+\.(\w+)[ \t]*;", text, re.M))
     return frozenset(names)
 
 
 RUNTIME_TYPES = frozenset(
-    p.name[: -len(".java.j2")] for p in (_TEMPLATES / "runtime").glob("*.java.j2")
+    p.name[: -len(".java")] for p in (Path(__file__).parent / "runtime").glob("*.java")
 )
 RESERVED_TYPES = JAVA_LANG_TYPES | RUNTIME_TYPES | _template_imports() | PACKAGE_ROOTS
 

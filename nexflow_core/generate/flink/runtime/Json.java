@@ -1,0 +1,47 @@
+package nexflow.runtime;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+/** The one JSON configuration every generated job uses, so all jobs read and write alike. */
+public final class Json {
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            // Property order follows the schema (@JsonPropertyOrder), never the JVM's whim.
+            .configure(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, false)
+            .configure(MapperFeature.AUTO_DETECT_GETTERS, false)
+            .configure(MapperFeature.AUTO_DETECT_IS_GETTERS, false)
+            .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true)
+            .build();
+
+    private Json() {}
+
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    /** The JSON of {@code value} as UTF-8 bytes (a failure is an IllegalStateException). */
+    public static byte[] toBytes(Object value) {
+        try {
+            return MAPPER.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
+        }
+    }
+
+    /** The JSON text of {@code value}, or a placeholder naming the failure (never throws). */
+    public static String toJson(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            return "<unserializable " + value.getClass().getSimpleName() + ": " + e.getMessage() + ">";
+        }
+    }
+}

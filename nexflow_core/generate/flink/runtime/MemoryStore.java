@@ -1,0 +1,82 @@
+package nexflow.runtime;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A store kept in the memory of the JVM ({@code --store.<name>=memory:<name>}): for tests and
+ * local runs on a MiniCluster. Records are kept as JSON text, by key; {@link #contents} reads
+ * them back. With the setting {@code file} ({@code --store.<name>.file=<path>}, or
+ * {@code file: "..."} in an infra store of type memory) the store starts with the records of that
+ * file: one JSON object, key to record (read once per JVM).
+ */
+public final class MemoryStore<T> implements StoreClient<T> {
+    private static final long serialVersionUID = 1L;
+    private static final Map<String, Map<String, String>> STORES = new ConcurrentHashMap<>();
+
+    private static final ExecutorService WRITER = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "nexflow-memory-store-writer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private transient Map<String, String> records;
+
+    @Override
+    public void open(String store, String uri, Map<String, String> settings) {
+        String file = settings == null ? null : settings.get("file");
+        records = STORES.computeIfAbsent(uri.substring("memory:".length()), k -> load(file));
+    }
+
+    private static Map<String, String> load(String file) {
+        Map<String, String> loaded = new ConcurrentHashMap<>();
+        if (file == null) {
+            return loaded;
+        }
+        try {
+            Json.mapper().readTree(new java.io.File(file)).fields()
+                    .forEachRemaining(e -> loaded.put(e.getKey(), e.getValue().toString()));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("memory store file " + file + " is not one JSON object", e);
+        }
+        return loaded;
+    }
+
+    @Override
+    public CompletableFuture<Void> upsert(String key, T record) {
+        // Written from another thread, as a remote store would complete. One thread for all
+        // memory stores: the common pool would start a thread per write on a 2-core machine.
+        String json = Json.toJson(record);
+        return CompletableFuture.runAsync(() -> records.put(key, json), WRITER);
+    }
+
+    /** Answered on the caller's thread: the records are in this JVM. */
+    @Override
+    public CompletableFuture<T> get(String key, Class<T> type) {
+        String json = records.get(key);
+        try {
+            return CompletableFuture.completedFuture(json == null ? null : Json.mapper().readValue(json, type));
+        } catch (java.io.IOException e) {
+            return CompletableFuture.failedFuture(
+                    new IllegalStateException("store record " + key + " is not valid JSON", e));
+        }
+    }
+
+    @Override
+    public boolean answersInProcess() {
+        return true;
+    }
+
+    /** Puts a record (as JSON) into the store named {@code name}: how tests fill a store. */
+    public static void put(String name, String key, String json) {
+        STORES.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).put(key, json);
+    }
+
+    /** A copy of the records of the store named {@code name}, by key. */
+    public static Map<String, String> contents(String name) {
+        return new TreeMap<>(STORES.getOrDefault(name, new TreeMap<>()));
+    }
+}
