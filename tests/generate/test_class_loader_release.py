@@ -5,7 +5,8 @@ client it never closes (the job's sink closes its `adminClient` field), and the 
 starts a buffer-pool pruner it never stops (MongoStore.stopBufferPruner, when Flink releases the
 job's class loader). Both reach into the libraries' private members: this fails, with the
 member named, when a library upgrade moves them, and checks that stopping the pruner ends its
-thread."""
+thread. The runtime's memory store writes on a thread of its own, which must end when the store
+is closed (one kept for the JVM held every such job's classes)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,9 @@ def test_the_kafka_writer_still_keeps_its_admin_client_in_the_field_the_sink_clo
 def test_stopping_the_mongodb_pruner_ends_its_thread(lines: list[str]) -> None:
     assert "pruner threads before: 1" in lines
     assert "pruner threads after: 0" in lines
+
+
+def test_a_closed_memory_store_leaves_no_writer_thread(lines: list[str]) -> None:
+    # A writer kept for the JVM held the class loader of every job that had used a memory store.
+    assert "memory store writers open: 1" in lines
+    assert "memory store writers closed: 0" in lines

@@ -18,17 +18,29 @@ public final class MemoryStore<T> implements StoreClient<T> {
     private static final long serialVersionUID = 1L;
     private static final Map<String, Map<String, String>> STORES = new ConcurrentHashMap<>();
 
-    private static final ExecutorService WRITER = Executors.newSingleThreadExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "nexflow-memory-store-writer");
-        thread.setDaemon(true);
-        return thread;
-    });
     private transient Map<String, String> records;
+    // One writer per client, shut down in close(): a thread kept for the JVM would hold the job's
+    // class loader (its context class loader) after the job ends, and each run would leak it.
+    private transient ExecutorService writer;
 
     @Override
     public void open(String store, String uri, Map<String, String> settings) {
         String file = settings == null ? null : settings.get("file");
         records = STORES.computeIfAbsent(uri.substring("memory:".length()), k -> load(file));
+        writer = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "nexflow-memory-store-writer-" + store);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Finishes the writes already asked for, then stops the writer thread. */
+    @Override
+    public void close() throws Exception {
+        if (writer != null) {
+            writer.shutdown();
+            writer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     private static Map<String, String> load(String file) {
@@ -47,10 +59,10 @@ public final class MemoryStore<T> implements StoreClient<T> {
 
     @Override
     public CompletableFuture<Void> upsert(String key, T record) {
-        // Written from another thread, as a remote store would complete. One thread for all
-        // memory stores: the common pool would start a thread per write on a 2-core machine.
+        // Written from another thread, as a remote store would complete. One thread per client:
+        // the common pool would start a thread per write on a 2-core machine.
         String json = Json.toJson(record);
-        return CompletableFuture.runAsync(() -> records.put(key, json), WRITER);
+        return CompletableFuture.runAsync(() -> records.put(key, json), writer);
     }
 
     /** Answered on the caller's thread: the records are in this JVM. */
