@@ -319,3 +319,19 @@ def test_deep_nesting_is_a_diagnostic() -> None:
         "schema A { a: int validate " + "(" * 500 + "1" + ")" * 500 + " }", "schema"
     )
     assert code == "NX104"
+
+
+def test_the_bang_rule_list_is_what_the_grammars_mark_with_bang() -> None:
+    # ToAst wraps its callbacks before lark builds the parser, so the list of `!` rules is
+    # written out in transformer.py; the grammars are the truth it must follow.
+    from nexflow_core.syntax.parser import EXTENSIONS, get_parser
+    from nexflow_core.syntax.transformer import BANG_RULES
+
+    in_grammars = {
+        str(rule.alias or rule.origin.name)
+        for kind in sorted(set(EXTENSIONS.values()))
+        for rule in get_parser(kind).rules
+        # lark's own helper rules (`__x_star_0`, from a repetition inside a `!` rule) inherit it.
+        if rule.options.keep_all_tokens and not str(rule.origin.name).startswith("__")
+    }
+    assert in_grammars == set(BANG_RULES)

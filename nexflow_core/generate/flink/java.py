@@ -25,15 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from nexflow_core.generate import model
+from nexflow_core.generate.java_package import JAVA_KEYWORDS
 from nexflow_core.typemodel import Type
 
-JAVA_KEYWORDS = frozenset(
-    """abstract assert boolean break byte case catch char class const continue default do double
-    else enum extends final finally float for goto if implements import instanceof int interface
-    long native new package private protected public return short static strictfp super switch
-    synchronized this throw throws transient try void volatile while true false null var yield
-    record sealed permits non-sealed _""".split()
-)
 # Qualified names generated code spells out in expressions (`java.util.Objects.equals(…)`,
 # `nexflow.….FooContract.INSTANCE`): a variable or a class named like their first name would
 # obscure the package.
