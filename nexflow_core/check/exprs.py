@@ -272,6 +272,16 @@ class ExprChecker:
         t: Optional[Type] = scope.names.get(root)
         if t is None and scope.implicit is not None:
             t = self.sy.field_type(scope.implicit, root)
+            if t is not None and scope.aggregates:
+                # `aggregate into` computes one record per window: a field of the window's
+                # records has no one value there, only aggregations of it.
+                self.ctx.error(
+                    "NX435",
+                    f"'{root}' is a field of each record of the window: read it inside an "
+                    "aggregation",
+                    e.span,
+                    expected=f"first({e.dotted}), last({e.dotted}) or another aggregation",
+                )
         if t is None:
             en = self.sy.enum(root)
             if en is not None and len(rest) == 1:

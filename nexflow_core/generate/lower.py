@@ -51,6 +51,25 @@ def unsupported(span: Span, what: str) -> NexflowError:
     )
 
 
+class CheckerMissed(Exception):
+    """A program error that reached the generator: the checker reports it with its own code,
+    so this is a bug in Nexflow (`nexflow build` reports it as an internal error, exit 2),
+    never NX901 (which is only for what the target cannot render)."""
+
+
+def checker_missed(span: Span, code: str, what: str) -> CheckerMissed:
+    """The failure of a guard for something the checker refuses with `code`."""
+    return CheckerMissed(
+        f"{span.location()}: {what} reached the generator, but the checker refuses it ({code}) "
+        "and should have reported it"
+    )
+
+
+def generator_bug(span: Span, what: str) -> CheckerMissed:
+    """The failure of a guard no program reaches (the generator's own invariant)."""
+    return CheckerMissed(f"{span.location()}: {what} reached a guard no program should reach")
+
+
 def lookups_unavailable(span: Span, transform: str, why: str, expected: str) -> NexflowError:
     """NX902: a call of a transform with lookups where the job cannot read the store first."""
     return NexflowError(
