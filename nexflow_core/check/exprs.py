@@ -429,6 +429,16 @@ class ExprChecker:
                 "NX301", f"'{op}' does not order {a.display()} values", e.span, expected="== or !="
             )
             return
+        if ok and {a.kind, b.kind} == {"decimal", "double"}:
+            # As in arithmetic: no exact rule compares an approximate double with a decimal.
+            self.ctx.error(
+                "NX303",
+                f"'{op}' compares an exact decimal with an approximate double",
+                e.span,
+                expected="both sides decimal (or both double)",
+                hint="convert with to_decimal(…) or to_double(…)",
+            )
+            return
         if not ok:
             self.ctx.error(
                 "NX301",
