@@ -470,6 +470,16 @@ class ExprChecker:
                 if isinstance(item, ast.StringLit):
                     self.enum_member(a, item.value, item.span)
             return T.BOOLEAN
+        if {a.kind, el.kind} == {"decimal", "double"}:
+            self.ctx.error(
+                "NX303",
+                f"`in` looks for {a.display()} in a list of {el.display()}: an exact decimal "
+                "and an approximate double do not compare",
+                e.span,
+                expected="both decimal (or both double)",
+                hint="convert with to_decimal(…) or to_double(…)",
+            )
+            return T.BOOLEAN
         if el.kind != "any" and not (T.is_numeric(a) and T.is_numeric(el)) and not T.same(a, el):
             self.ctx.error(
                 "NX301",

@@ -44,7 +44,6 @@ from nexflow_core.generate.lower import (
     Scope,
     checker_missed,
     generator_bug,
-    lookups_unavailable,
     plain,
 )
 from nexflow_core.typemodel import Type
@@ -929,21 +928,11 @@ class JobBuilder:
                 n = inputs.index(lk.input)
                 arg = call.args[n]
                 param = plain(self.project.resolve(sig.inputs[n].type))
-                try:
-                    self._check_dead(arg)
-                    bound = self.lower.fit(
-                        self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
-                    )
-                except NexflowError as e:
-                    if e.diagnostics[0].code != "NX901":
-                        raise
-                    raise lookups_unavailable(
-                        arg.span,
-                        call.name,
-                        f"and the argument for '{lk.input}' (the key of its lookup "
-                        f"'{lk.alias}') reads more than the record's fields",
-                        "an argument computed from the fields of the record the statement sees",
-                    ) from None
+                # An argument reading more than the record's fields is the checker's NX902.
+                self._check_dead(arg)
+                bound = self.lower.fit(
+                    self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
+                )
                 reads.append((lk, self._lookup_key(bound, lk.path, call.span), _text(arg)))
             calls.append((call, reads))
         self._read_first_all(calls, stmt.span)
