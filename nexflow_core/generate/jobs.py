@@ -455,7 +455,7 @@ class JobBuilder:
             )
         kind = plain(self.project.resolve(ft)).kind
         if kind not in ("datetime", "long"):
-            raise checker_missed(span, "NX305", f"event time from a {kind} field")
+            raise checker_missed(span, "NX305 or NX406", f"event time from a {kind} field")
         return model.EventTime(field=field, kind=kind, watermark_ms=watermark, origin=origin)
 
     def on_EventTimeStmt(self, s: ast.EventTimeStmt, i: int) -> None:
@@ -601,7 +601,8 @@ class JobBuilder:
             return
         sig = self.project.table(s.target)
         if sig is None or s.alias is None:
-            raise checker_missed(s.span, "NX432", f"applying '{s.target}' without `as <name>`")
+            code = "NX208" if sig is None else "NX432"  # unknown, or a table result unnamed
+            raise checker_missed(s.span, code, f"applying '{s.target}'")
         result = plain(self.project.resolve(sig.result))
         self.add_step(
             model.TableStep(

@@ -229,6 +229,11 @@ CASES: dict[str, Case] = {
     "unknown_rules": Case(
         "jobs.py: applying '<target>'", proc("from auths\napply Nope as o\nemit to out"), "NX208"
     ),
+    "table_result_without_name": Case(
+        "jobs.py: applying '<target>' (a decision table without `as <name>`)",
+        proc("from nums\napply T\nemit to nums", **table("count", "> 1")),
+        "NX432",
+    ),
     "update_after_operator": Case(
         "jobs.py: updating the state after …",
         proc("from auths\nkey by card_id\nstate seen: long ttl 1 hour\n"
