@@ -982,7 +982,9 @@ class JobBuilder:
         for part in path:
             ft = self.project.symbols.field_type(e.type, part)
             if ft is None:
-                raise checker_missed(span, "NX412", f"the field '{part}' of {e.type.display()}")
+                raise checker_missed(
+                    span, "NX204 or NX412", f"the field '{part}' of {e.type.display()}"
+                )
             e = model.Field(obj=e, name=part, type=plain(self.project.resolve(ft)))
         return e
 
