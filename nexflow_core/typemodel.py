@@ -161,7 +161,10 @@ def unify(a: Type, b: Type) -> Optional[Type]:
     if b.kind == "null":
         return with_nullable(a)
     if is_numeric(a) and is_numeric(b):
-        return with_nullable(numeric_result(a, b, "+") or DOUBLE, nullable)
+        # An exact decimal and an approximate double have no common type (NX303's rule): the
+        # target has no faithful conversion either way.
+        r = numeric_result(a, b, "+")
+        return None if r is None else with_nullable(r, nullable)
     if a.kind == b.kind and a.kind in ("list", "map") and len(a.args) == len(b.args):
         # Element-wise, so `[]` (list<unknown>) next to list<string> is list<string>.
         args = [unify(x, y) for x, y in zip(a.args, b.args)]

@@ -272,6 +272,16 @@ class ExprChecker:
         t: Optional[Type] = scope.names.get(root)
         if t is None and scope.implicit is not None:
             t = self.sy.field_type(scope.implicit, root)
+            if t is not None and scope.aggregates:
+                # `aggregate into` computes one record per window: a field of the window's
+                # records has no one value there, only aggregations of it.
+                self.ctx.error(
+                    "NX435",
+                    f"'{root}' is a field of each record of the window: read it inside an "
+                    "aggregation",
+                    e.span,
+                    expected=f"first({e.dotted}), last({e.dotted}) or another aggregation",
+                )
         if t is None:
             en = self.sy.enum(root)
             if en is not None and len(rest) == 1:
@@ -419,6 +429,16 @@ class ExprChecker:
                 "NX301", f"'{op}' does not order {a.display()} values", e.span, expected="== or !="
             )
             return
+        if ok and {a.kind, b.kind} == {"decimal", "double"}:
+            # As in arithmetic: no exact rule compares an approximate double with a decimal.
+            self.ctx.error(
+                "NX303",
+                f"'{op}' compares an exact decimal with an approximate double",
+                e.span,
+                expected="both sides decimal (or both double)",
+                hint="convert with to_decimal(…) or to_double(…)",
+            )
+            return
         if not ok:
             self.ctx.error(
                 "NX301",
@@ -449,6 +469,16 @@ class ExprChecker:
             for item in e.items.items:
                 if isinstance(item, ast.StringLit):
                     self.enum_member(a, item.value, item.span)
+            return T.BOOLEAN
+        if {a.kind, el.kind} == {"decimal", "double"}:
+            self.ctx.error(
+                "NX303",
+                f"`in` looks for {a.display()} in a list of {el.display()}: an exact decimal "
+                "and an approximate double do not compare",
+                e.span,
+                expected="both decimal (or both double)",
+                hint="convert with to_decimal(…) or to_double(…)",
+            )
             return T.BOOLEAN
         if el.kind != "any" and not (T.is_numeric(a) and T.is_numeric(el)) and not T.same(a, el):
             self.ctx.error(

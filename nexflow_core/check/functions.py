@@ -83,6 +83,12 @@ def _coalesce(args: list[Type]) -> Result:
 def _contains(args: list[Type]) -> Result:
     a = args[0]
     if a.kind == "list":
+        if {a.args[0].kind, args[1].kind} == {"decimal", "double"}:
+            return (
+                f"an exact decimal and an approximate double do not compare "
+                f"({a.display()} and {args[1].display()}): convert with to_decimal(…) or "
+                "to_double(…)"
+            )
         return T.BOOLEAN
     return _want(args, ("string", "list"), ("string",)) or T.BOOLEAN
 
@@ -103,6 +109,8 @@ def _get(args: list[Type]) -> Result:
 
 
 def _to_decimal(args: list[Type]) -> Result:
+    if len(args) == 2:
+        return "a precision goes with a scale: to_decimal(x) or to_decimal(x, precision, scale)"
     return _want(args, (*NUM, "string"), ("int",), ("int",)) or _nullable(args, T.decimal(38, 10))
 
 

@@ -64,6 +64,8 @@ MAX_CACHE_ENTRIES = 999_999_999
 _TRANSACTIONAL_PREFIX = re.compile(r"[A-Za-z0-9._-]{1,200}")
 # Where the dead letters of a proc without `on error emit to <stream>` go.
 DEAD_LETTER_STREAM = "dead_letter"
+ALERTS_STREAM = "alerts"
+ENVELOPE_KEY = "correlation_id"
 # The key groups of keyed state (Flink's max parallelism) a cluster job gets when its environment
 # sets none: Flink's own default for parallelism up to 85, written explicitly, so a job deployed
 # before this default existed restores its state unchanged, and raising `parallelism` later
@@ -1023,9 +1025,24 @@ def _check_delivery(
 ) -> None:
     """Idempotency keys are fields of their stream's schema; exactly-once sinks have
     checkpoints (a transaction commits only when a checkpoint completes)."""
+    # Dead letters and alerts are JSON envelopes the runtime keys by their correlation id.
+    envelopes = {DEAD_LETTER_STREAM, ALERTS_STREAM} | {
+        sig.dead_letter for sig, _ in procs if sig.dead_letter is not None
+    }
     for stream in sorted(env.streams):
         key = env.streams[stream].settings.get("idempotency_key")
         if not isinstance(key, ast.Symbol):
+            continue
+        if stream in envelopes:
+            if key.name != ENVELOPE_KEY:
+                _err(
+                    diags,
+                    "NX508",
+                    f"{stream} carries dead letters or alerts, JSON envelopes keyed by their "
+                    f"{ENVELOPE_KEY}: it cannot be keyed by '{key.name}'",
+                    key.span,
+                    expected=f"idempotency_key: {ENVELOPE_KEY}, or no idempotency_key",
+                )
             continue
         fields = stream_fields.get(stream)
         if fields is not None and key.name not in fields:

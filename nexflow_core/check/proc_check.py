@@ -535,6 +535,25 @@ class ProcChecker:
         )
 
     def on_EventTimeStmt(self, s: ast.EventTimeStmt) -> None:
+        source = self.f.source_type
+        changed = source is not None and self.f.current is not None and not T.same(
+            source, self.f.current
+        )
+        if len(s.field.parts) != 1 or changed:
+            # Watermarks are made where the source is read, from a field of its records.
+            self.ctx.error(
+                "NX434",
+                f"event time is a field of the records of the source '{self.f.source}', not "
+                + (
+                    f"of {self.f.current.display()} records"
+                    if changed and self.f.current is not None
+                    else f"the nested field '{s.field.dotted}'"
+                ),
+                s.field.span,
+                expected="event_time <field of the source> watermark <duration>, before the "
+                "steps that change the record",
+            )
+            return
         t = self.ex.infer(s.field, self.scope())
         if t.kind not in ("datetime", "long", "any"):
             self.ctx.error(
@@ -662,7 +681,7 @@ class ProcChecker:
             )
         elif s.partner is not None:
             self._read_again(s.partner, s)
-            self._check_partner_event_time(s)
+            self._check_partner_event_time(s.partner, s)
             pt = self.stream_type(s.partner, s.span)
             if pt is not None and kt.kind != "any":
                 other = self.ex.infer(s.key, Scope(implicit=pt))
@@ -682,15 +701,17 @@ class ProcChecker:
         self._one_operator(("correlate", s.key.dotted, s.partner or ""), s)
         self.f.key_types = [kt]
 
-    def _check_partner_event_time(self, s: ast.CorrelateStmt) -> None:
-        """`correlate with` pairs records by their times: both streams need event time."""
-        assert s.partner is not None
-        partner = self.sy.stream(s.partner)
+    def _check_partner_event_time(
+        self, stream: str, s: "ast.CorrelateStmt | ast.JoinStmt"
+    ) -> None:
+        """`correlate with` and `join` pair records by their times: both streams need event
+        time (a join of a stream with itself too: the partner is the stream as read)."""
+        partner = self.sy.stream(stream)
         schema = self.sy.schema(partner.schema) if partner is not None else None
         if schema is not None and not any(f.event_time for f in schema.fields):
             self.ctx.error(
                 "NX420",
-                f"'{s.partner}' has no event time (its schema {schema.name} has no @event_time "
+                f"'{stream}' has no event time (its schema {schema.name} has no @event_time "
                 "field): its records cannot be paired by time",
                 s.span,
                 expected=f"an @event_time field in {schema.name}",
@@ -699,7 +720,7 @@ class ProcChecker:
             self.ctx.error(
                 "NX420",
                 f"proc {self.d.name} has no event time: its records cannot be paired by time "
-                f"with '{s.partner}'",
+                f"with '{stream}'",
                 s.span,
                 expected="an @event_time field in the source's schema, or `event_time <field> "
                 "watermark <duration>` before this statement",
@@ -980,6 +1001,9 @@ class ProcChecker:
         check_mappings(self.ctx, self.ex, s.mappings, out, sc, s.span)
         self.f.window = None
         self.f.current = out
+        # The window's results are new records, not keyed: keyed state after it needs a key.
+        self.f.keyed = False
+        self.f.keyed_after = f"`aggregate into` on line {s.span.line}"
 
     def on_MapStmt(self, s: ast.MapStmt) -> None:
         out = self._target(s.schema, s.span)
@@ -1009,6 +1033,7 @@ class ProcChecker:
             self.ctx.error("NX202", f"'{s.alias}' is already defined in this proc", s.span)
         self.f.names[s.alias] = t
         self.ex.condition(s.condition, self.scope(), "a join condition")
+        self._check_partner_event_time(s.stream, s)
         if not _has_alias_equality(s.condition, s.alias):
             self.ctx.error(
                 "NX432",
@@ -1115,12 +1140,17 @@ def outcome_type() -> Type:
 
 
 def _has_alias_equality(e: object, alias: str) -> bool:
+    """Is there, in the conjunction, `x == alias.f` (either way round) where x reads nothing
+    of the alias? The join's key is x on the flow's side and alias.f on the partner's."""
     if isinstance(e, ast.Binary):
         if e.op == "and":
             return _has_alias_equality(e.left, alias) or _has_alias_equality(e.right, alias)
         if e.op == "==":
-            sides = [e.left, e.right]
-            return any(isinstance(x, ast.Path) and x.parts[0] == alias for x in sides) and any(
-                not (isinstance(x, ast.Path) and x.parts[0] == alias) for x in sides
-            )
+            for mine, theirs in ((e.left, e.right), (e.right, e.left)):
+                if (
+                    isinstance(theirs, ast.Path)
+                    and theirs.parts[0] == alias
+                    and not any(p.parts[0] == alias for p in _paths(mine))
+                ):
+                    return True
     return False

@@ -12,6 +12,7 @@ from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope, render
 from nexflow_core.check.tables import Analysis, accepts, build_column
 from nexflow_core.check.typeref import check_typeref
+from nexflow_core.diagnostics import Span
 from nexflow_core.interface.model import ParamSig
 from nexflow_core.typemodel import Type
 
@@ -112,6 +113,18 @@ class Binder:
         self.name, self.schema, self.type = name, matches[0], T.record(matches[0])
         return self.type
 
+    def require_record(self, span: Span) -> None:
+        """A ruleset or table that never names its record (no `for`, no field read): nothing
+        tells which records it inspects, so no proc could apply it to a typed record."""
+        if self.name is None:
+            self.ctx.error(
+                "NX210",
+                f"{self.owner} reads no record, so nothing says which records it inspects",
+                span,
+                expected="`for <name>: <Schema>` after the name",
+                hint="declare the record with `for`",
+            )
+
     def sig(self) -> Optional[ParamSig]:
         if self.name is None or self.schema is None:
             return None
@@ -198,6 +211,7 @@ def check_ruleset(ctx: Ctx, ex: ExprChecker, d: ast.RulesetDecl) -> Optional[Par
             conds[text] = r
             if _is_true(r.when):
                 blocker = r
+    b.require_record(d.span)
     return b.sig()
 
 
@@ -288,10 +302,14 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
             ex.expect(res, Scope(), t, f"output '{o.name}'")
         if ok:
             good_rows.append(row)
+    b.require_record(d.span)
     if len(good_rows) != len(d.rows) or not d.inputs or any(t.kind == "any" for t in in_types):
         return b.sig()
     analyse(ctx, d, in_types, good_rows, (b.name, b.schema))
     return b.sig()
+
+
+_NUMERIC_RANK = {"int": 0, "long": 1, "decimal": 2, "double": 3}
 
 
 def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
@@ -331,6 +349,29 @@ def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
         vt = ex.infer(v, Scope())
         if t.kind == "enum" and isinstance(v, ast.StringLit):
             ex.enum_member(t, v.value, v.span)
+            continue
+        if T.is_numeric(vt) and T.is_numeric(t) and vt.kind != "any":
+            if {vt.kind, t.kind} == {"decimal", "double"}:
+                ctx.error(
+                    "NX303",
+                    f"this cell is {vt.display()} but the column is {t.display()}: an exact "
+                    "decimal and an approximate double do not compare",
+                    v.span,
+                    expected=f"a {t.display()} value",
+                    hint="convert the column's input with to_decimal(…) or to_double(…)",
+                )
+                ok = False
+            elif _NUMERIC_RANK.get(vt.kind, 0) > _NUMERIC_RANK.get(t.kind, 0):
+                # The row tests the column's values: a cell the column's type cannot hold
+                # (1.5 for an int, a number beyond an int's range) is a mistake in the row.
+                ctx.error(
+                    "NX411",
+                    f"this cell is {vt.display()} but the column is {t.display()}: a cell is "
+                    "a value of its column's type",
+                    v.span,
+                    expected=f"a {t.display()} value",
+                )
+                ok = False
             continue
         if not (T.is_numeric(vt) and T.is_numeric(t)) and not T.assignable(vt, t):
             ctx.error(

@@ -69,6 +69,8 @@ CODES: dict[str, str] = {
     "NX431": "proc without exactly one source",
     "NX432": "statement without a part it needs",
     "NX433": "sliding window that slides further than its size",
+    "NX434": "event time not from a field of the source's records",
+    "NX435": "field read outside an aggregation",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",

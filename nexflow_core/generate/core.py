@@ -15,11 +15,18 @@ from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.checker import check_modules
 from nexflow_core.check.declare import type_of_ref
-from nexflow_core.diagnostics import NexflowError, Span, file_span
+from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, file_span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import UpstreamEnvironments, build_environment
 from nexflow_core.generate.jobs import build_job
-from nexflow_core.generate.lower import Lowerer, Scope, plain, unsupported
+from nexflow_core.generate.lower import (
+    Lowerer,
+    Scope,
+    checker_missed,
+    generator_bug,
+    plain,
+    unsupported,
+)
 from nexflow_core.generate.target import Target
 from nexflow_core.interface.model import UnitInterface
 from nexflow_core.project import CheckedProject
@@ -127,7 +134,7 @@ class Context:
     def resolve_ref(self, type_ref: ast.TypeRef) -> Type:
         t = plain(self.project.resolve(type_of_ref(type_ref)))
         if t.kind == "any":
-            raise unsupported(type_ref.span, f"the type '{type_ref.name}'")
+            raise checker_missed(type_ref.span, "NX201", f"the type '{type_ref.name}'")
         return t
 
     def index(self) -> model.TypeIndex:
@@ -158,7 +165,7 @@ def _constraints(f: ast.Field, t: Type) -> list[model.Constraint]:
         if a.name in ("range", "length") and len(a.args) == 2:
             low, high = _number_text(a.args[0]), _number_text(a.args[1])
             if low is None or high is None:
-                raise unsupported(a.span, f"@{a.name} with bounds that are not numbers")
+                raise checker_missed(a.span, "NX406", f"@{a.name} with bounds that are not numbers")
             out.append(model.Constraint(kind=a.name, low=low, high=high))
         elif a.name == "pattern" and a.args and isinstance(a.args[0], ast.StringLit):
             out.append(model.Constraint(kind="pattern", pattern=a.args[0].value))
@@ -247,7 +254,7 @@ def _binding(ctx: Context, name: str, span: Span) -> tuple:
     e = ctx.project.symbols.types.get(name)
     sig = e.sig if e is not None else None
     if sig is None or sig.input is None:
-        raise unsupported(span, f"{name} without a record to inspect")
+        raise checker_missed(span, "NX210", f"{name} without a record to inspect")
     return sig.input.name, plain(ctx.project.resolve(sig.input.type))
 
 
@@ -282,11 +289,17 @@ def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
                     )
                 elif isinstance(a, ast.SetAction):
                     parts = list(a.target.parts)
-                    if len(parts) != 2 or parts[0] != input_name:
+                    if len(parts) < 2 or parts[0] != input_name:
+                        raise checker_missed(
+                            a.target.span, "NX204", f"set on '{a.target.dotted}'"
+                        )
+                    if len(parts) > 2:
+                        # Limit of the Flink target: rules change the inspected record in place
+                        # and records nested in it are shared, immutable values.
                         raise unsupported(a.target.span, "set on a nested field")
                     target_type = ctx.project.symbols.field_type(input_type, parts[1])
                     if target_type is None:
-                        raise unsupported(a.target.span, f"set on '{a.target.dotted}'")
+                        raise checker_missed(a.target.span, "NX204", f"set on '{a.target.dotted}'")
                     value = ctx.lower.fit(
                         ctx.lower.expr(a.expr, scope),
                         ctx.project.resolve(target_type),
@@ -336,8 +349,8 @@ def _cell(ctx: Context, cell: ast.Cell, column: Type) -> model.CellTest:
 
             c = common_numeric(column, e.type)
             if c.kind != column.kind:
-                raise unsupported(
-                    v.span, f"a {e.type.display()} cell in a {column.display()} column"
+                raise checker_missed(
+                    v.span, "NX411", f"a {e.type.display()} cell in a {column.display()} column"
                 )
             e = ctx.lower.coerce(e, column, v.span)
         else:
@@ -420,7 +433,7 @@ def build_transforms(unit: Unit, ctx: Context) -> list[model.Transform]:
 
 def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Transform:
     if d.output is None:
-        raise unsupported(d.span, "a transform without an output")
+        raise checker_missed(d.span, "NX306", "a transform without an output")
     params = []
     names: dict[str, Type] = {}
     nullable: set = set()
@@ -435,7 +448,7 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
     lookups = []
     for lk, found in zip(d.lookups, ctx.transform_lookups(d.name)):
         if found.kind != "record":
-            raise unsupported(lk.span, f"the store '{lk.store}'")
+            raise checker_missed(lk.span, "NX206", f"the store '{lk.store}'")
         key = lk.key.dotted if isinstance(lk.key, ast.Path) else "key"
         lookups.append(
             model.LookupParam(
@@ -468,7 +481,7 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
         for mp in d.mappings:
             ft = ctx.project.symbols.field_type(output, mp.field)
             if ft is None:
-                raise unsupported(mp.span, f"the field '{mp.field}'")
+                raise checker_missed(mp.span, "NX306", f"the field '{mp.field}'")
             mappings.append(
                 model.FieldValue(
                     field=mp.field,
@@ -496,7 +509,7 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
     ]
     on_error = d.on_error or "dead_letter"
     if on_error not in ("skip", "fail", "dead_letter"):
-        raise unsupported(d.span, f"on error {on_error}")
+        raise checker_missed(d.span, "NX106", f"on error {on_error}")
     return model.Transform(
         name=d.name,
         package=unit.package,
@@ -528,10 +541,20 @@ def build_jobs(unit: Unit, ctx: Context) -> list[model.Job]:
             resolved = ctx.upstream_environments.get(ctx.environment, unit.module.path)
             sources = ctx.upstream_environments.sources
         if resolved is None:
-            raise unsupported(
-                procs[0].span,
-                f"binding to environment '{ctx.environment}', whose settings this build "
-                "cannot see (an environment's .infra files must be checked with the proc),",
+            # The command's --environment names nothing the build can see: the user's error,
+            # not a limit of the target.
+            raise NexflowError(
+                [
+                    Diagnostic(
+                        code="NX212",
+                        severity="error",
+                        message=f"unknown environment '{ctx.environment}': no .infra file "
+                        "checked with this proc declares it",
+                        span=procs[0].span,
+                        expected="an environment declared in an .infra file given with the "
+                        "proc (or in an --interface file of its .infra unit)",
+                    )
+                ]
             )
         env = build_environment(resolved, sources)
     return [build_job(unit, d, ctx, env, resolved) for d in procs]
@@ -601,12 +624,9 @@ def _generate(units: Sequence[Unit], ctx: Context, target: Target) -> list[model
     paths = [f.path for f in files]
     duplicates = sorted({p for p in paths if paths.count(p) > 1})
     if duplicates:
-        raise NexflowError(
-            [
-                unsupported(
-                    file_span(units[0].module.path),
-                    f"two declarations that generate the same file {duplicates[0]}",
-                ).diagnostics[0]
-            ]
+        # Generated names are made distinct (java_spelling's safe names): a clash is a bug.
+        raise generator_bug(
+            file_span(units[0].module.path),
+            f"two declarations that generate the same file {duplicates[0]}",
         )
     return sorted(files, key=lambda f: f.path)

@@ -40,7 +40,12 @@ from nexflow_core.check.infra_check import (
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.environments import uses_kafka
-from nexflow_core.generate.lower import Scope, lookups_unavailable, plain, unsupported
+from nexflow_core.generate.lower import (
+    Scope,
+    checker_missed,
+    generator_bug,
+    plain,
+)
 from nexflow_core.typemodel import Type
 
 if TYPE_CHECKING:  # core imports this module: its classes are only named here
@@ -164,7 +169,7 @@ class JobBuilder:
             if self.record is not None and self.project.symbols.field_type(self.record, root):
                 continue  # a field of the record, as the checker reads it
             if root in self.dead and root not in self.live:
-                raise unsupported(path.span, f"reading '{root}' {self.dead[root]}")
+                raise checker_missed(path.span, "NX421", f"reading '{root}' {self.dead[root]}")
 
     def sensitive_key(self, record: Type, key: Optional[model.Expr]) -> bool:
         """Is the idempotency key `key` (a field of `record`) marked @sensitive? Then the
@@ -221,8 +226,9 @@ class JobBuilder:
             or old.idempotency_key != new.idempotency_key
             or old.persist != new.persist
         ):
-            raise unsupported(
+            raise checker_missed(
                 emit.span,
+                "NX424",
                 f"a second `emit to {stream}` with another delivery or persistence than "
                 f"line {old.origin.line}",
             )
@@ -256,16 +262,17 @@ class JobBuilder:
             rolling = any(isinstance(st, model.RollingStep) for st in seg.steps)
             keyed = seg.explicit_key or bool(seg.states) or rolling
             if keyed and seg.carried is not None:
-                raise unsupported(
-                    _span_of(seg), "keyed state right after a lookup (add `key by` after it)"
+                raise checker_missed(
+                    _span_of(seg), "NX430", "keyed state right after a lookup (without `key by`)"
                 )
             key = None
             if keyed:
                 if self.key is None:
-                    raise unsupported(_span_of(seg), "keyed state without a key")
+                    raise checker_missed(_span_of(seg), "NX430", "keyed state without a key")
                 if not T.same(self.key.record, seg.input):
-                    raise unsupported(
+                    raise checker_missed(
                         _span_of(seg),
+                        "NX430",
                         f"keyed state on {seg.input.display()} records keyed by "
                         f"'{self.key.text}' of {self.key.record.display()}",
                     )
@@ -331,7 +338,10 @@ class JobBuilder:
         for i, stmt in enumerate(self.proc.statements):
             handler = getattr(self, "on_" + type(stmt).__name__, None)
             if handler is None:
-                raise unsupported(stmt.span, f"the proc statement `{self.origin(stmt.span).text}`")
+                # Every statement of the proc grammar has a handler (a test checks it).
+                raise generator_bug(
+                    stmt.span, f"the proc statement `{self.origin(stmt.span).text}`"
+                )
             free = (
                 ast.OnStmt,
                 ast.OnLookupErrorStmt,
@@ -340,20 +350,23 @@ class JobBuilder:
                 ast.CheckpointStmt,
             )
             if self.record is None and not isinstance(stmt, (ast.FromStmt, *free)):
-                raise unsupported(stmt.span, "a statement before `from`")
+                raise checker_missed(stmt.span, "NX408", "a statement before `from`")
             if self.terminated is not None and not isinstance(stmt, free):
-                raise unsupported(
+                raise checker_missed(
                     stmt.span,
+                    "NX422",
                     f"a statement after the route of line {self.terminated.span.line}, whose "
                     "`otherwise` sends every record away (nothing reaches it)",
                 )
             self.lifted = {}
             handler(stmt, i)
         if self.window is not None:
-            raise unsupported(self.window[0].span, "a window without `aggregate into` after it")
+            raise checker_missed(
+                self.window[0].span, "NX408", "a window without `aggregate into` after it"
+            )
         self.close_segment("the end")
         if self.source is None:
-            raise unsupported(self.proc.span, "a proc without `from`")
+            raise checker_missed(self.proc.span, "NX431", "a proc without `from`")
         # The sinks' uids (the streams are distinct; the dead letters' and alerts' sinks are
         # named after their role).
         for stream in [*sorted(self.outputs), "dead_letter", "alerts"]:
@@ -378,7 +391,8 @@ class JobBuilder:
                 also=last.also,
             )
         if ops and isinstance(ops[-1], (model.Lookup, model.Join)):
-            raise unsupported(self.proc.span, "a lookup whose answer nothing uses")
+            # A lookup or join always opens the segment that reads what it found.
+            raise generator_bug(self.proc.span, "a lookup whose answer nothing uses")
         timed = (model.Correlate, model.Dedup, model.Window, model.Join)
         needs_time = any(isinstance(op, timed) for op in ops) or any(
             isinstance(st, model.RollingStep)
@@ -408,7 +422,9 @@ class JobBuilder:
                 continue
             owner = owners.get(i)
             if owner is None:  # the checker reports a handler without its statement
-                raise unsupported(s.span, f"`on {s.event}` without the statement it belongs to")
+                raise checker_missed(
+                    s.span, "NX408", f"`on {s.event}` without the statement it belongs to"
+                )
             h = self.handlers.setdefault(owner, _Handlers())
             if s.event == "route":
                 h.routes[s.label or ""] = s
@@ -419,7 +435,7 @@ class JobBuilder:
     def on_FromStmt(self, s: ast.FromStmt, i: int) -> None:
         sig = self.project.stream(s.stream)
         if sig is None:
-            raise unsupported(s.span, f"the stream '{s.stream}' without a schema")
+            raise checker_missed(s.span, "NX205", f"the stream '{s.stream}' without a schema")
         self.record = T.record(sig.schema)
         self.source = model.Source(stream=s.stream, record=self.record, origin=self.origin(s.span))
         self.read_stream(s.stream, s.span)
@@ -434,10 +450,12 @@ class JobBuilder:
         assert self.record is not None
         ft = self.project.symbols.field_type(self.record, field)
         if ft is None:
-            raise unsupported(span, f"event time from '{field}', not a field of the source")
+            raise checker_missed(
+                span, "NX434", f"event time from '{field}', not a field of the source"
+            )
         kind = plain(self.project.resolve(ft)).kind
         if kind not in ("datetime", "long"):
-            raise unsupported(span, f"event time from a {kind} field")
+            raise checker_missed(span, "NX305 or NX406", f"event time from a {kind} field")
         return model.EventTime(field=field, kind=kind, watermark_ms=watermark, origin=origin)
 
     def on_EventTimeStmt(self, s: ast.EventTimeStmt, i: int) -> None:
@@ -447,7 +465,9 @@ class JobBuilder:
             or not T.same(self.record, self.source.record)
             or len(s.field.parts) != 1
         ):
-            raise unsupported(s.span, "event time from a field that is not the source's")
+            raise checker_missed(
+                s.span, "NX434", "event time from a field that is not the source's"
+            )
         watermark = s.watermark.millis if s.watermark is not None else 0
         self.event_time = self._event_time(
             s.field.parts[0], watermark, s.field.span, self.origin(s.span)
@@ -482,7 +502,7 @@ class JobBuilder:
     def on_TransformStmt(self, s: ast.TransformStmt, i: int) -> None:
         sig = self.project.transform(s.transform)
         if sig is None:
-            raise unsupported(s.span, f"the transform '{s.transform}'")
+            raise checker_missed(s.span, "NX207", f"the transform '{s.transform}'")
         out = plain(self.project.resolve(sig.output))
         assert self.record is not None
         # The first input is the record; the others are names earlier statements made (the
@@ -537,7 +557,7 @@ class JobBuilder:
         for mp in mappings:
             ft = self.project.symbols.field_type(out, mp.field)
             if ft is None:
-                raise unsupported(mp.span, f"the field '{mp.field}'")
+                raise checker_missed(mp.span, "NX306", f"the field '{mp.field}'")
             self._check_dead(mp.expr)
             e = self.lower.fit(
                 self.lower.expr(mp.expr, scope), self.project.resolve(ft), mp.expr.span
@@ -574,13 +594,15 @@ class JobBuilder:
                 flow = self.project.proc_flow(self.proc.name)
                 t = flow.aliases.get(s.alias) if flow is not None else None
                 if t is None:
-                    raise unsupported(s.span, f"the outcome '{s.alias}'")
+                    # The checker binds the outcome of every `apply <ruleset> as <name>`.
+                    raise generator_bug(s.span, f"the outcome '{s.alias}'")
                 self.live[s.alias] = plain(self.project.resolve(t))
                 self.dead.pop(s.alias, None)
             return
         sig = self.project.table(s.target)
         if sig is None or s.alias is None:
-            raise unsupported(s.span, f"applying '{s.target}'")
+            code = "NX208" if sig is None else "NX432"  # unknown, or a table result unnamed
+            raise checker_missed(s.span, code, f"applying '{s.target}'")
         result = plain(self.project.resolve(sig.result))
         self.add_step(
             model.TableStep(
@@ -636,7 +658,7 @@ class JobBuilder:
 
     def on_StateStmt(self, s: ast.StateStmt, i: int) -> None:
         if self.key is None:
-            raise unsupported(s.span, "keyed state without `key by` before it")
+            raise checker_missed(s.span, "NX430", "keyed state without `key by` before it")
         seg = self.open_segment(s.span)
         if not seg.states:
             seg.state_span = s.span
@@ -653,7 +675,7 @@ class JobBuilder:
         seg = self.segment
         if t is None or seg is None or s.name not in {st.name for st in seg.states}:
             reason = self.dead.get(s.name, "outside the operator that declares it")
-            raise unsupported(s.span, f"updating the state '{s.name}' {reason}")
+            raise checker_missed(s.span, "NX421", f"updating the state '{s.name}' {reason}")
         self._check_dead(s.expr)
         value = self.lower.fit(self.lower.expr(s.expr, self.scope()), t, s.expr.span)
         self.add_step(
@@ -663,11 +685,11 @@ class JobBuilder:
 
     def on_RollingStmt(self, s: ast.RollingStmt, i: int) -> None:
         if self.key is None:
-            raise unsupported(s.span, "rolling aggregates without `key by` before them")
+            raise checker_missed(s.span, "NX430", "rolling aggregates without `key by` before them")
         assert self.record is not None
         seg = self.open_segment(s.span)
         if seg.carried is not None:
-            raise unsupported(s.span, "rolling aggregates right after a lookup (add `key by`)")
+            raise checker_missed(s.span, "NX430", "rolling aggregates right after a lookup")
         if seg.state_span is None:
             seg.state_span = s.span
         values = []
@@ -682,7 +704,7 @@ class JobBuilder:
             )
             v = self.lower.expr(mp.expr, scope)
             if not isinstance(v, model.Var) or len(aggregations) != 1:
-                raise unsupported(mp.span, f"'{mp.field}' as a rolling aggregation")
+                raise checker_missed(mp.span, "NX307", f"'{mp.field}' as a rolling aggregation")
             values.append(msgspec.structs.replace(aggregations[0], slot=mp.field))
         # Consecutive rolling statements share one `on late`: the first one finds a record late.
         stmts = self.proc.statements
@@ -782,27 +804,30 @@ class JobBuilder:
         assert s.partner is not None and self.source is not None
         if s.partner == self.source.stream:
             # Every record would meet itself on the other side.
-            raise unsupported(
+            raise checker_missed(
                 s.span,
+                "NX420",
                 f"correlating '{s.partner}' with itself (`correlate by …` pairs the records of "
                 "one stream)",
             )
         sig = self.project.stream(s.partner)
         if sig is None:
-            raise unsupported(s.span, f"the stream '{s.partner}'")
+            raise checker_missed(s.span, "NX205", f"the stream '{s.partner}'")
         self.read_stream(s.partner, s.span)
         record = T.record(sig.schema)
         schema = self.project.schema(sig.schema)
         field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
         if self.event_time is None or field is None:
-            raise unsupported(
-                s.span, "correlating with a stream without event time on both (@event_time)"
+            raise checker_missed(
+                s.span,
+                "NX420",
+                "correlating with a stream without event time on both (@event_time)",
             )
         ft = self.project.symbols.field_type(record, field)
         assert ft is not None, field  # a field of this very schema (found just above)
         kind = plain(self.project.resolve(ft)).kind
         if kind not in ("datetime", "long"):
-            raise unsupported(s.span, f"event time from a {kind} field")
+            raise checker_missed(s.span, "NX406", f"event time from a {kind} field")
         time = model.EventTime(field=field, kind=kind, watermark_ms=self.event_time.watermark_ms)
         key = self.lower.expr(s.key, Scope(implicit=record))
         return model.CorrelatePartner(
@@ -856,7 +881,7 @@ class JobBuilder:
         assert self.record is not None
         sig = self.project.store(store)
         if sig is None:
-            raise unsupported(span, f"the store '{store}'")
+            raise checker_missed(span, "NX206", f"the store '{store}'")
         key = model.Key(exprs=[key_expr], record=self.record, text=text)
         found = T.record(sig.schema)
         index = len(self.operators) + 1
@@ -898,25 +923,17 @@ class JobBuilder:
             reads = []
             for lk in sig.lookups:
                 if lk.input not in inputs or inputs.index(lk.input) >= len(call.args):
-                    raise unsupported(call.span, f"the lookup '{lk.alias}' of {call.name}")
+                    raise checker_missed(
+                        call.span, "NX307", f"the lookup '{lk.alias}' of {call.name}"
+                    )
                 n = inputs.index(lk.input)
                 arg = call.args[n]
                 param = plain(self.project.resolve(sig.inputs[n].type))
-                try:
-                    self._check_dead(arg)
-                    bound = self.lower.fit(
-                        self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
-                    )
-                except NexflowError as e:
-                    if e.diagnostics[0].code != "NX901":
-                        raise
-                    raise lookups_unavailable(
-                        arg.span,
-                        call.name,
-                        f"and the argument for '{lk.input}' (the key of its lookup "
-                        f"'{lk.alias}') reads more than the record's fields",
-                        "an argument computed from the fields of the record the statement sees",
-                    ) from None
+                # An argument reading more than the record's fields is the checker's NX902.
+                self._check_dead(arg)
+                bound = self.lower.fit(
+                    self.lower.expr(arg, Scope(implicit=self.record)), param, arg.span
+                )
                 reads.append((lk, self._lookup_key(bound, lk.path, call.span), _text(arg)))
             calls.append((call, reads))
         self._read_first_all(calls, stmt.span)
@@ -965,7 +982,9 @@ class JobBuilder:
         for part in path:
             ft = self.project.symbols.field_type(e.type, part)
             if ft is None:
-                raise unsupported(span, f"the field '{part}' of {e.type.display()}")
+                raise checker_missed(
+                    span, "NX204 or NX412", f"the field '{part}' of {e.type.display()}"
+                )
             e = model.Field(obj=e, name=part, type=plain(self.project.resolve(ft)))
         return e
 
@@ -974,13 +993,15 @@ class JobBuilder:
         assert self.record is not None and self.source is not None
         sig = self.project.stream(s.stream)
         if sig is None:
-            raise unsupported(s.span, f"the stream '{s.stream}'")
+            raise checker_missed(s.span, "NX205", f"the stream '{s.stream}'")
         partner = T.record(sig.schema)
         if s.stream != self.source.stream:
             self.read_stream(s.stream, s.span)
         pair = _key_equality(s.condition, s.alias)
         if pair is None:
-            raise unsupported(s.condition.span, "a join without `<key> == <alias>.<field>`")
+            raise checker_missed(
+                s.condition.span, "NX432", "a join without `<key> == <alias>.<field>`"
+            )
         left_ast, right_ast = pair
         self._check_dead(left_ast)
         left = self.lower.expr(left_ast, Scope(implicit=self.record))
@@ -988,7 +1009,9 @@ class JobBuilder:
         schema = self.project.schema(sig.schema)
         field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
         if self.event_time is None or field is None:
-            raise unsupported(s.span, "a join without event time on both streams (@event_time)")
+            raise checker_missed(
+                s.span, "NX420", "a join without event time on both streams (@event_time)"
+            )
         ft = self.project.symbols.field_type(partner, field)
         assert ft is not None, field  # a field of the partner's schema (found just above)
         kind = plain(self.project.resolve(ft)).kind
@@ -1025,16 +1048,18 @@ class JobBuilder:
     def on_WindowStmt(self, s: ast.WindowStmt, i: int) -> None:
         self.close_segment(f"`{self.origin(s.span).text}`")
         if self.key is None:
-            raise unsupported(s.span, "a window without `key by` before it")
+            raise checker_missed(s.span, "NX430", "a window without `key by` before it")
         assert self.record is not None
         if not T.same(self.key.record, self.record):
-            raise unsupported(s.span, f"a window keyed by '{self.key.text}' of another record")
+            raise checker_missed(
+                s.span, "NX430", f"a window keyed by '{self.key.text}' of another record"
+            )
         self.key_pending = False
         self.window = (s, i)
 
     def on_AggregateStmt(self, s: ast.AggregateStmt, i: int) -> None:
         if self.window is None:
-            raise unsupported(s.span, "aggregate without a window right before it")
+            raise checker_missed(s.span, "NX408", "aggregate without a window right before it")
         w, wi = self.window
         self.window = None
         assert self.record is not None and self.key is not None
@@ -1049,8 +1074,9 @@ class JobBuilder:
         values = self._values(s.mappings, out, scope)
         for mp, v in zip(s.mappings, values):
             if _reads_record(v.expr):
-                raise unsupported(
+                raise checker_missed(
                     mp.expr.span,
+                    "NX435",
                     f"reading a field outside an aggregation (in '{mp.field}'; "
                     "aggregate it with first(…) or last(…))",
                 )
@@ -1288,8 +1314,9 @@ def _lines_delivery(env: ResolvedEnvironment, stream: str) -> str:
     binding = env.streams.get(stream)
     named = binding.settings.get("idempotency_key") if binding is not None else None
     if named is not None and not (isinstance(named, ast.Symbol) and named.name == "correlation_id"):
-        raise unsupported(
+        raise checker_missed(
             named.span,
+            "NX508",
             f"an idempotency key other than correlation_id for {stream} (dead letters and "
             "alerts are envelopes keyed by the correlation id of their record),",
         )

@@ -3,7 +3,8 @@
 The checker already inferred a type for every expression node (`CheckedProject.type_of`); this
 module makes the meaning explicit for targets: names become `This`/`Var`/`Field`/`EnumValue`,
 and each implicit widening becomes a `Convert`, so operands of an operation always share one
-type. Anything a target could not render faithfully raises NX901 (never wrong code).
+type. Anything a target could not render faithfully raises NX901 (never wrong code); what the
+checker refuses raises CheckerMissed (an internal error: the checker owns every user error).
 
 Semantics fixed here (documented in docs/language/expressions.md, "Null and number rules"):
 - arithmetic on decimals is exact; `/` rounds half-even to the scale the checker gave the
@@ -49,6 +50,25 @@ def unsupported(span: Span, what: str) -> NexflowError:
             )
         ]
     )
+
+
+class CheckerMissed(Exception):
+    """A program error that reached the generator: the checker reports it with its own code,
+    so this is a bug in Nexflow (`nexflow build` reports it as an internal error, exit 2),
+    never NX901 (which is only for what the target cannot render)."""
+
+
+def checker_missed(span: Span, code: str, what: str) -> CheckerMissed:
+    """The failure of a guard for something the checker refuses with `code`."""
+    return CheckerMissed(
+        f"{span.location()}: {what} reached the generator, but the checker refuses it ({code}) "
+        "and should have reported it"
+    )
+
+
+def generator_bug(span: Span, what: str) -> CheckerMissed:
+    """The failure of a guard no program reaches (the generator's own invariant)."""
+    return CheckerMissed(f"{span.location()}: {what} reached a guard no program should reach")
 
 
 def lookups_unavailable(span: Span, transform: str, why: str, expected: str) -> NexflowError:
@@ -151,7 +171,8 @@ class Lowerer:
     def type_of(self, node: ast.Expr) -> Type:
         t = self._type_of(node)
         if t is None or t.kind == "any":
-            raise unsupported(node.span, "an expression of unknown type")
+            # The checker types every expression it accepts (`any` only after an error).
+            raise generator_bug(node.span, "an expression the checker gave no type")
         return plain(self._resolve(t))
 
     # conversions -------------------------------------------------------------------------
@@ -165,6 +186,10 @@ class Lowerer:
             return model.Lit(value=None, type=to)
         if src.kind == "null":
             return model.Lit(value=None, type=to)
+        if isinstance(e, model.Lit) and src.kind == "string" and to.kind == "enum":
+            # A text literal stored as an enum (`channel = "ATM"`): the checker saw it names a
+            # member.
+            return model.EnumValue(member=str(e.value), type=to)
         if isinstance(e, model.Lit) and src.kind == "int" and to.kind == "long":
             return model.Lit(value=e.value, type=to)
         if isinstance(e, model.Lit) and src.kind in ("int", "long") and to.kind == "decimal":
@@ -181,7 +206,8 @@ class Lowerer:
             or (src.kind == "enum" and to.kind == "string")
         )
         if not allowed:
-            raise unsupported(span, f"using {src.display()} as {to.display()}")
+            code = "NX303" if {src.kind, to.kind} == {"decimal", "double"} else "NX305"
+            raise checker_missed(span, code, f"using {src.display()} as {to.display()}")
         return model.Convert(operand=e, type=to)
 
     def fit(self, e: model.Expr, to: Type, span: Span) -> model.Expr:
@@ -237,7 +263,8 @@ class Lowerer:
             )
         if isinstance(node, ast.Call):
             return self.call(node, scope)
-        raise unsupported(node.span, "this expression")
+        # Every kind of expression node is lowered above.
+        raise generator_bug(node.span, "this expression")
 
     def path(self, node: ast.Path, scope: Scope) -> model.Expr:
         root, rest = node.parts[0], node.parts[1:]
@@ -260,11 +287,11 @@ class Lowerer:
             # A bare enum member compared with an enum value (`channel == ATM`).
             return model.EnumValue(member=root, type=member_type)
         else:
-            raise unsupported(node.span, f"the name '{node.dotted}'")
+            raise checker_missed(node.span, "NX211", f"the name '{node.dotted}'")
         for part in rest:
             ft = self._field_type(e.type, part)
             if ft is None:
-                raise unsupported(node.span, f"the field path '{node.dotted}'")
+                raise checker_missed(node.span, "NX204", f"the field path '{node.dotted}'")
             e = model.Field(obj=e, name=part, type=plain(self._resolve(ft)))
         return e
 
@@ -291,7 +318,8 @@ class Lowerer:
             left, right = self.unify_pair(left, right, node.span)
             return model.Compare(op=op, left=left, right=right, type=T.BOOLEAN)
         if op not in ARITH_OPS:
-            raise unsupported(node.span, f"the operator '{op}'")
+            # The grammar has no other binary operator.
+            raise generator_bug(node.span, f"the operator '{op}'")
         t = self.type_of(node)
         a, b = left.type, right.type
         if t.kind in NUMERIC_RANK and a.kind in NUMERIC_RANK and b.kind in NUMERIC_RANK:
@@ -306,7 +334,7 @@ class Lowerer:
             return model.Arith(op=op, left=left, right=right, operand_type=T.STRING, type=t)
         if t.kind in ("datetime", "date", "duration") and op in ("+", "-", "*", "/"):
             return model.Arith(op=op, left=left, right=right, operand_type=a, type=t)
-        raise unsupported(node.span, f"'{op}' on {a.display()} and {b.display()}")
+        raise checker_missed(node.span, "NX301", f"'{op}' on {a.display()} and {b.display()}")
 
     def unify_pair(
         self, left: model.Expr, right: model.Expr, span: Span
@@ -329,7 +357,9 @@ class Lowerer:
         operand = self.expr(node.operand, scope)
         items = self.expr(node.items, scope)
         if items.type.kind != "list":
-            raise unsupported(node.items.span, "`in` over something that is not a list")
+            raise checker_missed(
+                node.items.span, "NX301", "`in` over something that is not a list"
+            )
         el = items.type.args[0]
         if el.kind == "any" and isinstance(items, model.ListOf) and not items.items:
             el = operand.type
@@ -388,7 +418,7 @@ class Lowerer:
         elif name == "get" and args and args[0].type.kind == "list":
             args = [args[0], self.coerce(args[1], T.LONG, node.args[1].span)]
         elif name == "to_decimal" and len(args) != 1 and len(args) != 3:
-            raise unsupported(node.span, "to_decimal with two arguments")
+            raise checker_missed(node.span, "NX307", "to_decimal with two arguments")
         return model.Call(name=name, args=args, type=t)
 
     def aggregation(self, node: ast.Call, t: Type, scope: Scope) -> model.Expr:

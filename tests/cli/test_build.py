@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from cli_helpers import java_files, make_project, nexflow, snapshot  # pants: no-infer-dep
 
 from nexflow_core.tool.build import BuildOptions, build, layer_order, link_units, read_units
@@ -271,6 +272,32 @@ def test_a_flow_the_generator_cannot_render_is_a_check_error(project: Path) -> N
     assert r.code == 1
     assert "src/large_orders.proc:6:5: error[NX420]" in r.err
     assert "failed     src/large_orders.proc" in r.out
+
+
+def test_an_error_the_checker_missed_is_an_internal_error_naming_its_code(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard of the generator for a user error (here keyed state without `key by`, the
+    checker's NX430) is never NX901: should the checker miss it, the build says which code it
+    missed, as an internal error (exit 2), without a traceback."""
+    from nexflow_core.check.context import Ctx
+
+    report = Ctx.error
+
+    def without_nx430(self: Ctx, code: str, *args: object, **kwargs: object) -> None:
+        if code != "NX430":
+            report(self, code, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ctx, "error", without_nx430)
+    proc = project / "src/large_orders.proc"
+    body = proc.read_text().replace("    filter", "    state seen: long ttl 1 hour\n    filter")
+    proc.write_text(body)
+    r = run_build(project)
+    assert r.code == 2, r.err
+    assert "internal error while generating src/large_orders.proc: CheckerMissed: " in r.err
+    assert "src/large_orders.proc:6:5: keyed state without `key by` before it" in r.err
+    assert "the checker refuses it (NX430)" in r.err
+    assert "NX901" not in r.err and "Traceback" not in r.err
 
 
 def test_names_declared_twice(project: Path) -> None:
