@@ -19,10 +19,8 @@ Every target uses a Java package unique to this test run, so no process of the f
 be a cache hit left by an earlier run, while Pants' tools (coursier fetches, the compiler's PEX)
 still come from the machine's caches.
 
-Until the Flink generator supports `apply <ruleset> rules` (NX901 says so), the proc keeps a
-hello-style body and depends on the rules target in its BUILD file: the ruleset's interface file
-is then an input of the proc's processes exactly as with `apply`, which is what this proves.
-The test switches to `apply` by itself once the compiler accepts it.
+The proc applies the ruleset (`apply Checks rules`), so the ruleset's interface file is an
+input of the proc's processes, found by dependency inference.
 """
 
 from __future__ import annotations
@@ -117,18 +115,10 @@ proc Screen {
 }
 """
 
-PROC_HELLO_STYLE = """\
-proc Screen {
-    from payments
-    filter amount > 100
-    emit to screened
-}
-"""
-
 BUILD_TEXT = """\
 nexflow_schemas(name="schemas", java_package="{package}")
 nexflow_rules(name="rules", java_package="{package}")
-nexflow_procs(name="procs", java_package="{package}", environment="cluster"{proc_dependencies})
+nexflow_procs(name="procs", java_package="{package}", environment="cluster")
 nexflow_infra(name="infra", java_package="{package}")
 
 nexflow_flink_job(name="job", main="{package}.ScreenJob", dependencies=[":procs"])
@@ -170,7 +160,7 @@ def compile_project(root: Path, package: str, work: Path) -> dict[str, Unit]:
             argv += ["--environment", ENVIRONMENT]
         for upstream in interfaces:
             argv += ["--interface", f"{upstream}={package}"]
-        # Diagnostics (such as NX901 for an `apply` the generator lacks) are kept, not printed.
+        # Diagnostics are kept for the failure message, not printed.
         diagnostics = io.StringIO()
         with _cwd(root), contextlib.redirect_stderr(diagnostics):
             ok = nexflow_main(argv) == 0
@@ -220,13 +210,7 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
     repo.write(RULES, RULES_TEXT.format(threshold=10000))
     repo.write(INFRA, INFRA_TEXT.format(screened_topic="payments.screened"))
     repo.write(PROC, PROC_APPLYING)
-    applies = compile_project(repo.root, package, tmp_path / "probe")[PROC].ok
-    if not applies:
-        repo.write(PROC, PROC_HELLO_STYLE)
-    proc_dependencies = "" if applies else ', dependencies=[":rules"]'
-    repo.write(
-        "flow/BUILD", BUILD_TEXT.format(package=package, proc_dependencies=proc_dependencies)
-    )
+    repo.write("flow/BUILD", BUILD_TEXT.format(package=package))
     before = compile_project(repo.root, package, tmp_path / "before")
     assert all(unit.ok for unit in before.values()), "the synthetic project must compile:\n" + (
         "".join(unit.diagnostics for unit in before.values())
