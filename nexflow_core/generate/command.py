@@ -162,7 +162,7 @@ def run_compile(args: argparse.Namespace) -> int:
             return 1
         out = Path(args.run_plan_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(run_plan(jobs, target.job_class, args.environment or ""))
+        out.write_bytes(run_plan(jobs, target, args.environment or ""))
     return 0
 
 

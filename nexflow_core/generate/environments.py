@@ -1,12 +1,15 @@
-"""L5 environments → the settings a job starts from (model.Environment).
+"""L5 environments → what a job bound to them starts from (model.Environment).
 
-A resolved environment (after merging its files and `extends`) becomes flat settings with the
-keys the L0 runtime reads (`JobArgs`): `stream.<name>` (a binding URI, `kafka:<topic>` or
-`file:<path>`), `stream.<name>.parallelism`, `stream.<name>.idle_timeout` (the environment's
-`idle_timeout` unless the binding sets its own; the same for `max_event_time_ahead` and
-`max_event_time_behind`), `stream.<name>.start`, `.start_fallback` and
-`.transactional_id_prefix`, `store.<name>` and `store.<name>.<setting>`,
-`kafka.<client property>` and `flink.<option>`. Program arguments override every one.
+A resolved environment (after merging its files and `extends`) becomes how its jobs run
+(`model.Execution`: parallelism, max parallelism, checkpointing, state backend, buffer timeout,
+as the DSL means them; each target maps them to its own options, the Flink adapter in
+flink/options.py) and flat settings with the keys the L0 runtime reads (`JobArgs`):
+`stream.<name>` (a binding URI, `kafka:<topic>` or `file:<path>`), `stream.<name>.parallelism`,
+`stream.<name>.idle_timeout` (the environment's `idle_timeout` unless the binding sets its own;
+the same for `max_event_time_ahead` and `max_event_time_behind`), `stream.<name>.start`,
+`.start_fallback` and `.transactional_id_prefix`, `store.<name>` and `store.<name>.<setting>`,
+and `kafka.<client property>` (Kafka's own names, which any target's Kafka client reads).
+Program arguments override every one.
 
 Secrets stay references, in the syntax of Kafka's config providers, so that the value is read
 where it is used (the Kafka client on a task manager) and never appears in generated code or
@@ -30,6 +33,7 @@ from nexflow_core.check.infra_check import (
 )
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
+from nexflow_core.generate.lower import checker_missed
 from nexflow_core.interface.model import UnitInterface
 
 _SASL = {
@@ -54,13 +58,6 @@ _KAFKA_NAMES = {
 # Files whose *path* is the setting (not a secret read from them).
 _PATHS = ("truststore", "keystore")
 _STORE_PATHS = ("truststore", "keystore", "ca_file")
-_CHECKPOINT = {
-    "interval": "execution.checkpointing.interval",
-    "mode": "execution.checkpointing.mode",
-    "timeout": "execution.checkpointing.timeout",
-    "min_pause": "execution.checkpointing.min-pause",
-    "storage": "execution.checkpointing.dir",
-}
 # Binding settings compiled into the job's sinks (see jobs._bind_delivery), not run-time
 # settings: `--stream.<name>.delivery` overrides the compiled guarantee.
 _COMPILED = ("delivery", "idempotency_key")
@@ -168,45 +165,7 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
         t, kind = text(value, path)
         return model.Setting(key=key, value=t, kind=kind, origin=origin(value.span))
 
-    flink: list[model.Setting] = []
-    par = env.settings.get("parallelism")
-    if par is not None:
-        flink.append(setting("flink.parallelism.default", par))
-    most = env.settings.get("max_parallelism")
-    if most is not None:
-        flink.append(setting("flink.pipeline.max-parallelism", most))
-    elif cluster_job_environment(env):
-        # Explicit even when not declared: Flink would derive it from the parallelism of the
-        # first deployment, and a later change of it would leave the state unreadable.
-        flink.append(
-            model.Setting(key="flink.pipeline.max-parallelism", value=str(DEFAULT_MAX_PARALLELISM))
-        )
-    for name, key in _CHECKPOINT.items():
-        v = env.checkpoint.get(name)
-        if v is None:
-            continue
-        if name == "storage" and isinstance(v, ast.Symbol) and v.name == CLUSTER_STORAGE:
-            continue  # the cluster's configuration says where
-        s = setting("flink." + key, v)
-        if name == "mode":
-            s = model.Setting(key=s.key, value=s.value.upper(), kind=s.kind, origin=s.origin)
-        flink.append(s)
-    backend = env.settings.get("state_backend")
-    if backend is not None:
-        flink.append(setting("flink.state.backend.type", backend))
-        if isinstance(backend, ast.Symbol) and backend.name == "rocksdb":
-            # Each checkpoint uploads only the files RocksDB wrote since the last one, not the
-            # whole state: checkpoints of large state stay short.
-            flink.append(
-                model.Setting(
-                    key="flink.execution.checkpointing.incremental",
-                    value="true",
-                    origin=origin(backend.span),
-                )
-            )
-    buffer_timeout = env.settings.get("buffer_timeout")
-    if buffer_timeout is not None:
-        flink.append(setting("flink.execution.buffer-timeout.interval", buffer_timeout))
+    execution = _execution(env, origin)
 
     streams: list[model.Setting] = []
     # The environment's idle_timeout and event-time bounds are every stream's that does not set
@@ -258,12 +217,89 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
     return model.Environment(
         name=env.name,
         streams=streams,
-        flink=flink,
+        execution=execution,
         kafka=kafka,
         stores=stores,
         files=list(env.files),
         job=job,
     )
+
+
+def _execution(env: ResolvedEnvironment, origin: _Origins) -> model.Execution:
+    """How the environment's jobs run, as the DSL says it (each target spells it its way)."""
+    settings = env.settings
+    par = settings.get("parallelism")
+    most = settings.get("max_parallelism")
+    max_parallelism = None
+    if most is not None:
+        max_parallelism = _count(most, "max_parallelism", "NX527", origin)
+    elif cluster_job_environment(env):
+        # Explicit even when not declared: the target would derive it from the parallelism of
+        # the first deployment, and a later change of it would leave the state unreadable.
+        max_parallelism = model.Count(value=DEFAULT_MAX_PARALLELISM)
+    backend = settings.get("state_backend")
+    state_backend = None if backend is None else _choice(backend, "state_backend", origin)
+    buffer_timeout = settings.get("buffer_timeout")
+    return model.Execution(
+        parallelism=None if par is None else _count(par, "parallelism", "NX505", origin),
+        max_parallelism=max_parallelism,
+        checkpointing=_checkpointing(env.checkpoint, state_backend, origin),
+        state_backend=state_backend,
+        buffer_timeout=(
+            None if buffer_timeout is None else _duration(buffer_timeout, "buffer_timeout", origin)
+        ),
+    )
+
+
+def _checkpointing(
+    settings: dict[str, ast.Value], backend: Optional[model.Choice], origin: _Origins
+) -> model.Checkpointing:
+    durations = {
+        name: _duration(settings[name], f"checkpoint {name}", origin)
+        for name in ("interval", "timeout", "min_pause")
+        if name in settings
+    }
+    mode = settings.get("mode")
+    storage = settings.get("storage")
+    where: Optional[model.Text] = None
+    if isinstance(storage, ast.StringLit):
+        where = model.Text(value=storage.value, origin=origin(storage.span))
+    elif storage is not None and not (
+        isinstance(storage, ast.Symbol) and storage.name == CLUSTER_STORAGE
+    ):
+        raise checker_missed(storage.span, "NX526", "checkpoint storage that is no URI")
+    # `storage: cluster` stays None: the cluster's configuration says where.
+    incremental = None
+    if backend is not None and backend.name == "rocksdb":
+        # Each checkpoint uploads only the files RocksDB wrote since the last one, not the
+        # whole state: checkpoints of large state stay short.
+        incremental = model.Flag(value=True, origin=backend.origin)
+    return model.Checkpointing(
+        interval=durations.get("interval"),
+        mode=None if mode is None else _choice(mode, "checkpoint mode", origin),
+        timeout=durations.get("timeout"),
+        min_pause=durations.get("min_pause"),
+        storage=where,
+        incremental=incremental,
+    )
+
+
+def _count(value: ast.Value, what: str, code: str, origin: _Origins) -> model.Count:
+    if not isinstance(value, ast.IntLit):
+        raise checker_missed(value.span, code, f"{what} that is no whole number")
+    return model.Count(value=value.value, origin=origin(value.span))
+
+
+def _duration(value: ast.Value, what: str, origin: _Origins) -> model.Duration:
+    if not isinstance(value, ast.DurationLit):
+        raise checker_missed(value.span, "NX505", f"{what} that is no duration")
+    return model.Duration(millis=value.millis, origin=origin(value.span))
+
+
+def _choice(value: ast.Value, what: str, origin: _Origins) -> model.Choice:
+    if not isinstance(value, ast.Symbol):
+        raise checker_missed(value.span, "NX505", f"{what} that is no name")
+    return model.Choice(name=value.name, origin=origin(value.span))
 
 
 def _kafka(

@@ -93,7 +93,8 @@ class JobBuilder:
         self.lower = ctx.lower
         self.operators: list[model.Operator] = []
         self.outputs: dict[str, model.Output] = {}
-        self.flink: list[model.Setting] = []
+        # The proc's own `parallelism` and `checkpoint every`.
+        self.execution = model.Execution()
         self.record: Optional[Type] = None
         self.var = "r$0"
         self.vars = 0
@@ -409,7 +410,7 @@ class JobBuilder:
             outputs=[self.outputs[k] for k in sorted(self.outputs)],
             dead_letter=dead_letter,
             event_time=self.event_time if needs_time else None,
-            flink=self.flink,
+            execution=self.execution,
         )
 
     def _collect_handlers(self) -> None:
@@ -474,23 +475,20 @@ class JobBuilder:
         )
 
     def on_ParallelismStmt(self, s: ast.ParallelismStmt, i: int) -> None:
-        self.flink.append(
-            model.Setting(key="parallelism.default", value=str(s.value), origin=self.origin(s.span))
+        self.execution = msgspec.structs.replace(
+            self.execution, parallelism=model.Count(value=s.value, origin=self.origin(s.span))
         )
 
     def on_CheckpointStmt(self, s: ast.CheckpointStmt, i: int) -> None:
         origin = self.origin(s.span)
-        self.flink.append(
-            model.Setting(
-                key="execution.checkpointing.interval", value=f"{s.every.millis} ms", origin=origin
-            )
+        before = self.execution.checkpointing
+        # A later statement wins, part by part (one without a mode keeps the mode before it).
+        checkpointing = msgspec.structs.replace(
+            before,
+            interval=model.Duration(millis=s.every.millis, origin=origin),
+            mode=model.Choice(name=s.mode, origin=origin) if s.mode is not None else before.mode,
         )
-        if s.mode is not None:
-            self.flink.append(
-                model.Setting(
-                    key="execution.checkpointing.mode", value=s.mode.upper(), origin=origin
-                )
-            )
+        self.execution = msgspec.structs.replace(self.execution, checkpointing=checkpointing)
 
     def on_FilterStmt(self, s: ast.FilterStmt, i: int) -> None:
         self._lift(s, [s.condition])
@@ -1250,8 +1248,8 @@ def build_job(
     if unbound is not None:
         raise NexflowError([unbound])
     outputs = [_bind_delivery(builder, o, resolved) for o in job.outputs]
-    checkpointed = "interval" in resolved.checkpoint or any(
-        s.key == "execution.checkpointing.interval" for s in job.flink
+    checkpointed = (
+        "interval" in resolved.checkpoint or job.execution.checkpointing.interval is not None
     )
     mode_span = _at_least_once_checkpoints(resolved, proc)
     for o in outputs:

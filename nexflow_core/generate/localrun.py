@@ -2,21 +2,23 @@
 `LocalRun` launcher reads (`nexflow compile --run-plan-out`).
 
 A plan names each job's class and the complete settings it starts from in the chosen
-environment: exactly the map the job's `defaults()` returns when generated for that
-environment (the proc's own settings, then the environment's). The launcher uses them instead
-of the class's baked-in defaults, so a job built for production runs locally with no
-production setting left over. The plan also says which streams the job reads and writes, so
-the launcher can count input records, follow the outputs and report late events.
+environment, as the target spells them (`Target.start_settings`; for Flink the map the job's
+`defaults()` returns when generated for that environment: the proc's own settings, then the
+environment's). The launcher uses them instead of the class's baked-in defaults, so a job
+built for production runs locally with no production setting left over. The plan also says
+which streams the job reads and writes, so the launcher can count input records, follow the
+outputs and report late events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Callable, Optional
+from typing import Optional
 
 import msgspec
 
 from nexflow_core.generate import model
+from nexflow_core.generate.target import Target
 
 
 class PlannedJob(msgspec.Struct, frozen=True):
@@ -44,18 +46,7 @@ class RunPlan(msgspec.Struct, frozen=True):
 _ENCODER = msgspec.json.Encoder(order="sorted")
 
 
-def job_settings(job: model.Job) -> dict[str, str]:
-    """The settings a job starts from, in the order its `defaults()` puts them (later wins)."""
-    settings = {"flink." + s.key: s.value for s in job.flink}
-    env = job.environment
-    if env is not None:
-        for group in (env.flink, env.streams, env.stores, env.kafka):
-            for s in group:
-                settings[s.key] = s.value
-    return dict(sorted(settings.items()))
-
-
-def plan_job(job: model.Job, job_class: str, environment: str) -> PlannedJob:
+def plan_job(job: model.Job, target: Target, environment: str) -> PlannedJob:
     reads = [job.source.stream]
     late: list[str] = []
     late_operators = 0
@@ -75,20 +66,18 @@ def plan_job(job: model.Job, job_class: str, environment: str) -> PlannedJob:
         late.extend(s for s in lateness if s is not None and s not in late)
     return PlannedJob(
         proc=job.name,
-        job_class=job_class,
+        job_class=target.job_class(job),
         environment=environment,
         reads=reads,
         writes=[o.stream for o in job.outputs],
         dead_letter=job.dead_letter or "dead_letter",
         late=sorted(late),
         late_operators=late_operators,
-        settings=job_settings(job),
+        settings=target.start_settings(job),
     )
 
 
-def run_plan(
-    jobs: Sequence[model.Job], job_class: Callable[[model.Job], str], environment: str
-) -> bytes:
+def run_plan(jobs: Sequence[model.Job], target: Target, environment: str) -> bytes:
     """The plan's JSON bytes: deterministic (sorted keys, jobs by proc name)."""
-    planned = [plan_job(j, job_class(j), environment) for j in sorted(jobs, key=lambda j: j.name)]
+    planned = [plan_job(j, target, environment) for j in sorted(jobs, key=lambda j: j.name)]
     return _ENCODER.encode(RunPlan(planned)) + b"\n"

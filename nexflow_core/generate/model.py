@@ -737,13 +737,83 @@ class Setting(msgspec.Struct, frozen=True):
     origin: Optional[Origin] = None
 
 
+class Count(msgspec.Struct, frozen=True):
+    """A whole number the DSL declared (`parallelism: 6`); `origin` None when it is a default
+    the compiler chose."""
+
+    value: int
+    origin: Optional[Origin] = None
+
+
+class Duration(msgspec.Struct, frozen=True):
+    """A duration the DSL declared, in milliseconds."""
+
+    millis: int
+    origin: Optional[Origin] = None
+
+
+class Choice(msgspec.Struct, frozen=True):
+    """One of a closed set of names, as the DSL spells it (`exactly_once`, `rocksdb`)."""
+
+    name: str
+    origin: Optional[Origin] = None
+
+
+class Text(msgspec.Struct, frozen=True):
+    """A text the DSL declared (a URI)."""
+
+    value: str
+    origin: Optional[Origin] = None
+
+
+class Flag(msgspec.Struct, frozen=True):
+    """A yes/no the compiler decided for the DSL line at `origin`."""
+
+    value: bool
+    origin: Optional[Origin] = None
+
+
+class Checkpointing(msgspec.Struct, frozen=True):
+    """How a job checkpoints; a part left None is the target's (or its cluster's) default.
+    `interval`: how often (None: no checkpoints unless the cluster takes them); `mode`:
+    exactly_once or at_least_once; `timeout`: how long one checkpoint may take; `min_pause`:
+    the least time from the end of one to the start of the next; `storage`: the URI of the
+    durable storage checkpoints go to (None also for `storage: cluster`, where the cluster's
+    configuration says); `incremental`: each checkpoint writes only what changed since the
+    last one (the environment's state backend keeps state on disk)."""
+
+    interval: Optional[Duration] = None
+    mode: Optional[Choice] = None
+    timeout: Optional[Duration] = None
+    min_pause: Optional[Duration] = None
+    storage: Optional[Text] = None
+    incremental: Optional[Flag] = None
+
+
+class Execution(msgspec.Struct, frozen=True):
+    """How a job runs, as the DSL means it (the proc's `parallelism` and `checkpoint every`, or
+    an environment's settings); each target maps it to its own options (the Flink adapter in
+    flink/options.py). `parallelism`: parallel instances of each operator unless a stream says
+    otherwise; `max_parallelism`: the key groups keyed state is split into (fixed for the life
+    of the state); `state_backend`: where keyed state lives, rocksdb (on local disk) or hashmap
+    (on the heap); `buffer_timeout`: how long a record may wait in a network buffer."""
+
+    parallelism: Optional[Count] = None
+    max_parallelism: Optional[Count] = None
+    checkpointing: Checkpointing = msgspec.field(default_factory=Checkpointing)
+    state_backend: Optional[Choice] = None
+    buffer_timeout: Optional[Duration] = None
+
+
 class Environment(msgspec.Struct, frozen=True):
-    """The L5 environment a job is bound to: stream bindings (`stream.<name>` → URI,
-    `stream.<name>.parallelism`), Flink options and Kafka client properties."""
+    """The L5 environment a job is bound to: how its jobs run (`execution`), and the settings
+    the L0 runtime reads at start (JobArgs): stream bindings (`stream.<name>` → URI,
+    `stream.<name>.parallelism`, …), store bindings (`store.<name>.<setting>`) and Kafka client
+    properties (`kafka.<property>`)."""
 
     name: str
     streams: list[Setting]
-    flink: list[Setting]
+    execution: Execution
     kafka: list[Setting]
     stores: list[Setting]
     files: list[str]
@@ -762,7 +832,8 @@ class Job(msgspec.Struct, frozen=True):
     outputs: list[Output]
     dead_letter: Optional[str] = None
     event_time: Optional[EventTime] = None
-    flink: list[Setting] = []
+    # The proc's own `parallelism` and `checkpoint every` (the environment's win over them).
+    execution: Execution = msgspec.field(default_factory=Execution)
     environment: Optional[Environment] = None
     uses_kafka: bool = False
     # Delivery guarantees of the text-line sinks (dead letters, alerts) in the environment.

@@ -41,5 +41,9 @@ class Target(Protocol):
     def job_class(self, job: model.Job) -> str:
         """The fully qualified name of the class `render_job` writes (what runs the job)."""
 
+    def start_settings(self, job: model.Job) -> dict[str, str]:
+        """The settings the job starts from (the proc's, then its environment's), keyed as its
+        program arguments take them: what a local run's plan hands the job."""
+
     def render_runtime(self) -> list[model.GeneratedFile]:
         """The L0 runtime every generated file of this target uses."""

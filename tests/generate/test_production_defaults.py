@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nexflow_core.generate.environments import build_environment
+from nexflow_core.generate.flink import options
 from nexflow_core.project import check_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,8 @@ def _flink(infra: str) -> dict[str, str]:
     project = check_project({"a.schema": SCHEMA, "a.proc": PROC, "e.infra": infra})
     assert project.ok, project.diagnostics
     env = build_environment(project.environment("prod"), {})
-    return {s.key: s.value for s in env.flink}
+    # The Flink options the adapter writes for the environment (the model carries meaning).
+    return {s.key: s.value for s in options.options(env.execution)}
 
 
 def test_a_cluster_environment_that_checkpoints_says_where() -> None:
@@ -91,7 +93,8 @@ def test_payments_production_has_durable_checkpoints_rocksdb_and_max_parallelism
     project = check_project(sources)
     assert project.ok, project.diagnostics
     production = project.environment("production")
-    flink = {s.key: s.value for s in build_environment(production, {}).flink}
+    execution = build_environment(production, {}).execution
+    flink = {s.key: s.value for s in options.options(execution)}
     assert flink["flink.execution.checkpointing.dir"].startswith("s3://")
     assert flink["flink.state.backend.type"] == "rocksdb"
     assert flink["flink.execution.checkpointing.incremental"] == "true"

@@ -18,7 +18,7 @@ import jinja2
 
 from nexflow_core import __version__
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java
+from nexflow_core.generate.flink import java, options
 from nexflow_core.versions import FLINK_VERSION
 
 RUNTIME_PACKAGE = "nexflow.runtime"
@@ -61,7 +61,10 @@ def _environment() -> jinja2.Environment:
         rolling_runs=_rolling_runs,
     )
     env.globals.update(
-        runtime_package=RUNTIME_PACKAGE, flink_version=FLINK_VERSION, nexflow_version=__version__
+        runtime_package=RUNTIME_PACKAGE,
+        flink_version=FLINK_VERSION,
+        nexflow_version=__version__,
+        checkpoint_interval_option=options.CHECKPOINT_INTERVAL,
     )
     return env
 
@@ -212,10 +215,14 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             "job.java.j2",
             index,
             job=job,
+            flink_options=options.job_options(job),
         )
 
     def job_class(self, job: model.Job) -> str:
         return f"{job.package}.{java.type_name(job.name, job.package)}Job"
+
+    def start_settings(self, job: model.Job) -> dict[str, str]:
+        return options.start_settings(job)
 
 
 class RuntimeMixin(_Renderer):
