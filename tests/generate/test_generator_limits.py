@@ -101,6 +101,12 @@ transform enrich {
 """
 
 
+def _env(setting: str) -> str:
+    """ENV without its dead-letter key (NX508), with one more setting of the environment."""
+    env = ENV.replace("            idempotency_key: auth_id\n", "")
+    return env.replace("environment prod {\n", "environment prod {\n    " + setting + "\n")
+
+
 def proc(body: str, **more: str) -> dict[str, str]:
     return {"p.proc": "proc P {\n" + body.strip("\n") + "\n}\n", **more}
 
@@ -411,6 +417,32 @@ CASES: dict[str, Case] = {
         proc("from auths\nemit to out"),
         "NX212",
         environment="nope",
+    ),
+    # --- environments.py ----------------------------------------------------------------------
+    "environment_parallelism_not_whole": Case(
+        "environments.py: parallelism that is no whole number",
+        proc("from auths\nemit to out", **{"e.infra": _env('parallelism: "4"')}),
+        "NX505",
+    ),
+    "environment_max_parallelism_not_whole": Case(
+        "environments.py: max_parallelism that is no whole number",
+        proc("from auths\nemit to out", **{"e.infra": _env("max_parallelism: 1 minute")}),
+        "NX527",
+    ),
+    "environment_duration_not_duration": Case(
+        "environments.py: <what> that is no duration",
+        proc("from auths\nemit to out", **{"e.infra": _env("buffer_timeout: 5")}),
+        "NX505",
+    ),
+    "environment_choice_not_name": Case(
+        "environments.py: <what> that is no name",
+        proc("from auths\nemit to out", **{"e.infra": _env('state_backend: "rocksdb"')}),
+        "NX505",
+    ),
+    "environment_checkpoint_storage_not_uri": Case(
+        "environments.py: checkpoint storage that is no URI",
+        proc("from auths\nemit to out", **{"e.infra": _env("checkpoint { storage: 5 }")}),
+        "NX526",
     ),
     # --- lower.py -----------------------------------------------------------------------------
     "unknown_name": Case(
