@@ -225,8 +225,13 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
     )
 
 
+def execution(env: ResolvedEnvironment, sources: Optional[dict] = None) -> model.Execution:
+    """How the environment's jobs run, as the DSL says it (each target spells it its way);
+    `sources`: the source texts origins quote (none: origins without text)."""
+    return _execution(env, _Origins(sources or {}))
+
+
 def _execution(env: ResolvedEnvironment, origin: _Origins) -> model.Execution:
-    """How the environment's jobs run, as the DSL says it (each target spells it its way)."""
     settings = env.settings
     par = settings.get("parallelism")
     most = settings.get("max_parallelism")

@@ -36,9 +36,11 @@ import msgspec
 
 from nexflow_core import __version__, ast
 from nexflow_core.buildgraph import ENVIRONMENT, FileSymbols, Name, file_symbols
-from nexflow_core.check.infra_check import nearest_scope
+from nexflow_core.check.infra_check import ResolvedEnvironment, nearest_scope
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_one, sort_key
 from nexflow_core.generate import TARGETS, generate_checked
+from nexflow_core.generate.environments import execution
+from nexflow_core.generate.target import Target
 from nexflow_core.interface import build_interface, load_interface
 from nexflow_core.project import check_project, check_unit, discover
 from nexflow_core.syntax import kind_of
@@ -832,10 +834,11 @@ class Builder:
             return
         procs = sorted((p for iface in loaded for p in iface.procs), key=lambda p: p.name)
         parents = {e.extends for e in project.environments.values() if e.extends}
+        assert self.target is not None  # run() stops first without one
         envs = []
         for name in sorted(project.environments):
             env = project.environments[name]
-            args = {p.name: environment_args(env, p.sources, p.sinks) for p in procs}
+            args = {p.name: environment_args(env, p.sources, p.sinks, self.target) for p in procs}
             envs.append(EnvironmentState(name, name not in parents, list(env.files), args))
         new_state.infra = UnitState(fingerprint)
         new_state.environments = envs
@@ -912,17 +915,18 @@ class Builder:
         self.progress.summary(f"{verb} {units} units ({', '.join(parts)}) into {out}{env}", ok=r.ok)
 
 
-def environment_args(env: object, sources: Sequence[str], sinks: Sequence[str]) -> List[str]:
+def environment_args(
+    env: ResolvedEnvironment, sources: Sequence[str], sinks: Sequence[str], target: Target
+) -> List[str]:
     """A job's program arguments in one environment (the L0 runtime's conventions):
     `--stream.<name>=file:<path>` or `=kafka:<topic>` for every stream the proc reads or writes,
-    and `--flink.<option>=<value>` for the environment's parallelism, checkpoint and state
-    backend settings. Secrets are never written: they stay references in the .infra file."""
-    streams = getattr(env, "streams", {})
-    settings = getattr(env, "settings", {})
-    checkpoint = getattr(env, "checkpoint", {})
+    then the target's arguments for how the environment's jobs run (parallelism, max
+    parallelism, checkpoints, state backend, buffer timeout: for Flink `--flink.<option>=<value>`,
+    spelled where the job class's defaults are). Secrets are never written: they stay references
+    in the .infra file."""
     args: List[str] = []
     for s in sorted(set(sources) | set(sinks)):
-        binding = streams.get(s)
+        binding = env.streams.get(s)
         if binding is None:
             continue
         file = binding.settings.get("file")
@@ -931,29 +935,7 @@ def environment_args(env: object, sources: Sequence[str], sinks: Sequence[str]) 
             args.append(f"--stream.{s}=file:{file.value}")
         elif isinstance(topic, ast.StringLit):
             args.append(f"--stream.{s}=kafka:{topic.value}")
-    flink: Dict[str, str] = {}
-    par = settings.get("parallelism")
-    if isinstance(par, ast.IntLit):
-        flink["parallelism.default"] = str(par.value)
-    backend = settings.get("state_backend")
-    if isinstance(backend, ast.Symbol):
-        flink["state.backend.type"] = backend.name
-    buffer_timeout = settings.get("buffer_timeout")
-    if isinstance(buffer_timeout, ast.DurationLit):
-        flink["execution.buffer-timeout.interval"] = f"{buffer_timeout.millis} ms"
-    interval = checkpoint.get("interval")
-    if isinstance(interval, ast.DurationLit):
-        flink["execution.checkpointing.interval"] = f"{interval.millis} ms"
-    timeout = checkpoint.get("timeout")
-    if isinstance(timeout, ast.DurationLit):
-        flink["execution.checkpointing.timeout"] = f"{timeout.millis} ms"
-    mode = checkpoint.get("mode")
-    if isinstance(mode, ast.Symbol):
-        flink["execution.checkpointing.mode"] = mode.name.upper()
-    storage = checkpoint.get("storage")
-    if isinstance(storage, ast.StringLit):
-        flink["execution.checkpointing.dir"] = storage.value
-    args.extend(f"--flink.{k}={v}" for k, v in sorted(flink.items()))
+    args.extend(target.execution_arguments(execution(env)))
     return args
 
 

@@ -197,11 +197,65 @@ environment production {
         "--flink.execution.checkpointing.interval=60000 ms",
         "--flink.execution.checkpointing.mode=EXACTLY_ONCE",
         "--flink.parallelism.default=8",
+        # A cluster environment's max parallelism is explicit even when undeclared.
+        "--flink.pipeline.max-parallelism=128",
     ]
     assert not (project / OUT / "environments/local").exists()
     bad = run_build(project, "--environment", "staging")
     assert bad.code == 1
     assert "unknown environment 'staging' (--environment); known: local, production" in bad.err
+
+
+def test_environment_args_carry_every_execution_setting(project: Path) -> None:
+    """The args are what a job class bound to another environment needs to run in this one:
+    every setting of how the job runs, as the job's defaults() has them. Before, the build kept
+    its own list of Flink options, without max parallelism (a class bound to an environment with
+    another one could not restore this environment's state), checkpoint min_pause or
+    incremental checkpoints."""
+    infra = project / "src/local.infra"
+    infra.write_text(
+        infra.read_text()
+        + """
+environment production {
+    parallelism: 8
+    max_parallelism: 256
+    state_backend: rocksdb
+    buffer_timeout: 5 milliseconds
+    checkpoint {
+        interval: 1 minute
+        min_pause: 10 seconds
+        timeout: 5 minutes
+        storage: "s3://orders-checkpoints/production"
+    }
+    streams {
+        orders { topic: "prod.orders" }
+        large_orders { topic: "prod.orders.large" }
+        rejected_orders { topic: "prod.orders.rejected" }
+        dead_letter { topic: "prod.orders.dead_letter" }
+    }
+}
+"""
+    )
+    r = run_build(project, "--environment", "production")
+    assert r.code == 0, r.out + r.err
+    args = (project / OUT / "environments/production/LargeOrders.args").read_text().splitlines()
+    flink = [a for a in args if a.startswith("--flink.")]
+    assert flink == [
+        "--flink.execution.buffer-timeout.interval=5 ms",
+        "--flink.execution.checkpointing.dir=s3://orders-checkpoints/production",
+        "--flink.execution.checkpointing.incremental=true",
+        "--flink.execution.checkpointing.interval=60000 ms",
+        "--flink.execution.checkpointing.min-pause=10000 ms",
+        "--flink.execution.checkpointing.timeout=300000 ms",
+        "--flink.parallelism.default=8",
+        "--flink.pipeline.max-parallelism=256",
+        "--flink.state.backend.type=rocksdb",
+    ]
+    # The same options and values the job class bound to production starts from.
+    job = (project / JAVA / "com/example/demo/LargeOrdersJob.java").read_text()
+    for a in flink:
+        key, _, value = a[2:].partition("=")
+        assert f'settings.put("{key}", "{value}");' in job, a
 
 
 def test_unbound_stream_fails_the_build(project: Path) -> None:

@@ -224,6 +224,9 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
     def start_settings(self, job: model.Job) -> dict[str, str]:
         return options.start_settings(job)
 
+    def execution_arguments(self, execution: model.Execution) -> list[str]:
+        return options.arguments(execution)
+
 
 class RuntimeMixin(_Renderer):
     """The L0 runtime: plain Java files under runtime/ (package nexflow.runtime), written out
