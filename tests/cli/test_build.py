@@ -207,8 +207,8 @@ environment production {
 
 
 def test_environment_args_carry_every_execution_setting(project: Path) -> None:
-    """The args are what a job class bound to another environment needs to run in this one:
-    every setting of how the job runs, as the job's defaults() has them. Before, the build kept
+    """The args carry every setting of how the job runs (the Flink options), as the job's
+    defaults() has them. Before, the build kept
     its own list of Flink options, without max parallelism (a class bound to an environment with
     another one could not restore this environment's state), checkpoint min_pause or
     incremental checkpoints."""
