@@ -13,6 +13,7 @@ from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope
+from nexflow_core.check.flow import FlowEventTime, FlowKey, FlowName, FlowPartner, ProcFlow, Step
 from nexflow_core.check.transform_check import check_lookup_key, check_mappings
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.diagnostics import Span
@@ -27,31 +28,6 @@ SOURCE_FREE = (
 )
 # What `rolling` computes per record (kept per entry, so no accumulator that cannot be undone).
 ROLLING_AGGREGATIONS = ("count", "sum", "min", "max")
-
-
-class Step(msgspec.Struct, frozen=True):
-    """The record type entering and leaving one statement (None before the source)."""
-
-    index: int
-    statement: str
-    input: Optional[Type]
-    output: Optional[Type]
-
-
-class ProcFlow(msgspec.Struct, frozen=True):
-    """What the generator needs beyond the AST: the record type at every step, names bound
-    by aliases and states, and the event-time field of the source, if any."""
-
-    name: str
-    steps: list[Step]
-    source: Optional[str] = None
-    source_type: Optional[Type] = None
-    event_time_field: Optional[str] = None
-    aliases: dict[str, Type] = {}
-    states: dict[str, Type] = {}
-    # The statement each `on timeout|late|reject|flag|route` handler belongs to (indexes into
-    # the proc's statements): the generator writes the handler with that statement.
-    handlers: dict[int, int] = {}
 
 
 # Statements that start an operator of their own (so do calls of transforms with lookups).
@@ -120,7 +96,18 @@ class _Flow:
         # What names each stateful operator (its uid, in the generator) -> its statement.
         self.operator_names: dict[tuple[str, ...], ast.Node] = {}
         self.key_text = ""
+        # The statement that set the key in force (`key by` or `correlate`).
+        self.key_at = 0
         self.persist_error: Optional[ast.OnPersistErrorStmt] = None
+        # What bound each name: "outcome", "table", "state", "rolling", "lookup" or "join".
+        self.bound_by: dict[str, str] = {}
+        # The index of the open window's statement, and of the one an `aggregate into` closed.
+        self.window_at: Optional[int] = None
+        self.closed_window: Optional[int] = None
+        # The partner stream of the current `correlate with` or `join`.
+        self.partner: Optional[FlowPartner] = None
+        # What the current `apply` applies: ("ruleset", its routes) or ("table", []).
+        self.applies: Optional[tuple[str, list[str]]] = None
 
 
 def _nearest(
@@ -183,6 +170,19 @@ def _names_bound_by(s: ast.Node) -> set[str]:
     if isinstance(s, ast.RollingStmt):
         return {mp.field for mp in s.mappings}
     return set()
+
+
+def _bound_by(s: ast.Node, applies: Optional[tuple[str, list[str]]]) -> str:
+    """What kind of name statement `s` binds (see FlowName.bound_by)."""
+    if isinstance(s, ast.ApplyStmt):
+        return "table" if applies is not None and applies[0] == "table" else "outcome"
+    words = {
+        ast.LookupStmt: "lookup",
+        ast.JoinStmt: "join",
+        ast.StateStmt: "state",
+        ast.RollingStmt: "rolling",
+    }
+    return words.get(type(s), "name")
 
 
 def _delivery(s: ast.EmitStmt) -> tuple[object, ...]:
@@ -358,28 +358,58 @@ class ProcChecker:
     def run(self) -> ProcFlow:
         steps: list[Step] = []
         event_time: Optional[str] = None
+        event_time_at: Optional[int] = None
         for i, s in enumerate(self.d.statements):
             before = self.f.current
             if not isinstance(s, (ast.FromStmt, *SOURCE_FREE)) and not self.need_source(s):
-                steps.append(Step(i, type(s).__name__, before, before))
+                steps.append(Step(i, type(s).__name__, before, before, self.f.operator))
                 continue
             self._reached(s)
             self.f.excused = self._check_transform_lookups(s)
-            if self._is_boundary(s):
+            starts = self._is_boundary(s)
+            if starts:
                 self._new_operator(s)
                 if not isinstance(s, BOUNDARIES):  # the store reads of a transform's lookups
                     self._one_operator(("lookups before", _shape(s)), s)
+            names = self._live_names()
+            dead = dict(self.f.dead)
             known = {*self.f.names, *self.f.states}
+            self.f.partner = None
+            self.f.applies = None
+            self.f.closed_window = None
+            if isinstance(s, ast.WindowStmt):
+                self.f.window_at = i
+            if isinstance(s, (ast.KeyByStmt, ast.CorrelateStmt)):
+                self.f.key_at = i
             handler = getattr(self, "on_" + type(s).__name__)
             handler(s)
             for name in ({*self.f.names, *self.f.states} - known) | _names_bound_by(s):
                 self.f.bound_in[name] = self.f.operator
+                self.f.bound_by[name] = _bound_by(s, self.f.applies)
                 self.f.dead.pop(name, None)
             if isinstance(s, ast.RouteStmt) and any(c.condition is None for c in s.cases):
                 self.f.terminated = s
             if isinstance(s, ast.EventTimeStmt):
                 event_time = s.field.dotted
-            steps.append(Step(i, type(s).__name__, before, self.f.current))
+                event_time_at = i
+            applies, routes = self._applied_here()
+            steps.append(
+                Step(
+                    i,
+                    type(s).__name__,
+                    before,
+                    self.f.current,
+                    operator=self.f.operator,
+                    starts_operator=starts,
+                    names=names,
+                    dead=dead,
+                    key=self._key_in_force(),
+                    window=self.f.closed_window,
+                    partner=self.f.partner,
+                    applies=applies,
+                    routes=routes,
+                )
+            )
         if self.f.window is not None:
             self.ctx.error(
                 "NX408",
@@ -412,6 +442,7 @@ class ProcChecker:
                         event_time = fs.name
         if event_time is not None:
             self._warn_zero_watermark()
+        dead_letters = self.f.dead_letters
         return ProcFlow(
             self.d.name,
             steps,
@@ -421,7 +452,55 @@ class ProcChecker:
             dict(self.f.names),
             dict(self.f.states),
             self._handler_owners(),
+            event_time=self._event_time(event_time, event_time_at),
+            dead_letters=(
+                None
+                if dead_letters is None
+                else next(i for i, x in enumerate(self.d.statements) if x is dead_letters)
+            ),
         )
+
+    def _applied_here(self) -> tuple[Optional[str], list[str]]:
+        """What the statement just checked applies: ("ruleset", its routes), ("table", [])."""
+        if self.f.applies is None:
+            return None, []
+        return self.f.applies
+
+    def _live_names(self) -> dict[str, FlowName]:
+        """The names the current statement may read, with what bound them."""
+        out: dict[str, FlowName] = {}
+        for name, t in [*self.f.names.items(), *self.f.states.items()]:
+            if name in self.f.dead or name not in self.f.bound_by:
+                continue
+            bound_by = self.f.bound_by[name]
+            may_be_null = bound_by in ("lookup", "table", "state") or (
+                bound_by == "rolling" and t.nullable
+            )
+            out[name] = FlowName(t, bound_by, may_be_null)
+        return out
+
+    def _key_in_force(self) -> Optional[FlowKey]:
+        if not self.f.keyed or self.f.key_record is None:
+            return None
+        return FlowKey(self.f.key_at, self.f.key_text, self.f.key_record)
+
+    def _event_time(self, field: Optional[str], at: Optional[int]) -> Optional[FlowEventTime]:
+        """The event time in force: a field of the source, its kind, the watermark delay."""
+        source = self.f.source_type
+        if field is None or source is None or "." in field:
+            return None
+        ft = self.sy.field_type(source, field)
+        if ft is None:
+            return None
+        kind = self.sy.resolve(ft).kind
+        if kind not in ("datetime", "long"):
+            return None
+        watermark = 0
+        if at is not None:
+            stmt = self.d.statements[at]
+            assert isinstance(stmt, ast.EventTimeStmt)
+            watermark = stmt.watermark.millis if stmt.watermark is not None else 0
+        return FlowEventTime(field, kind, watermark, at)
 
     def _handler_owners(self) -> dict[int, int]:
         """Which statement each `on <event> emit to` handler belongs to: the nearest statement
@@ -535,6 +614,16 @@ class ProcChecker:
         )
 
     def on_EventTimeStmt(self, s: ast.EventTimeStmt) -> None:
+        first = next(x for x in self.d.statements if isinstance(x, ast.EventTimeStmt))
+        if first is not s:
+            self.ctx.error(
+                "NX440",
+                f"event time is declared twice (line {first.span.line} and here)",
+                s.span,
+                expected="one `event_time <field> watermark <duration>` per proc",
+                related=first.span,
+            )
+            return
         source = self.f.source_type
         changed = source is not None and self.f.current is not None and not T.same(
             source, self.f.current
@@ -589,7 +678,20 @@ class ProcChecker:
         for k, p in enumerate(sig.inputs):
             want = self.sy.resolve(p.type)
             have = cur if k == 0 else self.f.names.get(p.name)
-            if have is None:
+            if k > 0 and have is not None and p.name in self.f.dead:
+                self.ctx.error(
+                    "NX421",
+                    f"transform {sig.name} takes '{p.name}', which belongs to the operator "
+                    f"before {self.f.dead[p.name]}",
+                    s.span,
+                    expected=f"`transform using {sig.name}` before {self.f.dead[p.name]}"
+                    + (
+                        " (its own lookups are read by an operator before it)"
+                        if sig.lookups
+                        else ""
+                    ),
+                )
+            elif have is None:
                 self.ctx.error(
                     "NX308",
                     f"transform {sig.name} needs input '{p.name}' "
@@ -653,6 +755,7 @@ class ProcChecker:
                     s.span,
                     expected=f"records of {want.display()}",
                 )
+        self.f.applies = ("ruleset", list(sig.routes)) if e.what == "ruleset" else ("table", [])
         if e.what == "ruleset":
             self.f.applied.append((sig, cur))
             if s.alias:
@@ -708,6 +811,12 @@ class ProcChecker:
         time (a join of a stream with itself too: the partner is the stream as read)."""
         partner = self.sy.stream(stream)
         schema = self.sy.schema(partner.schema) if partner is not None else None
+        field = next((f for f in schema.fields if f.event_time), None) if schema else None
+        if partner is not None and field is not None:
+            record = T.record(partner.schema)
+            ft = self.sy.field_type(record, field.name)
+            kind = self.sy.resolve(ft).kind if ft is not None else "any"
+            self.f.partner = FlowPartner(stream, record, field.name, kind)
         if schema is not None and not any(f.event_time for f in schema.fields):
             self.ctx.error(
                 "NX420",
@@ -999,6 +1108,8 @@ class ProcChecker:
         out = self._target(s.schema, s.span)
         sc = self.scope(aggregates=True)
         check_mappings(self.ctx, self.ex, s.mappings, out, sc, s.span)
+        if self.f.window is not None:
+            self.f.closed_window = self.f.window_at
         self.f.window = None
         self.f.current = out
         # The window's results are new records, not keyed: keyed state after it needs a key.

@@ -1,7 +1,11 @@
 """Procs → the job model (model.Job): the meaning of each proc statement, target-independent.
 
-The checker already verified names and types and computed the record type at every step
-(`CheckedProject.proc_flow`); this module decides how statements become operators:
+The checker already verified names and types and computed the proc's flow
+(`CheckedProject.proc_flow`, check/flow.py): the record type at every statement, the operator it
+runs in and the names it may read there, the key in force, the window an `aggregate into`
+closes, the event time, the partner streams, what `apply` applies and the owner of every `on`
+handler. This module reads those facts, never works them out again, and decides how the
+statements become the target's operators:
 
 - Statements that need no state of their own (filter, transform, map into, apply rules or table,
   route, emit, update) run in one process function, a `Segment`, in the order written, with the
@@ -11,6 +15,8 @@ The checker already verified names and types and computed the record type at eve
   their key; a table result or a state cannot be read across them (the checker's NX421).
 - Each `on reject|flag|route|timeout|late` belongs to the statement the checker chose
   (`ProcFlow.handlers`); `on error` to the whole proc.
+- A statement that starts an operator in the flow (`Step.starts_operator`) ends the open
+  segment; the names a statement may read are the flow's (`Step.names`).
 
 Operator uids derive from the proc name and the DSL (the kind of operator, its key and the names
 it declares), never from positions where state is involved, so a savepoint survives edits that
@@ -30,6 +36,8 @@ import msgspec
 from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.declare import proc_streams
+from nexflow_core.check.flow import FlowEventTime, ProcFlow
+from nexflow_core.check.flow import Step as FlowStep
 from nexflow_core.check.infra_check import (
     ResolvedEnvironment,
     at_least_once_checkpoints_with_exactly_once_sink,
@@ -91,6 +99,14 @@ class JobBuilder:
         self.ctx = ctx
         self.project = ctx.project
         self.lower = ctx.lower
+        flow = self.project.proc_flow(proc.name)
+        if flow is None or len(flow.steps) != len(proc.statements):
+            raise generator_bug(proc.span, f"proc {proc.name} without the checker's flow")
+        self.flow: ProcFlow = flow
+        # The flow's step of the statement being built.
+        self.step: FlowStep = flow.steps[0] if flow.steps else FlowStep(0, "", None, None)
+        # The key each `key by` and `correlate` set, by statement index (FlowKey.at).
+        self.keys: dict[int, model.Key] = {}
         self.operators: list[model.Operator] = []
         self.outputs: dict[str, model.Output] = {}
         # The proc's own `parallelism` and `checkpoint every`.
@@ -102,7 +118,6 @@ class JobBuilder:
         # names the current segment may read (table results, states) and the ones it may not
         self.live: dict[str, Type] = {}
         self.nullable: set = set()
-        self.dead: dict[str, str] = {}
         self.key: Optional[model.Key] = None
         self.key_pending = False
         self.uids: dict[str, int] = {}
@@ -112,8 +127,6 @@ class JobBuilder:
         self.event_time: Optional[model.EventTime] = None
         self.source: Optional[model.Source] = None
         self.handlers: dict[int, _Handlers] = {}
-        self.window: Optional[tuple[ast.WindowStmt, int]] = None
-        self.terminated: Optional[ast.RouteStmt] = None
         # Calls of transforms with lookups in the current statement -> the names of what the
         # lookup operator before it found for them (see _lift).
         self.lifted: dict[int, list[str]] = {}
@@ -169,8 +182,11 @@ class JobBuilder:
             root = path.parts[0]
             if self.record is not None and self.project.symbols.field_type(self.record, root):
                 continue  # a field of the record, as the checker reads it
-            if root in self.dead and root not in self.live:
-                raise checker_missed(path.span, "NX421", f"reading '{root}' {self.dead[root]}")
+            dead = self.step.dead
+            if root in dead and root not in self.live:
+                raise checker_missed(
+                    path.span, "NX421", f"reading '{root}' after {dead[root]} (another operator)"
+                )
 
     def sensitive_key(self, record: Type, key: Optional[model.Expr]) -> bool:
         """Is the idempotency key `key` (a field of `record`) marked @sensitive? Then the
@@ -251,9 +267,8 @@ class JobBuilder:
         seg.steps.append(step)
         seg.texts.append(self.origin(span).text)
 
-    def close_segment(self, boundary: str) -> None:
-        """Ends the open segment (if any) before an operator of its own (`boundary` names
-        it, for messages about names that cannot cross it)."""
+    def close_segment(self) -> None:
+        """Ends the open segment (if any) before an operator of its own."""
         # A `key by` right before another operator keys nothing of its own: that operator
         # keys its records itself (correlate, deduplicate, window, join) or hands them on
         # unkeyed (lookup).
@@ -314,8 +329,6 @@ class JobBuilder:
                 )
             )
         self.segment = None
-        for name in self.live:
-            self.dead[name] = f"after {boundary} (it belongs to the operator before it)"
         self.live = {}
         self.nullable = set()
         if self.var != "r$0":
@@ -326,11 +339,14 @@ class JobBuilder:
     # the proc ----------------------------------------------------------------------------
     def build(self) -> model.Job:
         self._collect_handlers()
+        dead_letters = self.flow.dead_letters
         dead_letter = None
+        if dead_letters is not None:
+            on_error = self.proc.statements[dead_letters]
+            assert isinstance(on_error, ast.OnStmt)
+            dead_letter = on_error.stream
         for stmt in self.proc.statements:
-            if isinstance(stmt, ast.OnStmt) and stmt.event == "error":
-                dead_letter = stmt.stream
-            elif isinstance(stmt, ast.OnLookupErrorStmt):
+            if isinstance(stmt, ast.OnLookupErrorStmt):
                 self.lookup_error = stmt.action
                 self.lookup_error_origin = self.origin(stmt.span)
             elif isinstance(stmt, ast.OnPersistErrorStmt):
@@ -343,29 +359,18 @@ class JobBuilder:
                 raise generator_bug(
                     stmt.span, f"the proc statement `{self.origin(stmt.span).text}`"
                 )
-            free = (
-                ast.OnStmt,
-                ast.OnLookupErrorStmt,
-                ast.OnPersistErrorStmt,
-                ast.ParallelismStmt,
-                ast.CheckpointStmt,
-            )
-            if self.record is None and not isinstance(stmt, (ast.FromStmt, *free)):
-                raise checker_missed(stmt.span, "NX408", "a statement before `from`")
-            if self.terminated is not None and not isinstance(stmt, free):
-                raise checker_missed(
-                    stmt.span,
-                    "NX422",
-                    f"a statement after the route of line {self.terminated.span.line}, whose "
-                    "`otherwise` sends every record away (nothing reaches it)",
-                )
+            self.step = step = self.flow.steps[i]
+            if step.starts_operator:
+                self.close_segment()
+            # What the statement may read: the flow's names (the segment's own, as the
+            # checker found them), with the generator's types (never nullable: every value
+            # may be null; `nullable` names get null-safe reads).
+            self.live = {n: plain(self.project.resolve(v.type)) for n, v in step.names.items()}
+            self.nullable = {n for n, v in step.names.items() if v.may_be_null}
             self.lifted = {}
             handler(stmt, i)
-        if self.window is not None:
-            raise checker_missed(
-                self.window[0].span, "NX408", "a window without `aggregate into` after it"
-            )
-        self.close_segment("the end")
+            self.key = self.keys.get(step.key.at) if step.key is not None else None
+        self.close_segment()
         if self.source is None:
             raise checker_missed(self.proc.span, "NX431", "a proc without `from`")
         # The sinks' uids (the streams are distinct; the dead letters' and alerts' sinks are
@@ -415,13 +420,11 @@ class JobBuilder:
 
     def _collect_handlers(self) -> None:
         """Each `on` handler with the statement the checker found it belongs to."""
-        flow = self.project.proc_flow(self.proc.name)
-        owners = flow.handlers if flow is not None else {}
         stmts = self.proc.statements
         for i, s in enumerate(stmts):
             if not isinstance(s, ast.OnStmt) or s.event == "error":
                 continue
-            owner = owners.get(i)
+            owner = self.flow.handlers.get(i)
             if owner is None:  # the checker reports a handler without its statement
                 raise checker_missed(
                     s.span, "NX408", f"`on {s.event}` without the statement it belongs to"
@@ -434,45 +437,21 @@ class JobBuilder:
 
     # statements --------------------------------------------------------------------------
     def on_FromStmt(self, s: ast.FromStmt, i: int) -> None:
-        sig = self.project.stream(s.stream)
-        if sig is None:
+        record = self.step.output
+        if record is None:
             raise checker_missed(s.span, "NX205", f"the stream '{s.stream}' without a schema")
-        self.record = T.record(sig.schema)
-        self.source = model.Source(stream=s.stream, record=self.record, origin=self.origin(s.span))
+        self.record = record
+        self.source = model.Source(stream=s.stream, record=record, origin=self.origin(s.span))
         self.read_stream(s.stream, s.span)
-        flow = self.project.proc_flow(self.proc.name)
-        field = flow.event_time_field if flow is not None else None
-        if field is not None and self.event_time is None:
-            self.event_time = self._event_time(field, 0, s.span, None)
-
-    def _event_time(
-        self, field: str, watermark: int, span: Span, origin: Optional[model.Origin]
-    ) -> model.EventTime:
-        assert self.record is not None
-        ft = self.project.symbols.field_type(self.record, field)
-        if ft is None:
-            raise checker_missed(
-                span, "NX434", f"event time from '{field}', not a field of the source"
-            )
-        kind = plain(self.project.resolve(ft)).kind
-        if kind not in ("datetime", "long"):
-            raise checker_missed(span, "NX305 or NX406", f"event time from a {kind} field")
-        return model.EventTime(field=field, kind=kind, watermark_ms=watermark, origin=origin)
+        if self.flow.event_time is not None:
+            # In force from the source on; an `event_time` statement adds its watermark delay.
+            self.event_time = _event_time(self.flow.event_time, 0, None)
 
     def on_EventTimeStmt(self, s: ast.EventTimeStmt, i: int) -> None:
-        if (
-            self.source is None
-            or self.record is None
-            or not T.same(self.record, self.source.record)
-            or len(s.field.parts) != 1
-        ):
-            raise checker_missed(
-                s.span, "NX434", "event time from a field that is not the source's"
-            )
-        watermark = s.watermark.millis if s.watermark is not None else 0
-        self.event_time = self._event_time(
-            s.field.parts[0], watermark, s.field.span, self.origin(s.span)
-        )
+        et = self.flow.event_time
+        if et is None or et.declared_at != i:
+            raise checker_missed(s.span, "NX434", "event time the checker did not settle on")
+        self.event_time = _event_time(et, et.watermark_ms, self.origin(s.span))
 
     def on_ParallelismStmt(self, s: ast.ParallelismStmt, i: int) -> None:
         self.execution = msgspec.structs.replace(
@@ -499,9 +478,9 @@ class JobBuilder:
 
     def on_TransformStmt(self, s: ast.TransformStmt, i: int) -> None:
         sig = self.project.transform(s.transform)
-        if sig is None:
+        if sig is None or self.step.output is None:
             raise checker_missed(s.span, "NX207", f"the transform '{s.transform}'")
-        out = plain(self.project.resolve(sig.output))
+        out = plain(self.step.output)
         assert self.record is not None
         # The first input is the record; the others are names earlier statements made (the
         # checker saw to it that each is there, with a type the input takes).
@@ -535,7 +514,7 @@ class JobBuilder:
 
     def on_MapStmt(self, s: ast.MapStmt, i: int) -> None:
         self._lift(s, [mp.expr for mp in s.mappings])
-        out = T.record(s.schema)
+        out = self._output_record(s.span)
         values = self._values(s.mappings, out, self.scope())
         var = self.var
         self.open_segment(s.span)
@@ -547,6 +526,13 @@ class JobBuilder:
             s.span,
         )
         self.record = out
+
+    def _output_record(self, span: Span) -> Type:
+        """The record the statement makes (`map into`, `aggregate into`), as the flow has it."""
+        out = self.step.output
+        if out is None or out.kind != "record":
+            raise checker_missed(span, "NX201", "a record type the checker did not resolve")
+        return plain(out)
 
     def _values(
         self, mappings: list[ast.Mapping], out: Type, scope: Scope
@@ -566,7 +552,7 @@ class JobBuilder:
     def on_ApplyStmt(self, s: ast.ApplyStmt, i: int) -> None:
         assert self.record is not None
         origin = self.origin(s.span)
-        if self.project.ruleset(s.target) is not None:
+        if self.step.applies == "ruleset":
             h = self.handlers.get(i, _Handlers())
             for on in [h.reject, h.flag, *h.routes.values()]:
                 if on is not None:
@@ -588,17 +574,9 @@ class JobBuilder:
                 ),
                 s.span,
             )
-            if s.alias is not None:
-                flow = self.project.proc_flow(self.proc.name)
-                t = flow.aliases.get(s.alias) if flow is not None else None
-                if t is None:
-                    # The checker binds the outcome of every `apply <ruleset> as <name>`.
-                    raise generator_bug(s.span, f"the outcome '{s.alias}'")
-                self.live[s.alias] = plain(self.project.resolve(t))
-                self.dead.pop(s.alias, None)
             return
         sig = self.project.table(s.target)
-        if sig is None or s.alias is None:
+        if self.step.applies != "table" or sig is None or s.alias is None:
             code = "NX208" if sig is None else "NX432"  # unknown, or a table result unnamed
             raise checker_missed(s.span, code, f"applying '{s.target}'")
         result = plain(self.project.resolve(sig.result))
@@ -608,9 +586,6 @@ class JobBuilder:
             ),
             s.span,
         )
-        self.live[s.alias] = result
-        self.nullable.add(s.alias)
-        self.dead.pop(s.alias, None)
 
     def on_RouteStmt(self, s: ast.RouteStmt, i: int) -> None:
         assert self.record is not None
@@ -625,8 +600,6 @@ class JobBuilder:
         self.add_step(
             model.RouteStep(cases=cases, var=self.var, origin=self.origin(s.span)), s.span
         )
-        if any(c.condition is None for c in s.cases):
-            self.terminated = s
 
     def on_EmitStmt(self, s: ast.EmitStmt, i: int) -> None:
         assert self.record is not None
@@ -644,18 +617,15 @@ class JobBuilder:
         return None  # read before the statements (build): every persist of the proc has it
 
     def on_KeyByStmt(self, s: ast.KeyByStmt, i: int) -> None:
-        self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None
         for k in s.keys:
             self._check_dead(k)
         exprs = [self.lower.expr(k, Scope(implicit=self.record)) for k in s.keys]
-        self.key = model.Key(
-            exprs=exprs, record=self.record, text=",".join(k.dotted for k in s.keys)
-        )
+        self.keys[i] = self._flow_key(i, exprs, s.span)
         self.key_pending = True
 
     def on_StateStmt(self, s: ast.StateStmt, i: int) -> None:
-        if self.key is None:
+        if self.step.key is None or self.key is None:
             raise checker_missed(s.span, "NX430", "keyed state without `key by` before it")
         seg = self.open_segment(s.span)
         if not seg.states:
@@ -664,15 +634,12 @@ class JobBuilder:
         seg.states.append(
             model.State(name=s.name, type=t, ttl_ms=s.ttl.millis, origin=self.origin(s.span))
         )
-        self.live[s.name] = t
-        self.nullable.add(s.name)
-        self.dead.pop(s.name, None)
 
     def on_UpdateStmt(self, s: ast.UpdateStmt, i: int) -> None:
         t = self.live.get(s.name)
         seg = self.segment
         if t is None or seg is None or s.name not in {st.name for st in seg.states}:
-            reason = self.dead.get(s.name, "outside the operator that declares it")
+            reason = self.step.dead.get(s.name, "outside the operator that declares it")
             raise checker_missed(s.span, "NX421", f"updating the state '{s.name}' {reason}")
         self._check_dead(s.expr)
         value = self.lower.fit(self.lower.expr(s.expr, self.scope()), t, s.expr.span)
@@ -682,7 +649,7 @@ class JobBuilder:
         )
 
     def on_RollingStmt(self, s: ast.RollingStmt, i: int) -> None:
-        if self.key is None:
+        if self.step.key is None or self.key is None:
             raise checker_missed(s.span, "NX430", "rolling aggregates without `key by` before them")
         assert self.record is not None
         seg = self.open_segment(s.span)
@@ -736,11 +703,13 @@ class JobBuilder:
             ),
             s.span,
         )
-        for a in values:
-            self.live[a.slot] = a.type
-            if a.fn != "count":
-                self.nullable.add(a.slot)
-            self.dead.pop(a.slot, None)
+
+    def _flow_key(self, i: int, exprs: list[model.Expr], span: Span) -> model.Key:
+        """The key statement `i` sets (`key by`, `correlate`): the flow's, lowered."""
+        key = self.step.key
+        if key is None or key.at != i:
+            raise checker_missed(span, "NX430", "a key the checker did not record")
+        return model.Key(exprs=exprs, record=plain(key.record), text=key.text)
 
     def _key_of(self, path: ast.Path) -> model.Key:
         assert self.record is not None
@@ -749,8 +718,6 @@ class JobBuilder:
         return model.Key(exprs=[e], record=self.record, text=path.dotted)
 
     def on_DedupStmt(self, s: ast.DedupStmt, i: int) -> None:
-        text = self.origin(s.span).text
-        self.close_segment(f"`{text}`")
         assert self.record is not None
         key = self._key_of(s.key)
         self.operators.append(
@@ -764,14 +731,11 @@ class JobBuilder:
                 origin=self.origin(s.span),
             )
         )
-        if self.key is not None:
-            self.key_pending = False
 
     def on_CorrelateStmt(self, s: ast.CorrelateStmt, i: int) -> None:
-        text = self.origin(s.span).text
-        self.close_segment(f"`{text}`")
         assert self.record is not None
-        key = self._key_of(s.key)
+        self._check_dead(s.key)
+        key = self._flow_key(i, [self.lower.expr(s.key, Scope(implicit=self.record))], s.span)
         partner = None
         if s.partner is not None:
             partner = self._correlate_partner(s)
@@ -795,38 +759,13 @@ class JobBuilder:
                 partner=partner,
             )
         )
-        self.key = key
+        self.keys[i] = key
         self.key_pending = False
 
     def _correlate_partner(self, s: ast.CorrelateStmt) -> model.CorrelatePartner:
-        assert s.partner is not None and self.source is not None
-        if s.partner == self.source.stream:
-            # Every record would meet itself on the other side.
-            raise checker_missed(
-                s.span,
-                "NX420",
-                f"correlating '{s.partner}' with itself (`correlate by …` pairs the records of "
-                "one stream)",
-            )
-        sig = self.project.stream(s.partner)
-        if sig is None:
-            raise checker_missed(s.span, "NX205", f"the stream '{s.partner}'")
+        assert s.partner is not None
+        record, time = self._partner(s.partner, s.span)
         self.read_stream(s.partner, s.span)
-        record = T.record(sig.schema)
-        schema = self.project.schema(sig.schema)
-        field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
-        if self.event_time is None or field is None:
-            raise checker_missed(
-                s.span,
-                "NX420",
-                "correlating with a stream without event time on both (@event_time)",
-            )
-        ft = self.project.symbols.field_type(record, field)
-        assert ft is not None, field  # a field of this very schema (found just above)
-        kind = plain(self.project.resolve(ft)).kind
-        if kind not in ("datetime", "long"):
-            raise checker_missed(s.span, "NX406", f"event time from a {kind} field")
-        time = model.EventTime(field=field, kind=kind, watermark_ms=self.event_time.watermark_ms)
         key = self.lower.expr(s.key, Scope(implicit=record))
         return model.CorrelatePartner(
             stream=s.partner,
@@ -835,13 +774,27 @@ class JobBuilder:
             time=time,
         )
 
+    def _partner(self, stream: str, span: Span) -> tuple[Type, model.EventTime]:
+        """The records of the partner stream of a `correlate with` or `join`, and their event
+        time (with the watermark delay of the proc's own), as the flow has them."""
+        partner = self.step.partner
+        if partner is None or partner.stream != stream or self.event_time is None:
+            raise checker_missed(
+                span, "NX420", f"pairing with '{stream}' without event time on both streams"
+            )
+        time = model.EventTime(
+            field=partner.event_time_field,
+            kind=partner.event_time_kind,
+            watermark_ms=self.event_time.watermark_ms,
+        )
+        return plain(partner.record), time
+
     def on_LookupStmt(self, s: ast.LookupStmt, i: int) -> None:
-        self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None
         self._check_dead(s.key)
         key_expr = self.lower.expr(s.key, Scope(implicit=self.record))
         text = s.key.dotted if isinstance(s.key, ast.Path) else "key"
-        found = self._lookup_operator(
+        self._lookup_operator(
             f"{self.proc.name}.lookup.{s.store}.{s.alias}",
             s.store,
             key_expr,
@@ -850,9 +803,6 @@ class JobBuilder:
             s.cache.millis if s.cache is not None else 0,
             s.span,
         )
-        self.live[s.alias] = found
-        self.nullable.add(s.alias)
-        self.dead.pop(s.alias, None)
 
     def _lookup_operator(
         self,
@@ -875,7 +825,7 @@ class JobBuilder:
             if not (seg.steps or seg.states or seg.explicit_key):
                 after = seg.carried
         if after is None:
-            self.close_segment(f"`{self.origin(span).text}`")
+            self.close_segment()
         assert self.record is not None
         sig = self.project.store(store)
         if sig is None:
@@ -987,12 +937,8 @@ class JobBuilder:
         return e
 
     def on_JoinStmt(self, s: ast.JoinStmt, i: int) -> None:
-        self.close_segment(f"`{self.origin(s.span).text}`")
         assert self.record is not None and self.source is not None
-        sig = self.project.stream(s.stream)
-        if sig is None:
-            raise checker_missed(s.span, "NX205", f"the stream '{s.stream}'")
-        partner = T.record(sig.schema)
+        partner, partner_time = self._partner(s.stream, s.span)
         if s.stream != self.source.stream:
             self.read_stream(s.stream, s.span)
         pair = _key_equality(s.condition, s.alias)
@@ -1004,15 +950,6 @@ class JobBuilder:
         self._check_dead(left_ast)
         left = self.lower.expr(left_ast, Scope(implicit=self.record))
         right = self.lower.expr(right_ast, Scope(names={s.alias: partner}))
-        schema = self.project.schema(sig.schema)
-        field = next((f.name for f in schema.fields if f.event_time), None) if schema else None
-        if self.event_time is None or field is None:
-            raise checker_missed(
-                s.span, "NX420", "a join without event time on both streams (@event_time)"
-            )
-        ft = self.project.symbols.field_type(partner, field)
-        assert ft is not None, field  # a field of the partner's schema (found just above)
-        kind = plain(self.project.resolve(ft)).kind
         index = len(self.operators) + 1
         self.operators.append(
             model.Join(
@@ -1021,9 +958,7 @@ class JobBuilder:
                 stream=s.stream,
                 alias=s.alias,
                 partner=partner,
-                partner_time=model.EventTime(
-                    field=field, kind=kind, watermark_ms=self.event_time.watermark_ms
-                ),
+                partner_time=partner_time,
                 left=model.Key(exprs=[left], record=self.record, text=_text(left_ast)),
                 right=model.Key(exprs=[right], record=partner, text=_text(right_ast)),
                 within_ms=s.within.millis if s.within is not None else None,
@@ -1034,8 +969,7 @@ class JobBuilder:
         )
         seg = self.open_segment(s.span)
         seg.carried = model.Carried(index=index, name=s.alias, type=partner, kind="Join")
-        self.live[s.alias] = partner
-        self.dead.pop(s.alias, None)
+        self.live[s.alias] = partner  # the condition reads the partner by its alias
         # The whole condition, on each pair the key matched.
         cond = self.lower.expr(s.condition, self.scope())
         self.add_step(
@@ -1044,24 +978,17 @@ class JobBuilder:
         )
 
     def on_WindowStmt(self, s: ast.WindowStmt, i: int) -> None:
-        self.close_segment(f"`{self.origin(s.span).text}`")
-        if self.key is None:
+        if self.step.key is None or self.key is None:
             raise checker_missed(s.span, "NX430", "a window without `key by` before it")
-        assert self.record is not None
-        if not T.same(self.key.record, self.record):
-            raise checker_missed(
-                s.span, "NX430", f"a window keyed by '{self.key.text}' of another record"
-            )
         self.key_pending = False
-        self.window = (s, i)
 
     def on_AggregateStmt(self, s: ast.AggregateStmt, i: int) -> None:
-        if self.window is None:
+        wi = self.step.window
+        w = self.proc.statements[wi] if wi is not None else None
+        if wi is None or not isinstance(w, ast.WindowStmt) or self.key is None:
             raise checker_missed(s.span, "NX408", "aggregate without a window right before it")
-        w, wi = self.window
-        self.window = None
-        assert self.record is not None and self.key is not None
-        out = T.record(s.schema)
+        assert self.record is not None
+        out = self._output_record(s.span)
         aggregations: list[model.Aggregation] = []
         scope = Scope(
             names=dict(self.live),
@@ -1105,7 +1032,14 @@ class JobBuilder:
             )
         )
         self.record = out
-        self.key = None
+
+
+def _event_time(
+    et: FlowEventTime, watermark_ms: int, origin: Optional[model.Origin]
+) -> model.EventTime:
+    return model.EventTime(
+        field=et.field, kind=et.kind, watermark_ms=watermark_ms, origin=origin
+    )
 
 
 def _key_equality(e: object, alias: str) -> Optional[tuple]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from nexflow_core import ast
+from nexflow_core.check.flow import ProcFlow
 from nexflow_core.diagnostics import render_text
 
 # Node kinds: how a node is drawn.
@@ -110,19 +111,19 @@ def build_graph(
     path: str,
     text: str,
     stream_schema: Optional[Dict[str, str]] = None,
-    kinds: Optional[Dict[str, str]] = None,
-    handlers: Optional[Dict[int, int]] = None,
+    flow: Optional[ProcFlow] = None,
 ) -> Graph:
     """The operator graph of one proc. `stream_schema` names each stream's schema (for labels);
-    `kinds` tells whether an applied name is a "ruleset" or a "table"; `handlers` is the
-    checker's owner of each `on` statement (`ProcFlow.handlers`: statement index -> index)."""
+    `flow` is the checker's flow of the proc: what each `apply` applies and the statement each
+    `on` handler belongs to (without it, as for a proc with errors, handlers hang off the
+    node before them)."""
     src = _Source(text)
     schemas = stream_schema or {}
-    applied = kinds or {}
-    owners = handlers or {}
+    steps = flow.steps if flow is not None and len(flow.steps) == len(proc.statements) else []
+    owners = flow.handlers if steps and flow is not None else {}
     g = Graph(proc.name, path)
     current: Optional[Node] = None
-    last_of: Dict[str, Node] = {}  # the operator that raises an event: timeout, reject, …
+    last_apply: Optional[Node] = None  # `on error` hangs off the last `apply`, where records fail
     node_of: Dict[int, Node] = {}  # statement index -> its node
     pending: list[tuple[ast.OnStmt, int]] = []  # handlers whose owner comes after them
 
@@ -156,7 +157,9 @@ def build_graph(
                 pending.append((stmt, owner))  # `on late` before its window
                 continue
             producer = node_of.get(owner) if owner is not None else None
-            producer = producer or last_of.get(stmt.event) or current
+            if stmt.event == "error":
+                producer = last_apply
+            producer = producer or current
             if producer is not None:
                 label = f"route {stmt.label}" if stmt.label else f"on {stmt.event}"
                 g.connect(producer, sink(stmt.stream, stmt), label)
@@ -176,22 +179,19 @@ def build_graph(
                 g.connect(
                     node, sink(case.stream, case), _shorten(cond, 28) if cond else "otherwise"
                 )
-            last_of["route"] = node
         elif isinstance(stmt, ast.TransformStmt):
             step(TRANSFORM, f"transform {stmt.transform}", stmt)
         elif isinstance(stmt, ast.ApplyStmt):
-            what = stmt.kind or ("table" if applied.get(stmt.target) == "table" else "rules")
+            applies = steps[index].applies if steps else None
+            what = stmt.kind or ("table" if applies == "table" else "rules")
             kind = TABLE if what == "table" else RULES
             label = f"apply {stmt.target} {what}" + (f" as {stmt.alias}" if stmt.alias else "")
-            node = step(kind, label, stmt)
-            for event in ("reject", "flag", "route", "error"):
-                last_of[event] = node
+            last_apply = step(kind, label, stmt)
         elif isinstance(stmt, ast.CorrelateStmt):
             node = step(OPERATOR, src.slice(stmt.span) or "correlate", stmt)
             if stmt.partner:
                 partner = g.stream(SOURCE, stmt.partner, schemas.get(stmt.partner, ""), line)
                 g.connect(partner, node, "with")
-            last_of["timeout"] = node
         elif isinstance(stmt, ast.JoinStmt):
             node = step(OPERATOR, f"join {stmt.stream} as {stmt.alias}", stmt)
             other = g.stream(SOURCE, stmt.stream, schemas.get(stmt.stream, ""), line)
@@ -201,13 +201,11 @@ def build_graph(
             store = g.add(STORE, stmt.store, "store", line)
             g.connect(store, node, "lookup", dashed=True)
         elif isinstance(stmt, ast.WindowStmt):
-            node = step(OPERATOR, src.slice(stmt.span) or f"window {stmt.kind}", stmt)
-            last_of["late"] = node
+            step(OPERATOR, src.slice(stmt.span) or f"window {stmt.kind}", stmt)
         elif isinstance(stmt, ast.RollingStmt):
             names = ", ".join(mp.field for mp in stmt.mappings)
             within = f"{stmt.within.amount} {stmt.within.unit}"
-            node = step(OPERATOR, f"rolling {within}: {names}", stmt)
-            last_of["late"] = node
+            step(OPERATOR, f"rolling {within}: {names}", stmt)
         elif isinstance(stmt, (ast.AggregateStmt, ast.MapStmt)):
             verb = "aggregate" if isinstance(stmt, ast.AggregateStmt) else "map"
             step(OPERATOR, f"{verb} into {stmt.schema}", stmt)
@@ -617,17 +615,9 @@ def run_graph(args: argparse.Namespace) -> int:
         sig = project.stream(name)
         if sig is not None:
             streams[name] = sig.schema
-    kinds = {}
-    for stmt in decl.statements:
-        if isinstance(stmt, ast.ApplyStmt):
-            if project.table(stmt.target) is not None:
-                kinds[stmt.target] = "table"
-            elif project.ruleset(stmt.target) is not None:
-                kinds[stmt.target] = "ruleset"
     shown = _shown(path, base)
     flow = project.proc_flow(decl.name)
-    handlers = flow.handlers if flow is not None else {}
-    graph = build_graph(decl, shown, project.sources[path], streams, kinds, handlers)
+    graph = build_graph(decl, shown, project.sources[path], streams, flow)
     fmt = args.format
     if fmt is None:
         fmt = "svg" if args.output and args.output.lower().endswith(".svg") else "mermaid"
