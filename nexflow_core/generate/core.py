@@ -260,6 +260,8 @@ def _binding(ctx: Context, name: str, span: Span) -> tuple:
 
 def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
     out = []
+    # What the target cannot render, all of it (NX901), reported together after the unit.
+    limits: list[Diagnostic] = []
     for d in unit.module.decls:
         if not isinstance(d, ast.RulesetDecl):
             continue
@@ -296,7 +298,9 @@ def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
                     if len(parts) > 2:
                         # Limit of the Flink target: rules change the inspected record in place
                         # and records nested in it are shared, immutable values.
-                        raise unsupported(a.target.span, "set on a nested field")
+                        limit = unsupported(a.target.span, "set on a nested field")
+                        limits.extend(limit.diagnostics)
+                        continue
                     target_type = ctx.project.symbols.field_type(input_type, parts[1])
                     if target_type is None:
                         raise checker_missed(a.target.span, "NX204", f"set on '{a.target.dotted}'")
@@ -328,6 +332,8 @@ def build_rulesets(unit: Unit, ctx: Context) -> list[model.Ruleset]:
                 origin=unit.origin(d.span),
             )
         )
+    if limits:
+        raise NexflowError(limits)
     return out
 
 
@@ -608,19 +614,17 @@ def job_models(
 def _generate(units: Sequence[Unit], ctx: Context, target: Target) -> list[model.GeneratedFile]:
     index = ctx.index()
     files: list[model.GeneratedFile] = []
+    # NX901 (what the target cannot render) of every unit, reported together.
+    limits: list[Diagnostic] = []
     for unit in units:
-        for enum in build_enums(unit):
-            files.append(target.render_enum(enum, index))
-        for record in build_records(unit, ctx):
-            files.extend(target.render_record(record, index))
-        for ruleset in build_rulesets(unit, ctx):
-            files.append(target.render_ruleset(ruleset, index))
-        for table in build_tables(unit, ctx):
-            files.append(target.render_table(table, index))
-        for transform in build_transforms(unit, ctx):
-            files.append(target.render_transform(transform, index))
-        for job in build_jobs(unit, ctx):
-            files.append(target.render_job(job, index))
+        try:
+            files.extend(_generate_unit(unit, ctx, target, index))
+        except NexflowError as e:
+            if not all(d.code == "NX901" for d in e.diagnostics):
+                raise
+            limits.extend(e.diagnostics)
+    if limits:
+        raise NexflowError(limits)
     paths = [f.path for f in files]
     duplicates = sorted({p for p in paths if paths.count(p) > 1})
     if duplicates:
@@ -630,3 +634,22 @@ def _generate(units: Sequence[Unit], ctx: Context, target: Target) -> list[model
             f"two declarations that generate the same file {duplicates[0]}",
         )
     return sorted(files, key=lambda f: f.path)
+
+
+def _generate_unit(
+    unit: Unit, ctx: Context, target: Target, index: model.TypeIndex
+) -> list[model.GeneratedFile]:
+    files: list[model.GeneratedFile] = []
+    for enum in build_enums(unit):
+        files.append(target.render_enum(enum, index))
+    for record in build_records(unit, ctx):
+        files.extend(target.render_record(record, index))
+    for ruleset in build_rulesets(unit, ctx):
+        files.append(target.render_ruleset(ruleset, index))
+    for table in build_tables(unit, ctx):
+        files.append(target.render_table(table, index))
+    for transform in build_transforms(unit, ctx):
+        files.append(target.render_transform(transform, index))
+    for job in build_jobs(unit, ctx):
+        files.append(target.render_job(job, index))
+    return files
