@@ -16,13 +16,13 @@ from typing import Dict, List, Sequence
 
 from nexflow_core.buildgraph import symbols_json
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_text
-from nexflow_core.generate import TARGETS, Unit, generate, generate_checked
+from nexflow_core.generate import TARGETS, Unit, generate
 from nexflow_core.generate.core import job_models
 from nexflow_core.generate.java_package import DEFAULT_BASE, package_for_directory
 from nexflow_core.generate.localrun import run_plan
 from nexflow_core.generate.model import GeneratedFile
-from nexflow_core.interface import build_interface, load_interface
-from nexflow_core.project import check_unit
+from nexflow_core.generate.unit_compile import compile_unit
+from nexflow_core.interface import load_interface
 from nexflow_core.syntax import parse_source
 
 
@@ -133,26 +133,25 @@ def run_compile(args: argparse.Namespace) -> int:
         )
         print(render_text([diagnostic]), file=sys.stderr)
         return 1
-    project = check_unit(text, args.file, upstream)
+    target = TARGETS[args.target] if args.output_dir and not args.check_only else None
+    unit = compile_unit(args.file, text, package, upstream, packages, target, args.environment)
+    project = unit.project
     if project.diagnostics:
         print(render_text(project.diagnostics, project.sources), file=sys.stderr)
-    if not project.ok:
+    if unit.interface is None:
         return 1
     if args.check_only:
         return 0
     if args.interface_out:
         out = Path(args.interface_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(build_interface(project, args.file, package))
+        out.write_bytes(unit.interface)
     if args.output_dir:
-        try:
-            files = generate_checked(
-                project, packages, TARGETS[args.target], args.environment, upstream
-            )
-        except NexflowError as error:
-            print(render_text(error.diagnostics, project.sources), file=sys.stderr)
+        if not unit.generated:
+            refused = unit.diagnostics[len(project.diagnostics) :]
+            print(render_text(refused, project.sources), file=sys.stderr)
             return 1
-        write_files(Path(args.output_dir), files)
+        write_files(Path(args.output_dir), unit.files)
     if args.run_plan_out:
         target = TARGETS[args.target]
         try:

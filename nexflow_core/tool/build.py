@@ -38,11 +38,12 @@ from nexflow_core import __version__, ast
 from nexflow_core.buildgraph import ENVIRONMENT, FileSymbols, Name, file_symbols
 from nexflow_core.check.infra_check import ResolvedEnvironment, nearest_scope
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_one, sort_key
-from nexflow_core.generate import TARGETS, generate_checked
+from nexflow_core.generate import TARGETS
 from nexflow_core.generate.environments import execution
 from nexflow_core.generate.target import Target
-from nexflow_core.interface import build_interface, load_interface
-from nexflow_core.project import check_project, check_unit, discover
+from nexflow_core.generate.unit_compile import compile_unit
+from nexflow_core.interface import load_interface
+from nexflow_core.project import check_project, discover
 from nexflow_core.syntax import kind_of
 from nexflow_core.tool.config import ProjectConfig
 from nexflow_core.tool.progress import Progress
@@ -706,26 +707,27 @@ class Builder:
         except NexflowError as e:
             self.report(e.diagnostics)
             return None
-        try:
-            project = check_unit(unit.text, unit.path, loaded)
-        except Exception as e:  # a bug in the compiler: report it, go on with other units
-            self.internal(f"while checking {unit.path}: {type(e).__name__}: {e}")
-            return None
-        self.report(project.diagnostics)
-        if not project.ok:
-            return None
-        interface = build_interface(project, unit.path, packages[unit.path])
         assert self.target is not None
         try:
-            files = generate_checked(project, packages, self.target, environment, loaded)
-        except NexflowError as e:
-            self.report(e.diagnostics)
+            compiled = compile_unit(
+                unit.path,
+                unit.text,
+                packages[unit.path],
+                loaded,
+                packages,
+                self.target,
+                environment,
+            )
+        except Exception as e:  # a bug in the compiler: report it, go on with other units
+            self.internal(f"while compiling {unit.path}: {type(e).__name__}: {e}")
+            return None
+        self.report(compiled.diagnostics)
+        interface = compiled.interface
+        if interface is None:
+            return None
+        if not compiled.generated:
             return interface, list(old.outputs) if old else [], False
-        except Exception as e:  # a bug in the generator
-            what = f"{type(e).__name__}: {e}"
-            self.internal(f"while generating {unit.path}: {what}")
-            return interface, list(old.outputs) if old else [], False
-        outputs = [(f"{JAVA_ROOT}/{f.path}", f.content.encode("utf-8")) for f in files]
+        outputs = [(f"{JAVA_ROOT}/{f.path}", f.content.encode("utf-8")) for f in compiled.files]
         clash = self._clashes(unit.path, [p for p, _ in outputs])
         if clash:
             self.problem(f"{unit.path} generates {clash[0]}, which {clash[1]} generates too")
@@ -759,12 +761,14 @@ class Builder:
                 return cached
         try:
             loaded = [load_interface(data, origin=d) for d, data in upstream]
-            project = check_unit(unit.text, unit.path, loaded)
+            compiled = compile_unit(
+                unit.path, unit.text, packages[unit.path], loaded, packages, target=None
+            )
         except NexflowError:
             return None
-        if not project.ok:
+        interface = compiled.interface
+        if interface is None:
             return None
-        interface = build_interface(project, unit.path, packages[unit.path])
         self.store.write_interface(unit.path, interface)
         new_state.units[unit.path] = UnitState(fingerprint, [], _sha(interface))
         return interface

@@ -99,8 +99,7 @@ def test_second_build_does_no_work_and_touches_nothing(project: Path, monkeypatc
         raise AssertionError("an unchanged file was parsed again")
 
     monkeypatch.setattr(build_module, "file_symbols", no_parsing)
-    monkeypatch.setattr(build_module, "check_unit", no_parsing)
-    monkeypatch.setattr(build_module, "generate_checked", no_parsing)
+    monkeypatch.setattr(build_module, "compile_unit", no_parsing)
     r = quiet_build(project)
     assert r.ok and r.compiled == []
     assert len(r.up_to_date) == 6
@@ -292,19 +291,19 @@ def test_errors_are_located_and_dependents_skipped(project: Path) -> None:
 def test_a_compiler_bug_exits_2_and_skips_the_units_that_use_the_unit(
     project: Path, monkeypatch
 ) -> None:
-    import nexflow_core.tool.build as build_module
+    import nexflow_core.generate.unit_compile as unit_compile
 
-    real = build_module.generate_checked
+    real = unit_compile.generate_checked
 
     def broken_for_schemas(project_, packages, target, environment, upstream):  # type: ignore[no-untyped-def]
         if any(path.endswith(".schema") for path in project_.modules):
             raise ValueError("no Java type for unknown")
         return real(project_, packages, target, environment, upstream)
 
-    monkeypatch.setattr(build_module, "generate_checked", broken_for_schemas)
+    monkeypatch.setattr(unit_compile, "generate_checked", broken_for_schemas)
     r = run_build(project)
     assert r.code == 2, r.err
-    assert "internal error while generating src/orders.schema: ValueError" in r.err
+    assert "internal error while compiling src/orders.schema: ValueError" in r.err
     assert "failed     src/orders.schema" in r.out
     # Its Java was not written: the proc that uses its classes is not generated either.
     assert "skipped    src/large_orders.proc" in r.out
@@ -348,7 +347,7 @@ def test_an_error_the_checker_missed_is_an_internal_error_naming_its_code(
     proc.write_text(body)
     r = run_build(project)
     assert r.code == 2, r.err
-    assert "internal error while generating src/large_orders.proc: CheckerMissed: " in r.err
+    assert "internal error while compiling src/large_orders.proc: CheckerMissed: " in r.err
     assert "src/large_orders.proc:6:5: keyed state without `key by` before it" in r.err
     assert "the checker refuses it (NX430)" in r.err
     assert "NX901" not in r.err and "Traceback" not in r.err
