@@ -6,6 +6,7 @@ from typing import Optional
 
 import msgspec
 
+from nexflow_core.diagnostics.catalogue import CODES
 from nexflow_core.diagnostics.span import Span
 
 ERROR = "error"
@@ -26,6 +27,12 @@ class Diagnostic(msgspec.Struct, frozen=True):
     expected: Optional[str] = None
     hint: Optional[str] = None
     related: Optional[Span] = None
+
+    def __post_init__(self) -> None:
+        # The catalogue is the registry: a diagnostic of a code it lacks is a bug in Nexflow
+        # (an undocumented code a user could not look up), caught where it is made.
+        if self.code not in CODES:
+            raise ValueError(f"diagnostic code {self.code} is not in the catalogue")
 
     @property
     def is_error(self) -> bool:

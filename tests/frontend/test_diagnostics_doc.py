@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import fenced_blocks, read  # pants: no-infer-dep
@@ -62,3 +63,24 @@ def test_documented_example_triggers_code(code: str) -> None:
         assert d.message
     rendered = render_text(project.diagnostics, project.sources)
     assert f"[{code}]" in rendered
+
+
+def test_every_code_the_compiler_writes_is_in_the_catalogue() -> None:
+    """The catalogue is the registry of codes: a code literal anywhere in the compiler that it
+    lacks would reach a user undocumented (Diagnostic refuses one at run time too)."""
+    root = Path(__file__).resolve().parents[2] / "nexflow_core"
+    used = {
+        (path.relative_to(root).as_posix(), code)
+        for path in sorted(root.rglob("*.py"))
+        for code in re.findall(r"[\"'](NX\d{3})[\"']", path.read_text("utf-8"))
+    }
+    assert used, "no code literal found"
+    unknown = sorted((path, code) for path, code in used if code not in CODES)
+    assert not unknown, unknown
+
+
+def test_a_diagnostic_of_an_unregistered_code_is_refused() -> None:
+    from nexflow_core.diagnostics import Diagnostic, Span
+
+    with pytest.raises(ValueError, match="NX999"):
+        Diagnostic("NX999", "error", "no such code", Span("x.proc", 1, 1, 1, 2))
