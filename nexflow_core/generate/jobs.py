@@ -241,7 +241,7 @@ class JobBuilder:
         if old.origin is not None and (
             old.delivery != new.delivery
             or old.idempotency_key != new.idempotency_key
-            or old.persist != new.persist
+            or _persisted(old.persist) != _persisted(new.persist)
         ):
             raise checker_missed(
                 emit.span,
@@ -1032,6 +1032,12 @@ class JobBuilder:
             )
         )
         self.record = out
+
+
+def _persisted(persist: Optional[model.Persist]) -> Optional[tuple[str, bool]]:
+    """What two emits to one stream must agree on about persisting (where each was written
+    does not matter: the checker's NX424 compares the same)."""
+    return None if persist is None else (persist.store, persist.is_async)
 
 
 def _event_time(

@@ -155,6 +155,19 @@ def test_two_streams_persisting_to_one_store_get_two_uids() -> None:
     assert len(uids) == len(set(uids))
 
 
+def test_one_stream_emitted_twice_alike_with_persist_builds_one_sink() -> None:
+    # Two identical `emit … persist to` lines: check accepts them (same delivery and
+    # persistence, NX424 compares those); the generator compared where each was written too and
+    # refused them as an internal error. Found by the fuzz corpus.
+    extra = "store merchants_seen: CardAuth key auth_id\n"
+    proc = ("proc P {\n    from auths\n    emit to approved_auths persist to merchants_seen\n"
+            "    filter amount > 100\n"
+            "    emit to approved_auths persist to merchants_seen\n}\n")  # fmt: skip
+    uids = _all_uids(_generate(proc, extra))
+    assert [u for u in uids if ".persist." in u] == ["P.persist.merchants_seen.approved_auths"]
+    assert len(uids) == len(set(uids))
+
+
 def test_two_operators_with_one_uid_are_nx414_naming_both() -> None:
     proc = ("proc P {\n    from auths\n    deduplicate by auth_id within 1 minute\n"
             "    filter amount > 0\n    deduplicate by auth_id within 1 hour\n"
