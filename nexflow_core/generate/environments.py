@@ -208,7 +208,9 @@ def build_environment(env: ResolvedEnvironment, sources: dict) -> model.Environm
             if k != "type":
                 stores.append(setting(f"store.{name}.{k}", b.settings[k], k in _STORE_PATHS))
 
-    job: list[model.Setting] = []
+    # The environment the job class is bound to: its program arguments name theirs, and the
+    # job refuses to start with another environment's (JobArgs).
+    job: list[model.Setting] = [model.Setting(key="nexflow.environment", value=env.name)]
     if cluster_job_environment(env):
         # A cluster job refuses unkeyed tokens of @sensitive values (see Tokens): anyone can
         # compute those from a guessed card number.

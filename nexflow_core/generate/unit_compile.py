@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from nexflow_core.diagnostics import Diagnostic, NexflowError
-from nexflow_core.generate.core import generate_checked
-from nexflow_core.generate.model import GeneratedFile
+from nexflow_core.generate.core import generate_checked, job_models
+from nexflow_core.generate.model import GeneratedFile, Job
 from nexflow_core.generate.target import Target
 from nexflow_core.interface import UnitInterface, build_interface
 from nexflow_core.project import CheckedProject, check_unit
@@ -21,13 +21,15 @@ from nexflow_core.project import CheckedProject, check_unit
 class CompiledUnit(NamedTuple):
     """What compiling one unit gave. `interface` is None when the unit does not check;
     `generated` says whether its files were generated (False when generation refused it:
-    see `diagnostics`, or when generation was not asked for)."""
+    see `diagnostics`, or when generation was not asked for). `jobs` are the job models of its
+    procs, bound to the environment the files were generated for (none without one)."""
 
     project: CheckedProject
     interface: Optional[bytes]
     files: list[GeneratedFile]
     diagnostics: list[Diagnostic]
     generated: bool
+    jobs: list[Job] = []
 
     @property
     def ok(self) -> bool:
@@ -53,10 +55,10 @@ def compile_unit(
     interface = build_interface(project, path, package)
     if target is None:
         return CompiledUnit(project, interface, [], diagnostics, False)
+    every_package = {**packages, path: package}
     try:
-        files = generate_checked(
-            project, {**packages, path: package}, target, environment, upstream
-        )
+        files = generate_checked(project, every_package, target, environment, upstream)
+        jobs = job_models(project, every_package, environment, upstream) if environment else []
     except NexflowError as error:
         return CompiledUnit(project, interface, [], diagnostics + error.diagnostics, False)
-    return CompiledUnit(project, interface, files, diagnostics, True)
+    return CompiledUnit(project, interface, files, diagnostics, True, jobs)

@@ -34,13 +34,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, TextIO, Tuple
 
 import msgspec
 
-from nexflow_core import __version__, ast
+from nexflow_core import __version__
 from nexflow_core.buildgraph import ENVIRONMENT, FileSymbols, Name, file_symbols
-from nexflow_core.check.infra_check import ResolvedEnvironment, nearest_scope
+from nexflow_core.check.infra_check import nearest_scope
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_one, sort_key
 from nexflow_core.generate import TARGETS
-from nexflow_core.generate.environments import execution
-from nexflow_core.generate.target import Target
 from nexflow_core.generate.unit_compile import compile_unit
 from nexflow_core.interface import load_interface
 from nexflow_core.project import check_project, discover
@@ -82,7 +80,6 @@ class EnvironmentState(msgspec.Struct, frozen=True):
     name: str
     deployable: bool
     files: List[str]
-    args: Dict[str, List[str]]  # proc name -> program arguments
 
 
 class CachedSymbols(msgspec.Struct, frozen=True):
@@ -728,6 +725,12 @@ class Builder:
         if not compiled.generated:
             return interface, list(old.outputs) if old else [], False
         outputs = [(f"{JAVA_ROOT}/{f.path}", f.content.encode("utf-8")) for f in compiled.files]
+        for job in compiled.jobs:
+            # The job's program arguments in its environment: every setting its class starts
+            # from, the environment's name among them (a class bound to another refuses them).
+            settings = self.target.start_settings(job)
+            args = "".join(f"--{key}={value}\n" for key, value in settings.items())
+            outputs.append((f"environments/{environment}/{job.name}.args", args.encode("utf-8")))
         clash = self._clashes(unit.path, [p for p, _ in outputs])
         if clash:
             self.problem(f"{unit.path} generates {clash[0]}, which {clash[1]} generates too")
@@ -836,14 +839,11 @@ class Builder:
             self.result.failed.append(INFRA_UNIT)
             self.progress.unit_done("failed", label, started, colour="red")
             return
-        procs = sorted((p for iface in loaded for p in iface.procs), key=lambda p: p.name)
         parents = {e.extends for e in project.environments.values() if e.extends}
-        assert self.target is not None  # run() stops first without one
         envs = []
         for name in sorted(project.environments):
             env = project.environments[name]
-            args = {p.name: environment_args(env, p.sources, p.sinks, self.target) for p in procs}
-            envs.append(EnvironmentState(name, name not in parents, list(env.files), args))
+            envs.append(EnvironmentState(name, name not in parents, list(env.files)))
         new_state.infra = UnitState(fingerprint)
         new_state.environments = envs
         self.result.compiled.append(INFRA_UNIT)
@@ -871,12 +871,12 @@ class Builder:
         self.progress.unit_done("wrote", "the L0 runtime", started, f"{len(records)} Java files")
 
     def _environment(self, state: BuildState, new_state: BuildState) -> None:
-        """Writes the selected environment's job arguments (and removes other environments'
-        argument files from earlier builds)."""
+        """Checks the selected environment's name. Its job arguments are outputs of the proc
+        units (compiled bound to it); argument files that builds before this one wrote here,
+        and no unit writes now, are removed."""
         requested = self.options.environment
         name = requested or self.config.default_environment
         envs = {e.name: e for e in new_state.environments}
-        files: List[Tuple[str, bytes]] = []
         if name is not None and INFRA_UNIT in self.result.failed + self.result.skipped:
             new_state.environment_outputs = state.environment_outputs
             return
@@ -895,11 +895,9 @@ class Builder:
                 new_state.environment_outputs = state.environment_outputs
                 return
             self.result.environment = name
-            for proc, args in sorted(env.args.items()):
-                files.append(
-                    (f"environments/{name}/{proc}.args", "".join(a + "\n" for a in args).encode())
-                )
-        new_state.environment_outputs = self._write_outputs(files, state.environment_outputs)
+        claimed = {path for paths in self._claimed.values() for path in paths}
+        earlier = [r for r in state.environment_outputs if r.path not in claimed]
+        new_state.environment_outputs = self._write_outputs([], earlier)
 
     def _summary(self) -> None:
         r = self.result
@@ -917,30 +915,6 @@ class Builder:
         out = self.config.relative(self.output)
         verb = "built" if r.ok else "build failed:"
         self.progress.summary(f"{verb} {units} units ({', '.join(parts)}) into {out}{env}", ok=r.ok)
-
-
-def environment_args(
-    env: ResolvedEnvironment, sources: Sequence[str], sinks: Sequence[str], target: Target
-) -> List[str]:
-    """A job's program arguments in one environment (the L0 runtime's conventions):
-    `--stream.<name>=file:<path>` or `=kafka:<topic>` for every stream the proc reads or writes,
-    then the target's arguments for how the environment's jobs run (parallelism, max
-    parallelism, checkpoints, state backend, buffer timeout: for Flink `--flink.<option>=<value>`,
-    spelled where the job class's defaults are). Secrets are never written: they stay references
-    in the .infra file."""
-    args: List[str] = []
-    for s in sorted(set(sources) | set(sinks)):
-        binding = env.streams.get(s)
-        if binding is None:
-            continue
-        file = binding.settings.get("file")
-        topic = binding.settings.get("topic")
-        if isinstance(file, ast.StringLit):
-            args.append(f"--stream.{s}=file:{file.value}")
-        elif isinstance(topic, ast.StringLit):
-            args.append(f"--stream.{s}=kafka:{topic.value}")
-    args.extend(target.execution_arguments(execution(env)))
-    return args
 
 
 def unsafe_output(config: ProjectConfig, output: Path) -> Optional[str]:

@@ -82,11 +82,13 @@ def test_scaffold_builds_out_of_the_box_and_checks_clean(project: Path) -> None:
     assert "src/large_orders.proc:6" in job  # the filter's origin
     args = (project / OUT / "environments/local/LargeOrders.args").read_text()
     assert args.splitlines() == [
+        "--flink.parallelism.default=1",
+        "--nexflow.environment=local",
         "--stream.large_orders=file:out/large_orders",
         "--stream.orders=file:data/orders.jsonl",
         "--stream.rejected_orders=file:out/rejected_orders",
-        "--flink.parallelism.default=1",
     ]
+    assert args.splitlines() == _defaults(job)
 
 
 def test_second_build_does_no_work_and_touches_nothing(project: Path, monkeypatch) -> None:
@@ -188,21 +190,33 @@ environment production {
     assert r.code == 0, r.out + r.err
     assert "environment production" in r.out
     args = (project / OUT / "environments/production/LargeOrders.args").read_text().splitlines()
-    assert args == [
-        "--stream.large_orders=kafka:prod.orders.large",
-        "--stream.orders=kafka:prod.orders",
-        "--stream.rejected_orders=kafka:prod.orders.rejected",
+    assert [a for a in args if not a.startswith("--stream.dead_letter")] == [
         "--flink.execution.checkpointing.dir=s3://orders-checkpoints/production",
         "--flink.execution.checkpointing.interval=60000 ms",
         "--flink.execution.checkpointing.mode=EXACTLY_ONCE",
         "--flink.parallelism.default=8",
         # A cluster environment's max parallelism is explicit even when undeclared.
         "--flink.pipeline.max-parallelism=128",
+        "--nexflow.environment=production",
+        "--stream.large_orders=kafka:prod.orders.large",
+        "--stream.orders=kafka:prod.orders",
+        "--stream.rejected_orders=kafka:prod.orders.rejected",
+        "--tokens.require_key=true",
     ]
+    job = (project / JAVA / "com/example/demo/LargeOrdersJob.java").read_text()
+    assert args == _defaults(job)
     assert not (project / OUT / "environments/local").exists()
     bad = run_build(project, "--environment", "staging")
     assert bad.code == 1
     assert "unknown environment 'staging' (--environment); known: local, production" in bad.err
+
+
+def _defaults(job: str) -> list[str]:
+    """The settings a generated job class starts from (its defaults()), as program arguments."""
+    body = job[job.index("public static Map<String, String> defaults()") :]
+    body = body[: body.index("return settings;")]
+    pairs = re.findall(r'settings\.put\("([^"]+)", "((?:[^"\\]|\\.)*)"\);', body)
+    return sorted(f"--{k}={v.encode().decode('unicode_escape')}" for k, v in pairs)
 
 
 def test_environment_args_carry_every_execution_setting(project: Path) -> None:

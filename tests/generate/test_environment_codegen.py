@@ -131,6 +131,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         [job, "--stream.payments.start=2026-01-31T00:00:00Z", "--stream.payments.idle_timeout=0"],
         [job, "--stream.payments.start=yesterday"],
         [job, "--stream.payments.start_fallback=none"],
+        # Another environment's arguments, and this environment's own.
+        [job, "--nexflow.environment=base", "--stream.payments=kafka:base.payments"],
+        [job, "--nexflow.environment=prod"],
     ]  # fmt: skip
     args = [a for g in groups for a in [*g, "--next"]][:-1]
     env = dict(os.environ, NX_KAFKA_USER="alice", NX_KAFKA_PASSWORD=PASSWORD,
@@ -161,6 +164,8 @@ def test_defaults_come_from_the_proc_then_the_environment(run: dict) -> None:
         "flink.pipeline.max-parallelism": "128",
         # a cluster environment's job refuses unkeyed tokens of sensitive values
         "tokens.require_key": "true",
+        # the environment the class is bound to (it refuses another's arguments)
+        "nexflow.environment": "prod",
         # prod's bindings override base's
         "stream.payments": "kafka:prod.payments",
         "stream.payments.parallelism": "8",
@@ -183,6 +188,18 @@ def test_defaults_come_from_the_proc_then_the_environment(run: dict) -> None:
         "kafka.config.providers.dir.class":
             "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
     }  # fmt: skip
+
+
+def test_a_class_bound_to_one_environment_refuses_another_environments_arguments(
+    run: dict,
+) -> None:
+    refused = run["outputs"][9]
+    assert set(refused) == {"refused"}
+    assert "built for environment 'prod'" in refused["refused"]
+    assert "arguments are for environment 'base'" in refused["refused"]
+    assert "nexflow build --environment base" in refused["refused"]
+    own = run["outputs"][10]
+    assert "refused" not in own and own["settings"]["nexflow.environment"] == "prod"
 
 
 def test_program_arguments_override_every_default(run: dict) -> None:

@@ -108,8 +108,9 @@ def test_a_cluster_environment_requires_a_token_key() -> None:
     env = "environment prod {\n" + STREAMS + "}\n"
     project = check_project({"a.schema": SCHEMA, "a.proc": PROC, "e.infra": env})
     job = {s.key: s.value for s in build_environment(project.environment("prod"), {}).job}
-    assert job == {"tokens.require_key": "true"}
+    assert job == {"tokens.require_key": "true", "nexflow.environment": "prod"}
     files = env.replace('topic: "p"', 'file: "p"').replace('topic: "a"', 'file: "a"')
     files = files.replace('topic: "d"', 'file: "d"')
     project = check_project({"a.schema": SCHEMA, "a.proc": PROC, "e.infra": files})
-    assert build_environment(project.environment("prod"), {}).job == []
+    job = {s.key: s.value for s in build_environment(project.environment("prod"), {}).job}
+    assert job == {"nexflow.environment": "prod"}

@@ -90,12 +90,14 @@ def job_options(job: model.Job) -> list[model.Setting]:
 
 
 def start_settings(job: model.Job) -> dict[str, str]:
-    """The settings of a job's run plan, keys as in program arguments without the dashes: its
-    Flink options, then its environment's stream, store and Kafka settings (later wins)."""
+    """The settings a job starts from, keys as in program arguments without the dashes: its
+    Flink options, then its environment's stream, store, Kafka and job settings (later wins);
+    exactly the job class's defaults. A run plan hands them to the job; `nexflow build` writes
+    them as the environment's program arguments."""
     settings = {s.key: s.value for s in job_options(job)}
     env = job.environment
     if env is not None:
-        for group in (env.streams, env.stores, env.kafka):
+        for group in (env.streams, env.stores, env.kafka, env.job):
             for s in group:
                 settings[s.key] = s.value
     return dict(sorted(settings.items()))

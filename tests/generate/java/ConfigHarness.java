@@ -33,8 +33,16 @@ public final class ConfigHarness {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         @SuppressWarnings("unchecked")
         Map<String, String> defaults = (Map<String, String>) job.getMethod("defaults").invoke(null);
-        JobArgs jobArgs = JobArgs.parse(rest, defaults);
         ObjectNode out = Json.mapper().createObjectNode();
+        JobArgs jobArgs;
+        try {
+            jobArgs = JobArgs.parse(rest, defaults);
+        } catch (IllegalArgumentException e) {
+            // What the job's main does too: it stops before it builds anything.
+            out.put("refused", e.getMessage());
+            System.out.println(out);
+            return;
+        }
         out.set("defaults", Json.mapper().valueToTree(defaults));
         out.set("settings", Json.mapper().valueToTree(jobArgs.settings()));
         Configuration flink = jobArgs.flinkConfiguration();

@@ -12,10 +12,17 @@ import org.apache.flink.configuration.PipelineOptions;
  * sets its parallelism, {@code --store.<name>=<uri>} binds a store, {@code --kafka.<property>=<value>}
  * sets a Kafka client property and {@code --flink.<option>=<value>} a Flink option;
  * {@code --tokens.require_key=true|false} says whether sensitive values need a token key (true
- * for cluster environments, see {@link Tokens}). A program argument always wins over a default.
+ * for cluster environments, see {@link Tokens}). A program argument always wins over a default,
+ * except {@code --nexflow.environment=<name>}: a class bound to an environment refuses to start
+ * with another environment's arguments.
  */
 public final class JobArgs {
-    private static final String[] PREFIXES = {"stream.", "store.", "kafka.", "flink.", "tokens."};
+    private static final String[] PREFIXES = {
+        "stream.", "store.", "kafka.", "flink.", "tokens.", "nexflow."
+    };
+
+    /** The environment a job class was bound to, and the one its arguments are for. */
+    static final String ENVIRONMENT = "nexflow.environment";
 
     private final Map<String, String> settings;
 
@@ -44,6 +51,18 @@ public final class JobArgs {
                     settings.put(key, arg.substring(eq + 1));
                 }
             }
+        }
+        String bound = defaults.get(ENVIRONMENT);
+        String given = settings.get(ENVIRONMENT);
+        if (bound != null && !bound.equals(given)) {
+            // A class bound to one environment keeps that environment's defaults for every
+            // setting the arguments do not name (stores, TLS, start positions): with another
+            // environment's arguments it would run half in each.
+            throw new IllegalArgumentException(
+                    "this job class was built for environment '" + bound + "', and the program "
+                            + "arguments are for environment '" + given + "': build the job for '"
+                            + given + "' (nexflow build --environment " + given + "), or start "
+                            + "this class with '" + bound + "''s arguments");
         }
         return new JobArgs(settings);
     }

@@ -176,6 +176,7 @@ public final class PaymentProcessorJob {
         settings.put("kafka.ssl.truststore.location", "/etc/payments/kafka/truststore.p12");
         // examples/payments/production_sinks.infra:11  truststore_password: file("/etc/payments/kafka/truststore.pass")
         settings.put("kafka.ssl.truststore.password", "${dir:/etc/payments/kafka:truststore.pass}");
+        settings.put("nexflow.environment", "production");
         settings.put("tokens.require_key", "true");
         return settings;
     }
