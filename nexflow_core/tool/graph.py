@@ -612,18 +612,20 @@ def run_graph(args: argparse.Namespace) -> int:
             f"nexflow graph: warning: the project has {n} error(s) elsewhere "
             "(`nexflow check` lists them); the graph may be incomplete\n"
         )
-    streams = {}
-    for name in sorted(project.symbols.streams):
-        sig = project.stream(name)
-        if sig is not None:
-            streams[name] = sig.schema
-    kinds = {}
-    for stmt in decl.statements:
-        if isinstance(stmt, ast.ApplyStmt):
-            if project.table(stmt.target) is not None:
-                kinds[stmt.target] = "table"
-            elif project.ruleset(stmt.target) is not None:
-                kinds[stmt.target] = "ruleset"
+    # The schema of each stream the proc reads or writes (for labels), and whether each name it
+    # applies is a ruleset or a decision table.
+    streams: Dict[str, str] = {}
+    kinds: Dict[str, str] = {}
+    for ref in ast.references(decl):
+        if ref.kind == "stream":
+            sig = project.stream(ref.name)
+            if sig is not None:
+                streams[ref.name] = sig.schema
+        elif ref.kind == "rules":
+            if project.table(ref.name) is not None:
+                kinds[ref.name] = "table"
+            elif project.ruleset(ref.name) is not None:
+                kinds[ref.name] = "ruleset"
     shown = _shown(path, base)
     flow = project.proc_flow(decl.name)
     handlers = flow.handlers if flow is not None else {}
