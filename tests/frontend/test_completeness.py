@@ -159,6 +159,8 @@ NOT_REFERENCES = {
     ("WindowStmt", "kind"): WORD,
 }
 
+# The kinds of name a `Ref` may declare. A new kind must also get its namespace in
+# buildgraph._NAMESPACE_OF_KIND (else dependency inference files it under "type").
 KINDS = {"stream", "store", "schema", "type", "transform", "rules", "function", "environment"}
 
 
