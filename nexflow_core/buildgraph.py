@@ -31,27 +31,12 @@ ENVIRONMENT = "environment"
 # payment, see check.rules_check.implicit_name). Resolving one to no schema is not an error here.
 RECORD = "record"
 
-# Which AST field holds a reference to which namespace.
-_REFERENCE_FIELDS: Dict[Tuple[str, str], str] = {
-    ("FromStmt", "stream"): STREAM,
-    ("OnStmt", "stream"): STREAM,
-    ("EmitStmt", "stream"): STREAM,
-    ("RouteCase", "stream"): STREAM,
-    ("JoinStmt", "stream"): STREAM,
-    ("CorrelateStmt", "partner"): STREAM,
-    ("Persist", "store"): STORE,
-    ("LookupStmt", "store"): STORE,
-    ("TransformLookup", "store"): STORE,
-    ("TransformStmt", "transform"): TYPE,
-    ("ApplyStmt", "target"): TYPE,
-    ("AggregateStmt", "schema"): TYPE,
-    ("MapStmt", "schema"): TYPE,
-    ("StreamDecl", "schema"): TYPE,
-    ("StoreDecl", "schema"): TYPE,
-    ("Binding", "schema"): TYPE,
-    ("TypeRef", "name"): TYPE,
-    ("Call", "name"): TYPE,
-    ("EnvironmentDecl", "extends"): ENVIRONMENT,
+# The namespace of each kind of name the AST declares as a reference (ast.Ref.kind): streams,
+# stores and environments have their own; every other kind names a type-like declaration.
+_NAMESPACE_OF_KIND: Dict[str, str] = {
+    "stream": STREAM,
+    "store": STORE,
+    "environment": ENVIRONMENT,
 }
 
 # Names that are part of the languages themselves, never declared in a file.
@@ -91,47 +76,20 @@ def _declared(module: ast.Module) -> Set[Name]:
 
 
 def _referenced(module: ast.Module) -> Set[Name]:
-    found: Set[Name] = set()
-    stack: List[object] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-            continue
-        if not isinstance(node, ast.Node):
-            continue
-        cls = type(node).__name__
-        for field in node.__struct_fields__:
-            value = getattr(node, field)
-            namespace = _REFERENCE_FIELDS.get((cls, field))
-            if namespace is not None and isinstance(value, str):
-                found.add(Name(namespace, value))
-            elif isinstance(value, (ast.Node, list, tuple)):
-                stack.append(value)
-        if isinstance(node, ast.EnvironmentDecl):
-            found.update(_environment_bindings(node))
-        if isinstance(node, (ast.RulesetDecl, ast.DecisionTableDecl)) and node.binding is None:
-            found.update(_implicit_records(node))
+    found: Set[Name] = {
+        Name(_NAMESPACE_OF_KIND.get(r.kind, TYPE), r.name) for r in ast.references(module)
+    }
+    for decl in module.decls:
+        if isinstance(decl, ast.EnvironmentDecl):
+            found.update(_environment_bindings(decl))
+        if isinstance(decl, (ast.RulesetDecl, ast.DecisionTableDecl)) and decl.binding is None:
+            # Without `for name: Schema`, the root of each field path names the record.
+            found.update(Name(RECORD, p.parts[0]) for p in ast.nodes_of(decl, ast.Path))
     return {
         name
         for name in found
         if not (name.namespace == TYPE and name.name in _BUILTIN_TYPES | _BUILTIN_FUNCTIONS)
     }
-
-
-def _implicit_records(decl: object) -> Set[Name]:
-    """Root names of the field paths in a ruleset or table that declares no record."""
-    names: Set[Name] = set()
-    stack: List[object] = [decl]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif isinstance(node, ast.Path):
-            names.add(Name(RECORD, node.parts[0]))
-        elif isinstance(node, ast.Node):
-            stack.extend(getattr(node, f) for f in node.__struct_fields__)
-    return names
 
 
 def _environment_bindings(env: ast.EnvironmentDecl) -> Set[Name]:

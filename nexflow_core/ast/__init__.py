@@ -1,6 +1,6 @@
 """The typed AST: msgspec Structs, one module per language; every node carries a Span."""
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 from nexflow_core.ast.expr import (
     Annotation,
     Binary,
@@ -95,5 +95,6 @@ from nexflow_core.ast.transform import (
     TransformLookup,
     TransformValidate,
 )
+from nexflow_core.ast.traversal import Reference, nodes_of, references, walk
 
 __all__ = [name for name in dir() if not name.startswith("_")]

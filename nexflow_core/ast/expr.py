@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 
 
 class IntLit(Node, frozen=True):
@@ -53,6 +53,8 @@ class Path(Node, frozen=True):
 
 class Call(Node, frozen=True):
     """A function call: a catalogue function, an aggregation or another transform."""
+
+    refs = {"name": Ref("function")}
 
     name: str
     args: list[Expr]
@@ -116,6 +118,8 @@ Expr = Union[
 class TypeRef(Node, frozen=True):
     """A type as written: `string`, `decimal(10,2)`, `list<string>`, `map<string,int>`, or a
     schema/enum name. `params` holds numeric parameters, `args` element types."""
+
+    refs = {"name": Ref("type")}
 
     name: str
     params: list[int] = []

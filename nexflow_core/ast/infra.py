@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 from nexflow_core.ast.expr import BoolLit, DecimalLit, DurationLit, IntLit, StringLit
 
 
@@ -50,6 +50,8 @@ Entry = Union[Property, Block]
 class EnvironmentDecl(Node, frozen=True):
     """`environment <name> [extends <parent>] { … }`. Blocks of the same environment name in
     several files are merged (a name bound twice is an error)."""
+
+    refs = {"extends": Ref("environment")}
 
     name: str
     extends: Optional[str] = None

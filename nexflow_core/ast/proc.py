@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 from nexflow_core.ast.expr import DurationLit, Expr, Path, TypeRef
 from nexflow_core.ast.transform import Mapping
 
 
 class FromStmt(Node, frozen=True):
+    refs = {"stream": Ref("stream", "read")}
+
     stream: str
 
 
@@ -28,11 +30,15 @@ class FilterStmt(Node, frozen=True):
 class TransformStmt(Node, frozen=True):
     """`transform using <transform>`: the record becomes the transform's output."""
 
+    refs = {"transform": Ref("transform")}
+
     transform: str
 
 
 class ApplyStmt(Node, frozen=True):
     """`apply <ruleset|table> [rules|table] [as alias]`."""
+
+    refs = {"target": Ref("rules")}
 
     target: str
     kind: Optional[str] = None
@@ -42,6 +48,8 @@ class ApplyStmt(Node, frozen=True):
 class CorrelateStmt(Node, frozen=True):
     """`correlate [with <stream>] by <key> within <duration>`."""
 
+    refs = {"partner": Ref("stream", "read")}
+
     key: Path
     within: DurationLit
     partner: Optional[str] = None
@@ -50,6 +58,8 @@ class CorrelateStmt(Node, frozen=True):
 class OnStmt(Node, frozen=True):
     """`on <event> emit to <stream>`; event is timeout, reject, flag, late, error or route
     (then `label` names the route)."""
+
+    refs = {"stream": Ref("stream", "write")}
 
     event: str
     stream: str
@@ -71,6 +81,8 @@ class OnPersistErrorStmt(Node, frozen=True):
 
 
 class Persist(Node, frozen=True):
+    refs = {"store": Ref("store", "write")}
+
     store: str
     is_async: bool = False
 
@@ -79,6 +91,8 @@ class EmitStmt(Node, frozen=True):
     """`emit to <stream> [persist to <store> [async]] [exactly_once | at_least_once
     [idempotency_key <field>]]`."""
 
+    refs = {"stream": Ref("stream", "write")}
+
     stream: str
     persist: Optional[Persist] = None
     delivery: Optional[str] = None
@@ -86,6 +100,8 @@ class EmitStmt(Node, frozen=True):
 
 
 class RouteCase(Node, frozen=True):
+    refs = {"stream": Ref("stream", "write")}
+
     condition: Optional[Expr]
     stream: str
 
@@ -136,12 +152,16 @@ class WindowStmt(Node, frozen=True):
 class AggregateStmt(Node, frozen=True):
     """`aggregate into <Schema> { field = count() … }` after a window."""
 
+    refs = {"schema": Ref("schema")}
+
     schema: str
     mappings: list[Mapping]
 
 
 class MapStmt(Node, frozen=True):
     """`map into <Schema> { field = expr … }`: an inline projection."""
+
+    refs = {"schema": Ref("schema")}
 
     schema: str
     mappings: list[Mapping]
@@ -150,6 +170,8 @@ class MapStmt(Node, frozen=True):
 class JoinStmt(Node, frozen=True):
     """`join <stream> as <alias> on <cond> within <duration>` (interval join) or
     `… window tumbling <duration>` (windowed join)."""
+
+    refs = {"stream": Ref("stream", "read")}
 
     stream: str
     alias: str
@@ -160,6 +182,8 @@ class JoinStmt(Node, frozen=True):
 
 class LookupStmt(Node, frozen=True):
     """`lookup <store> by <key expr> as <alias> [cache <duration>]`."""
+
+    refs = {"store": Ref("store", "read")}
 
     store: str
     key: Expr

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 from nexflow_core.ast.expr import Expr, Path, TypeRef
 
 
 class Binding(Node, frozen=True):
     """`for payment: PaymentEvent`: the record a ruleset or table inspects."""
+
+    refs = {"schema": Ref("schema")}
 
     name: str
     schema: str

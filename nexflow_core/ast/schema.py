@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 from nexflow_core.ast.expr import Annotation, Expr, TypeRef
 
 
@@ -49,6 +49,8 @@ class EnumDecl(Node, frozen=True):
 class StreamDecl(Node, frozen=True):
     """`stream payment_events: PaymentEvent`: the stream name carries that schema."""
 
+    refs = {"schema": Ref("schema")}
+
     name: str
     schema: str
 
@@ -56,6 +58,8 @@ class StreamDecl(Node, frozen=True):
 class StoreDecl(Node, frozen=True):
     """`store transaction_store: PaymentEvent [key transaction_id]`: a keyed table used for
     persistence and lookups."""
+
+    refs = {"schema": Ref("schema")}
 
     name: str
     schema: str

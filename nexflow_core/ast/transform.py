@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from nexflow_core.ast.base import Node
+from nexflow_core.ast.base import Node, Ref
 from nexflow_core.ast.expr import Expr, TypeRef
 
 
@@ -17,6 +17,8 @@ class Param(Node, frozen=True):
 
 class TransformLookup(Node, frozen=True):
     """`lookup fx from fx_rates by payment.currency`: reads a declared store by key."""
+
+    refs = {"store": Ref("store", "read")}
 
     alias: str
     store: str

@@ -109,41 +109,20 @@ def transform_lookups(d: ast.TransformDecl) -> list[TransformLookupSig]:
 def called_transforms(p: ast.ProcDecl) -> list[str]:
     """Names a proc calls like functions or applies with `transform using`, sorted and unique
     (which of them are transforms is for the symbol table to say)."""
-    names: set = set()
-    stack: list = list(p.statements)
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Call):
-            names.add(n.name)
-        elif isinstance(n, ast.TransformStmt):
-            names.add(n.transform)
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(n, "__struct_fields__"):
-            stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
-    return sorted(names)
+    return sorted({r.name for r in ast.references(p) if r.kind in ("function", "transform")})
 
 
 def proc_streams(p: ast.ProcDecl) -> tuple[list[str], list[str], list[str]]:
-    """(sources, sinks, stores) a proc uses, sorted and unique."""
-    sources, sinks, stores = set(), set(), set()
-    for s in p.statements:
-        if isinstance(s, ast.FromStmt):
-            sources.add(s.stream)
-        elif isinstance(s, ast.JoinStmt):
-            sources.add(s.stream)
-        elif isinstance(s, ast.CorrelateStmt) and s.partner:
-            sources.add(s.partner)
-        elif isinstance(s, ast.EmitStmt):
-            sinks.add(s.stream)
-            if s.persist is not None:
-                stores.add(s.persist.store)
-        elif isinstance(s, ast.OnStmt):
-            sinks.add(s.stream)
-        elif isinstance(s, ast.RouteStmt):
-            sinks.update(c.stream for c in s.cases)
-        elif isinstance(s, ast.LookupStmt):
-            stores.add(s.store)
+    """(sources, sinks, stores) a proc uses, sorted and unique: the streams it reads and writes
+    and the stores it looks up or persists to, as the statements' `refs` declare them."""
+    sources: set[str] = set()
+    sinks: set[str] = set()
+    stores: set[str] = set()
+    for r in ast.references(p.statements):
+        if r.kind == "stream":
+            (sources if r.role == "read" else sinks).add(r.name)
+        elif r.kind == "store":
+            stores.add(r.name)
     return sorted(sources), sorted(sinks), sorted(stores)
 
 

@@ -610,11 +610,14 @@ def run_graph(args: argparse.Namespace) -> int:
             f"nexflow graph: warning: the project has {n} error(s) elsewhere "
             "(`nexflow check` lists them); the graph may be incomplete\n"
         )
-    streams = {}
-    for name in sorted(project.symbols.streams):
-        sig = project.stream(name)
-        if sig is not None:
-            streams[name] = sig.schema
+    # The schema of each stream the proc reads or writes (for labels); what each `apply`
+    # applies comes from the checker's flow.
+    streams: Dict[str, str] = {}
+    for ref in ast.references(decl):
+        if ref.kind == "stream":
+            sig = project.stream(ref.name)
+            if sig is not None:
+                streams[ref.name] = sig.schema
     shown = _shown(path, base)
     flow = project.proc_flow(decl.name)
     graph = build_graph(decl, shown, project.sources[path], streams, flow)
