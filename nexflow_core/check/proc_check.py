@@ -5,7 +5,7 @@ aggregations and projections replace it) into the sinks."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, Optional, Sequence, TypeVar
+from typing import Callable, Optional, Sequence
 
 import msgspec
 
@@ -120,30 +120,12 @@ def _nearest(
     return None
 
 
-N = TypeVar("N")
+def _calls(node: ast.Node | Sequence[ast.Node]) -> list[ast.Call]:
+    return ast.nodes_of(node, ast.Call)
 
 
-def _nodes_of(node: object, kind: type[N]) -> list[N]:
-    """Every node of `kind` inside `node` (expressions, statements, lists of them)."""
-    out: list[N] = []
-    stack: list[object] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, kind):
-            out.append(n)
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(n, "__struct_fields__"):
-            stack.extend(getattr(n, f) for f in n.__struct_fields__ if f != "span")
-    return out
-
-
-def _calls(node: object) -> list[ast.Call]:
-    return _nodes_of(node, ast.Call)
-
-
-def _paths(node: object) -> list[ast.Path]:
-    return _nodes_of(node, ast.Path)
+def _paths(node: ast.Node | Sequence[ast.Node]) -> list[ast.Path]:
+    return ast.nodes_of(node, ast.Path)
 
 
 def _shape(node: ast.Node) -> str:
@@ -333,11 +315,11 @@ class ProcChecker:
             self.f.keyed = False
             self.f.keyed_after = where
 
-    def _calls_transform_with_lookups(self, node: object) -> bool:
+    def _calls_transform_with_lookups(self, node: ast.Node | Sequence[ast.Node]) -> bool:
         """A call of a transform with lookups (a call, or `transform using`): the job reads
         the store in an operator of its own right before the statement."""
         names = [c.name for c in _calls(node)]
-        names += [t.transform for t in _nodes_of(node, ast.TransformStmt)]
+        names += [t.transform for t in ast.nodes_of(node, ast.TransformStmt)]
         return any(self._transform_has_lookups(name) for name in names)
 
     def _transform_has_lookups(self, name: str) -> bool:
@@ -1218,7 +1200,7 @@ class ProcChecker:
         """A `lookup` statement, or a call of a transform that has lookups (the proc reads
         the store before the call)."""
         statements = self.d.statements
-        return bool(_nodes_of(statements, ast.LookupStmt)) or self._calls_transform_with_lookups(
+        return bool(ast.nodes_of(statements, ast.LookupStmt)) or self._calls_transform_with_lookups(
             statements
         )
 

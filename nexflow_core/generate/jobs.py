@@ -176,9 +176,9 @@ class JobBuilder:
         self._check_dead(node)
         return self.lower.expr(node, self.scope())
 
-    def _check_dead(self, node: object) -> None:
+    def _check_dead(self, node: ast.Node) -> None:
         """A table result or state read by an operator other than the one that has it."""
-        for path in _nodes(node, ast.Path):
+        for path in ast.nodes_of(node, ast.Path):
             root = path.parts[0]
             if self.record is not None and self.project.symbols.field_type(self.record, root):
                 continue  # a field of the record, as the checker reads it
@@ -863,7 +863,7 @@ class JobBuilder:
         (evaluated on the record), so the statement can pass what they found to the
         transforms' functions. Lookups with the same store and key are read once."""
         calls: list[tuple[ast.Call, list]] = []
-        for call in _nodes(exprs, ast.Call):
+        for call in ast.nodes_of(exprs, ast.Call):
             sig = self.project.transform(call.name)
             if sig is None or not sig.lookups:
                 continue
@@ -1055,7 +1055,7 @@ def _key_equality(e: object, alias: str) -> Optional[tuple]:
     if isinstance(e, ast.Binary) and e.op == "==":
         for mine, theirs in ((e.left, e.right), (e.right, e.left)):
             theirs_alias = isinstance(theirs, ast.Path) and theirs.parts[0] == alias
-            mine_alias = any(p.parts[0] == alias for p in _nodes(mine, ast.Path))
+            mine_alias = any(p.parts[0] == alias for p in ast.nodes_of(mine, ast.Path))
             if theirs_alias and not mine_alias:
                 return mine, theirs
     return None
@@ -1148,22 +1148,6 @@ def _uid_text(text: str) -> str:
 def _span_of(seg: _OpenSegment) -> Span:
     o = seg.origin
     return Span(o.file, o.line, 1, o.line, 2)
-
-
-def _nodes(node: object, kind: type) -> list:
-    """Every node of `kind` inside expression nodes, in source order."""
-    out: list = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, kind):
-            out.append(n)
-        if isinstance(n, (list, tuple)):
-            stack.extend(reversed(n))
-        elif hasattr(n, "__struct_fields__"):
-            fields = [f for f in n.__struct_fields__ if f != "span"]
-            stack.extend(getattr(n, f) for f in reversed(fields))
-    return out
 
 
 def build_job(
