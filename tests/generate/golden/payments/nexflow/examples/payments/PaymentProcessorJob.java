@@ -111,13 +111,15 @@ public final class PaymentProcessorJob {
      */
     public static Map<String, String> defaults() {
         Map<String, String> settings = new TreeMap<>();
-        // examples/payments/production_sinks.infra:60  max_parallelism: 256
+        // examples/payments/production_sinks.infra:61  parallelism: 8
+        settings.put("flink.parallelism.default", "8");
+        // examples/payments/production_sinks.infra:64  max_parallelism: 256
         settings.put("flink.pipeline.max-parallelism", "256");
-        // examples/payments/production_sinks.infra:63  interval: 1 minute
+        // examples/payments/production_sinks.infra:67  interval: 1 minute
         settings.put("flink.execution.checkpointing.interval", "60000 ms");
-        // examples/payments/production_sinks.infra:64  mode: exactly_once
+        // examples/payments/production_sinks.infra:68  mode: exactly_once
         settings.put("flink.execution.checkpointing.mode", "EXACTLY_ONCE");
-        // examples/payments/production_sinks.infra:67  storage: "s3://payments-flink/checkpoints/payment-processor"
+        // examples/payments/production_sinks.infra:71  storage: "s3://payments-flink/checkpoints/payment-processor"
         settings.put("flink.execution.checkpointing.dir", "s3://payments-flink/checkpoints/payment-processor");
         // examples/payments/production_sinks.infra:57  state_backend: rocksdb
         settings.put("flink.state.backend.type", "rocksdb");
