@@ -1,7 +1,12 @@
 """The target-neutral core (nexflow_core/generate/*.py, outside a target's package) says what a
 job means; only a target's adapter spells it in the target's terms. For Flink that is
 generate/flink/options.py: no Flink option key may appear in the core again, and the model
-carries parallelism and checkpointing as typed values with their DSL origin."""
+carries parallelism and checkpointing as typed values with their DSL origin.
+
+The Java-generic package (generate/java/: records, enums, rules, tables, transforms, the
+expression writer, naming, the framework-free runtime) knows nothing of Flink: it imports
+nothing of generate/flink, its templates, runtime and strings name no Flink API, and a second
+Java target made of its renderers alone writes records, rules, tables and transforms."""
 
 from __future__ import annotations
 
@@ -10,13 +15,23 @@ import re
 from pathlib import Path
 
 from nexflow_core.generate import model
-from nexflow_core.generate.core import job_models
+from nexflow_core.generate.core import Unit, generate, job_models
 from nexflow_core.generate.environments import build_environment
 from nexflow_core.generate.flink import options
+from nexflow_core.generate.java import render
 from nexflow_core.project import check_project
+from nexflow_core.syntax import parse_source
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "nexflow_core" / "generate"
+JAVA = CORE / "java"
+
+# Names of Flink's API (and of what the Flink adapter adds to the Java spelling).
+FLINK_API = re.compile(
+    r"org\.apache\.flink|DataStream|StreamExecutionEnvironment|ProcessFunction|MapFunction"
+    r"|FlatMapFunction|RichFunction|TypeInformation|TypeInfo\b|TypeInfoFactory|Collector\b"
+    r"|KafkaSource|KafkaSink|SerializationSchema|type_info|flink_version|generate\.flink"
+)
 
 # Flink configuration keys (and the `flink.` prefix program arguments give them).
 FLINK_KEY = re.compile(
@@ -138,3 +153,107 @@ def test_an_environments_execution_is_typed_and_the_adapter_spells_it() -> None:
         "flink.execution.checkpointing.incremental",
         "flink.execution.buffer-timeout.interval",
     ]
+
+
+def _java_generic_files() -> list[Path]:
+    return sorted(p for p in JAVA.rglob("*") if p.suffix in (".py", ".j2", ".java"))
+
+
+def test_the_java_generic_package_imports_nothing_of_a_target() -> None:
+    found = []
+    for path in sorted(JAVA.rglob("*.py")):
+        for node in pyast.walk(pyast.parse(path.read_text("utf-8"), str(path))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, pyast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, pyast.Import)
+                else []
+            )
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}: {n}"
+                for n in names
+                if n.startswith(("nexflow_core.generate.flink", "nexflow_core.generate.jobs"))
+            ]
+    assert len(list(JAVA.rglob("*.py"))) >= 3
+    assert not found, "generate/java must not import a target:\n" + "\n".join(found)
+
+
+def test_the_java_generic_package_names_no_flink_api() -> None:
+    files = _java_generic_files()
+    assert {p.suffix for p in files} == {".py", ".j2", ".java"}
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {FLINK_API.search(line).group(0)!r}"
+        for path in files
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if FLINK_API.search(line)
+    ]
+    assert not found, "Flink belongs in generate/flink:\n" + "\n".join(found)
+
+
+def test_the_pattern_finds_flink_api() -> None:
+    for text in (
+        "import org.apache.flink.api.common.typeinfo.TypeInfo;",
+        "extends KeyedProcessFunction<K, I, O>",
+        "@TypeInfo(TypeOf$x.class)",
+        "{{ sp.type_info(t) }}",
+        "from nexflow_core.generate.flink import java",
+    ):
+        assert FLINK_API.search(text), text
+    for text in ("import java.util.List;", "Ops.isTrue(x)", "public class Payment {"):
+        assert not FLINK_API.search(text), text
+
+
+class PlainJava(render.RecordMixin, render.RulesMixin, render.TransformMixin, render.RuntimeMixin):
+    """A second Java target written against generate/java alone (no job adapter)."""
+
+    name = "plain-java"
+    platform = "plain Java"
+    platform_title = "plain Java"
+
+
+RULES = """decision_table Tier for p: Payment hit_policy first {
+    inputs {
+        amount = p.amount
+    }
+    outputs {
+        tier: string
+    }
+    rules {
+        high:   >= 1000 -> "high"
+        normal: -       -> "normal"
+    }
+}
+
+ruleset Screening for payment: Payment {
+    rule big {
+        when payment.amount > 500
+        then flag_for_review
+    }
+}
+"""
+TRANSFORM = """transform Twice {
+    input p: Payment
+    output decimal(12,2)
+    compute p.amount * 2
+}
+"""
+
+
+def test_a_second_java_target_reuses_the_java_generic_renderers() -> None:
+    sources = {"a.schema": SCHEMA, "a.rules": RULES, "a.transform": TRANSFORM}
+    units = [Unit(parse_source(t, n), "acme.pay", t) for n, t in sorted(sources.items())]
+    files = {f.path: f.content for f in generate(units, [], PlainJava())}
+    assert sorted(files) == [
+        "acme/pay/Payment.java",
+        "acme/pay/PaymentContract.java",
+        "acme/pay/Screening.java",
+        "acme/pay/Tier.java",
+        "acme/pay/Twice.java",
+    ]
+    runtime = {f.path for f in PlainJava().render_runtime()}
+    assert "nexflow/runtime/Ops.java" in runtime
+    for path, text in [*files.items(), *((f.path, f.content) for f in PlainJava().render_runtime())]:
+        assert not FLINK_API.search(text), (path, FLINK_API.search(text))
+        assert "Flink" not in text.split("\n", 1)[0], path
+    assert "(no plain Java types)" in files["acme/pay/Screening.java"]
