@@ -35,3 +35,21 @@ def test_comment_text_cannot_close_or_escape_a_comment() -> None:
     assert "\\u" not in java.comment_text("\\u000a")
     assert "\n" not in java.comment_text("two\nlines")
     assert java.comment_text("caf\u00e9 \u2192 x") == "cafU+00E9 U+2192 x"
+
+
+def test_the_expression_writer_has_one_method_per_model_expression_and_raises_on_others() -> None:
+    import typing
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java.expressions import ExpressionWriter
+    from nexflow_core.typemodel import Type
+
+    kinds = {c.__name__ for c in typing.get_args(model.Expr)}
+    assert len(kinds) == 16
+    assert kinds == {n[len("write_") :] for n in dir(ExpressionWriter) if n.startswith("write_")}
+    writer = ExpressionWriter(java.Spelling(model.TypeIndex(packages={})), "r")
+    assert writer.write(model.This(type=Type("record", name="R"))) == "r"
+    with pytest.raises(ValueError, match="no Java for the expression node Origin"):
+        writer.write(model.Origin("a", 1, "x"))  # type: ignore[arg-type]

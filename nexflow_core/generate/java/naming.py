@@ -206,6 +206,19 @@ class Spelling:
             return _SCALARS[t.kind]
         raise ValueError(f"no Java type for {t.display()}")
 
+    def expr(self, e: model.Expr, this: str = "record") -> str:
+        """`e` as a Java expression (expressions.py); `this` spells model.This."""
+        # Imported here: the writer uses this module's identifier().
+        from nexflow_core.generate.java.expressions import ExpressionWriter
+
+        return ExpressionWriter(self, this).write(e)
+
+    def cond(self, e: model.Expr, this: str = "record") -> str:
+        """`e` as a Java condition, null counting as false."""
+        from nexflow_core.generate.java.expressions import ExpressionWriter
+
+        return ExpressionWriter(self, this).cond(e)
+
     def literal(self, lit: model.Lit) -> str:
         t = lit.type
         if lit.value is None:
