@@ -17,7 +17,7 @@ from pathlib import Path
 from nexflow_core.generate import model
 from nexflow_core.generate.core import Unit, generate, job_models
 from nexflow_core.generate.environments import build_environment
-from nexflow_core.generate.flink import options
+from nexflow_core.generate.flink import kafka, options
 from nexflow_core.generate.java import render
 from nexflow_core.project import check_project
 from nexflow_core.syntax import parse_source
@@ -37,6 +37,12 @@ FLINK_API = re.compile(
 FLINK_KEY = re.compile(
     r"execution\.[a-z]|pipeline\.[a-z]|state\.backend|parallelism\.default|buffer-timeout"
     r"|checkpointing\.[a-z]|taskmanager\.|jobmanager\.|(?<![\w.])flink\.(?:[a-z]|$)"
+)
+
+# Kafka client property names: the Kafka adapter's (generate/flink/kafka.py), not the core's.
+KAFKA_PROPERTY = re.compile(
+    r"bootstrap\.servers|security\.protocol|sasl\.[a-z]|ssl\.[a-z]|isolation\.level"
+    r"|transactional\.id|config\.providers|LoginModule|ConfigProvider|(?<![\w./])kafka\.[a-z]"
 )
 
 
@@ -60,6 +66,31 @@ def test_no_flink_option_key_in_the_core() -> None:
         if FLINK_KEY.search(text)
     ]
     assert not found, "Flink option keys belong in generate/flink/options.py:\n" + "\n".join(found)
+
+
+def test_no_kafka_client_property_in_the_core() -> None:
+    core = sorted([*CORE.glob("*.py"), *JAVA.rglob("*.py")])
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {KAFKA_PROPERTY.search(text).group(0)!r} in {text!r:.80}"
+        for path in core
+        for line, text in _strings(path)
+        if KAFKA_PROPERTY.search(text)
+    ]
+    assert not found, "Kafka property names belong in generate/flink/kafka.py:\n" + "\n".join(
+        found
+    )
+    for key in (
+        "kafka.bootstrap.servers",
+        "security.protocol",
+        "sasl.jaas.config",
+        "ssl.truststore.location",
+        "isolation.level",
+        "transactional.id",
+        "org.apache.kafka.common.security.plain.PlainLoginModule",
+    ):
+        assert KAFKA_PROPERTY.search(key), key
+    for text in ("kafka:orders", "a kafka binding", "nexflow_core.generate.flink.kafka"):
+        assert not KAFKA_PROPERTY.search(text), text
 
 
 def test_the_pattern_finds_the_keys_the_core_used_to_carry() -> None:
@@ -257,3 +288,51 @@ def test_a_second_java_target_reuses_the_java_generic_renderers() -> None:
         assert "Flink" not in text.split("\n", 1)[0], path
     assert "nexflow/runtime/Ops.java" in dict(runtime_files)
     assert "(no plain Java types)" in files["acme/pay/Screening.java"]
+
+
+KAFKA_INFRA = """environment prod {
+    kafka {
+        brokers: "b1:9093"
+        security_protocol: SASL_SSL
+        sasl_mechanism: SCRAM_SHA_512
+        username: env("KAFKA_USER")
+        password: env("KAFKA_PASSWORD")
+        truststore: file("/etc/kafka/truststore.jks")
+        acks: "all"
+    }
+    streams {
+        payments { topic: "p" }
+    }
+}
+"""
+
+
+def test_an_environments_kafka_client_is_data_and_the_adapter_spells_it() -> None:
+    project = check_project({"a.schema": SCHEMA, "e.infra": KAFKA_INFRA})
+    assert project.ok, project.diagnostics
+    client = build_environment(project.environment("prod"), project.sources).kafka
+    # The model: the DSL's names and meanings, no Kafka property name.
+    assert [(s.key, s.value, s.kind) for s in client.settings] == [
+        ("acks", "all", "literal"),
+        ("brokers", "b1:9093", "literal"),
+        ("security_protocol", "SASL_SSL", "literal"),
+        ("truststore", "/etc/kafka/truststore.jks", "literal"),
+    ]
+    assert client.sasl_mechanism is not None and client.sasl_mechanism.name == "SCRAM_SHA_512"
+    assert client.username is not None and client.username.value == "${env:KAFKA_USER}"
+    assert client.password is not None and client.password.kind == "secret"
+    # The Flink adapter: Kafka's properties.
+    assert {s.key: s.value for s in kafka.client_settings(client)} == {
+        "kafka.acks": "all",
+        "kafka.bootstrap.servers": "b1:9093",
+        "kafka.security.protocol": "SASL_SSL",
+        "kafka.ssl.truststore.location": "/etc/kafka/truststore.jks",
+        "kafka.sasl.mechanism": "SCRAM-SHA-512",
+        "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule "
+        'required username="${env:KAFKA_USER}" password="${env:KAFKA_PASSWORD}";',
+        "kafka.config.providers": "env,dir",
+        "kafka.config.providers.env.class":
+            "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+        "kafka.config.providers.dir.class":
+            "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+    }  # fmt: skip
