@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java, kafka, options
+from nexflow_core.generate.flink import java, kafka, operators, options
 from nexflow_core.generate.java import naming, render
 from nexflow_core.generate.java.render import RUNTIME_PACKAGE, java_path
 from nexflow_core.versions import FLINK_VERSION
@@ -142,6 +142,7 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             index,
             job=job,
             flink_options=options.job_options(job),
+            wiring=operators.wiring,
             kafka_settings=(
                 [] if job.environment is None else kafka.client_settings(job.environment.kafka)
             ),
