@@ -53,3 +53,31 @@ def test_the_expression_writer_has_one_method_per_model_expression_and_raises_on
     assert writer.write(model.This(type=Type("record", name="R"))) == "r"
     with pytest.raises(ValueError, match="no Java for the expression node Origin"):
         writer.write(model.Origin("a", 1, "x"))  # type: ignore[arg-type]
+
+
+def test_cell_tests_and_rule_actions_have_one_method_per_kind_and_raise_on_others() -> None:
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.typemodel import Type
+
+    sp = java.Spelling(model.TypeIndex(packages={}))
+    one = model.Lit(value=1, type=Type("int"))
+    # Every kind model.CellTest documents.
+    for kind in "any eq ne lt le gt ge in not_in".split():
+        assert sp.cell_test(model.CellTest(kind=kind, values=[one]), "v")
+    assert sp.cell_test(model.CellTest(kind="range", values=[one, one]), "v") == (
+        "(Ops.ge(v, 1) && Ops.le(v, 1))"
+    )
+    with pytest.raises(ValueError, match="cell kind 'between'"):
+        sp.cell_test(model.CellTest(kind="between"), "v")
+    origin = model.Origin("a.rules", 1, "x")
+    # Every kind model.Action documents.
+    for kind in "flag reject route alert".split():
+        assert sp.rule_action(model.Action(kind=kind, origin=origin, text="t"), "r", "in")
+    assert (
+        sp.rule_action(model.Action(kind="set", origin=origin, target=["a"], value=one), "r", "p")
+        == "p.a = 1;"
+    )
+    with pytest.raises(ValueError, match="action kind 'drop'"):
+        sp.rule_action(model.Action(kind="drop", origin=origin), "r", "p")

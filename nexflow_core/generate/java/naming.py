@@ -219,6 +219,18 @@ class Spelling:
 
         return ExpressionWriter(self, this).cond(e)
 
+    def cell_test(self, cell: model.CellTest, var: str) -> str:
+        """A decision table cell as a Java condition on the column's value `var` (rules.py)."""
+        from nexflow_core.generate.java.rules import CellTests
+
+        return CellTests(self, var).write(cell)
+
+    def rule_action(self, action: model.Action, rule: str, input: str) -> str:
+        """A rule's action as one Java statement (rules.py)."""
+        from nexflow_core.generate.java.rules import RuleActions
+
+        return RuleActions(self, rule, input).write(action)
+
     def literal(self, lit: model.Lit) -> str:
         t = lit.type
         if lit.value is None:
