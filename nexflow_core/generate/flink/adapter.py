@@ -143,6 +143,7 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             job=job,
             flink_options=options.job_options(job),
             wiring=operators.wiring,
+            step_macro=operators.step_macro,
             kafka_settings=(
                 [] if job.environment is None else kafka.client_settings(job.environment.kafka)
             ),

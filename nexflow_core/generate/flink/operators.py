@@ -1,9 +1,10 @@
 """The operator choice of a Flink job: for each model operator, which job concern writes it
 (the role its macro module is imported under), and how it is wired into the job (does it
-collect dead letters, does it emit alerts, which side outputs go to streams).
+collect dead letters, does it emit alerts, which side outputs go to streams); for each
+statement of a segment, which macro of the steps concern writes it.
 
-One method per model operator class; any other class is an error, never a job that silently
-leaves the operator out. The job template only lays the results out.
+One method per model class; any other class is an error, never a job that silently leaves an
+operator or a statement out. The templates only lay the results out.
 """
 
 from __future__ import annotations
@@ -58,3 +59,45 @@ class Operators:
 
 
 wiring = Operators().wiring
+
+
+class Steps:
+    """The macro of the steps concern (job/segment.j2) that writes each model step."""
+
+    def macro(self, step: model.Step) -> str:
+        method: Optional[Callable[[model.Step], str]] = getattr(
+            self, "step_" + type(step).__name__, None
+        )
+        if method is None:
+            raise ValueError(f"the Flink target has no statement for {type(step).__name__}")
+        return method(step)
+
+    def step_FilterStep(self, step: model.FilterStep) -> str:
+        return "filter_step"
+
+    def step_TransformStep(self, step: model.TransformStep) -> str:
+        return "transform_step"
+
+    def step_MapStep(self, step: model.MapStep) -> str:
+        return "map_step"
+
+    def step_RulesStep(self, step: model.RulesStep) -> str:
+        return "rules_step"
+
+    def step_TableStep(self, step: model.TableStep) -> str:
+        return "table_step"
+
+    def step_RouteStep(self, step: model.RouteStep) -> str:
+        return "route_step"
+
+    def step_EmitStep(self, step: model.EmitStep) -> str:
+        return "emit_step"
+
+    def step_UpdateStep(self, step: model.UpdateStep) -> str:
+        return "update_step"
+
+    def step_RollingStep(self, step: model.RollingStep) -> str:
+        return "rolling_step"
+
+
+step_macro = Steps().macro
