@@ -81,3 +81,35 @@ def test_cell_tests_and_rule_actions_have_one_method_per_kind_and_raise_on_other
     )
     with pytest.raises(ValueError, match="action kind 'drop'"):
         sp.rule_action(model.Action(kind="drop", origin=origin), "r", "p")
+
+
+def test_each_constraint_kind_names_macros_of_the_contract_template() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java import contracts, naming
+
+    template = (naming.TEMPLATES / "contract.java.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+    # Every kind model.Constraint documents.
+    for kind in "required range length pattern allowed uuid".split():
+        java_ = contracts.constraint_java(model.Constraint(kind=kind))
+        assert java_.check in macros and (java_.constant is None or java_.constant in macros)
+    with pytest.raises(ValueError, match="constraint kind 'even'"):
+        contracts.constraint_java(model.Constraint(kind="even"))
+
+
+def test_a_length_is_counted_as_the_dsl_counts_it() -> None:
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.typemodel import Type
+
+    sp = java.Spelling(model.TypeIndex(packages={}))
+    assert sp.size("x", Type("string")) == "Validation.length(x)"
+    assert sp.size("x", Type("bytes")) == "x.length"
+    assert sp.size("x", Type("list", args=(Type("int"),))) == "x.size()"
+    with pytest.raises(ValueError, match="no length of"):
+        sp.size("x", Type("int"))

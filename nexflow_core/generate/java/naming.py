@@ -219,6 +219,17 @@ class Spelling:
 
         return ExpressionWriter(self, this).cond(e)
 
+    def size(self, value: str, t: Type) -> str:
+        """The length of `value`, a Java expression of type `t` (text, bytes or a collection),
+        as the DSL's `@length` counts it."""
+        if t.kind == "string":
+            return f"Validation.length({value})"
+        if t.kind == "bytes":
+            return f"{value}.length"
+        if t.kind in ("list", "map"):
+            return f"{value}.size()"
+        raise ValueError(f"no length of {t.display()}")
+
     def cell_test(self, cell: model.CellTest, var: str) -> str:
         """A decision table cell as a Java condition on the column's value `var` (rules.py)."""
         from nexflow_core.generate.java.rules import CellTests

@@ -19,7 +19,7 @@ import jinja2
 
 from nexflow_core import __version__
 from nexflow_core.generate import model
-from nexflow_core.generate.java import naming
+from nexflow_core.generate.java import contracts, naming
 
 RUNTIME_PACKAGE = "nexflow.runtime"
 
@@ -107,6 +107,7 @@ class JavaRenderer:
             nexflow_version=__version__,
             platform=self.platform,
             platform_title=self.platform_title,
+            constraint_java=contracts.constraint_java,
             **self._globals(),
         )
         return env
