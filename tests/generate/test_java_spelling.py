@@ -113,3 +113,14 @@ def test_a_length_is_counted_as_the_dsl_counts_it() -> None:
     assert sp.size("x", Type("list", args=(Type("int"),))) == "x.size()"
     with pytest.raises(ValueError, match="no length of"):
         sp.size("x", Type("int"))
+
+
+def test_record_equality_compares_bytes_by_content() -> None:
+    from nexflow_core.generate import model
+    from nexflow_core.typemodel import Type
+
+    sp = java.Spelling(model.TypeIndex(packages={}))
+    assert sp.equals(Type("bytes"), "a", "b") == "java.util.Objects.deepEquals(a, b)"
+    assert sp.equals(Type("string"), "a", "b") == "java.util.Objects.equals(a, b)"
+    assert sp.hash_code(Type("bytes"), "a") == "java.util.Arrays.hashCode(a)"
+    assert sp.hash_code(Type("long"), "a") == "java.util.Objects.hashCode(a)"

@@ -84,6 +84,10 @@ class RulesMixin(_Renderer, render.RulesMixin):
 class TransformMixin(_Renderer, render.TransformMixin):
     """Transforms → one class each: a pure static `apply` and a MapFunction wrapper."""
 
+    def _transform_context(self, transform: model.Transform) -> dict[str, Any]:
+        # A MapFunction takes one record: a transform with one input and no lookups.
+        return {"map_function": len(transform.inputs) == 1 and not transform.lookups}
+
 
 class StateMixin(_Renderer):
     """Keyed state: the statements of one operator with their `state` (TTL, state_entries), and

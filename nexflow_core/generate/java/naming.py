@@ -219,6 +219,18 @@ class Spelling:
 
         return ExpressionWriter(self, this).cond(e)
 
+    def equals(self, t: Type, a: str, b: str) -> str:
+        """Are the values `a` and `b` of type `t` equal (arrays by content)?"""
+        if t.kind == "bytes":
+            return f"java.util.Objects.deepEquals({a}, {b})"
+        return f"java.util.Objects.equals({a}, {b})"
+
+    def hash_code(self, t: Type, value: str) -> str:
+        """The hash code of `value` of type `t`, consistent with `equals`."""
+        if t.kind == "bytes":
+            return f"java.util.Arrays.hashCode({value})"
+        return f"java.util.Objects.hashCode({value})"
+
     def size(self, value: str, t: Type) -> str:
         """The length of `value`, a Java expression of type `t` (text, bytes or a collection),
         as the DSL's `@length` counts it."""

@@ -187,7 +187,12 @@ class TransformMixin(JavaRenderer):
             "transform.java.j2",
             index,
             transform=transform,
+            **self._transform_context(transform),
         )
+
+    def _transform_context(self, transform: model.Transform) -> dict[str, Any]:
+        """What the target's transform template needs besides the transform (its decisions)."""
+        return {}
 
 
 class RuntimeMixin(JavaRenderer):
