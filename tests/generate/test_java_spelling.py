@@ -124,3 +124,46 @@ def test_record_equality_compares_bytes_by_content() -> None:
     assert sp.equals(Type("string"), "a", "b") == "java.util.Objects.equals(a, b)"
     assert sp.hash_code(Type("bytes"), "a") == "java.util.Arrays.hashCode(a)"
     assert sp.hash_code(Type("long"), "a") == "java.util.Objects.hashCode(a)"
+
+
+def test_each_hit_policy_names_macros_of_the_table_template() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java import naming, tables
+    from nexflow_core.typemodel import Type
+
+    template = (naming.TEMPLATES / "table.java.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+
+    def table(policy: str, aggregation: "str | None" = None) -> model.DecisionTable:
+        # Only the policy and aggregation matter to the choice.
+        return model.DecisionTable(
+            name="T",
+            package="p",
+            input_name="p",
+            input_type=Type("record", name="P"),
+            hit_policy=policy,
+            aggregation=aggregation,
+            inputs=[],
+            outputs=[],
+            rows=[],
+            result_type=Type("int"),
+            origin=model.Origin("t.rules", 1, "decision_table T"),
+        )
+
+    for policy, aggregation in [
+        ("unique", None), ("first", None), ("any", None), ("priority", None), ("collect", None),
+        ("collect", "count"), ("collect", "sum"), ("collect", "min"), ("collect", "max"),
+    ]:  # fmt: skip
+        java_ = tables.hit_policy_java(table(policy, aggregation))
+        assert {java_.doc, java_.result} <= macros
+        assert java_.helpers is None or java_.helpers in macros
+    assert tables.hit_policy_java(table("first")).returns_first
+    assert tables.hit_policy_java(table("collect", "max")).combine == "Fn.max"
+    with pytest.raises(ValueError, match="hit policy 'rule_order'"):
+        tables.hit_policy_java(table("rule_order"))
+    with pytest.raises(ValueError, match="aggregation 'avg'"):
+        tables.hit_policy_java(table("collect", "avg"))

@@ -19,7 +19,7 @@ import jinja2
 
 from nexflow_core import __version__
 from nexflow_core.generate import model
-from nexflow_core.generate.java import contracts, naming
+from nexflow_core.generate.java import contracts, naming, tables
 
 RUNTIME_PACKAGE = "nexflow.runtime"
 
@@ -108,6 +108,7 @@ class JavaRenderer:
             platform=self.platform,
             platform_title=self.platform_title,
             constraint_java=contracts.constraint_java,
+            hit_policy_java=tables.hit_policy_java,
             **self._globals(),
         )
         return env
