@@ -7,9 +7,10 @@ flink/options.py) and flat settings with the keys the L0 runtime reads (`JobArgs
 `stream.<name>` (a binding URI, `kafka:<topic>` or `file:<path>`), `stream.<name>.parallelism`,
 `stream.<name>.idle_timeout` (the environment's `idle_timeout` unless the binding sets its own;
 the same for `max_event_time_ahead` and `max_event_time_behind`), `stream.<name>.start`,
-`.start_fallback` and `.transactional_id_prefix`, `store.<name>` and `store.<name>.<setting>`,
-and `kafka.<client property>` (Kafka's own names, which any target's Kafka client reads).
-Program arguments override every one.
+`.start_fallback` and `.transactional_id_prefix`, `store.<name>` and `store.<name>.<setting>`.
+Program arguments override every one. The `kafka { … }` block is client settings as data
+(`model.KafkaClient`, by their DSL names); a target spells them as its Kafka client's
+properties (the Flink adapter in flink/kafka.py).
 
 Secrets stay references, in the syntax of Kafka's config providers, so that the value is read
 where it is used (the Kafka client on a task manager) and never appears in generated code or
@@ -36,36 +37,12 @@ from nexflow_core.generate import model
 from nexflow_core.generate.lower import checker_missed
 from nexflow_core.interface.model import UnitInterface
 
-_SASL = {
-    "PLAIN": ("PLAIN", "org.apache.kafka.common.security.plain.PlainLoginModule"),
-    "SCRAM_SHA_256": ("SCRAM-SHA-256", "org.apache.kafka.common.security.scram.ScramLoginModule"),
-    "SCRAM_SHA_512": ("SCRAM-SHA-512", "org.apache.kafka.common.security.scram.ScramLoginModule"),
-    "GSSAPI": ("GSSAPI", None),
-    "OAUTHBEARER": ("OAUTHBEARER", None),
-}
-# Kafka settings with a name of their own in the DSL; the rest pass through (`a_b` → `a.b`).
-_KAFKA_NAMES = {
-    "brokers": "bootstrap.servers",
-    "security_protocol": "security.protocol",
-    "truststore": "ssl.truststore.location",
-    "truststore_password": "ssl.truststore.password",
-    "truststore_type": "ssl.truststore.type",
-    "keystore": "ssl.keystore.location",
-    "keystore_password": "ssl.keystore.password",
-    "keystore_type": "ssl.keystore.type",
-    "key_password": "ssl.key.password",
-}
 # Files whose *path* is the setting (not a secret read from them).
 _PATHS = ("truststore", "keystore")
 _STORE_PATHS = ("truststore", "keystore", "ca_file")
 # Binding settings compiled into the job's sinks (see jobs._bind_delivery), not run-time
 # settings: `--stream.<name>.delivery` overrides the compiled guarantee.
 _COMPILED = ("delivery", "idempotency_key")
-_PROVIDERS = {
-    "config.providers": "env,dir",
-    "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
-    "config.providers.dir.class": "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
-}
 
 
 class _Origins:
@@ -313,37 +290,29 @@ def _kafka(
     env: ResolvedEnvironment,
     setting: Callable[[str, ast.Value, bool], model.Setting],
     origin: _Origins,
-) -> list[model.Setting]:
-    out: list[model.Setting] = []
+) -> model.KafkaClient:
     props = dict(env.kafka)
     mechanism: Optional[ast.Value] = props.pop("sasl_mechanism", None)
     user = props.pop("username", None)
     password = props.pop("password", None)
-    for name in sorted(props):
-        key = _KAFKA_NAMES.get(name, name.replace("_", "."))
-        out.append(setting("kafka." + key, props[name], name in _PATHS))
+    mechanism_name: Optional[model.Choice] = None
     if mechanism is not None:
         m = mechanism.name if isinstance(mechanism, ast.Symbol) else text(mechanism)[0]
-        wire, module = _SASL.get(m, (m, None))
-        out.append(
-            model.Setting(key="kafka.sasl.mechanism", value=wire, origin=origin(mechanism.span))
-        )
-        if module is not None and user is not None and password is not None:
-            u, uk = text(user)
-            p, pk = text(password)
-            jaas = f'{module} required username="{u}" password="{p}";'
-            kind = "secret" if "secret" in (uk, pk) else "literal"
-            where = origin(password.span)
-            out.append(
-                model.Setting(key="kafka.sasl.jaas.config", value=jaas, kind=kind, origin=where)
-            )
-    if any(s.kind == "secret" for s in out):
-        for k, v in _PROVIDERS.items():
-            out.append(model.Setting(key="kafka." + k, value=v))
-    return sorted(out, key=lambda s: s.key)
+        mechanism_name = model.Choice(name=m, origin=origin(mechanism.span))
+    return model.KafkaClient(
+        settings=[setting(name, props[name], name in _PATHS) for name in sorted(props)],
+        sasl_mechanism=mechanism_name,
+        username=None if user is None else setting("username", user, False),
+        password=None if password is None else setting("password", password, False),
+    )
 
 
 def uses_kafka(env: Optional[model.Environment]) -> bool:
     if env is None:
         return False
-    return bool(env.kafka) or any(s.value.startswith("kafka:") for s in env.streams)
+    kafka = env.kafka
+    return (
+        bool(kafka.settings)
+        or kafka.sasl_mechanism is not None
+        or any(s.value.startswith("kafka:") for s in env.streams)
+    )

@@ -805,16 +805,32 @@ class Execution(msgspec.Struct, frozen=True):
     buffer_timeout: Optional[Duration] = None
 
 
+class KafkaClient(msgspec.Struct, frozen=True):
+    """How an environment's jobs connect to Kafka, as its `kafka { … }` block says it; each
+    target spells it as its Kafka client's properties (the Flink adapter in flink/kafka.py).
+    `settings`: the block's settings keyed by their DSL name (`brokers`, `security_protocol`,
+    `truststore`, `truststore_password`, …, or any other client setting as written, `acks`,
+    `group_id`), in name order; a secret is a reference (`kind` secret), a `truststore` or
+    `keystore` given as `file("…")` is its path. `sasl_mechanism`: the login mechanism as the
+    DSL names it (`PLAIN`, `SCRAM_SHA_256`, `SCRAM_SHA_512`, `GSSAPI`, `OAUTHBEARER`);
+    `username`, `password`: its login."""
+
+    settings: list[Setting] = []
+    sasl_mechanism: Optional[Choice] = None
+    username: Optional[Setting] = None
+    password: Optional[Setting] = None
+
+
 class Environment(msgspec.Struct, frozen=True):
-    """The L5 environment a job is bound to: how its jobs run (`execution`), and the settings
-    the L0 runtime reads at start (JobArgs): stream bindings (`stream.<name>` → URI,
-    `stream.<name>.parallelism`, …), store bindings (`store.<name>.<setting>`) and Kafka client
-    properties (`kafka.<property>`)."""
+    """The L5 environment a job is bound to: how its jobs run (`execution`), how they connect
+    to Kafka (`kafka`), and the settings the L0 runtime reads at start (JobArgs): stream
+    bindings (`stream.<name>` → URI, `stream.<name>.parallelism`, …) and store bindings
+    (`store.<name>.<setting>`)."""
 
     name: str
     streams: list[Setting]
     execution: Execution
-    kafka: list[Setting]
+    kafka: KafkaClient
     stores: list[Setting]
     files: list[str]
     # Settings of the job itself (`tokens.require_key`).

@@ -2,6 +2,8 @@
 
 The core hands a target only render-model values (model.py); a new target (say Kafka Streams)
 implements this protocol in its own package and registers in `TARGETS`, without touching the core.
+A target that writes Java builds on generate/java/ (records, enums, rules, tables, transforms,
+the expression writer and the framework-free runtime) and adds its own job adapter.
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ def test_wheel_contents() -> None:
         "nexflow_core/syntax/proc.lark",
         "nexflow_core/generate/flink/templates/job.java.j2",
         "nexflow_core/generate/flink/runtime/Stores.java",
+        "nexflow_core/generate/java/templates/record.java.j2",
+        "nexflow_core/generate/java/runtime/Ops.java",
         "nexflow_core/tool/templates/init/nexflow.toml.j2",
         "nexflow_core/tool/templates/init/src/orders.schema",
         "nexflow_core/tool/templates/init/gitignore",

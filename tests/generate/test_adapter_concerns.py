@@ -58,3 +58,43 @@ def test_a_concern_is_replaced_without_touching_the_others() -> None:
     assert changed and all("metrics" in a or "start$" in a for a, _ in changed), changed
     assert ("long start$ = metrics.start();", "long start$ = 0L;") in changed
     assert ("metrics.emitted(start$);", "// no metrics") in changed
+
+
+def test_the_operator_choice_has_one_method_per_model_operator_and_raises_on_others() -> None:
+    import typing
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.flink import operators
+
+    kinds = {c.__name__ for c in typing.get_args(model.Operator)}
+    assert len(kinds) == 6
+    methods = {n[len("wire_") :] for n in dir(operators.Operators) if n.startswith("wire_")}
+    assert methods == kinds
+    # Every concern an operator is written by is one the job template imports.
+    assert {"steps", "keyed", "window", "lookup", "join"} <= set(adapter.FlinkTarget()._concerns())
+    with pytest.raises(ValueError, match="no operator for Origin"):
+        operators.wiring(model.Origin("a", 1, "x"))  # type: ignore[arg-type]
+
+
+def test_each_model_step_has_a_macro_of_the_steps_concern() -> None:
+    import re
+    import typing
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.flink import java, operators
+
+    kinds = {c.__name__ for c in typing.get_args(model.Step)}
+    assert len(kinds) == 9
+    methods = {n[len("step_") :] for n in dir(operators.Steps) if n.startswith("step_")}
+    assert methods == kinds
+    segment = (java.TEMPLATES / "job" / "segment.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(job, op, s\)", segment))
+    for kind in kinds:
+        name = getattr(operators.Steps(), "step_" + kind)(None)
+        assert name in macros, name
+    with pytest.raises(ValueError, match="no statement for Origin"):
+        operators.step_macro(model.Origin("a", 1, "x"))  # type: ignore[arg-type]

@@ -217,7 +217,7 @@ def render_java(nodes: list, work: Path) -> list:
     scope = Scope(names={"v": ctx.project.resolve(ast_type("Vals"))})
     lowered = [ctx.lower.expr(let.expr, scope) for let in decl.lets]
     java_files = javatools.generate_sources({"vals.schema": SCHEMA}, "gen.expr", work)
-    env = adapter._environment()
+    env = adapter.FlinkTarget()._env
     env.loader = jinja2.ChoiceLoader(
         [env.loader, jinja2.FileSystemLoader(str(Path(__file__).parent / "java"))]
     )

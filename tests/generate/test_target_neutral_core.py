@@ -1,7 +1,12 @@
 """The target-neutral core (nexflow_core/generate/*.py, outside a target's package) says what a
 job means; only a target's adapter spells it in the target's terms. For Flink that is
 generate/flink/options.py: no Flink option key may appear in the core again, and the model
-carries parallelism and checkpointing as typed values with their DSL origin."""
+carries parallelism and checkpointing as typed values with their DSL origin.
+
+The Java-generic package (generate/java/: records, enums, rules, tables, transforms, the
+expression writer, naming, the framework-free runtime) knows nothing of Flink: it imports
+nothing of generate/flink, its templates, runtime and strings name no Flink API, and a second
+Java target made of its renderers alone writes records, rules, tables and transforms."""
 
 from __future__ import annotations
 
@@ -10,18 +15,34 @@ import re
 from pathlib import Path
 
 from nexflow_core.generate import model
-from nexflow_core.generate.core import job_models
+from nexflow_core.generate.core import Unit, generate, job_models
 from nexflow_core.generate.environments import build_environment
-from nexflow_core.generate.flink import options
+from nexflow_core.generate.flink import kafka, options
+from nexflow_core.generate.java import render
 from nexflow_core.project import check_project
+from nexflow_core.syntax import parse_source
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "nexflow_core" / "generate"
+JAVA = CORE / "java"
+
+# Names of Flink's API (and of what the Flink adapter adds to the Java spelling).
+FLINK_API = re.compile(
+    r"org\.apache\.flink|DataStream|StreamExecutionEnvironment|ProcessFunction|MapFunction"
+    r"|FlatMapFunction|RichFunction|TypeInformation|TypeInfo\b|TypeInfoFactory|Collector\b"
+    r"|KafkaSource|KafkaSink|SerializationSchema|type_info|flink_version|generate\.flink"
+)
 
 # Flink configuration keys (and the `flink.` prefix program arguments give them).
 FLINK_KEY = re.compile(
     r"execution\.[a-z]|pipeline\.[a-z]|state\.backend|parallelism\.default|buffer-timeout"
     r"|checkpointing\.[a-z]|taskmanager\.|jobmanager\.|(?<![\w.])flink\.(?:[a-z]|$)"
+)
+
+# Kafka client property names: the Kafka adapter's (generate/flink/kafka.py), not the core's.
+KAFKA_PROPERTY = re.compile(
+    r"bootstrap\.servers|security\.protocol|sasl\.[a-z]|ssl\.[a-z]|isolation\.level"
+    r"|transactional\.id|config\.providers|LoginModule|ConfigProvider|(?<![\w./])kafka\.[a-z]"
 )
 
 
@@ -45,6 +66,31 @@ def test_no_flink_option_key_in_the_core() -> None:
         if FLINK_KEY.search(text)
     ]
     assert not found, "Flink option keys belong in generate/flink/options.py:\n" + "\n".join(found)
+
+
+def test_no_kafka_client_property_in_the_core() -> None:
+    core = sorted([*CORE.glob("*.py"), *JAVA.rglob("*.py")])
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {KAFKA_PROPERTY.search(text).group(0)!r} in {text!r:.80}"
+        for path in core
+        for line, text in _strings(path)
+        if KAFKA_PROPERTY.search(text)
+    ]
+    assert not found, "Kafka property names belong in generate/flink/kafka.py:\n" + "\n".join(
+        found
+    )
+    for key in (
+        "kafka.bootstrap.servers",
+        "security.protocol",
+        "sasl.jaas.config",
+        "ssl.truststore.location",
+        "isolation.level",
+        "transactional.id",
+        "org.apache.kafka.common.security.plain.PlainLoginModule",
+    ):
+        assert KAFKA_PROPERTY.search(key), key
+    for text in ("kafka:orders", "a kafka binding", "nexflow_core.generate.flink.kafka"):
+        assert not KAFKA_PROPERTY.search(text), text
 
 
 def test_the_pattern_finds_the_keys_the_core_used_to_carry() -> None:
@@ -138,3 +184,155 @@ def test_an_environments_execution_is_typed_and_the_adapter_spells_it() -> None:
         "flink.execution.checkpointing.incremental",
         "flink.execution.buffer-timeout.interval",
     ]
+
+
+def _java_generic_files() -> list[Path]:
+    return sorted(p for p in JAVA.rglob("*") if p.suffix in (".py", ".j2", ".java"))
+
+
+def test_the_java_generic_package_imports_nothing_of_a_target() -> None:
+    found = []
+    for path in sorted(JAVA.rglob("*.py")):
+        for node in pyast.walk(pyast.parse(path.read_text("utf-8"), str(path))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, pyast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, pyast.Import)
+                else []
+            )
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}: {n}"
+                for n in names
+                if n.startswith(("nexflow_core.generate.flink", "nexflow_core.generate.jobs"))
+            ]
+    assert len(list(JAVA.rglob("*.py"))) >= 3
+    assert not found, "generate/java must not import a target:\n" + "\n".join(found)
+
+
+def test_the_java_generic_package_names_no_flink_api() -> None:
+    files = _java_generic_files()
+    assert {p.suffix for p in files} == {".py", ".j2", ".java"}
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {FLINK_API.search(line).group(0)!r}"
+        for path in files
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if FLINK_API.search(line)
+    ]
+    assert not found, "Flink belongs in generate/flink:\n" + "\n".join(found)
+
+
+def test_the_pattern_finds_flink_api() -> None:
+    for text in (
+        "import org.apache.flink.api.common.typeinfo.TypeInfo;",
+        "extends KeyedProcessFunction<K, I, O>",
+        "@TypeInfo(TypeOf$x.class)",
+        "{{ sp.type_info(t) }}",
+        "from nexflow_core.generate.flink import java",
+    ):
+        assert FLINK_API.search(text), text
+    for text in ("import java.util.List;", "Ops.isTrue(x)", "public class Payment {"):
+        assert not FLINK_API.search(text), text
+
+
+class PlainJava(render.RecordMixin, render.RulesMixin, render.TransformMixin, render.RuntimeMixin):
+    """A second Java target written against generate/java alone (no job adapter)."""
+
+    name = "plain-java"
+    platform = "plain Java"
+    platform_title = "plain Java"
+
+
+RULES = """decision_table Tier for p: Payment hit_policy first {
+    inputs {
+        amount = p.amount
+    }
+    outputs {
+        tier: string
+    }
+    rules {
+        high:   >= 1000 -> "high"
+        normal: -       -> "normal"
+    }
+}
+
+ruleset Screening for payment: Payment {
+    rule big {
+        when payment.amount > 500
+        then flag_for_review
+    }
+}
+"""
+TRANSFORM = """transform Twice {
+    input p: Payment
+    output decimal(12,2)
+    compute p.amount * 2
+}
+"""
+
+
+def test_a_second_java_target_reuses_the_java_generic_renderers() -> None:
+    sources = {"a.schema": SCHEMA, "a.rules": RULES, "a.transform": TRANSFORM}
+    units = [Unit(parse_source(t, n), "acme.pay", t) for n, t in sorted(sources.items())]
+    files = {f.path: f.content for f in generate(units, [], PlainJava())}
+    assert sorted(files) == [
+        "acme/pay/Payment.java",
+        "acme/pay/PaymentContract.java",
+        "acme/pay/Screening.java",
+        "acme/pay/Tier.java",
+        "acme/pay/Twice.java",
+    ]
+    runtime_files = [(f.path, f.content) for f in PlainJava().render_runtime()]
+    for path, text in [*files.items(), *runtime_files]:
+        assert not FLINK_API.search(text), (path, FLINK_API.search(text))
+        assert "Flink" not in text.split("\n", 1)[0], path
+    assert "nexflow/runtime/Ops.java" in dict(runtime_files)
+    assert "(no plain Java types)" in files["acme/pay/Screening.java"]
+
+
+KAFKA_INFRA = """environment prod {
+    kafka {
+        brokers: "b1:9093"
+        security_protocol: SASL_SSL
+        sasl_mechanism: SCRAM_SHA_512
+        username: env("KAFKA_USER")
+        password: env("KAFKA_PASSWORD")
+        truststore: file("/etc/kafka/truststore.jks")
+        acks: "all"
+    }
+    streams {
+        payments { topic: "p" }
+    }
+}
+"""
+
+
+def test_an_environments_kafka_client_is_data_and_the_adapter_spells_it() -> None:
+    project = check_project({"a.schema": SCHEMA, "e.infra": KAFKA_INFRA})
+    assert project.ok, project.diagnostics
+    client = build_environment(project.environment("prod"), project.sources).kafka
+    # The model: the DSL's names and meanings, no Kafka property name.
+    assert [(s.key, s.value, s.kind) for s in client.settings] == [
+        ("acks", "all", "literal"),
+        ("brokers", "b1:9093", "literal"),
+        ("security_protocol", "SASL_SSL", "literal"),
+        ("truststore", "/etc/kafka/truststore.jks", "literal"),
+    ]
+    assert client.sasl_mechanism is not None and client.sasl_mechanism.name == "SCRAM_SHA_512"
+    assert client.username is not None and client.username.value == "${env:KAFKA_USER}"
+    assert client.password is not None and client.password.kind == "secret"
+    # The Flink adapter: Kafka's properties.
+    assert {s.key: s.value for s in kafka.client_settings(client)} == {
+        "kafka.acks": "all",
+        "kafka.bootstrap.servers": "b1:9093",
+        "kafka.security.protocol": "SASL_SSL",
+        "kafka.ssl.truststore.location": "/etc/kafka/truststore.jks",
+        "kafka.sasl.mechanism": "SCRAM-SHA-512",
+        "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule "
+        'required username="${env:KAFKA_USER}" password="${env:KAFKA_PASSWORD}";',
+        "kafka.config.providers": "env,dir",
+        "kafka.config.providers.env.class":
+            "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+        "kafka.config.providers.dir.class":
+            "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+    }  # fmt: skip

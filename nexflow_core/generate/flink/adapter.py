@@ -1,12 +1,18 @@
 """The Flink adapter: model values in, Java files out, through jinja2 templates only.
 
+Records, enums, rules, decision tables, transforms and the framework-free runtime are the
+Java-generic renderers of generate/java/ (render.py); this adapter makes them Flink's: its
+templates (templates/) extend the generic record and transform templates with Flink's type
+information and a MapFunction wrapper, its spelling adds TypeInformation (java.py), its runtime
+(runtime/) adds sources, sinks, state and job arguments, and it renders procs as DataStream jobs.
+
 `FlinkTarget` is composed of small mixins, one per concern: records, rules, transforms, the L0
 runtime, and jobs, which are themselves composed of the concerns of a running job (state,
-windows, enrichment, sources and sinks, errors, metrics). Each mixin owns its templates and the
-render methods the `Target` port needs; a job concern contributes the jinja2 macro module that
-writes its part of a job, under a role name the job templates import it by
+windows, enrichment, sources and sinks, errors, metrics). A job concern contributes the jinja2
+macro module that writes its part of a job, under a role name the job templates import it by
 (`{% import concerns.keyed as keyed %}`). A concern can be read, tested and replaced on its own
-(a subclass maps its role to another module), and a second target reuses the core unchanged.
+(a subclass maps its role to another module), and a second target reuses generate/java
+unchanged.
 """
 
 from __future__ import annotations
@@ -14,17 +20,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from nexflow_core import __version__
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java, options
+from nexflow_core.generate.flink import java, kafka, operators, options
+from nexflow_core.generate.java import naming, render
+from nexflow_core.generate.java.render import RUNTIME_PACKAGE, java_path
 from nexflow_core.versions import FLINK_VERSION
 
-RUNTIME_PACKAGE = "nexflow.runtime"
-_TEMPLATES = Path(__file__).parent / "templates"
-# The L0 runtime: plain Java, compiled into every job.
-RUNTIME_SOURCES = Path(__file__).parent / "runtime"
+__all__ = ["RUNTIME_PACKAGE", "FlinkTarget", "java_path"]
 
 
 def _rolling_runs(steps: list[Any]) -> list[list[model.RollingStep]]:
@@ -42,121 +44,49 @@ def _rolling_runs(steps: list[Any]) -> list[list[model.RollingStep]]:
     return runs
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    env.filters.update(
-        identifier=java.identifier,
-        type_name=java.type_name,
-        string_literal=java.string_literal,
-        comment=java.comment_text,
-        node_kind=lambda node: type(node).__name__,
-        needs_type_info=java.needs_type_info,
-        rolling_runs=_rolling_runs,
-    )
-    env.globals.update(
-        runtime_package=RUNTIME_PACKAGE,
-        flink_version=FLINK_VERSION,
-        nexflow_version=__version__,
-        checkpoint_interval_option=options.CHECKPOINT_INTERVAL,
-    )
-    return env
+class _Renderer(render.JavaRenderer):
+    """The Flink flavour of the Java renderer every mixin shares."""
+
+    platform = "Flink"
+    platform_title = f"Apache Flink {FLINK_VERSION}"
+
+    def _template_dirs(self) -> list[Path]:
+        return [java.TEMPLATES]
+
+    def _runtime_dirs(self) -> list[Path]:
+        return [java.RUNTIME_SOURCES]
+
+    def _naming(self) -> naming.Naming:
+        return java.NAMING
+
+    def _spelling(self, index: model.TypeIndex) -> java.Spelling:
+        return java.Spelling(index)
+
+    def _filters(self) -> dict[str, Any]:
+        return {"needs_type_info": java.needs_type_info, "rolling_runs": _rolling_runs}
+
+    def _globals(self) -> dict[str, Any]:
+        return {
+            "flink_version": FLINK_VERSION,
+            "checkpoint_interval_option": options.CHECKPOINT_INTERVAL,
+        }
 
 
-def java_path(package: str, class_name: str) -> str:
-    return "/".join([*package.split("."), f"{class_name}.java"])
+class RecordMixin(_Renderer, render.RecordMixin):
+    """Schemas → POJOs with @TypeInfo where Flink needs it, plus a contract class; enums →
+    Java enums."""
 
 
-class _Renderer:
-    """What every mixin shares: one jinja2 environment and a render call."""
-
-    def __init__(self) -> None:
-        self._env = _environment()
-
-    def _concerns(self) -> dict[str, str]:
-        """Job concern role → the macro module that writes it; each concern mixin adds its
-        own (cooperatively, through super())."""
-        return {}
-
-    def _render(self, template: str, index: model.TypeIndex, **context: Any) -> str:
-        return self._env.get_template(template).render(
-            sp=java.Spelling(index), concerns=self._concerns(), **context
-        )
-
-    def _file(
-        self, package: str, class_name: str, template: str, index: model.TypeIndex, **context: Any
-    ) -> model.GeneratedFile:
-        return model.GeneratedFile(
-            path=java_path(package, class_name),
-            content=self._render(template, index, class_name=class_name, **context),
-        )
-
-
-class RecordMixin(_Renderer):
-    """Schemas → POJOs with @TypeInfo where Flink needs it, plus a contract class (validation,
-    normalization, masking, correlation id); enums → Java enums."""
-
-    def render_enum(self, enum: model.Enum, index: model.TypeIndex) -> model.GeneratedFile:
-        return self._file(
-            enum.package, java.type_name(enum.name, enum.package), "enum.java.j2", index, enum=enum
-        )
-
-    def render_record(
-        self, record: model.Record, index: model.TypeIndex
-    ) -> list[model.GeneratedFile]:
-        name = java.type_name(record.name, record.package)
-        return [
-            self._file(record.package, name, "record.java.j2", index, record=record),
-            model.GeneratedFile(
-                path=java_path(record.package, name + "Contract"),
-                content=self._render("contract.java.j2", index, class_name=name, record=record),
-            ),
-        ]
-
-
-class RulesMixin(_Renderer):
+class RulesMixin(_Renderer, render.RulesMixin):
     """Rulesets and decision tables → plain Java evaluators (no Flink types)."""
 
-    def render_ruleset(self, ruleset: model.Ruleset, index: model.TypeIndex) -> model.GeneratedFile:
-        return self._file(
-            ruleset.package,
-            java.type_name(ruleset.name, ruleset.package),
-            "ruleset.java.j2",
-            index,
-            ruleset=ruleset,
-        )
 
-    def render_table(
-        self, table: model.DecisionTable, index: model.TypeIndex
-    ) -> model.GeneratedFile:
-        return self._file(
-            table.package,
-            java.type_name(table.name, table.package),
-            "table.java.j2",
-            index,
-            table=table,
-        )
-
-
-class TransformMixin(_Renderer):
+class TransformMixin(_Renderer, render.TransformMixin):
     """Transforms → one class each: a pure static `apply` and a MapFunction wrapper."""
 
-    def render_transform(
-        self, transform: model.Transform, index: model.TypeIndex
-    ) -> model.GeneratedFile:
-        return self._file(
-            transform.package,
-            java.type_name(transform.name, transform.package),
-            "transform.java.j2",
-            index,
-            transform=transform,
-        )
+    def _transform_context(self, transform: model.Transform) -> dict[str, Any]:
+        # A MapFunction takes one record: a transform with one input and no lookups.
+        return {"map_function": len(transform.inputs) == 1 and not transform.lookups}
 
 
 class StateMixin(_Renderer):
@@ -211,15 +141,20 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
     def render_job(self, job: model.Job, index: model.TypeIndex) -> model.GeneratedFile:
         return self._file(
             job.package,
-            java.type_name(job.name, job.package) + "Job",
+            self.type_name(job.name, job.package) + "Job",
             "job.java.j2",
             index,
             job=job,
             flink_options=options.job_options(job),
+            wiring=operators.wiring,
+            step_macro=operators.step_macro,
+            kafka_settings=(
+                [] if job.environment is None else kafka.client_settings(job.environment.kafka)
+            ),
         )
 
     def job_class(self, job: model.Job) -> str:
-        return f"{job.package}.{java.type_name(job.name, job.package)}Job"
+        return f"{job.package}.{self.type_name(job.name, job.package)}Job"
 
     def start_settings(self, job: model.Job) -> dict[str, str]:
         return options.start_settings(job)
@@ -228,21 +163,9 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
         return options.arguments(execution)
 
 
-class RuntimeMixin(_Renderer):
-    """The L0 runtime: plain Java files under runtime/ (package nexflow.runtime), written out
-    with the generated-code header in front."""
-
-    def render_runtime(self) -> list[model.GeneratedFile]:
-        header = self._env.from_string(
-            '{% import "macros.j2" as m %}{{ m.header("the Nexflow L0 runtime") }}\n'
-        ).render()
-        return [
-            model.GeneratedFile(
-                path=java_path(RUNTIME_PACKAGE, source.name[: -len(".java")]),
-                content=header + source.read_text("utf-8"),
-            )
-            for source in sorted(RUNTIME_SOURCES.glob("*.java"))
-        ]
+class RuntimeMixin(_Renderer, render.RuntimeMixin):
+    """The L0 runtime: the Java-generic part and Flink's, written out with the generated-code
+    header in front."""
 
 
 class FlinkTarget(RecordMixin, RulesMixin, TransformMixin, JobMixin, RuntimeMixin):
@@ -250,7 +173,3 @@ class FlinkTarget(RecordMixin, RulesMixin, TransformMixin, JobMixin, RuntimeMixi
 
     name = "flink"
 
-
-def template_names() -> dict[str, str]:
-    """Every template, for tests that check all of them render deterministically."""
-    return {p.name: str(p) for p in sorted(_TEMPLATES.rglob("*.j2"))}

@@ -1,83 +1,55 @@
-"""Java spelling of the model: identifiers, literals and types. Used as jinja2 filters.
-
-Naming rule: a DSL name becomes the same Java identifier, except a Java keyword or reserved
-word, or a name the generated code itself uses, which gets a `$` suffix (`class` → `class$`).
-DSL names never contain `$`, so the mapping is one-to-one and never collides; names the
-generator invents for its own locals contain `$` too (`out$`), so they cannot clash with DSL
-names either.
-
-Type names (schemas, enums, rulesets, tables, transforms, procs) follow the same rule with a
-larger reserved set, fixed by the generator and independent of the rest of the project, so
-per-unit compilation and whole-project generation agree: a generated file refers to a DSL
-type by its qualified name but to java.lang, the L0 runtime and what it imports by simple name,
-and a class of the same package with one of those names would shadow it (or clash with the
-import in its own file). Reserved are the java.lang classes generated code uses, every runtime
-class, every simple name a template imports, the first names of the packages generated code
-spells out (`java`, `org`, …) and the type's own package's first name, and names that end
-like a generated companion class (`…Contract` of a schema, `…Job` of a proc), so `FooContract`
-never meets the contract of `Foo`, or whose companion would be reserved (`RecordContract`).
+"""The Flink adapter's Java spelling: the Java-generic rules of generate/java/naming.py with the
+names the Flink templates and runtime reserve, plus what only Flink needs, the TypeInformation
+of a type (`Spelling.type_info`) and whether a POJO field must name it (`needs_type_info`).
 """
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from pathlib import Path
 
 from nexflow_core.generate import model
-from nexflow_core.generate.java_package import JAVA_KEYWORDS
+from nexflow_core.generate.java import naming
+from nexflow_core.generate.java.naming import (
+    COMPANION_SUFFIXES,
+    JAVA_LANG_TYPES,
+    PACKAGE_ROOTS,
+    RESERVED_MEMBERS,
+    comment_text,
+    enum_constant,
+    identifier,
+    string_literal,
+)
 from nexflow_core.typemodel import Type
 
-# Qualified names generated code spells out in expressions (`java.util.Objects.equals(…)`,
-# `nexflow.….FooContract.INSTANCE`): a variable or a class named like their first name would
-# obscure the package.
-PACKAGE_ROOTS = frozenset(["java", "javax", "org", "com", "nexflow"])
-# Members generated code relies on: a DSL name equal to one is renamed.
-RESERVED_MEMBERS = frozenset(["serialVersionUID", "INSTANCE", "CONTRACT"]) | PACKAGE_ROOTS
-# The java.lang classes generated code (templates and the spellings below) uses by simple name;
-# tests/generate/test_safe_names.py checks the generated Java uses no other.
-JAVA_LANG_TYPES = frozenset(
-    """String Integer Long Double Boolean Object Math Override Enum Exception RuntimeException
-    IllegalStateException IllegalArgumentException Number Comparable Iterable Character Byte
-    Short Float Void System Class Record Runnable Thread Throwable StringBuilder
-    ArithmeticException""".split()
+__all__ = [
+    "COMPANION_SUFFIXES",
+    "JAVA_LANG_TYPES",
+    "NAMING",
+    "PACKAGE_ROOTS",
+    "RESERVED_MEMBERS",
+    "RESERVED_TYPES",
+    "RUNTIME_SOURCES",
+    "TEMPLATES",
+    "Spelling",
+    "comment_text",
+    "enum_constant",
+    "identifier",
+    "needs_type_info",
+    "string_literal",
+    "type_name",
+]
+
+TEMPLATES = Path(__file__).parent / "templates"
+# The Flink part of the L0 runtime (sources, sinks, state, watermarks, job arguments).
+RUNTIME_SOURCES = Path(__file__).parent / "runtime"
+
+# A DSL type may take no simple name a Flink job's files use: the Java-generic templates' and
+# runtime's, and the Flink ones'.
+RESERVED_TYPES = naming.reserved_types(
+    (naming.TEMPLATES, TEMPLATES), (naming.RUNTIME_SOURCES, RUNTIME_SOURCES)
 )
-# What a generated class is called after its DSL type: a type name with one of these endings
-# is renamed, so it cannot be another type's companion.
-COMPANION_SUFFIXES = ("Contract", "Job")
-_TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _template_imports() -> frozenset[str]:
-    """Every simple name a template imports (`import org.apache.flink.util.Collector;`)."""
-    names = set()
-    for template in sorted(_TEMPLATES.rglob("*.j2")):
-        text = template.read_text("utf-8")
-        names.update(re.findall(r"^[ \t]*import[ \t]+[\w.{} ]+\.(\w+)[ \t]*;", text, re.M))
-    return frozenset(names)
-
-
-RUNTIME_TYPES = frozenset(
-    p.name[: -len(".java")] for p in (Path(__file__).parent / "runtime").glob("*.java")
-)
-RESERVED_TYPES = JAVA_LANG_TYPES | RUNTIME_TYPES | _template_imports() | PACKAGE_ROOTS
-
-_SCALARS = {
-    "string": "String",
-    "int": "Integer",
-    "long": "Long",
-    "double": "Double",
-    "decimal": "java.math.BigDecimal",
-    "boolean": "Boolean",
-    "date": "java.time.LocalDate",
-    "datetime": "java.time.Instant",
-    # java.util.UUID is not a Flink POJO type and would fall back to Kryo: keep the text form,
-    # checked against the canonical UUID shape on input.
-    "uuid": "String",
-    "bytes": "byte[]",
-    "duration": "java.time.Duration",
-    "null": "Object",
-}
+NAMING = naming.Naming(RESERVED_TYPES)
+type_name = NAMING.type_name
 
 _TYPE_INFOS = {
     "string": "Types.STRING",
@@ -93,101 +65,11 @@ _TYPE_INFOS = {
 }
 
 
-def identifier(name: str) -> str:
-    """A Java identifier for a DSL name (see the module doc for the rule)."""
-    safe = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    if not safe or safe[0].isdigit():
-        safe = "_" + safe
-    if safe in JAVA_KEYWORDS or safe in RESERVED_MEMBERS or safe != name:
-        safe += "$"
-    return safe
-
-
-def type_name(name: str, package: str = "") -> str:
-    """A Java class name for a DSL type name (schemas, enums, rulesets, …) declared in
-    `package` (see the module doc for the rule)."""
-    out = identifier(name)
-    if out.endswith("$"):
-        return out
-    reserved = (
-        out in RESERVED_TYPES
-        or out == package.split(".")[0]
-        or any(out.endswith(s) and out != s for s in COMPANION_SUFFIXES)
-        or any(out + s in RESERVED_TYPES for s in COMPANION_SUFFIXES)
-    )
-    return out + "$" if reserved else out
-
-
-def enum_constant(member: str) -> str:
-    return identifier(member)
-
-
-def string_literal(value: str) -> str:
-    """A Java string literal with the exact same characters as `value`."""
-    out = []
-    for ch in value:
-        code = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif code < 0x20 or 0x7F <= code <= 0xFFFF:
-            # Generated files are pure ASCII: javac reads them right whatever its encoding.
-            out.append(f"\\u{code:04x}")
-        elif code > 0xFFFF:
-            high, low = divmod(code - 0x10000, 0x400)
-            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def comment_text(text: str) -> str:
-    """Text that is safe inside a Java comment: no `*/`, no line breaks, no unicode escapes, and
-    ASCII only (other characters are written as U+XXXX)."""
-    text = text.replace("*/", "* /").replace("\\u", "\\ u").replace("\r", " ").replace("\n", " ")
-    return "".join(c if ord(c) < 0x7F else f"U+{ord(c):04X}" for c in text)
-
-
-class Spelling:
-    """Type spelling needs to know each declared type's package."""
+class Spelling(naming.Spelling):
+    """The Java spelling of one file's types, with Flink's type information."""
 
     def __init__(self, index: model.TypeIndex) -> None:
-        self.packages: dict[str, str] = index.packages
-        # The first names of the packages this file's types come from: a local variable named
-        # like one would obscure the package in `acme.fraud.Order…` expressions.
-        self.package_roots = frozenset(p.split(".")[0] for p in index.packages.values())
-
-    def local(self, name: str) -> str:
-        """A Java local variable or parameter for a DSL name (an input, `let`, alias, state or
-        aggregate slot): `identifier(name)`, with a `$` also when it is the first name of a
-        package the file's types come from (locals are private to their file, so this rule
-        may depend on the file's packages)."""
-        out = identifier(name)
-        return out + "$" if not out.endswith("$") and out in self.package_roots else out
-
-    def qualified(self, name: str) -> str:
-        package = self.packages.get(name)
-        return f"{package}.{type_name(name, package)}" if package else type_name(name)
-
-    def java_type(self, t: Type) -> str:
-        if t.kind in ("record", "enum"):
-            return self.qualified(t.name or "")
-        if t.kind == "struct":
-            return self.qualified(t.name or "") + ".Result"
-        if t.kind == "list":
-            return f"java.util.List<{self.java_type(t.args[0])}>"
-        if t.kind == "map":
-            return f"java.util.Map<{self.java_type(t.args[0])}, {self.java_type(t.args[1])}>"
-        if t.kind in _SCALARS:
-            return _SCALARS[t.kind]
-        raise ValueError(f"no Java type for {t.display()}")
+        super().__init__(index, NAMING)
 
     def type_info(self, t: Type) -> str:
         """A Flink TypeInformation expression for `t` (never a generic/Kryo type)."""
@@ -205,26 +87,6 @@ class Spelling:
                 f"{self.type_info(t.args[1])})"
             )
         raise ValueError(f"no Flink type information for {t.display()}")
-
-    def literal(self, lit: model.Lit) -> str:
-        t = lit.type
-        if lit.value is None:
-            return "null" if t.kind == "null" else f"(({self.java_type(t)}) null)"
-        if t.kind in ("string", "uuid"):
-            return string_literal(str(lit.value))
-        if t.kind == "boolean":
-            return "true" if lit.value else "false"
-        if t.kind == "int":
-            return str(lit.value)
-        if t.kind == "long":
-            return f"{lit.value}L"
-        if t.kind == "decimal":
-            return f'new java.math.BigDecimal("{Decimal(str(lit.value))}")'
-        if t.kind == "double":
-            return f"{float(str(lit.value))!r}d"
-        if t.kind == "duration":
-            return f"java.time.Duration.ofMillis({lit.value}L)"
-        raise ValueError(f"no Java literal for {t.display()}")
 
 
 def needs_type_info(t: Type) -> bool:

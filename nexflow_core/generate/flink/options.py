@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Union
 
 from nexflow_core.generate import model
+from nexflow_core.generate.flink import kafka
 
 # What the program arguments and defaults() prefix a Flink option with (JobArgs strips it).
 PREFIX = "flink."
@@ -97,7 +98,7 @@ def start_settings(job: model.Job) -> dict[str, str]:
     settings = {s.key: s.value for s in job_options(job)}
     env = job.environment
     if env is not None:
-        for group in (env.streams, env.stores, env.kafka, env.job):
+        for group in (env.streams, env.stores, kafka.client_settings(env.kafka), env.job):
             for s in group:
                 settings[s.key] = s.value
     return dict(sorted(settings.items()))
