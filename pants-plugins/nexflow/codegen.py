@@ -43,14 +43,9 @@ from pants.util.logging import LogLevel
 from nexflow.subsystem import NexflowSubsystem
 from nexflow.target_types import (
     NexflowEnvironmentField,
-    NexflowInfraSourceField,
     NexflowJavaPackageField,
-    NexflowProcSourceField,
-    NexflowRulesSourceField,
     NexflowRuntimeSourcesField,
-    NexflowSchemaSourceField,
     NexflowSourceField,
-    NexflowTransformSourceField,
 )
 
 _JAVA_DIR = "_nexflow_java"
@@ -284,75 +279,18 @@ async def generate_java_from_nexflow(
     return await _restore_source_root(result.output_digest, unit.target)
 
 
-# One request per layer, as Pants' own codegen backends have one per source field: each layer's
-# source field is a NexflowSourceField, and `nexflow compile` tells the layers apart by the file's
-# extension. (A single request on the shared base field is not enough: Pants' JVM classpath
-# matches generator targets by their exact source fields.)
-class GenerateJavaFromNexflowSchemaRequest(GenerateSourcesRequest):
-    input = NexflowSchemaSourceField
+class GenerateJavaFromNexflowRequest(GenerateSourcesRequest):
+    """One request for the five layers: every singular Nexflow target has the one
+    NexflowSourceField (target_types.py), and `nexflow compile` tells the layers apart by the
+    file's extension."""
+
+    input = NexflowSourceField
     output = JavaSourceField
 
 
-class GenerateJavaFromNexflowTransformRequest(GenerateSourcesRequest):
-    input = NexflowTransformSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowRulesRequest(GenerateSourcesRequest):
-    input = NexflowRulesSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowProcRequest(GenerateSourcesRequest):
-    input = NexflowProcSourceField
-    output = JavaSourceField
-
-
-class GenerateJavaFromNexflowInfraRequest(GenerateSourcesRequest):
-    input = NexflowInfraSourceField
-    output = JavaSourceField
-
-
-LAYER_REQUESTS = (
-    GenerateJavaFromNexflowSchemaRequest,
-    GenerateJavaFromNexflowTransformRequest,
-    GenerateJavaFromNexflowRulesRequest,
-    GenerateJavaFromNexflowProcRequest,
-    GenerateJavaFromNexflowInfraRequest,
-)
-
-
 @rule
-async def generate_java_from_nexflow_schema(
-    request: GenerateJavaFromNexflowSchemaRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_transform(
-    request: GenerateJavaFromNexflowTransformRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_rules(
-    request: GenerateJavaFromNexflowRulesRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_proc(
-    request: GenerateJavaFromNexflowProcRequest,
-) -> GeneratedSources:
-    return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
-
-
-@rule
-async def generate_java_from_nexflow_infra(
-    request: GenerateJavaFromNexflowInfraRequest,
+async def generate_java_for_nexflow_target(
+    request: GenerateJavaFromNexflowRequest,
 ) -> GeneratedSources:
     return await Get(GeneratedSources, NexflowJavaRequest(request.protocol_target.address))
 
@@ -387,6 +325,6 @@ async def generate_nexflow_runtime(
 def rules() -> list[Rule | UnionRule]:
     return [
         *collect_rules(),
-        *(UnionRule(GenerateSourcesRequest, request) for request in LAYER_REQUESTS),
+        UnionRule(GenerateSourcesRequest, GenerateJavaFromNexflowRequest),
         UnionRule(GenerateSourcesRequest, GenerateNexflowRuntimeRequest),
     ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, List, Set
 
 from pants.build_graph.address import Address, AddressInput
-from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
     DependenciesRequest,
     ExplicitlyProvidedDependencies,
@@ -41,7 +41,7 @@ from pants.jvm.target_types import JvmResolveField
 
 from nexflow.scope import nearest_scope
 from nexflow.subsystem import NexflowSubsystem
-from nexflow.symbol_map import NexflowSymbolMap
+from nexflow.symbol_map import NexflowSymbolMap, NexflowSymbolMapRequest
 from nexflow.target_types import (
     NexflowDependenciesField,
     NexflowEnvironmentField,
@@ -151,12 +151,14 @@ def _resolve(
 
 @rule(desc="Infer Nexflow dependencies from DSL names")
 async def infer_nexflow_references(
-    request: InferNexflowReferences, symbols: NexflowSymbolMap, nexflow: NexflowSubsystem
+    request: InferNexflowReferences, nexflow: NexflowSubsystem
 ) -> InferredDependencies:
     if not nexflow.infer_dependencies:
+        # Before the symbol map is asked for: switched off, no compiler is built or run.
         return InferredDependencies([])
-    explicit = await Get(
-        ExplicitlyProvidedDependencies, DependenciesRequest(request.field_set.dependencies)
+    symbols, explicit = await MultiGet(
+        Get(NexflowSymbolMap, NexflowSymbolMapRequest()),
+        Get(ExplicitlyProvidedDependencies, DependenciesRequest(request.field_set.dependencies)),
     )
     address = request.field_set.address
     return InferredDependencies(sorted(_resolve(symbols, address, explicit.includes)))
@@ -178,12 +180,11 @@ class InferNexflowEnvironment(InferDependenciesRequest):
 
 
 @rule(desc="Infer the infra target of a proc's environment")
-async def infer_nexflow_environment(
-    request: InferNexflowEnvironment, symbols: NexflowSymbolMap
-) -> InferredDependencies:
+async def infer_nexflow_environment(request: InferNexflowEnvironment) -> InferredDependencies:
     environment = request.field_set.environment.value
     if not environment:
         return InferredDependencies([])
+    symbols = await Get(NexflowSymbolMap, NexflowSymbolMapRequest())
     address = request.field_set.address
     # The proc's file decides, as in the compiler; a target without one, its BUILD directory.
     me = symbols.files.get(address)

@@ -71,8 +71,8 @@ from nexflow.codegen import (
 )
 from nexflow.dependency_inference import environment_owners
 from nexflow.package import classpath_of_dependencies
-from nexflow.symbol_map import NexflowSymbolMap
-from nexflow.target_types import NexflowProcSourceField
+from nexflow.symbol_map import NexflowSymbolMap, NexflowSymbolMapRequest
+from nexflow.target_types import NexflowProcTarget
 
 LAUNCHER = "nexflow.runtime.LocalRun"
 _PLANS_DIR = "__nexflow_run_plans"
@@ -211,11 +211,13 @@ def _interface_files(argv: Tuple[str, ...]) -> List[str]:
 async def run_nexflow_local(
     field_set: NexflowLocalRunFieldSet,
     generator: NexflowGenerator,
-    symbols: NexflowSymbolMap,
 ) -> RunRequest:
     environment = field_set.environment.value
-    dependencies = await Get(Targets, DependenciesRequest(field_set.dependencies))
-    procs = [t for t in dependencies if t.has_field(NexflowProcSourceField)]
+    symbols, dependencies = await MultiGet(
+        Get(NexflowSymbolMap, NexflowSymbolMapRequest()),
+        Get(Targets, DependenciesRequest(field_set.dependencies)),
+    )
+    procs = [t for t in dependencies if isinstance(t, NexflowProcTarget)]
     if not procs:
         raise NexflowLocalRunError(
             f"{field_set.address} runs no proc: list the Nexflow proc targets to run in its "

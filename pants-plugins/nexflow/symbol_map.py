@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Mapping, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Tuple
 
 from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.build_graph.address import Address
@@ -64,9 +64,16 @@ class NexflowSymbolMap:
 _OUTPUT = "nexflow-symbols.json"
 
 
+@dataclass(frozen=True)
+class NexflowSymbolMapRequest:
+    """Asked for inside a rule's body rather than taken as a rule parameter, so that a rule that
+    turns out not to need the map (inference switched off, a proc without an environment) does
+    not build and run the compiler for it."""
+
+
 @rule(desc="Map Nexflow names to targets", level=LogLevel.DEBUG)
 async def build_nexflow_symbol_map(
-    targets: AllNexflowTargets, generator: NexflowGenerator
+    request: NexflowSymbolMapRequest, targets: AllNexflowTargets, generator: NexflowGenerator
 ) -> NexflowSymbolMap:
     sources = await Get(
         SourceFiles, SourceFilesRequest(tgt[NexflowSourceField] for tgt in targets)
@@ -89,9 +96,16 @@ async def build_nexflow_symbol_map(
     )
     result = await Get(ProcessResult, Process, speculate_late(process))
     (content,) = await Get(DigestContents, Digest, result.output_digest)
+    return symbol_map_from_report(json.loads(content.content), owner)
+
+
+def symbol_map_from_report(
+    report: Iterable[Mapping[str, Any]], owner: Mapping[str, Address]
+) -> NexflowSymbolMap:
+    """The map from what `nexflow symbols` reports (one entry per file) and each file's owner."""
     declared_by: Dict[Symbol, set] = defaultdict(set)
     files: Dict[Address, NexflowFileSymbols] = {}
-    for entry in json.loads(content.content):
+    for entry in report:
         address = owner[entry["path"]]
         for name in entry["declares"]:
             declared_by[(name["namespace"], name["name"])].add(address)

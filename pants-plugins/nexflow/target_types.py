@@ -6,11 +6,13 @@ the generator target (`nexflow_schemas`) makes one singular target per file its 
 
 from __future__ import annotations
 
-from typing import Tuple, Type
+from pathlib import PurePath
+from typing import ClassVar, Tuple, Type
 
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     Dependencies,
+    InvalidFieldException,
     MultipleSourcesField,
     OverridesField,
     SingleSourceField,
@@ -59,27 +61,30 @@ class NexflowEnvironmentField(StringField):
 
 
 class NexflowSourceField(SingleSourceField):
-    """A single Nexflow DSL file; each layer narrows the accepted extension."""
+    """A single Nexflow DSL file, of any layer; each singular target checks its layer's extension
+    (`NexflowDslTarget.validate`).
+
+    One field class for the five layers, not a subclass per layer, so that one generate-sources
+    request serves them all: Pants 2.17's JVM classpath (`ClasspathEntryRequestFactory` in
+    pants/jvm/compile.py) accepts a generator target only if its generated target's `core_fields`
+    contain a codegen request's `input` field itself, not a subclass of it.
+    """
+
+    expected_file_extensions = (".schema", ".transform", ".rules", ".proc", ".infra")
 
 
-class NexflowSchemaSourceField(NexflowSourceField):
-    expected_file_extensions = (".schema",)
+class NexflowDslTarget(Target):
+    """A singular Nexflow target: one DSL file of the layer its extension names."""
 
+    layer_extension: ClassVar[str]
 
-class NexflowTransformSourceField(NexflowSourceField):
-    expected_file_extensions = (".transform",)
-
-
-class NexflowRulesSourceField(NexflowSourceField):
-    expected_file_extensions = (".rules",)
-
-
-class NexflowProcSourceField(NexflowSourceField):
-    expected_file_extensions = (".proc",)
-
-
-class NexflowInfraSourceField(NexflowSourceField):
-    expected_file_extensions = (".infra",)
+    def validate(self) -> None:
+        source = self[NexflowSourceField].value
+        if source is not None and PurePath(source).suffix != self.layer_extension:
+            raise InvalidFieldException(
+                f"The {NexflowSourceField.alias!r} field in target {self.address} must be a "
+                f"`{self.layer_extension}` file (a `{self.alias}` target), but it is {source!r}."
+            )
 
 
 class NexflowRuntimeSourcesField(MultipleSourcesField):
@@ -96,9 +101,10 @@ _COMMON_FIELDS = (*COMMON_TARGET_FIELDS, NexflowDependenciesField, NexflowJavaPa
 # --- L2 schema -------------------------------------------------------------------------------
 
 
-class NexflowSchemaTarget(Target):
+class NexflowSchemaTarget(NexflowDslTarget):
     alias = "nexflow_schema"
-    core_fields = (*_COMMON_FIELDS, NexflowSchemaSourceField)
+    layer_extension = ".schema"
+    core_fields = (*_COMMON_FIELDS, NexflowSourceField)
     help = "A Nexflow schema file (L2): records, enums and streams, generated as Java types."
 
 
@@ -122,9 +128,10 @@ class NexflowSchemasGeneratorTarget(TargetFilesGenerator):
 # --- L3 transform ----------------------------------------------------------------------------
 
 
-class NexflowTransformTarget(Target):
+class NexflowTransformTarget(NexflowDslTarget):
     alias = "nexflow_transform"
-    core_fields = (*_COMMON_FIELDS, NexflowTransformSourceField)
+    layer_extension = ".transform"
+    core_fields = (*_COMMON_FIELDS, NexflowSourceField)
     help = "A Nexflow transform file (L3): typed, pure field mappings generated as Java functions."
 
 
@@ -148,9 +155,10 @@ class NexflowTransformsGeneratorTarget(TargetFilesGenerator):
 # --- L4 rules --------------------------------------------------------------------------------
 
 
-class NexflowRulesFileTarget(Target):
+class NexflowRulesFileTarget(NexflowDslTarget):
     alias = "nexflow_rules_file"
-    core_fields = (*_COMMON_FIELDS, NexflowRulesSourceField)
+    layer_extension = ".rules"
+    core_fields = (*_COMMON_FIELDS, NexflowSourceField)
     help = "A Nexflow rules file (L4): rule sets and decision tables as plain, testable Java."
 
 
@@ -174,9 +182,10 @@ class NexflowRulesGeneratorTarget(TargetFilesGenerator):
 # --- L1 proc ---------------------------------------------------------------------------------
 
 
-class NexflowProcTarget(Target):
+class NexflowProcTarget(NexflowDslTarget):
     alias = "nexflow_proc"
-    core_fields = (*_COMMON_FIELDS, NexflowProcSourceField, NexflowEnvironmentField)
+    layer_extension = ".proc"
+    core_fields = (*_COMMON_FIELDS, NexflowSourceField, NexflowEnvironmentField)
     help = "A Nexflow process file (L1): one Flink job per proc, with its operators and sinks."
 
 
@@ -200,9 +209,10 @@ class NexflowProcsGeneratorTarget(TargetFilesGenerator):
 # --- L5 infra --------------------------------------------------------------------------------
 
 
-class NexflowInfraFileTarget(Target):
+class NexflowInfraFileTarget(NexflowDslTarget):
     alias = "nexflow_infra_file"
-    core_fields = (*_COMMON_FIELDS, NexflowInfraSourceField)
+    layer_extension = ".infra"
+    core_fields = (*_COMMON_FIELDS, NexflowSourceField)
     help = "A Nexflow infra file (L5): per-environment bindings of streams, stores and secrets."
 
 
