@@ -45,11 +45,8 @@ class Target(Protocol):
 
     def start_settings(self, job: model.Job) -> dict[str, str]:
         """The settings the job starts from (the proc's, then its environment's), keyed as its
-        program arguments take them: what a local run's plan hands the job."""
-
-    def execution_arguments(self, execution: model.Execution) -> list[str]:
-        """The program arguments that make a job run as `execution` says (an environment's, for
-        a job class bound to another environment), in a stable order."""
+        program arguments take them: what a local run's plan hands the job, and the program
+        arguments `nexflow build` writes for its environment."""
 
     def render_runtime(self) -> list[model.GeneratedFile]:
         """The L0 runtime every generated file of this target uses."""

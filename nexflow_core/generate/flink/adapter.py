@@ -159,9 +159,6 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
     def start_settings(self, job: model.Job) -> dict[str, str]:
         return options.start_settings(job)
 
-    def execution_arguments(self, execution: model.Execution) -> list[str]:
-        return options.arguments(execution)
-
 
 class RuntimeMixin(_Renderer, render.RuntimeMixin):
     """The L0 runtime: the Java-generic part and Flink's, written out with the generated-code

@@ -76,11 +76,6 @@ def options(execution: model.Execution) -> list[model.Setting]:
     return out
 
 
-def arguments(execution: model.Execution) -> list[str]:
-    """`--flink.<option>=<value>` for each option of `execution`, by option."""
-    return [f"--{s.key}={s.value}" for s in sorted(options(execution), key=lambda s: s.key)]
-
-
 def job_options(job: model.Job) -> list[model.Setting]:
     """The Flink options a job starts from, in the order defaults() puts them (later wins):
     the proc's own, then its environment's."""
