@@ -73,6 +73,32 @@ ENVELOPE_KEY = "correlation_id"
 DEFAULT_MAX_PARALLELISM = 128
 # Flink's upper bound on max parallelism (key groups).
 MAX_MAX_PARALLELISM = 32768
+# How many checkpoints in a row a cluster job's checkpoint block tolerates failing before the
+# job restarts, when it says nothing (`checkpoint { tolerable_failures: n }`), at most: fewer
+# when an exactly-once sink's transaction would outlive the producer's transaction timeout.
+DEFAULT_TOLERABLE_CHECKPOINT_FAILURES = 3
+# The producer's transaction timeout exactly-once sinks get (`kafka { transaction_timeout_ms }`)
+# and Flink's own checkpoint timeout, for the bound on failed checkpoints in a row.
+DEFAULT_TRANSACTION_TIMEOUT_MS = 900_000
+FLINK_CHECKPOINT_TIMEOUT_MS = 600_000
+
+
+def tolerable_checkpoint_failures(env: ResolvedEnvironment) -> Optional[int]:
+    """The most checkpoints in a row that may fail while an exactly-once sink's transaction
+    still commits: each failed attempt takes up to interval + timeout, the transaction holding
+    what was written since the last completed checkpoint commits only with the next one to
+    complete, and the broker aborts it after the transaction timeout (its records lost). None
+    without a checkpoint interval."""
+    interval = env.checkpoint.get("interval")
+    if not isinstance(interval, ast.DurationLit):
+        return None
+    timeout = env.checkpoint.get("timeout")
+    took = interval.millis + (
+        timeout.millis if isinstance(timeout, ast.DurationLit) else FLINK_CHECKPOINT_TIMEOUT_MS
+    )
+    configured = env.kafka.get("transaction_timeout_ms")
+    txn = configured.value if isinstance(configured, ast.IntLit) else DEFAULT_TRANSACTION_TIMEOUT_MS
+    return max(0, (txn - 1) // took - 1)
 # `checkpoint { storage: cluster }`: the Flink cluster's own configuration says where
 # checkpoints go (a cluster whose execution.checkpointing.dir is set centrally).
 CLUSTER_STORAGE = "cluster"
@@ -211,6 +237,26 @@ def check_values(env: ast.EnvironmentDecl, diags: list[Diagnostic]) -> None:
                     )
             _symbol(p, "mode", ("exactly_once", "at_least_once"), diags)
             _checkpoint_storage(p.get("storage"), diags)
+            retain = p.get("retain_on_cancel")
+            if retain is not None and not isinstance(retain, ast.BoolLit):
+                _err(
+                    diags,
+                    "NX505",
+                    "checkpoint retain_on_cancel is true or false",
+                    retain.span,
+                    expected="retain_on_cancel: true",
+                )
+            failures = p.get("tolerable_failures")
+            if failures is not None and not (
+                isinstance(failures, ast.IntLit) and failures.value >= 0
+            ):
+                _err(
+                    diags,
+                    "NX505",
+                    "checkpoint tolerable_failures is a whole number of at least 0",
+                    failures.span,
+                    expected="tolerable_failures: 3",
+                )
         elif e.name == "state_backend":
             if isinstance(e, ast.Property):
                 _symbol({"state_backend": e.value}, "state_backend", BACKENDS, diags)
@@ -507,6 +553,7 @@ def production_defaults(env: ResolvedEnvironment, diags: list[Diagnostic]) -> No
         isinstance(most, ast.IntLit) and 1 <= most.value <= MAX_MAX_PARALLELISM
     ):
         return  # reported as it is (check_values)
+    _tolerable_failures(env, diags)
     limit = most.value if isinstance(most, ast.IntLit) else DEFAULT_MAX_PARALLELISM
     wide: list[tuple[str, ast.Value]] = []
     par = env.settings.get("parallelism")
@@ -526,6 +573,26 @@ def production_defaults(env: ResolvedEnvironment, diags: list[Diagnostic]) -> No
                 v.span,
                 expected=f"max_parallelism: {v.value} or more (fixed for the life of the state)",
             )
+
+
+def _tolerable_failures(env: ResolvedEnvironment, diags: list[Diagnostic]) -> None:
+    """NX529: more failed checkpoints in a row tolerated than an exactly-once sink survives."""
+    failures = env.checkpoint.get("tolerable_failures")
+    bound = tolerable_checkpoint_failures(env)
+    if not isinstance(failures, ast.IntLit) or bound is None or failures.value <= bound:
+        return
+    _err(
+        diags,
+        "NX529",
+        f"environment {env.name} tolerates {failures.value} failed checkpoints in a row, but an "
+        f"exactly-once sink's transaction survives {bound}: with each attempt taking up to "
+        "the checkpoint interval plus its timeout, the broker would abort the transaction "
+        "before the next checkpoint commits it, and its records would be lost",
+        failures.span,
+        expected=f"tolerable_failures: {bound} or fewer, a shorter checkpoint timeout, or a "
+        "longer kafka transaction_timeout_ms (within the brokers' transaction.max.timeout.ms)",
+        severity="warning",
+    )
 
 
 def dead_letters_log_only(env: ResolvedEnvironment) -> bool:

@@ -98,6 +98,7 @@ CODES: dict[str, str] = {
     "NX526": "checkpoints without durable storage",
     "NX527": "invalid max parallelism",
     "NX528": "invalid event-time bound",
+    "NX529": "more failed checkpoints tolerated than an exactly-once sink survives",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

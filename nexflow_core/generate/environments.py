@@ -27,10 +27,12 @@ from nexflow_core import ast
 from nexflow_core.check.infra_check import (
     CLUSTER_STORAGE,
     DEFAULT_MAX_PARALLELISM,
+    DEFAULT_TOLERABLE_CHECKPOINT_FAILURES,
     ResolvedEnvironment,
     cluster_job_environment,
     resolve_environments,
     scoped_environment_decls,
+    tolerable_checkpoint_failures,
 )
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span
 from nexflow_core.generate import model
@@ -227,7 +229,13 @@ def _execution(env: ResolvedEnvironment, origin: _Origins) -> model.Execution:
     return model.Execution(
         parallelism=None if par is None else _count(par, "parallelism", "NX505", origin),
         max_parallelism=max_parallelism,
-        checkpointing=_checkpointing(env.checkpoint, state_backend, origin),
+        checkpointing=_checkpointing(
+            env.checkpoint,
+            state_backend,
+            origin,
+            cluster_job_environment(env),
+            tolerable_checkpoint_failures(env),
+        ),
         state_backend=state_backend,
         buffer_timeout=(
             None if buffer_timeout is None else _duration(buffer_timeout, "buffer_timeout", origin)
@@ -236,7 +244,11 @@ def _execution(env: ResolvedEnvironment, origin: _Origins) -> model.Execution:
 
 
 def _checkpointing(
-    settings: dict[str, ast.Value], backend: Optional[model.Choice], origin: _Origins
+    settings: dict[str, ast.Value],
+    backend: Optional[model.Choice],
+    origin: _Origins,
+    cluster: bool,
+    most_failures: Optional[int],
 ) -> model.Checkpointing:
     durations = {
         name: _duration(settings[name], f"checkpoint {name}", origin)
@@ -258,6 +270,23 @@ def _checkpointing(
         # Each checkpoint uploads only the files RocksDB wrote since the last one, not the
         # whole state: checkpoints of large state stay short.
         incremental = model.Flag(value=True, origin=backend.origin)
+    retain: Optional[model.Flag] = None
+    tolerable: Optional[model.Count] = None
+    retain_value = settings.get("retain_on_cancel")
+    if isinstance(retain_value, ast.BoolLit):
+        retain = model.Flag(value=retain_value.value, origin=origin(retain_value.span))
+    elif cluster and settings:
+        # Flink's default deletes every checkpoint when the job ends: a cancel without a
+        # savepoint would lose its state.
+        retain = model.Flag(value=True)
+    failures = settings.get("tolerable_failures")
+    if failures is not None:
+        tolerable = _count(failures, "checkpoint tolerable_failures", "NX505", origin)
+    elif cluster and most_failures is not None:
+        # Flink's default (0) restarts the whole job for one checkpoint that fails or times
+        # out (a slow upload, backpressure): a restart replays and resends more than waiting;
+        # never more than an exactly-once sink's transaction survives.
+        tolerable = model.Count(value=min(DEFAULT_TOLERABLE_CHECKPOINT_FAILURES, most_failures))
     return model.Checkpointing(
         interval=durations.get("interval"),
         mode=None if mode is None else _choice(mode, "checkpoint mode", origin),
@@ -265,6 +294,8 @@ def _checkpointing(
         min_pause=durations.get("min_pause"),
         storage=where,
         incremental=incremental,
+        retain_on_cancel=retain,
+        tolerable_failures=tolerable,
     )
 
 

@@ -780,7 +780,9 @@ class Checkpointing(msgspec.Struct, frozen=True):
     the least time from the end of one to the start of the next; `storage`: the URI of the
     durable storage checkpoints go to (None also for `storage: cluster`, where the cluster's
     configuration says); `incremental`: each checkpoint writes only what changed since the
-    last one (the environment's state backend keeps state on disk)."""
+    last one (the environment's state backend keeps state on disk); `retain_on_cancel`: the
+    last checkpoints stay when the job is cancelled (False: only when it fails);
+    `tolerable_failures`: how many checkpoints in a row may fail before the job restarts."""
 
     interval: Optional[Duration] = None
     mode: Optional[Choice] = None
@@ -788,6 +790,8 @@ class Checkpointing(msgspec.Struct, frozen=True):
     min_pause: Optional[Duration] = None
     storage: Optional[Text] = None
     incremental: Optional[Flag] = None
+    retain_on_cancel: Optional[Flag] = None
+    tolerable_failures: Optional[Count] = None
 
 
 class Execution(msgspec.Struct, frozen=True):

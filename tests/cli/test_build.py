@@ -192,8 +192,10 @@ environment production {
     args = (project / OUT / "environments/production/LargeOrders.args").read_text().splitlines()
     assert [a for a in args if not a.startswith("--stream.dead_letter")] == [
         "--flink.execution.checkpointing.dir=s3://orders-checkpoints/production",
+        "--flink.execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
         "--flink.execution.checkpointing.interval=60000 ms",
         "--flink.execution.checkpointing.mode=EXACTLY_ONCE",
+        "--flink.execution.checkpointing.tolerable-failed-checkpoints=0",
         "--flink.parallelism.default=8",
         # A cluster environment's max parallelism is explicit even when undeclared.
         "--flink.pipeline.max-parallelism=128",
@@ -256,10 +258,12 @@ environment production {
     assert flink == [
         "--flink.execution.buffer-timeout.interval=5 ms",
         "--flink.execution.checkpointing.dir=s3://orders-checkpoints/production",
+        "--flink.execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
         "--flink.execution.checkpointing.incremental=true",
         "--flink.execution.checkpointing.interval=60000 ms",
         "--flink.execution.checkpointing.min-pause=10000 ms",
         "--flink.execution.checkpointing.timeout=300000 ms",
+        "--flink.execution.checkpointing.tolerable-failed-checkpoints=1",
         "--flink.parallelism.default=8",
         "--flink.pipeline.max-parallelism=256",
         "--flink.state.backend.type=rocksdb",

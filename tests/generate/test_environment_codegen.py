@@ -159,6 +159,10 @@ def test_defaults_come_from_the_proc_then_the_environment(run: dict) -> None:
         "flink.execution.checkpointing.mode": "EXACTLY_ONCE",
         "flink.execution.checkpointing.timeout": "600000 ms",
         "flink.execution.checkpointing.dir": "s3://prod-checkpoints/payments",
+        # kept when the job is cancelled; no failed checkpoint tolerated (1 minute + 10
+        # minutes a checkpoint: a second attempt would outlive the 15-minute transaction)
+        "flink.execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "flink.execution.checkpointing.tolerable-failed-checkpoints": "0",
         "flink.state.backend.type": "hashmap",
         # a cluster environment's max parallelism, explicit though prod sets none
         "flink.pipeline.max-parallelism": "128",

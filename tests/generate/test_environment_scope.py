@@ -89,7 +89,8 @@ CARD_FRAUD_ONLY = (
     # (payments' production has a trust store of its own, truststore.p12)
     b"truststore.jks",
     b"keystore",
-    b"flink.parallelism.default",
+    # (payments' production runs 8 wide, card-fraud's 6)
+    b'settings.put("flink.parallelism.default", "6");',
     b"flink.execution.checkpointing.timeout",
     b"customer_profiles",
     b"authorizations",

@@ -114,3 +114,50 @@ def test_a_cluster_environment_requires_a_token_key() -> None:
     project = check_project({"a.schema": SCHEMA, "a.proc": PROC, "e.infra": files})
     job = {s.key: s.value for s in build_environment(project.environment("prod"), {}).job}
     assert job == {"nexflow.environment": "prod"}
+
+
+RETENTION = "flink.execution.checkpointing.externalized-checkpoint-retention"
+TOLERABLE = "flink.execution.checkpointing.tolerable-failed-checkpoints"
+
+
+def test_checkpoints_are_kept_when_a_cluster_job_is_cancelled() -> None:
+    """Flink's default (NO_EXTERNALIZED_CHECKPOINTS) deletes every checkpoint when the job
+    ends: a cancel without a savepoint lost all state."""
+    env = (
+        "environment prod {\n    checkpoint { interval: 1 minute storage: cluster }\n"
+        + STREAMS
+        + "}\n"
+    )
+    assert _flink(env)[RETENTION] == "RETAIN_ON_CANCELLATION"
+    kept_on_failure_only = env.replace("cluster", "cluster retain_on_cancel: false")
+    assert _flink(kept_on_failure_only)[RETENTION] == "DELETE_ON_CANCELLATION"
+    assert _codes(env.replace("storage: cluster", 'storage: cluster retain_on_cancel: "yes"')) == [
+        "NX505"
+    ]
+    # A local run over files, or an environment that leaves checkpoints to the cluster: none.
+    local = env.replace('topic: "p"', 'file: "p.jsonl"').replace('topic: "a"', 'file: "a"')
+    assert RETENTION not in _flink(local.replace('topic: "d"', 'file: "d"'))
+    assert RETENTION not in _flink("environment prod {\n" + STREAMS + "}\n")
+
+
+def test_failed_checkpoints_tolerated_only_as_far_as_exactly_once_transactions_survive() -> None:
+    """Flink's default (0) restarts the job for one failed checkpoint; tolerating more is safe
+    only while an exactly-once sink's open transaction outlives the failures: (n + 1) attempts of
+    interval + timeout each must stay under the transaction timeout (15 minutes)."""
+    env = (
+        "environment prod {\n    checkpoint { interval: 30 seconds timeout: 2 minutes "
+        "storage: cluster }\n" + STREAMS + "}\n"
+    )
+    assert _flink(env)[TOLERABLE] == "3"  # 4 x 150 s = 10 min < 15 min
+    # card-fraud's production: 30 s + 5 min a checkpoint: 2 attempts fit, so 1 failure.
+    assert _flink(env.replace("2 minutes", "5 minutes"))[TOLERABLE] == "1"
+    # Flink's own 10-minute timeout: not one failure fits.
+    assert _flink(env.replace(" timeout: 2 minutes", ""))[TOLERABLE] == "0"
+    longer = env.replace("streams {", "kafka { transaction_timeout_ms: 3600000 }\n    streams {")
+    assert _flink(longer.replace("2 minutes", "5 minutes"))[TOLERABLE] == "3"
+    # Declared: as declared, with a warning when a transaction would not survive it.
+    declared = env.replace("storage: cluster", "storage: cluster tolerable_failures: 10")
+    assert _flink(declared)[TOLERABLE] == "10"
+    assert _codes(declared) == ["NX529"]
+    assert _codes(declared.replace("tolerable_failures: 10", "tolerable_failures: 2")) == []
+    assert _codes(declared.replace("tolerable_failures: 10", "tolerable_failures: -1")) != []

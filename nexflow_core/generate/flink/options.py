@@ -46,6 +46,11 @@ def _flag(part: model.Flag) -> str:
     return "true" if part.value else "false"
 
 
+def _retention(part: model.Flag) -> str:
+    # Flink's ExternalizedCheckpointRetention: both keep the checkpoints of a failed job.
+    return "RETAIN_ON_CANCELLATION" if part.value else "DELETE_ON_CANCELLATION"
+
+
 # (Flink option, the part of a job's execution it carries, how its value is written), in the
 # order defaults() lists them.
 _OPTIONS: list[tuple[str, Callable[[model.Execution], Optional[_Part]], Callable[..., str]]] = [
@@ -58,6 +63,16 @@ _OPTIONS: list[tuple[str, Callable[[model.Execution], Optional[_Part]], Callable
     ("execution.checkpointing.dir", lambda e: e.checkpointing.storage, _text),
     ("state.backend.type", lambda e: e.state_backend, _name),
     ("execution.checkpointing.incremental", lambda e: e.checkpointing.incremental, _flag),
+    (
+        "execution.checkpointing.externalized-checkpoint-retention",
+        lambda e: e.checkpointing.retain_on_cancel,
+        _retention,
+    ),
+    (
+        "execution.checkpointing.tolerable-failed-checkpoints",
+        lambda e: e.checkpointing.tolerable_failures,
+        _count,
+    ),
     ("execution.buffer-timeout.interval", lambda e: e.buffer_timeout, _duration),
 ]
 

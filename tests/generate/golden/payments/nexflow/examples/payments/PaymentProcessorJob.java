@@ -125,6 +125,8 @@ public final class PaymentProcessorJob {
         settings.put("flink.state.backend.type", "rocksdb");
         // examples/payments/production_sinks.infra:57  state_backend: rocksdb
         settings.put("flink.execution.checkpointing.incremental", "true");
+        settings.put("flink.execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+        settings.put("flink.execution.checkpointing.tolerable-failed-checkpoints", "0");
         // examples/payments/production_sinks.infra:17  idle_timeout: 30 seconds
         settings.put("stream.dead_letter.idle_timeout", "30000 ms");
         // examples/payments/production_sinks.infra:35  parallelism: 2
