@@ -7,6 +7,7 @@ from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.declare import lookup_key_path
 from nexflow_core.check.exprs import ExprChecker, Scope
+from nexflow_core.check.functions import FUNCTIONS
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.diagnostics import Span
 from nexflow_core.typemodel import Type
@@ -21,6 +22,19 @@ def check_transform_unit(ctx: Ctx, m: ast.Module) -> None:
 
 def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
     names: dict[str, Type] = {}
+    if d.name in FUNCTIONS:
+        # A call `upper(x)` means the built-in function wherever it is written; a transform of
+        # that name could only be applied with `transform using`, and the parts of the compiler
+        # that resolve calls would have to agree on which one a call means.
+        ctx.error(
+            "NX436",
+            f"transform {d.name} is named like the built-in function {d.name}: a call "
+            f"{d.name}(…) means the function",
+            d.span,
+            expected="a transform name that is not a built-in function "
+            "(expressions.md lists them)",
+            hint=f"rename it, e.g. {d.name}_value",
+        )
     if not d.inputs:
         ctx.error(
             "NX306",
