@@ -58,6 +58,15 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
         if v.phase == "input":
             ex.condition(v.expr, scope, "an input validation")
     for lk in d.lookups:
+        duplicate = lk.alias in scope.names
+        if duplicate:
+            # The generated function takes inputs and lookups as parameters of one method.
+            ctx.error(
+                "NX202",
+                f"'{lk.alias}' is already defined (an input or an earlier lookup)",
+                lk.span,
+                expected="a name of its own for each input and lookup",
+            )
         store = ctx.symbols.stores.get(lk.store)
         kt = ex.infer(lk.key, scope)
         if store is None:
@@ -68,7 +77,8 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
                 expected="a store declared in a .schema file",
                 hint=ctx.did_you_mean(lk.store, list(ctx.symbols.stores)),
             )
-            scope.names[lk.alias] = T.ANY
+            if not duplicate:
+                scope.names[lk.alias] = T.ANY
             continue
         ctx.use(store, lk.span)
         sig = store.sig
@@ -84,7 +94,8 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
                 "path of one)",
                 hint="compute the key in the proc and pass it as an input",
             )
-        scope.names[lk.alias] = T.record(sig.schema, nullable=True)
+        if not duplicate:  # the name keeps its first meaning (no follow-on errors)
+            scope.names[lk.alias] = T.record(sig.schema, nullable=True)
     for let in d.lets:
         if let.name in scope.names:
             ctx.error("NX202", f"'{let.name}' is already defined", let.span)

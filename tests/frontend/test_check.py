@@ -662,3 +662,25 @@ transform format_datetime {
     # A name of its own is fine.
     renamed = sources["t.transform"].replace("transform format_datetime", "transform day_key")
     assert codes({**sources, "t.transform": renamed}) == []
+
+
+def test_a_transform_lookup_named_like_an_input_or_another_lookup_is_refused() -> None:
+    # Found by tests/generate/test_check_implies_build_fuzz.py: a lookup line written twice
+    # passed check, and the transform's Java function took two parameters named fx.
+    fx = "schema FxRate {\n    currency: string @key\n    rate: decimal(12,6)\n}\n"
+    fx += "store fx_rates: FxRate key currency\n"
+    text = """
+transform in_usd {
+    input payment: PaymentEvent
+    output decimal(24,8)
+    lookup fx from fx_rates by payment.currency
+    lookup fx from fx_rates by payment.currency
+    lookup payment from fx_rates by payment.currency
+    compute payment.amount * coalesce(fx.rate, 1.0)
+}
+"""
+    project = check_project({"p.schema": PAYMENT + fx, "t.transform": text})
+    assert [(d.code, d.span.line) for d in project.errors] == [("NX202", 6), ("NX202", 7)]
+    single = text.replace("    lookup fx from fx_rates by payment.currency\n", "", 1)
+    single = single.replace("    lookup payment from fx_rates by payment.currency\n", "")
+    assert codes({"p.schema": PAYMENT + fx, "t.transform": single}) == []
