@@ -51,6 +51,10 @@ KNOWN = {
     ),
 }
 
+# Found with NEXFLOW_FUZZ_RANDOM and reported, not among this test's own draws (so not listed
+# above): `apply RiskTier table as risk` written twice in one proc passes check, and the job's
+# Java declares `risk` twice (javac: variable risk is already defined); check/proc_check.py.
+
 _PARSED: dict[tuple[str, str], object] = {}
 
 
