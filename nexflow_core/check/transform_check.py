@@ -7,6 +7,7 @@ from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.declare import lookup_key_path
 from nexflow_core.check.exprs import ExprChecker, Scope
+from nexflow_core.check.functions import FUNCTIONS
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.diagnostics import Span
 from nexflow_core.typemodel import Type
@@ -21,6 +22,19 @@ def check_transform_unit(ctx: Ctx, m: ast.Module) -> None:
 
 def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
     names: dict[str, Type] = {}
+    if d.name in FUNCTIONS:
+        # A call `upper(x)` means the built-in function wherever it is written; a transform of
+        # that name could only be applied with `transform using`, and the parts of the compiler
+        # that resolve calls would have to agree on which one a call means.
+        ctx.error(
+            "NX436",
+            f"transform {d.name} is named like the built-in function {d.name}: a call "
+            f"{d.name}(…) means the function",
+            d.span,
+            expected="a transform name that is not a built-in function "
+            "(expressions.md lists them)",
+            hint=f"rename it, e.g. {d.name}_value",
+        )
     if not d.inputs:
         ctx.error(
             "NX306",
@@ -44,6 +58,15 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
         if v.phase == "input":
             ex.condition(v.expr, scope, "an input validation")
     for lk in d.lookups:
+        duplicate = lk.alias in scope.names
+        if duplicate:
+            # The generated function takes inputs and lookups as parameters of one method.
+            ctx.error(
+                "NX202",
+                f"'{lk.alias}' is already defined (an input or an earlier lookup)",
+                lk.span,
+                expected="a name of its own for each input and lookup",
+            )
         store = ctx.symbols.stores.get(lk.store)
         kt = ex.infer(lk.key, scope)
         if store is None:
@@ -54,7 +77,8 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
                 expected="a store declared in a .schema file",
                 hint=ctx.did_you_mean(lk.store, list(ctx.symbols.stores)),
             )
-            scope.names[lk.alias] = T.ANY
+            if not duplicate:
+                scope.names[lk.alias] = T.ANY
             continue
         ctx.use(store, lk.span)
         sig = store.sig
@@ -70,7 +94,8 @@ def check_transform(ctx: Ctx, ex: ExprChecker, d: ast.TransformDecl) -> None:
                 "path of one)",
                 hint="compute the key in the proc and pass it as an input",
             )
-        scope.names[lk.alias] = T.record(sig.schema, nullable=True)
+        if not duplicate:  # the name keeps its first meaning (no follow-on errors)
+            scope.names[lk.alias] = T.record(sig.schema, nullable=True)
     for let in d.lets:
         if let.name in scope.names:
             ctx.error("NX202", f"'{let.name}' is already defined", let.span)

@@ -71,6 +71,7 @@ CODES: dict[str, str] = {
     "NX433": "sliding window that slides further than its size",
     "NX434": "event time not from a field of the source's records",
     "NX435": "field read outside an aggregation",
+    "NX436": "transform named like a built-in function",
     "NX440": "event time declared twice",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra

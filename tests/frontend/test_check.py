@@ -640,3 +640,47 @@ def test_source_settings_are_checked() -> None:
     assert infra("start: latest start_fallback: earliest") == [("NX513", 4)]
     assert infra("transactional_id_prefix: prod") == [("NX514", 4)]
     assert infra('transactional_id_prefix: "prod cards"') == [("NX514", 4)]
+
+
+def test_a_transform_named_like_a_built_in_function_is_refused() -> None:
+    # Found by tests/generate/test_check_implies_build_fuzz.py: the checker read the call
+    # `format_datetime(…)` as the built-in, the generator as the transform, and build stopped
+    # with an internal error (CheckerMissed NX305) on a program check had accepted.
+    sources = {
+        "p.schema": PAYMENT,
+        "t.transform": """
+transform format_datetime {
+    input payment: PaymentEvent
+    output string
+    compute format_datetime(payment.timestamp, "yyyy-MM-dd")
+}
+""",
+    }
+    project = check_project(sources)
+    assert [(d.code, d.span.line) for d in project.errors] == [("NX436", 2)]
+    assert "built-in function format_datetime" in project.errors[0].message
+    # A name of its own is fine.
+    renamed = sources["t.transform"].replace("transform format_datetime", "transform day_key")
+    assert codes({**sources, "t.transform": renamed}) == []
+
+
+def test_a_transform_lookup_named_like_an_input_or_another_lookup_is_refused() -> None:
+    # Found by tests/generate/test_check_implies_build_fuzz.py: a lookup line written twice
+    # passed check, and the transform's Java function took two parameters named fx.
+    fx = "schema FxRate {\n    currency: string @key\n    rate: decimal(12,6)\n}\n"
+    fx += "store fx_rates: FxRate key currency\n"
+    text = """
+transform in_usd {
+    input payment: PaymentEvent
+    output decimal(24,8)
+    lookup fx from fx_rates by payment.currency
+    lookup fx from fx_rates by payment.currency
+    lookup payment from fx_rates by payment.currency
+    compute payment.amount * coalesce(fx.rate, 1.0)
+}
+"""
+    project = check_project({"p.schema": PAYMENT + fx, "t.transform": text})
+    assert [(d.code, d.span.line) for d in project.errors] == [("NX202", 6), ("NX202", 7)]
+    single = text.replace("    lookup fx from fx_rates by payment.currency\n", "", 1)
+    single = single.replace("    lookup payment from fx_rates by payment.currency\n", "")
+    assert codes({"p.schema": PAYMENT + fx, "t.transform": single}) == []

@@ -5,13 +5,6 @@ they exceed 10,000 cases per run."""
 
 from __future__ import annotations
 
-from conftest import (  # pants: no-infer-dep
-    FRAGMENTS,  # pants: no-infer-dep
-    KINDS,  # pants: no-infer-dep
-    example_sources,  # pants: no-infer-dep
-    mutated,  # pants: no-infer-dep
-    prelude_sources,  # pants: no-infer-dep
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +12,7 @@ from nexflow_core.check.checker import check_modules
 from nexflow_core.diagnostics import Diagnostic, NexflowError, render_json, render_text
 from nexflow_core.project import CheckedProject, check_project
 from nexflow_core.syntax import parse_source
+from tests.fuzz_corpus import FRAGMENTS, KINDS, example_sources, mutated, prelude_sources
 
 COMMON = dict(deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
 
