@@ -738,6 +738,8 @@ class ProcChecker:
                     expected=f"records of {want.display()}",
                 )
         self.f.applies = ("ruleset", list(sig.routes)) if e.what == "ruleset" else ("table", [])
+        if s.alias is not None and (s.alias in self.f.names or s.alias in self.f.states):
+            self.ctx.error("NX202", f"'{s.alias}' is already defined in this proc", s.span)
         if e.what == "ruleset":
             self.f.applied.append((sig, cur))
             if s.alias:

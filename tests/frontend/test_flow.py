@@ -204,3 +204,12 @@ def test_transform_input_from_an_operator_before_is_an_error() -> None:
     errors = [d for d in project.diagnostics if d.severity == "error"]
     assert [d.code for d in errors] == ["NX421"], render_text(errors, project.sources)
     assert "profile" in errors[0].message and "key by" in errors[0].message
+
+
+def test_an_apply_alias_bound_twice_is_an_error() -> None:
+    # Found by the fuzz corpus: the job's Java declared the name twice (javac refused it).
+    proc = PROC.replace(
+        "    apply Band table as band\n",
+        "    apply Band table as band\n    apply Band table as band\n",
+    )
+    assert _codes(proc) == ["NX202"]
