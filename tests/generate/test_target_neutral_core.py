@@ -182,8 +182,14 @@ def test_an_environments_execution_is_typed_and_the_adapter_spells_it() -> None:
         "flink.execution.checkpointing.min-pause",
         "flink.state.backend.type",
         "flink.execution.checkpointing.incremental",
+        "flink.execution.checkpointing.externalized-checkpoint-retention",
+        "flink.execution.checkpointing.tolerable-failed-checkpoints",
         "flink.execution.buffer-timeout.interval",
     ]
+    # A cluster environment's production defaults, typed like the rest (no DSL origin).
+    assert checkpointing.retain_on_cancel == model.Flag(True)
+    # 1 minute + Flink's 10-minute timeout: a second attempt would outlive a transaction.
+    assert checkpointing.tolerable_failures == model.Count(0)
 
 
 def _java_generic_files() -> list[Path]:
