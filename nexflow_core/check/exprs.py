@@ -333,11 +333,18 @@ class ExprChecker:
                 names = [n for n, _ in fields] if fields is not None else []
                 where = ".".join(e.parts[: i + 1])
                 if fields is None:
+                    # A name bound to a number (a `collect sum|min|max|count` table's result
+                    # is the aggregate itself, not a record of the output) read like a record.
+                    bare = i == 0 and root in scope.names and t.kind in T.NUMERIC
                     self.ctx.error(
                         "NX204",
                         f"'{where}' is {t.display()}, which has no fields",
                         e.span,
                         expected="a record",
+                        hint=f"'{root}' is the value itself (a collect sum|min|max|count table "
+                        f"binds the aggregate, not a record): write {root}"
+                        if bare
+                        else None,
                     )
                 else:
                     self.ctx.error(

@@ -122,6 +122,36 @@ proc Velocity {
 }
 """,
     },
+    # Issue 16: an aggregated collect table binds the number itself (docs/language/proc.md).
+    "collect_aggregate_alias": {
+        "auth.schema": _AUTH + "stream big_auths: Auth\n",
+        "points.rules": """
+decision_table Points for auth: Auth hit_policy collect sum {
+    inputs { auth.amount }
+    outputs { points: int }
+    rules {
+        large: > 5000 -> 40
+        mid:   > 100  -> 10
+    }
+}
+decision_table Hits for auth: Auth hit_policy collect count {
+    inputs { auth.amount }
+    outputs { hit: boolean }
+    rules {
+        large: > 5000 -> true
+    }
+}
+""",
+        "big.proc": """
+proc BigAuths {
+    from auths
+    apply Points table as points
+    apply Hits table as hits
+    filter points is not null and points > 30 and hits > 0
+    emit to big_auths
+}
+""",
+    },
     # Two versions of a schema in one file (the reference's own example): NX901.
     "schema_versions_in_one_file": {
         "account.schema": """
