@@ -56,3 +56,16 @@ def test_an_aggregated_collect_table_binds_the_number_itself() -> None:
     found = diags({"a.schema": PAYMENT, "t.rules": POINTS, "p.proc": bad})
     assert [d.code for d in found] == ["NX204"]
     assert found[0].hint is not None and "write risk" in found[0].hint
+
+
+def test_a_version_line_or_a_dotted_schema_version_is_nx106() -> None:
+    line = diags({"a.schema": "version 1.0.0\nschema A {\n    a: int\n}\n"})
+    assert [(d.code, d.span.line, d.span.column) for d in line] == [("NX106", 1, 1)]
+    assert "no version line" in line[0].message and "version 1.0.0" in line[0].message
+    proc = diags({"p.proc": "version 2\nproc P { from a emit to b }\n"})
+    assert [d.code for d in proc] == ["NX106"]
+    dotted = diags({"a.schema": "schema A version 1.0.0 {\n    a: int\n}\n"})
+    assert [(d.code, d.span.column, d.span.end_column) for d in dotted] == [("NX106", 18, 23)]
+    assert "one whole number, not 1.0.0" in dotted[0].message
+    # a field named version stays a field
+    assert codes({"a.schema": "schema A version 2 {\n    version: int\n}\n"}) == []
