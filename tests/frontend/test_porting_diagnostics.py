@@ -69,3 +69,34 @@ def test_a_version_line_or_a_dotted_schema_version_is_nx106() -> None:
     assert "one whole number, not 1.0.0" in dotted[0].message
     # a field named version stays a field
     assert codes({"a.schema": "schema A version 2 {\n    version: int\n}\n"}) == []
+
+
+def test_a_table_output_named_priority_after_another_output() -> None:
+    table = """decision_table Decide for payment: PaymentEvent hit_policy priority {
+    inputs { payment.amount }
+    outputs {
+        decision: string priority ["DECLINE", "APPROVE"]
+        priority: int
+        note: string
+    }
+    rules {
+        big:  > 100 -> "DECLINE", 1, "big"
+        rest: -     -> "APPROVE", 2, "rest"
+    }
+}
+"""
+    project = check_project({"a.schema": PAYMENT, "t.rules": table})
+    assert project.diagnostics == []
+    outputs = project.modules["t.rules"].decls[0].outputs
+    assert [(o.name, o.type.name, len(o.order)) for o in outputs] == [
+        ("decision", "string", 2),
+        ("priority", "int", 0),
+        ("note", "string", 0),
+    ]
+    assert (outputs[0].span.line, outputs[0].span.end_column) == (4, 57)
+    # an order with no output before it is still an error, located
+    stray = table.replace('        decision: string priority ["DECLINE", "APPROVE"]\n',
+                          '        priority ["DECLINE", "APPROVE"]\n        decision: string\n')
+    assert [(d.code, d.span.line) for d in diags({"a.schema": PAYMENT, "t.rules": stray})] == [
+        ("NX106", 4)
+    ]
