@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "NX434": "event time not from a field of the source's records",
     "NX435": "field read outside an aggregation",
     "NX440": "event time declared twice",
+    "NX441": "text cell that looks like a pattern",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",

@@ -100,3 +100,35 @@ def test_a_table_output_named_priority_after_another_output() -> None:
     assert [(d.code, d.span.line) for d in diags({"a.schema": PAYMENT, "t.rules": stray})] == [
         ("NX106", 4)
     ]
+
+
+def _status_table(cells: str) -> str:
+    return f"""decision_table Status for payment: PaymentEvent hit_policy first {{
+    inputs {{ payment.note }}
+    outputs {{ blocked: boolean }}
+    rules {{
+{cells}
+        rest: - -> false
+    }}
+}}
+"""
+
+
+def test_a_text_cell_that_looks_like_a_wildcard_or_a_template_is_nx441() -> None:
+    found = diags({"a.schema": PAYMENT, "t.rules": _status_table(
+        '        wild: "BLOCKED_*" -> true\n'
+        '        tmpl: in ["${limit}", "{card_id}"] -> true\n'
+        '        star: "A*B" -> true'
+    )})  # fmt: skip
+    assert [(d.code, d.severity, d.span.line) for d in found] == [
+        ("NX441", "warning", 5), ("NX441", "warning", 6), ("NX441", "warning", 6),
+        ("NX441", "warning", 7),
+    ]  # fmt: skip
+    assert "wildcard" in found[0].message and "exact text" in found[0].message
+    assert found[0].hint is not None and 'starts_with(x, "BLOCKED_")' in found[0].hint
+    assert "template" in found[1].message
+    assert "matches(" in (found[3].hint or "")
+    # plain text, and braces that name nothing, are fine
+    assert codes({"a.schema": PAYMENT, "t.rules": _status_table(
+        '        plain: in ["BLOCKED", "a{1}", "50%"] -> true'
+    )}) == []  # fmt: skip
