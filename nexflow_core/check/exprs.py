@@ -88,6 +88,9 @@ class ExprChecker:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
         self.sy = ctx.symbols
+        # id(path) -> (schema, field) for a path that reads a field of a schema's record: its
+        # @enum texts are checked where the path is compared with text (NX442).
+        self.owners: dict[int, tuple[str, str]] = {}
 
     # entry points --------------------------------------------------------------------
     def infer(self, e: object, scope: Scope) -> Type:
@@ -272,6 +275,8 @@ class ExprChecker:
         t: Optional[Type] = scope.names.get(root)
         if t is None and scope.implicit is not None:
             t = self.sy.field_type(scope.implicit, root)
+            if t is not None and not rest and scope.implicit.kind == "record":
+                self.owners[id(e)] = (scope.implicit.name or "", root)
             if t is not None and scope.aggregates:
                 # `aggregate into` computes one record per window: a field of the window's
                 # records has no one value there, only aggregations of it.
@@ -355,8 +360,26 @@ class ExprChecker:
                         hint=self.ctx.did_you_mean(part, names),
                     )
                 return T.ANY
+            if i == len(rest) - 1 and t.kind == "record":
+                self.owners[id(e)] = (t.name or "", part)
             t = ft
         return t
+
+    def enum_texts(self, e: object, lit: object, verdict: str) -> None:
+        """NX442: a text compared with a field whose @enum does not allow it."""
+        if not isinstance(lit, ast.StringLit) or id(e) not in self.owners:
+            return
+        schema, field = self.owners[id(e)]
+        sig = self.sy.field_sig(schema, field)
+        if sig is None or not sig.allowed or lit.value in sig.allowed:
+            return
+        self.ctx.warning(
+            "NX442",
+            f'"{lit.value}" is not a value @enum allows for {field} ({schema}): {verdict}',
+            lit.span,
+            expected=", ".join(f'"{v}"' for v in sig.allowed),
+            hint=self.ctx.did_you_mean(lit.value, list(sig.allowed)),
+        )
 
     def binary(self, e: ast.Binary, scope: Scope) -> Type:
         op = e.op
@@ -416,6 +439,10 @@ class ExprChecker:
                 hint="write `x is null` or `x is not null`",
             )
             return
+        if op in ("==", "!="):
+            verdict = "this is never true" if op == "==" else "this is always true"
+            self.enum_texts(e.left, e.right, verdict)
+            self.enum_texts(e.right, e.left, verdict)
         if a.kind == "enum" and b.kind == "string" and isinstance(e.right, ast.StringLit):
             self.enum_member(a, e.right.value, e.right.span)
             return
@@ -472,6 +499,9 @@ class ExprChecker:
             )
             return T.BOOLEAN
         el = lt.args[0]
+        if isinstance(e.items, ast.ListLit):
+            for item in e.items.items:
+                self.enum_texts(e.operand, item, "no value of the field is this item")
         if a.kind == "enum" and el.kind == "string" and isinstance(e.items, ast.ListLit):
             for item in e.items.items:
                 if isinstance(item, ast.StringLit):

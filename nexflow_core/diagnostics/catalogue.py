@@ -73,6 +73,7 @@ CODES: dict[str, str] = {
     "NX435": "field read outside an aggregation",
     "NX440": "event time declared twice",
     "NX441": "text cell that looks like a pattern",
+    "NX442": "text compared with a field outside its @enum",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",

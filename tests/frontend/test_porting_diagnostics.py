@@ -132,3 +132,27 @@ def test_a_text_cell_that_looks_like_a_wildcard_or_a_template_is_nx441() -> None
     assert codes({"a.schema": PAYMENT, "t.rules": _status_table(
         '        plain: in ["BLOCKED", "a{1}", "50%"] -> true'
     )}) == []  # fmt: skip
+
+
+def test_a_text_outside_a_fields_enum_in_a_comparison_is_nx442() -> None:
+    proc = """proc P {
+    from payments
+    filter channel == "BRANCH" or "ONLNE" != channel or channel == "ATM"
+    emit to out
+}"""
+    found = diags({"a.schema": PAYMENT, "p.proc": proc})
+    assert [(d.code, d.severity, d.span.column) for d in found] == [
+        ("NX442", "warning", 23),
+        ("NX442", "warning", 35),
+    ]
+    assert "never true" in found[0].message and "always true" in found[1].message
+    assert found[0].expected == '"ONLINE", "POS", "ATM"'
+    assert found[1].hint == "did you mean 'ONLINE'?"
+    rules = """ruleset R {
+    rule r {
+        when payment.channel in ["ONLINE", "KIOSK"] and payment.note == "x"
+        then flag_for_review
+    }
+}"""
+    found = diags({"a.schema": PAYMENT, "r.rules": rules})
+    assert [(d.code, d.span.line, d.span.column) for d in found] == [("NX442", 3, 44)]
