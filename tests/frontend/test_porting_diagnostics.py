@@ -156,3 +156,28 @@ def test_a_text_outside_a_fields_enum_in_a_comparison_is_nx442() -> None:
 }"""
     found = diags({"a.schema": PAYMENT, "r.rules": rules})
     assert [(d.code, d.span.line, d.span.column) for d in found] == [("NX442", 3, 44)]
+
+
+def test_a_stream_setting_that_nothing_reads_is_nx443() -> None:
+    infra = """environment production {
+    streams {
+        payments {
+            topic: "prod.payments"
+            consumer_group: "fraud"
+            start_offset: earliest
+            paralelism: 2
+            start: earliest
+            idle_timeout: 30 seconds
+        }
+    }
+}
+"""
+    found = [d for d in diags({"a.schema": PAYMENT, "e.infra": infra}) if d.code == "NX443"]
+    assert [(d.severity, d.span.line, d.span.column) for d in found] == [
+        ("warning", 5, 13), ("warning", 6, 13), ("warning", 7, 13),
+    ]  # fmt: skip
+    assert "consumer_group" in found[0].message and "no effect" in found[0].message
+    assert "group_id in the environment's kafka block" in (found[0].hint or "")
+    assert found[1].hint is not None and found[1].hint.startswith("start: committed")
+    assert found[2].hint == "did you mean 'parallelism'?"
+    assert found[2].expected is not None and "start_fallback" in found[2].expected
