@@ -28,6 +28,7 @@ class Scope:
         aggregates: bool = False,
         dead: Optional[dict[str, str]] = None,
         excused: Optional[set[int]] = None,
+        nonnull: frozenset[str] = frozenset(),
     ) -> None:
         self.names = dict(names or {})
         self.implicit = implicit
@@ -37,11 +38,34 @@ class Scope:
         self.dead = dict(dead or {})
         # Paths already reported by the caller (ids): not reported again.
         self.excused = excused or set()
+        # Dotted paths known not to be null here (`x.f` in `if x is not null then x.f …`).
+        self.nonnull = nonnull
 
     def child(self, **extra: Type) -> Scope:
-        s = Scope(self.names, self.implicit, self.unbound, self.aggregates)
+        s = Scope(self.names, self.implicit, self.unbound, self.aggregates, nonnull=self.nonnull)
         s.names.update(extra)
         return s
+
+    def narrowed(self, paths: frozenset[str]) -> Scope:
+        """This scope where `paths` are known not to be null."""
+        if not paths:
+            return self
+        s = Scope(self.names, self.implicit, self.unbound, self.aggregates, self.dead)
+        s.excused = self.excused
+        s.nonnull = self.nonnull | paths
+        return s
+
+
+def nonnull_if(cond: object, holds: bool) -> frozenset[str]:
+    """The dotted paths that cannot be null where `cond` is known to be `holds`: `x is not
+    null` (true) / `x is null` (false), through `and` (true), `or` (false) and `not`."""
+    if isinstance(cond, ast.IsNull) and isinstance(cond.operand, ast.Path):
+        return frozenset({cond.operand.dotted}) if cond.negated == holds else frozenset()
+    if isinstance(cond, ast.Unary) and cond.op == "not":
+        return nonnull_if(cond.operand, not holds)
+    if isinstance(cond, ast.Binary) and cond.op == ("and" if holds else "or"):
+        return nonnull_if(cond.left, holds) | nonnull_if(cond.right, holds)
+    return frozenset()
 
 
 def render(e: object) -> str:
@@ -221,8 +245,8 @@ class ExprChecker:
             return T.BOOLEAN
         if isinstance(e, ast.IfExpr):
             self.condition(e.cond, scope, "the if condition")
-            a = self.infer(e.then, scope)
-            b = self.infer(e.otherwise, scope)
+            a = self.infer(e.then, scope.narrowed(nonnull_if(e.cond, True)))
+            b = self.infer(e.otherwise, scope.narrowed(nonnull_if(e.cond, False)))
             u = T.unify(a, b)
             if u is None:
                 self.ctx.error(
@@ -329,6 +353,8 @@ class ExprChecker:
                 hint=self.ctx.did_you_mean(root, cands),
             )
             return T.ANY
+        if root in scope.nonnull:
+            t = T.with_nullable(t, False)
         for i, part in enumerate(rest):
             if t.kind == "any":
                 return T.ANY
@@ -363,6 +389,8 @@ class ExprChecker:
             if i == len(rest) - 1 and t.kind == "record":
                 self.owners[id(e)] = (t.name or "", part)
             t = ft
+            if scope.nonnull and ".".join(e.parts[: i + 2]) in scope.nonnull:
+                t = T.with_nullable(t, False)
         return t
 
     def enum_texts(self, e: object, lit: object, verdict: str) -> None:
@@ -385,7 +413,9 @@ class ExprChecker:
         op = e.op
         if op in ("and", "or"):
             a = self.condition(e.left, scope, f"the left side of {op}")
-            b = self.condition(e.right, scope, f"the right side of {op}")
+            # The right side is only evaluated when the left one did not decide.
+            right = scope.narrowed(nonnull_if(e.left, op == "and"))
+            b = self.condition(e.right, right, f"the right side of {op}")
             return T.with_nullable(T.BOOLEAN, a.nullable or b.nullable)
         a = self.infer(e.left, scope)
         b = self.enum_word(e.right, a, scope) or self.infer(e.right, scope)

@@ -181,3 +181,66 @@ def test_a_stream_setting_that_nothing_reads_is_nx443() -> None:
     assert found[1].hint is not None and found[1].hint.startswith("start: committed")
     assert found[2].hint == "did you mean 'parallelism'?"
     assert found[2].expected is not None and "start_fallback" in found[2].expected
+
+
+CUSTOMER = """schema Customer {
+    customer_id: string @key
+    tier: string
+    nickname: string?
+}
+"""
+
+
+def _label(expr: str) -> dict[str, str]:
+    transform = f"""transform label {{
+    input customer: Customer?
+    output string
+    compute {expr}
+}}
+"""
+    return {"a.schema": PAYMENT + CUSTOMER, "t.transform": transform}
+
+
+def test_if_x_is_not_null_narrows_x_in_its_branch() -> None:
+    narrowed = [
+        'if customer is not null then customer.tier else "NONE"',
+        'if customer is null then "NONE" else customer.tier',
+        'if not (customer is null) then customer.tier else "NONE"',
+        'if customer is not null and customer.nickname is not null then customer.nickname '
+        'else "NONE"',
+        'if customer is null or customer.nickname is null then "NONE" else customer.nickname',
+        'if customer is not null then (if customer.nickname is null then customer.tier '
+        'else customer.nickname) else "NONE"',
+    ]
+    for expr in narrowed:
+        assert codes(_label(expr)) == [], expr
+    still_nullable = [
+        'if customer is not null then customer.nickname else "NONE"',  # an optional field
+        'if customer is null then customer.tier else "NONE"',
+        'if customer is not null or true then customer.tier else "NONE"',
+        'if customer is null and true then "NONE" else customer.tier',
+        "customer.tier",
+    ]
+    for expr in still_nullable:
+        assert codes(_label(expr)) == ["NX309"], expr
+
+
+def test_the_right_side_of_and_or_sees_what_the_left_side_decided() -> None:
+    transform = """transform tiered {
+    input customer: Customer?
+    output boolean
+    compute customer is not null and is_tier(customer.tier)
+}
+transform is_tier {
+    input tier: string
+    output boolean
+    compute tier != ""
+}
+"""
+    assert codes({"a.schema": CUSTOMER, "t.transform": transform}) == []
+    assert codes({"a.schema": CUSTOMER, "t.transform": transform.replace(
+        "customer is not null and", "customer is null or"
+    )}) == []  # fmt: skip
+    assert codes({"a.schema": CUSTOMER, "t.transform": transform.replace(
+        "customer is not null and", "customer is null and"
+    )}) == ["NX309"]  # fmt: skip

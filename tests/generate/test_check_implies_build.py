@@ -152,6 +152,44 @@ proc BigAuths {
 }
 """,
     },
+    # Issue 16: a tested path is not null where the test holds (no NX309 there).
+    "narrowed_nulls": {
+        "auth.schema": _AUTH,
+        "label.transform": """
+transform narrowed {
+    input r: Auth
+    input profile: Profile?
+    output Labelled
+    map {
+        auth_id = r.auth_id
+        home = if profile is not null then profile.home_country else null
+        tags = if r.tags is null then [] else r.tags
+        labels = if profile is null or r.tags is null then [] else r.tags
+    }
+}
+
+transform home_of {
+    input profile: Profile?
+    output string
+    compute if not (profile is null) then profile.home_country else "??"
+}
+
+transform is_home {
+    input r: Auth
+    input profile: Profile?
+    output boolean
+    compute profile is not null and home_of(profile) == "DE"
+}
+""",
+        "label.proc": """
+proc Narrowed {
+    from auths
+    lookup customer_profiles by card_id as profile
+    transform using narrowed
+    emit to labelled
+}
+""",
+    },
     # Two versions of a schema in one file (the reference's own example): NX901.
     "schema_versions_in_one_file": {
         "account.schema": """
