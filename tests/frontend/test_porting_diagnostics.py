@@ -244,3 +244,37 @@ transform is_tier {
     assert codes({"a.schema": CUSTOMER, "t.transform": transform.replace(
         "customer is not null and", "customer is null and"
     )}) == ["NX309"]  # fmt: skip
+
+
+def _tiering(catch_all: str) -> dict[str, str]:
+    table = f"""decision_table Tier for payment: PaymentEvent hit_policy first {{
+    inputs {{ payment.amount  payment.note }}
+    outputs {{ tier: string }}
+    rules {{
+        big:  > 5000, -  -> "HIGH"
+        {catch_all}
+    }}
+}}
+"""
+    proc = """proc Tiering {
+    from payments
+    apply Tier table as risk
+    map into Tiered {
+        transaction_id = transaction_id
+        tier = risk.tier
+    }
+    emit to tiered
+}"""
+    schema = PAYMENT + "schema Tiered {\n    transaction_id: string @key\n    tier: string\n}\n"
+    return {"a.schema": schema + "stream tiered: Tiered\n", "t.rules": table, "p.proc": proc}
+
+
+def test_a_table_with_a_row_of_dashes_only_always_has_a_result() -> None:
+    # `-` matches every value, null too: some row always matches, the result is never null
+    assert codes(_tiering('rest: -, - -> "LOW"')) == []
+    # without such a row (here a cell tests the amount) no row may match: null
+    assert codes(_tiering('rest: <= 5000, - -> "LOW"')) == ["NX309"]
+    sig = check_project(_tiering('rest: -, - -> "LOW"')).table("Tier")
+    assert sig is not None and not sig.result.nullable
+    sig = check_project(_tiering('rest: <= 5000, - -> "LOW"')).table("Tier")
+    assert sig is not None and sig.result.nullable

@@ -190,6 +190,34 @@ proc Narrowed {
 }
 """,
     },
+    # Issue 16: a table with a row of `-` only always has a result (not nullable).
+    "table_with_a_catch_all_row": {
+        "auth.schema": _AUTH
+        + "schema Tiered {\n    auth_id: string @key\n    tier: string\n    rank: int\n}\n"
+        + "stream tiered: Tiered\n",
+        "tier.rules": """
+decision_table Tier for auth: Auth hit_policy first {
+    inputs { auth.amount  auth.tags }
+    outputs { tier: string  rank: int }
+    rules {
+        big:  > 5000, - -> "HIGH", 1
+        rest: -,      - -> "LOW", 2
+    }
+}
+""",
+        "tier.proc": """
+proc Tiering {
+    from auths
+    apply Tier table as risk
+    map into Tiered {
+        auth_id = auth_id
+        tier = risk.tier
+        rank = risk.rank + 1
+    }
+    emit to tiered
+}
+""",
+    },
     # Two versions of a schema in one file (the reference's own example): NX901.
     "schema_versions_in_one_file": {
         "account.schema": """
