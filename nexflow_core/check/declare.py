@@ -86,7 +86,10 @@ def table_result(d: ast.DecisionTableDecl) -> Type:
             t = outs[0].type if outs else Type("any")
             return Type(t.kind, t.name, t.precision, t.scale, t.args, t.fields, True)
         return Type("list", args=(struct,))
-    return Type(struct.kind, struct.name, None, None, (), struct.fields, True)
+    # A row of `-` only matches every input, null ones too: with it some row always matches,
+    # so the result is never null (the other rows may still decide it first).
+    always = any(r.cells and all(c.kind == "any" for c in r.cells) for r in d.rows)
+    return Type(struct.kind, struct.name, None, None, (), struct.fields, not always)
 
 
 def lookup_key_path(d: ast.TransformDecl, key: object) -> list[str] | None:

@@ -28,6 +28,7 @@ class Scope:
         aggregates: bool = False,
         dead: Optional[dict[str, str]] = None,
         excused: Optional[set[int]] = None,
+        nonnull: frozenset[str] = frozenset(),
     ) -> None:
         self.names = dict(names or {})
         self.implicit = implicit
@@ -37,11 +38,34 @@ class Scope:
         self.dead = dict(dead or {})
         # Paths already reported by the caller (ids): not reported again.
         self.excused = excused or set()
+        # Dotted paths known not to be null here (`x.f` in `if x is not null then x.f …`).
+        self.nonnull = nonnull
 
     def child(self, **extra: Type) -> Scope:
-        s = Scope(self.names, self.implicit, self.unbound, self.aggregates)
+        s = Scope(self.names, self.implicit, self.unbound, self.aggregates, nonnull=self.nonnull)
         s.names.update(extra)
         return s
+
+    def narrowed(self, paths: frozenset[str]) -> Scope:
+        """This scope where `paths` are known not to be null."""
+        if not paths:
+            return self
+        s = Scope(self.names, self.implicit, self.unbound, self.aggregates, self.dead)
+        s.excused = self.excused
+        s.nonnull = self.nonnull | paths
+        return s
+
+
+def nonnull_if(cond: object, holds: bool) -> frozenset[str]:
+    """The dotted paths that cannot be null where `cond` is known to be `holds`: `x is not
+    null` (true) / `x is null` (false), through `and` (true), `or` (false) and `not`."""
+    if isinstance(cond, ast.IsNull) and isinstance(cond.operand, ast.Path):
+        return frozenset({cond.operand.dotted}) if cond.negated == holds else frozenset()
+    if isinstance(cond, ast.Unary) and cond.op == "not":
+        return nonnull_if(cond.operand, not holds)
+    if isinstance(cond, ast.Binary) and cond.op == ("and" if holds else "or"):
+        return nonnull_if(cond.left, holds) | nonnull_if(cond.right, holds)
+    return frozenset()
 
 
 def render(e: object) -> str:
@@ -88,6 +112,9 @@ class ExprChecker:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
         self.sy = ctx.symbols
+        # id(path) -> (schema, field) for a path that reads a field of a schema's record: its
+        # @enum texts are checked where the path is compared with text (NX442).
+        self.owners: dict[int, tuple[str, str]] = {}
 
     # entry points --------------------------------------------------------------------
     def infer(self, e: object, scope: Scope) -> Type:
@@ -218,8 +245,8 @@ class ExprChecker:
             return T.BOOLEAN
         if isinstance(e, ast.IfExpr):
             self.condition(e.cond, scope, "the if condition")
-            a = self.infer(e.then, scope)
-            b = self.infer(e.otherwise, scope)
+            a = self.infer(e.then, scope.narrowed(nonnull_if(e.cond, True)))
+            b = self.infer(e.otherwise, scope.narrowed(nonnull_if(e.cond, False)))
             u = T.unify(a, b)
             if u is None:
                 self.ctx.error(
@@ -272,6 +299,8 @@ class ExprChecker:
         t: Optional[Type] = scope.names.get(root)
         if t is None and scope.implicit is not None:
             t = self.sy.field_type(scope.implicit, root)
+            if t is not None and not rest and scope.implicit.kind == "record":
+                self.owners[id(e)] = (scope.implicit.name or "", root)
             if t is not None and scope.aggregates:
                 # `aggregate into` computes one record per window: a field of the window's
                 # records has no one value there, only aggregations of it.
@@ -324,6 +353,8 @@ class ExprChecker:
                 hint=self.ctx.did_you_mean(root, cands),
             )
             return T.ANY
+        if root in scope.nonnull:
+            t = T.with_nullable(t, False)
         for i, part in enumerate(rest):
             if t.kind == "any":
                 return T.ANY
@@ -333,11 +364,18 @@ class ExprChecker:
                 names = [n for n, _ in fields] if fields is not None else []
                 where = ".".join(e.parts[: i + 1])
                 if fields is None:
+                    # A name bound to a number (a `collect sum|min|max|count` table's result
+                    # is the aggregate itself, not a record of the output) read like a record.
+                    bare = i == 0 and root in scope.names and t.kind in T.NUMERIC
                     self.ctx.error(
                         "NX204",
                         f"'{where}' is {t.display()}, which has no fields",
                         e.span,
                         expected="a record",
+                        hint=f"'{root}' is the value itself (a collect sum|min|max|count table "
+                        f"binds the aggregate, not a record): write {root}"
+                        if bare
+                        else None,
                     )
                 else:
                     self.ctx.error(
@@ -348,14 +386,36 @@ class ExprChecker:
                         hint=self.ctx.did_you_mean(part, names),
                     )
                 return T.ANY
+            if i == len(rest) - 1 and t.kind == "record":
+                self.owners[id(e)] = (t.name or "", part)
             t = ft
+            if scope.nonnull and ".".join(e.parts[: i + 2]) in scope.nonnull:
+                t = T.with_nullable(t, False)
         return t
+
+    def enum_texts(self, e: object, lit: object, verdict: str) -> None:
+        """NX442: a text compared with a field whose @enum does not allow it."""
+        if not isinstance(lit, ast.StringLit) or id(e) not in self.owners:
+            return
+        schema, field = self.owners[id(e)]
+        sig = self.sy.field_sig(schema, field)
+        if sig is None or not sig.allowed or lit.value in sig.allowed:
+            return
+        self.ctx.warning(
+            "NX442",
+            f'"{lit.value}" is not a value @enum allows for {field} ({schema}): {verdict}',
+            lit.span,
+            expected=", ".join(f'"{v}"' for v in sig.allowed),
+            hint=self.ctx.did_you_mean(lit.value, list(sig.allowed)),
+        )
 
     def binary(self, e: ast.Binary, scope: Scope) -> Type:
         op = e.op
         if op in ("and", "or"):
             a = self.condition(e.left, scope, f"the left side of {op}")
-            b = self.condition(e.right, scope, f"the right side of {op}")
+            # The right side is only evaluated when the left one did not decide.
+            right = scope.narrowed(nonnull_if(e.left, op == "and"))
+            b = self.condition(e.right, right, f"the right side of {op}")
             return T.with_nullable(T.BOOLEAN, a.nullable or b.nullable)
         a = self.infer(e.left, scope)
         b = self.enum_word(e.right, a, scope) or self.infer(e.right, scope)
@@ -409,6 +469,10 @@ class ExprChecker:
                 hint="write `x is null` or `x is not null`",
             )
             return
+        if op in ("==", "!="):
+            verdict = "this is never true" if op == "==" else "this is always true"
+            self.enum_texts(e.left, e.right, verdict)
+            self.enum_texts(e.right, e.left, verdict)
         if a.kind == "enum" and b.kind == "string" and isinstance(e.right, ast.StringLit):
             self.enum_member(a, e.right.value, e.right.span)
             return
@@ -465,6 +529,9 @@ class ExprChecker:
             )
             return T.BOOLEAN
         el = lt.args[0]
+        if isinstance(e.items, ast.ListLit):
+            for item in e.items.items:
+                self.enum_texts(e.operand, item, "no value of the field is this item")
         if a.kind == "enum" and el.kind == "string" and isinstance(e.items, ast.ListLit):
             for item in e.items.items:
                 if isinstance(item, ast.StringLit):

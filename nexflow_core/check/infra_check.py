@@ -4,6 +4,7 @@ stream and store a proc uses is bound in every deployable environment."""
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 from collections.abc import Iterable
@@ -50,6 +51,23 @@ START_FALLBACKS = ("earliest", "latest")
 # stream binding); a record beyond is a dead letter. Defaults in the runtime (StreamBindings):
 # 1 hour ahead, no bound behind.
 EVENT_TIME_BOUNDS = {"max_event_time_ahead": "ahead of", "max_event_time_behind": "behind"}
+# What a stream binding may set: each is read by the generator or the runtime
+# (StreamBindings); anything else would be passed to the job and never read (NX443).
+STREAM_SETTINGS = (
+    "topic", "file", "parallelism", "delivery", "idempotency_key", "transactional_id_prefix",
+    "start", "start_fallback", "idle_timeout", "max_event_time_ahead", "max_event_time_behind",
+    "pace_ms",
+)  # fmt: skip
+# Names users bring from other tools, and where Nexflow says the same thing.
+_STREAM_SETTING_HINTS = {
+    "consumer_group": "the consumer group is the job's (<environment>.<proc>); set another "
+    "one for the whole job with group_id in the environment's kafka block",
+    "group_id": "set group_id in the environment's kafka block: one consumer group per job",
+    "start_offset": "start: committed | earliest | latest | \"<instant>\" says where a source "
+    "begins without a checkpoint",
+    "auto_offset_reset": "start_fallback: earliest | latest says where start: committed reads "
+    "a partition its group has no offset for",
+}
 # Without any declaration a sink is written at least once: visible at once, keyed.
 DEFAULT_DELIVERY = "at_least_once"
 # What the L0 runtime's MongoStore needs of a `type: mongodb` binding, and how it may store
@@ -660,9 +678,30 @@ def _delivery(v: ast.Value, diags: list[Diagnostic]) -> None:
         )
 
 
+def _stream_settings(b: ast.Block, diags: list[Diagnostic]) -> None:
+    """NX443: a setting of a stream binding that nothing reads would pass silently."""
+    for e in b.entries:
+        if e.name in STREAM_SETTINGS:
+            continue
+        close = difflib.get_close_matches(e.name, STREAM_SETTINGS, n=1, cutoff=0.7)
+        hint = _STREAM_SETTING_HINTS.get(e.name)
+        if hint is None and close:
+            hint = f"did you mean '{close[0]}'?"
+        _err(
+            diags,
+            "NX443",
+            f"'{e.name}' has no effect on stream {b.name}: no part of the job reads it",
+            e.span,
+            expected=", ".join(STREAM_SETTINGS),
+            hint=hint,
+            severity="warning",
+        )
+
+
 def _binding(section: str, b: ast.Block, diags: list[Diagnostic]) -> None:
     p = _props(b.entries, diags, b.name)
     if section == "streams":
+        _stream_settings(b, diags)
         if "delivery" in p:
             _delivery(p["delivery"], diags)
         if "idle_timeout" in p:

@@ -310,6 +310,37 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
 
 
 _NUMERIC_RANK = {"int": 0, "long": 1, "decimal": 2, "double": 3}
+# A text cell written like a pattern or a template of another tool: a `*` wildcard, a shell or
+# JavaScript `${name}`, a `{name}` placeholder. A cell is compared for equality, so it only
+# matches that exact text.
+_PATTERN_LIKE = re.compile(r"\*|\$\{[^}]*\}|\{[A-Za-z_][A-Za-z0-9_.]*\}")
+
+
+def _pattern_like_cell(ctx: Ctx, v: ast.StringLit) -> None:
+    m = _PATTERN_LIKE.search(v.value)
+    if m is None:
+        return
+    if m.group(0) == "*":
+        prefix = v.value.split("*", 1)[0]
+        hint = (
+            f'for a prefix, make the column a test: flag = starts_with(x, "{prefix}") with '
+            "cells true/false; matches(x, regex) for more"
+            if prefix and v.value.endswith("*") and v.value.count("*") == 1
+            else "make the column a test such as matches(x, regex) with cells true/false"
+        )
+        what = "a wildcard"
+    else:
+        hint = (
+            "a cell is constant text, never filled in: to compare with another value, make "
+            "the column a test such as same = x == y with cells true/false"
+        )
+        what = "a template"
+    ctx.warning(
+        "NX441",
+        f'the cell "{v.value}" looks like {what}, but a cell matches only this exact text',
+        v.span,
+        hint=hint,
+    )
 
 
 def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
@@ -347,6 +378,8 @@ def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
             ok = False
             continue
         vt = ex.infer(v, Scope())
+        if t.kind == "string" and isinstance(v, ast.StringLit):
+            _pattern_like_cell(ctx, v)
         if t.kind == "enum" and isinstance(v, ast.StringLit):
             ex.enum_member(t, v.value, v.span)
             continue

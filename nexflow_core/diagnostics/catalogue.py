@@ -73,6 +73,9 @@ CODES: dict[str, str] = {
     "NX435": "field read outside an aggregation",
     "NX436": "transform named like a built-in function",
     "NX440": "event time declared twice",
+    "NX441": "text cell that looks like a pattern",
+    "NX442": "text compared with a field outside its @enum",
+    "NX443": "stream setting that has no effect",
     "NX413": "windows or rolling aggregates with no watermark delay",
     # infra
     "NX501": "stream not bound in environment",

@@ -529,6 +529,7 @@ def _build_transform(unit: Unit, d: ast.TransformDecl, ctx: Context) -> model.Tr
         on_error=on_error,
         origin=unit.origin(d.span),
         lookups=lookups,
+        on_error_declared=d.on_error is not None,
     )
 
 

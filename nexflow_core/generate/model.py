@@ -354,8 +354,10 @@ class LookupParam(msgspec.Struct, frozen=True):
 
 class Transform(msgspec.Struct, frozen=True):
     """One transform: a pure function. Exactly one of `mappings` (record output) or `compute`
-    (value output) gives the result. on_error: skip | fail | dead_letter. `lookups` are
-    parameters after `inputs`, in declaration order."""
+    (value output) gives the result. on_error: skip | fail | dead_letter; `on_error_declared`:
+    the transform says so (else dead_letter is the default, and a calling transform's declared
+    behaviour applies to its failures). `lookups` are parameters after `inputs`, in declaration
+    order."""
 
     name: str
     package: str
@@ -369,6 +371,7 @@ class Transform(msgspec.Struct, frozen=True):
     on_error: str
     origin: Origin
     lookups: list[LookupParam] = []
+    on_error_declared: bool = False
 
 
 # --- jobs -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Optional
 
@@ -154,6 +155,9 @@ def to_diagnostic(
             )
         end_col = tok.end_column if tok.end_line == line and tok.end_column else col + 1
         pos = tok.start_pos if tok.start_pos is not None else 0
+        version = _version_misuse(str(tok), text, pos, kind, path, line, col)
+        if version is not None:
+            return version
         exp = expected_words(err.expected, parser, kind, text, pos)
         value = str(tok)
         if len(value) > 40:
@@ -173,6 +177,48 @@ def to_diagnostic(
         "the text could not be read",  # pragma: no cover
         Span(path, 1, 1, 1, 1),
     )
+
+
+_VERSION_WORD = re.compile(r"version[ \t]+(\S+?)[ \t]*(?:\{|$)", re.M)
+_AFTER_VERSION = re.compile(r"\bversion[ \t]+[0-9][0-9.]*[ \t]*$")
+
+
+def _version_misuse(
+    value: str, text: str, pos: int, kind: str, path: str, line: int, col: int
+) -> Optional[Diagnostic]:
+    """NX106 for a version written as users of other tools write it: a `version 1.0.0` line
+    of its own (no file has one) or a schema's `version 1.0.0` (a schema version is one whole
+    number). Lark only sees an unexpected word or '.', which says nothing useful."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    if value == "version" and not text[line_start:pos].strip():
+        m = _VERSION_WORD.match(text, pos)
+        written = m.group(1) if m else ""
+        return Diagnostic(
+            "NX106",
+            "error",
+            f"a {kind} file has no version line"
+            + (f" ('version {written}')" if written else ""),
+            Span(path, line, col, line, col + len("version")),
+            expected="a declaration"
+            if kind != "schema"
+            else "a declaration; a schema is versioned in its header: schema Name version 2 {",
+            hint="only schemas have versions, one whole number each (schema Payment version 2)",
+        )
+    if kind == "schema" and _AFTER_VERSION.search(text, line_start, pos):
+        after = text.rfind("version", line_start, pos) + len("version")
+        rest = text[after:].split("\n", 1)[0]
+        m = re.match(r"[ \t]*(\S+?)[ \t]*(?:\{|$)", rest)
+        written = m.group(1) if m else value
+        vcol = after + len(rest) - len(rest.lstrip(" \t")) - line_start + 1
+        return Diagnostic(
+            "NX106",
+            "error",
+            f"a schema version is one whole number, not {written}",
+            Span(path, line, vcol, line, vcol + len(written)),
+            expected="schema Name version 2 {",
+            hint="count versions 1, 2, 3, …: each new version of a schema is the next number",
+        )
+    return None
 
 
 def _eof(expected: Iterable[str], parser: Lark, kind: str, path: str, text: str) -> Diagnostic:

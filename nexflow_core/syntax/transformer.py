@@ -66,7 +66,7 @@ BANG_RULES = (
     "ruleset", "rule", "binding", "when", "then", "priority", "flag", "reject", "route", "set",
     "alert", "decision_table", "cell_any", "cell_eq", "cell_ne", "cell_lt", "cell_le", "cell_gt",
     "cell_ge", "cell_in", "cell_not_in", "cell_range_cc", "cell_range_co", "cell_range_oc",
-    "cell_range_oo",
+    "cell_range_oo", "table_output_priority",
     "proc_decl", "from_stmt", "event_time_stmt", "filter_stmt", "transform_stmt", "apply_stmt",
     "correlate_stmt", "on_stmt", "on_route", "emit_stmt", "persist", "route_stmt", "route_case",
     "route_otherwise", "key_stmt", "state_stmt", "update_stmt", "rolling_stmt", "window_tumbling",
@@ -641,11 +641,37 @@ class ToAst:
         return ast.TableInput(span=self.sp(c), name=p.parts[-1], expr=p)
 
     def table_outputs(self, c: list[Any]) -> list[Any]:
-        return list(c)
+        out: list[ast.TableOutput] = []
+        for item in c:
+            if isinstance(item, ast.TableOutput):
+                out.append(item)
+                continue
+            span, order = item
+            if not out or out[-1].order:
+                self.fail(
+                    span,
+                    "NX106",
+                    "a priority order belongs right after an output's type",
+                    expected='name: type priority ["HIGH", "LOW"]',
+                )
+            head = out[-1].span
+            out[-1] = ast.TableOutput(
+                span=Span(head.file, head.line, head.column, span.end_line, span.end_column),
+                name=out[-1].name,
+                type=out[-1].type,
+                order=order,
+            )
+        return out
 
     def table_output(self, c: list[Any]) -> ast.TableOutput:
-        order = c[2].items if len(c) > 2 else []
-        return ast.TableOutput(span=self.sp(c), name=str(c[0]), type=c[1], order=order)
+        return ast.TableOutput(span=self.sp(c), name=str(c[0]), type=c[1])
+
+    def table_output_priority(self, c: list[Any]) -> ast.TableOutput:
+        # An output named `priority` (the word is also the keyword of an order).
+        return ast.TableOutput(span=self.sp(c), name="priority", type=c[0])
+
+    def table_order(self, c: list[Any]) -> tuple[Span, list[Any]]:
+        return self.sp(c), list(c[0].items)
 
     def table_rows(self, c: list[Any]) -> list[Any]:
         rows = []

@@ -46,7 +46,7 @@ LINE_RULES = frozenset(
     transform_decl input_decl output_decl lookup_decl let_decl map_block compute
     validate_input validate_output on_error mapping
     ruleset decision_table rule when then priority table_inputs table_outputs table_rows
-    table_input table_input_path table_output table_row
+    table_input table_input_path table_output table_output_priority table_row
     proc_decl from_stmt event_time_stmt filter_stmt transform_stmt apply_stmt correlate_stmt
     on_stmt on_route emit_stmt route_stmt route_case route_otherwise key_stmt state_stmt
     update_stmt rolling_stmt window_tumbling window_sliding window_session aggregate_stmt map_stmt

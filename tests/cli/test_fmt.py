@@ -134,6 +134,29 @@ def test_decision_table_rows_are_aligned() -> None:
     )
 
 
+def test_a_table_output_named_priority_starts_its_own_line() -> None:
+    text = (
+        "decision_table T for p: PaymentEvent hit_policy priority { inputs { p.amount }\n"
+        'outputs { d: string priority ["A", "B"] priority: int n: string }\n'
+        ' rules { a: - -> "A", 1, "x" } }\n'
+    )
+    assert format_source(text, "t.rules") == (
+        "decision_table T for p: PaymentEvent hit_policy priority {\n"
+        "    inputs {\n"
+        "        p.amount\n"
+        "    }\n"
+        "    outputs {\n"
+        '        d: string priority ["A", "B"]\n'
+        "        priority: int\n"
+        "        n: string\n"
+        "    }\n"
+        "    rules {\n"
+        '        a: -  -> "A", 1, "x"\n'
+        "    }\n"
+        "}\n"
+    )
+
+
 def test_infra_blocks_and_lists() -> None:
     text = (
         'environment e extends base { kafka { brokers: ["a:1","b:2"] password: env("P") }\n'

@@ -122,6 +122,102 @@ proc Velocity {
 }
 """,
     },
+    # Issue 16: an aggregated collect table binds the number itself (docs/language/proc.md).
+    "collect_aggregate_alias": {
+        "auth.schema": _AUTH + "stream big_auths: Auth\n",
+        "points.rules": """
+decision_table Points for auth: Auth hit_policy collect sum {
+    inputs { auth.amount }
+    outputs { points: int }
+    rules {
+        large: > 5000 -> 40
+        mid:   > 100  -> 10
+    }
+}
+decision_table Hits for auth: Auth hit_policy collect count {
+    inputs { auth.amount }
+    outputs { hit: boolean }
+    rules {
+        large: > 5000 -> true
+    }
+}
+""",
+        "big.proc": """
+proc BigAuths {
+    from auths
+    apply Points table as points
+    apply Hits table as hits
+    filter points is not null and points > 30 and hits > 0
+    emit to big_auths
+}
+""",
+    },
+    # Issue 16: a tested path is not null where the test holds (no NX309 there).
+    "narrowed_nulls": {
+        "auth.schema": _AUTH,
+        "label.transform": """
+transform narrowed {
+    input r: Auth
+    input profile: Profile?
+    output Labelled
+    map {
+        auth_id = r.auth_id
+        home = if profile is not null then profile.home_country else null
+        tags = if r.tags is null then [] else r.tags
+        labels = if profile is null or r.tags is null then [] else r.tags
+    }
+}
+
+transform home_of {
+    input profile: Profile?
+    output string
+    compute if not (profile is null) then profile.home_country else "??"
+}
+
+transform is_home {
+    input r: Auth
+    input profile: Profile?
+    output boolean
+    compute profile is not null and home_of(profile) == "DE"
+}
+""",
+        "label.proc": """
+proc Narrowed {
+    from auths
+    lookup customer_profiles by card_id as profile
+    transform using narrowed
+    emit to labelled
+}
+""",
+    },
+    # Issue 16: a table with a row of `-` only always has a result (not nullable).
+    "table_with_a_catch_all_row": {
+        "auth.schema": _AUTH
+        + "schema Tiered {\n    auth_id: string @key\n    tier: string\n    rank: int\n}\n"
+        + "stream tiered: Tiered\n",
+        "tier.rules": """
+decision_table Tier for auth: Auth hit_policy first {
+    inputs { auth.amount  auth.tags }
+    outputs { tier: string  rank: int }
+    rules {
+        big:  > 5000, - -> "HIGH", 1
+        rest: -,      - -> "LOW", 2
+    }
+}
+""",
+        "tier.proc": """
+proc Tiering {
+    from auths
+    apply Tier table as risk
+    map into Tiered {
+        auth_id = auth_id
+        tier = risk.tier
+        rank = risk.rank + 1
+    }
+    emit to tiered
+}
+""",
+    },
     # Two versions of a schema in one file (the reference's own example): NX901.
     "schema_versions_in_one_file": {
         "account.schema": """

@@ -149,6 +149,7 @@ INPUTS = [
     payment("t4", "150.00", "EUR"),
     payment("t5", "5000.00", "GBP"),
     payment("t6", "30.00", "CHF"),
+    payment("t7", "5.00", "USD"),  # matches no row of SumScore or CountHits
 ]
 
 
@@ -189,7 +190,7 @@ def test_seed_payment_validation_behaves_as_written(results: list) -> None:
 def test_first_match_ruleset_routes_by_priority(results: list) -> None:
     r = [x["routing"] for x in results]
     assert [x["route"] for x in r] == ["standard", "review", "review", "europe", "review",
-                                       "standard"]  # fmt: skip
+                                       "standard", "standard"]  # fmt: skip
     assert r[3]["alerts"] == ["eur: euro payment (low)"]
     assert r[2]["fired"] == ["big"]  # first match: eur does not fire as well
 
@@ -206,13 +207,13 @@ def test_set_actions_work_on_a_copy_and_later_rules_see_them(results: list) -> N
 def test_decision_tables_follow_their_hit_policies(results: list) -> None:
     assert [r["level"] for r in results] == [
         {"level": "low"}, {"level": "high"}, {"level": "high"}, {"level": "mid"},
-        {"level": "high"}, {"level": "low"},
+        {"level": "high"}, {"level": "low"}, {"level": "low"},
     ]  # fmt: skip
     assert [r["first"]["label"] for r in results] == ["other", "big", "big", "euro", "big",
-                                                      "other"]  # fmt: skip
+                                                      "other", "other"]  # fmt: skip
     assert [r["priority"]["action"] for r in results] == ["allow", "block", "block", "allow",
-                                                          "review", "allow"]  # fmt: skip
-    assert [r["any"]["big"] for r in results] == [False, True, True, True, True, False]
+                                                          "review", "allow", "allow"]  # fmt: skip
+    assert [r["any"]["big"] for r in results] == [False, True, True, True, True, False, False]
     assert [[x["label"] for x in r["collect"]] for r in results] == [
         ["over10", "usd_or_gbp"],
         ["over10", "over100"],
@@ -220,8 +221,11 @@ def test_decision_tables_follow_their_hit_policies(results: list) -> None:
         ["over10", "over100"],
         ["over10", "over100", "usd_or_gbp"],
         ["over10", "small_foreign"],
+        ["usd_or_gbp"],
     ]
-    assert [r["sum"] for r in results] == [1, 111, 111, 11, 111, 1]
-    assert [r["min"] for r in results] == [7.5, 2.5, 2.5, 2.5, 2.5, 7.5]
-    assert [r["max"] for r in results] == [7, 20, 20, 20, 20, 7]
-    assert [r["count"] for r in results] == [1, 3, 3, 2, 3, 1]
+    # An aggregated collect is the number itself: sum/min/max of no matching row is null,
+    # count of no matching row is 0 (docs/language/rules.md, as DMN's sum([]) and count([])).
+    assert [r["sum"] for r in results] == [1, 111, 111, 11, 111, 1, None]
+    assert [r["min"] for r in results] == [7.5, 2.5, 2.5, 2.5, 2.5, 7.5, 9.0]
+    assert [r["max"] for r in results] == [7, 20, 20, 20, 20, 7, 1]
+    assert [r["count"] for r in results] == [1, 3, 3, 2, 3, 1, 0]

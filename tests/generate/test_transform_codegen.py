@@ -64,6 +64,33 @@ transform outer_fails {
     on error fail
     compute parse_or_skip(text) + 1
 }
+
+transform parse_or_dead_letter {
+    input text: string
+    output decimal(38,10)
+    on error dead_letter
+    compute to_decimal(text)
+}
+
+transform outer_skips {
+    input text: string
+    output decimal(38,10)
+    on error skip
+    compute parse_or_dead_letter(text) + 1
+}
+
+transform parse_undeclared {
+    input text: string
+    output decimal(38,10)
+    compute to_decimal(text)
+}
+
+transform outer_skips_undeclared {
+    input text: string
+    output decimal(38,10)
+    on error skip
+    compute parse_undeclared(text) + 1
+}
 """
 
 
@@ -120,5 +147,17 @@ def test_declared_error_behaviour(results: dict) -> None:
     # composition: the innermost declared behaviour wins
     assert results["outer_fails(abc)"]["error"] == "Skip"
     assert results["outer_fails(2)"]["result"] == "3.0000000000"
+    # ... also when the inner one declares dead_letter and the outer one skip: a dead letter
+    # with the inner failure's reason (docs/language/transform.md), not a skipped record
+    dead = results["outer_skips(abc)"]
+    assert (dead["error"], dead["classification"], dead["reason"]) == (
+        "DeadLetter",
+        "recoverable",
+        "NOT_A_NUMBER",
+    )
+    assert results["parse_or_dead_letter(abc)"]["reason"] == "NOT_A_NUMBER"
+    assert results["outer_skips(2)"]["result"] == "3.0000000000"
+    # an inner transform that declares nothing leaves its failures to the caller's skip
+    assert results["outer_skips_undeclared(abc)"]["error"] == "Skip"
     assert results["parse_amount(12.5)"]["result"] == "12.5000000000"
     assert results["map(1)"]["result"] == "1.0000000000"

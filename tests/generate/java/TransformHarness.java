@@ -3,7 +3,10 @@ import gen.tx.Customer;
 import gen.tx.display_name;
 import gen.tx.fee;
 import gen.tx.outer_fails;
+import gen.tx.outer_skips;
+import gen.tx.outer_skips_undeclared;
 import gen.tx.parse_amount;
+import gen.tx.parse_or_dead_letter;
 import gen.tx.parse_or_skip;
 import gen.tx.split_evenly;
 import java.math.BigDecimal;
@@ -51,6 +54,10 @@ public final class TransformHarness {
         call("parse_or_skip(null)", () -> parse_or_skip.apply(null));
         call("outer_fails(abc)", () -> outer_fails.apply("abc"));
         call("outer_fails(2)", () -> outer_fails.apply("2"));
+        call("parse_or_dead_letter(abc)", () -> parse_or_dead_letter.apply("abc"));
+        call("outer_skips(abc)", () -> outer_skips.apply("abc"));
+        call("outer_skips(2)", () -> outer_skips.apply("2"));
+        call("outer_skips_undeclared(abc)", () -> outer_skips_undeclared.apply("abc"));
         call("map(1)", () -> {
             try {
                 return new parse_amount.AsMapFunction().map("1");

@@ -46,6 +46,7 @@ public final class Errors {
     private Errors() {}
 
     public static String classify(Throwable error) {
+        error = OnError.unwrap(error);
         if (error instanceof StoreException) {
             return ((StoreException) error).classification();
         }
@@ -60,6 +61,7 @@ public final class Errors {
     }
 
     public static String reason(Throwable error) {
+        error = OnError.unwrap(error);
         if (error instanceof OnError.Skip && error.getCause() != null) {
             return reason(error.getCause());
         }
@@ -100,6 +102,7 @@ public final class Errors {
      * shown by its class name only.
      */
     public static String message(Throwable error) {
+        error = OnError.unwrap(error);
         if (error instanceof NexflowDataException
                 || error instanceof StoreException
                 || error instanceof OnError.Skip
@@ -327,6 +330,7 @@ public final class Errors {
 
     public static String envelope(
             String stream, String operator, Throwable error, String input, String correlationId) {
+        error = OnError.unwrap(error);
         ObjectNode out = Json.mapper().createObjectNode();
         out.put("stream", stream);
         out.put("operator", operator);
