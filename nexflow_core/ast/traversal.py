@@ -41,9 +41,12 @@ _REFS: Dict[type, Tuple[Tuple[str, Ref], ...]] = {}
 
 
 def _mentions_node(hint: object) -> bool:
-    if isinstance(hint, type):
-        return issubclass(hint, Node)
-    return any(_mentions_node(arg) for arg in typing.get_args(hint))
+    # `__args__`, not typing.get_args: Python 3.9's get_args sees nothing in `list[X]` (a
+    # types.GenericAlias), which also passes for a type there.
+    args = getattr(hint, "__args__", None)
+    if args is not None:
+        return any(_mentions_node(arg) for arg in args)
+    return isinstance(hint, type) and issubclass(hint, Node)
 
 
 def node_fields(cls: type) -> Tuple[str, ...]:
