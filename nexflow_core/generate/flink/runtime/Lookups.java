@@ -45,15 +45,14 @@ import org.apache.flink.util.Collector;
  * given up on by the time one of its threads takes it (metric {@code reads_skipped}), and its
  * queue is bounded ({@link StoreExecutor#queueBound}; metric {@code queued_calls}): a read that
  * finds it full fails at once with {@code STORE_UNAVAILABLE}, and its record takes the
- * {@code on lookup_error} path (counted like any failure). So a store that falls behind
- * (a slow server, a failover, the empty cache after a restart) costs the records that arrive
- * while it is behind, and the reads that still matter are not stuck behind stale ones. Cache hits complete at once, without
- * a timer. Every record's result is completed exactly once, whichever path it takes, a callback
- * that throws included: a result left open would stop the record and hold every checkpoint
- * back. A store that
- * answers from this JVM's memory ({@link StoreClient#answersInProcess}: the {@code memory:}
- * store) is asked on the operator's own thread: async I/O would only add a queue, a timer and a
- * thread hop per record.
+ * {@code on lookup_error} path (counted like any failure, and in {@code calls_refused}). So a
+ * store that falls behind (a slow server, a failover, the empty cache after a restart) costs the
+ * records that arrive while it is behind, and the reads that still matter are not stuck behind
+ * stale ones. Cache hits complete at once, without a timer. Every record's result is completed
+ * exactly once, whichever path it takes, a callback that throws included: a result left open
+ * would stop the record and hold every checkpoint back. A store that answers from this JVM's
+ * memory ({@link StoreClient#answersInProcess}: the {@code memory:} store) is asked on the
+ * operator's own thread: async I/O would only add a queue, a timer and a thread hop per record.
  *
  * <p>A call that fails or gives no answer in time takes the proc's {@code on lookup_error}
  * ({@link OnLookupError}): the record goes on with a null answer ({@code continue}, the default),
@@ -402,6 +401,7 @@ public final class Lookups {
             StoreClient<S> asked = client;
             metrics.group().gauge("queued_calls", () -> asked.queuedCalls());
             metrics.group().gauge("reads_skipped", () -> asked.skippedReads());
+            metrics.group().gauge("calls_refused", () -> asked.refusedCalls());
             if (cacheMillis > 0) {
                 cache = new Cache<>(cacheEntries(settings), cacheMillis);
                 metrics.group().gauge("cache_evicted", () -> cache.evicted());

@@ -310,6 +310,11 @@ public final class MongoStore<T> implements StoreClient<T> {
     }
 
     @Override
+    public long refusedCalls() {
+        return executor == null ? 0 : executor.rejected();
+    }
+
+    @Override
     public void close() {
         if (executor != null) {
             executor.shutdown();

@@ -60,6 +60,11 @@ public interface StoreClient<T> extends Serializable, AutoCloseable {
         return 0;
     }
 
+    /** Calls the client refused at once because its queue was full (metric {@code calls_refused}). */
+    default long refusedCalls() {
+        return 0;
+    }
+
     /**
      * True when {@link #get} answers from this JVM's memory without waiting (its future is
      * complete when returned): lookups then ask on the operator's own thread, without async I/O.

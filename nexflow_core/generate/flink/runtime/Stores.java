@@ -397,6 +397,7 @@ public final class Stores {
             }
             StoreClient<T> writing = client;
             metrics.group().gauge("queued_calls", () -> writing.queuedCalls());
+            metrics.group().gauge("calls_refused", () -> writing.refusedCalls());
         }
 
         @Override

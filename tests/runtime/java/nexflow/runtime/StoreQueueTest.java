@@ -207,6 +207,9 @@ class StoreQueueTest {
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(maxQueued <= StoreExecutor.queueBound(2), "queued " + maxQueued);
             assertTrue(store.skippedReads() > 0, "stale reads were skipped");
+            assertTrue(store.refusedCalls() > 0, "reads beyond the bound were refused");
+            System.out.println("MongoStore behind: " + tookMillis + " ms, max queued " + maxQueued + ", skipped "
+                    + store.skippedReads() + ", refused " + store.refusedCalls());
             assertTrue(tookMillis < 5_000, "all 300 over in " + tookMillis + " ms");
         } finally {
             store.close();
