@@ -544,6 +544,9 @@ public final class Lookups {
             if (root instanceof TimeoutException || root.getClass().getSimpleName().contains("Timeout")) {
                 return "no answer within " + readTimeoutMillis + " ms";
             }
+            if (root instanceof java.util.concurrent.RejectedExecutionException) {
+                return "the store's queue is full";
+            }
             return root.getClass().getSimpleName();
         }
 

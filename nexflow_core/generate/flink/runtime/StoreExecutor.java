@@ -97,11 +97,16 @@ final class StoreExecutor {
                 }
             });
         } catch (RejectedExecutionException e) {
-            rejected.incrementAndGet();
+            boolean closed = threads.isShutdown();
+            if (!closed) {
+                rejected.incrementAndGet();
+            }
+            // The refusal is the cause: a lookup's log line and dead letter name it (Lookups).
             out.completeExceptionally(new StoreException(store, StoreException.UNAVAILABLE,
-                    threads.isShutdown() ? "the store's client is closed"
+                    closed ? "the store's client is closed"
                             : "the store's queue is full (" + bound + " calls wait for its "
-                                    + threads.getMaximumPoolSize() + " threads): the store is behind", null));
+                                    + threads.getMaximumPoolSize() + " threads): the store is behind",
+                    closed ? null : e));
         }
         return out;
     }

@@ -106,6 +106,8 @@ class StoreQueueTest {
         StoreException failure = failure(refused);
         assertEquals(StoreException.UNAVAILABLE, failure.reason());
         assertTrue(failure.getMessage().contains("queue is full"), failure.getMessage());
+        assertInstanceOf(java.util.concurrent.RejectedExecutionException.class, failure.getCause(),
+                "the refusal is named in the lookup's log line and dead letter");
         assertEquals(1, executor.rejected());
         slowStore.countDown();
         assertEquals("a", running.get(10, TimeUnit.SECONDS));
