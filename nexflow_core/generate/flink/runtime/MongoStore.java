@@ -491,5 +491,4 @@ public final class MongoStore<T> implements StoreClient<T> {
         out.completeExceptionally(error);
         return out;
     }
-
 }
