@@ -48,6 +48,8 @@ NOTIFY_AUTHS = [
 ]
 # Eight cards whose reads the store answers one after the other, 400 ms each (3.2 s in all).
 SLOW_AUTHS = [{"auth_id": f"s{i}", "card_id": f"slow{i}"} for i in range(8)]
+# Twenty cards whose reads queue behind one thread, 400 ms each, with a 300 ms read_timeout.
+BEHIND_AUTHS = [{"auth_id": f"b{i}", "card_id": f"behind{i}"} for i in range(20)]
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +74,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     notify.write_text("".join(json.dumps(a) + "\n" for a in NOTIFY_AUTHS), "utf-8")
     slow = root / "slow.jsonl"
     slow.write_text("".join(json.dumps(a) + "\n" for a in SLOW_AUTHS), "utf-8")
+    behind = root / "behind.jsonl"
+    behind.write_text("".join(json.dumps(a) + "\n" for a in BEHIND_AUTHS), "utf-8")
     for job, feed, extra in [
         ("Notify", notify, []),
         ("Bounded", slow, ["--store.profiles.read_timeout=1000 ms"]),
+        ("Behind", behind, ["--store.profiles.read_timeout=300 ms"]),
         ("Keep", auths, []),
     ]:
         args += ["--job", f"{PACKAGE}.{job}Job", f"--stream.auths=memory:{job}.auths",
@@ -147,6 +152,19 @@ def test_a_record_waits_at_most_read_timeout_from_its_arrival(run: dict) -> None
     assert sorted(enriched) == sorted(a["auth_id"] for a in SLOW_AUTHS)
     assert enriched["s7"] is None
     assert any(v is not None for v in enriched.values()), enriched
+
+
+def test_a_store_that_is_behind_is_not_sent_reads_nobody_waits_for(run: dict) -> None:
+    # Twenty cards arrive at once; the store takes one read at a time, 400 ms each, and every
+    # record gives up after 300 ms. Before, each read stayed queued after its record had gone on
+    # and was still sent (20 reads, 8 s of a store that is already behind, and every later card
+    # would wait behind them); now only a read somebody still waits for when its turn comes.
+    enriched = _enriched(run, "Behind")
+    assert enriched == {a["auth_id"]: None for a in BEHIND_AUTHS}
+    sent = int(run["calls"].get("Behind:sent", "0"))
+    skipped = int(run["calls"].get("Behind:skipped", "0"))
+    assert 1 <= sent <= 2, run["calls"]
+    assert sent + skipped == len(BEHIND_AUTHS), run["calls"]
 
 
 def test_a_write_the_store_never_takes_is_a_dead_letter_after_its_retries(run: dict) -> None:

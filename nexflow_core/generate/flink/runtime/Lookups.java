@@ -40,13 +40,19 @@ import org.apache.flink.util.Collector;
  * its read waits behind the store's other reads (up to {@link Stores#CAPACITY} records are in
  * flight, on a few client threads) counts too. When the time is up, the record takes the
  * {@code on lookup_error} path, and the read, which may still run, only fills the cache. (Each
- * read is also bounded by the client, from when it starts.) Cache hits complete at once, without
- * a timer. Every record's result is completed exactly once, whichever path it takes, a callback
- * that throws included: a result left open would stop the record and hold every checkpoint
- * back. A store that
- * answers from this JVM's memory ({@link StoreClient#answersInProcess}: the {@code memory:}
- * store) is asked on the operator's own thread: async I/O would only add a queue, a timer and a
- * thread hop per record.
+ * read is also bounded by the client, from when it starts.) The read carries the latest deadline
+ * of the records waiting for it: a remote client does not send a read that every one of them has
+ * given up on by the time one of its threads takes it (metric {@code reads_skipped}), and its
+ * queue is bounded ({@link StoreExecutor#queueBound}; metric {@code queued_calls}): a read that
+ * finds it full fails at once with {@code STORE_UNAVAILABLE}, and its record takes the
+ * {@code on lookup_error} path (counted like any failure, and in {@code calls_refused}). So a
+ * store that falls behind (a slow server, a failover, the empty cache after a restart) costs the
+ * records that arrive while it is behind, and the reads that still matter are not stuck behind
+ * stale ones. Cache hits complete at once, without a timer. Every record's result is completed
+ * exactly once, whichever path it takes, a callback that throws included: a result left open
+ * would stop the record and hold every checkpoint back. A store that answers from this JVM's
+ * memory ({@link StoreClient#answersInProcess}: the {@code memory:} store) is asked on the
+ * operator's own thread: async I/O would only add a queue, a timer and a thread hop per record.
  *
  * <p>A call that fails or gives no answer in time takes the proc's {@code on lookup_error}
  * ({@link OnLookupError}): the record goes on with a null answer ({@code continue}, the default),
@@ -218,32 +224,53 @@ public final class Lookups {
 
     /**
      * The calls to the store still running, by key: a miss for a key whose call is running waits
-     * for that call instead of making another. Calls start on the operator's thread and end on
-     * the client's.
+     * for that call instead of making another, and moves the call's deadline to its own when
+     * that is later. Calls start on the operator's thread and end on the client's.
      */
     static final class InFlight<S> {
-        private final Map<String, CompletableFuture<S>> calls = new ConcurrentHashMap<>();
+        private static final class Call<S> {
+            final AtomicLong deadline;
+            CompletableFuture<S> future;
+
+            Call(long deadline) {
+                this.deadline = new AtomicLong(deadline);
+            }
+        }
+
+        private final Map<String, Call<S>> calls = new ConcurrentHashMap<>();
         private long coalesced;
 
-        /** The running call for {@code key}, or a new one {@code start} makes. */
+        /** The running call for {@code key}, or a new one {@code start} makes (without a deadline). */
         CompletableFuture<S> call(String key, Function<String, CompletableFuture<S>> start) {
-            CompletableFuture<S> running = calls.get(key);
+            return call(key, StoreClient.NO_DEADLINE.getAsLong(), (k, deadline) -> start.apply(k));
+        }
+
+        /**
+         * The running call for {@code key}, or a new one {@code start} makes; either way a record
+         * waits for it until {@code deadlineNanos}. {@code start} gets the latest deadline of the
+         * call's waiters, which a client reads when the call is about to start: a read nobody
+         * waits for any more is not sent. (A record that joins just as the client skips the read
+         * gets the skip's failure: its {@code on lookup_error} path.)
+         */
+        CompletableFuture<S> call(String key, long deadlineNanos,
+                java.util.function.BiFunction<String, java.util.function.LongSupplier, CompletableFuture<S>> start) {
+            Call<S> running = calls.get(key);
             if (running != null) {
                 coalesced++;
-                return running;
+                running.deadline.accumulateAndGet(deadlineNanos, (a, b) -> b - a > 0 ? b : a);
+                return running.future;
             }
-            CompletableFuture<S> call;
+            Call<S> call = new Call<>(deadlineNanos);
             try {
-                call = start.apply(key);
+                call.future = start.apply(key, call.deadline::get);
             } catch (RuntimeException e) {
-                call = CompletableFuture.failedFuture(e);
+                call.future = CompletableFuture.failedFuture(e);
             }
-            if (!call.isDone()) {
+            if (!call.future.isDone()) {
                 calls.put(key, call);
-                CompletableFuture<S> mine = call;
-                call.whenComplete((found, error) -> calls.remove(key, mine));
+                call.future.whenComplete((found, error) -> calls.remove(key, call));
             }
-            return call;
+            return call.future;
         }
 
         /** How many misses waited for a call already running (read on the operator's thread). */
@@ -371,6 +398,10 @@ public final class Lookups {
             }
             inFlight = new InFlight<>();
             metrics.group().gauge("coalesced", () -> inFlight.coalesced());
+            StoreClient<S> asked = client;
+            metrics.group().gauge("queued_calls", () -> asked.queuedCalls());
+            metrics.group().gauge("reads_skipped", () -> asked.skippedReads());
+            metrics.group().gauge("calls_refused", () -> asked.refusedCalls());
             if (cacheMillis > 0) {
                 cache = new Cache<>(cacheEntries(settings), cacheMillis);
                 metrics.group().gauge("cache_evicted", () -> cache.evicted());
@@ -389,9 +420,12 @@ public final class Lookups {
             return hit;
         }
 
-        /** The store's answer for {@code k}: a call already running for it, or a new one. */
-        CompletableFuture<S> ask(String k) {
-            return inFlight.call(k, this::get);
+        /**
+         * The store's answer for {@code k}, for a record that waits for it until
+         * {@code deadlineNanos}: a call already running for it, or a new one.
+         */
+        CompletableFuture<S> ask(String k, long deadlineNanos) {
+            return inFlight.call(k, deadlineNanos, this::get);
         }
 
         /**
@@ -407,11 +441,11 @@ public final class Lookups {
             return found;
         }
 
-        private CompletableFuture<S> get(String k) {
+        private CompletableFuture<S> get(String k, java.util.function.LongSupplier deadlineNanos) {
             // A document the client could not even read as the schema (a field of the wrong
             // type) is a bad document like one that breaks a constraint: noted and cached
             // before the call completes, as below.
-            return client.get(k, type).exceptionally(error -> {
+            return client.get(k, type, deadlineNanos).exceptionally(error -> {
                 if (badDocument(error)) {
                     noticeDue.put(k, Boolean.TRUE);
                     if (cache != null) {
@@ -509,6 +543,9 @@ public final class Lookups {
             }
             if (root instanceof TimeoutException || root.getClass().getSimpleName().contains("Timeout")) {
                 return "no answer within " + readTimeoutMillis + " ms";
+            }
+            if (root instanceof java.util.concurrent.RejectedExecutionException) {
+                return "the store's queue is full";
             }
             return root.getClass().getSimpleName();
         }
@@ -669,7 +706,10 @@ public final class Lookups {
             // This record's own deadline, from when it arrived: a copy of the (possibly shared)
             // call times out, never the call itself, which goes on for the other records
             // waiting for it and for the cache.
-            lookup.ask(k).copy().orTimeout(lookup.remainingMillis(arrived), TimeUnit.MILLISECONDS)
+            // The deadline goes with the call, so that the client does not send a read every
+            // record waiting for it has given up on (StoreExecutor).
+            lookup.ask(k, arrived + TimeUnit.MILLISECONDS.toNanos(lookup.readTimeoutMillis))
+                    .copy().orTimeout(lookup.remainingMillis(arrived), TimeUnit.MILLISECONDS)
                     .whenComplete((found, error) -> {
                         try {
                             answer(record, k, found, error, result);

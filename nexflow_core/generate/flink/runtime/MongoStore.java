@@ -34,11 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -68,7 +64,10 @@ import org.bson.types.Decimal128;
  *       TLS (the certificates are then not read); the compiler refuses certificates without
  *       {@code tls: true} in an environment.</li>
  *   <li>{@code threads}: how many writes and reads run at once per parallel instance (default
- *       {@value #DEFAULT_THREADS}).</li>
+ *       {@value #DEFAULT_THREADS}). At most {@link StoreExecutor#queueBound} more calls wait for
+ *       them (100 by default); a call that finds the queue full fails at once with
+ *       {@code STORE_UNAVAILABLE}, and a read every waiting record has given up on is not sent
+ *       ({@link StoreExecutor}).</li>
  *   <li>{@code read_timeout}, {@code write_timeout}: how long one lookup or one write may take
  *       (defaults {@value Stores#DEFAULT_READ_TIMEOUT_MILLIS} ms and
  *       {@value Stores#DEFAULT_WRITE_TIMEOUT_MILLIS} ms). The driver's client-side operation
@@ -104,7 +103,7 @@ public final class MongoStore<T> implements StoreClient<T> {
     private transient MongoCollection<Document> reads;
     private transient MongoCollection<Document> writes;
     private transient long readTimeoutMillis;
-    private transient ExecutorService executor;
+    private transient StoreExecutor executor;
 
     /** The settings a binding lacks or gets wrong, as one message; null when it is complete. */
     public static String problems(String store, Map<String, String> settings) {
@@ -175,7 +174,7 @@ public final class MongoStore<T> implements StoreClient<T> {
         reads = collection.withTimeout(readTimeoutMillis, TimeUnit.MILLISECONDS);
         writes = collection.withTimeout(Stores.writeTimeoutMillis(settings), TimeUnit.MILLISECONDS);
         int threads = Integer.parseInt(settings.getOrDefault("threads", String.valueOf(DEFAULT_THREADS)).trim());
-        executor = Executors.newFixedThreadPool(threads, daemonThreads("nexflow-store-" + store));
+        executor = new StoreExecutor(store, threads);
     }
 
     /**
@@ -256,18 +255,30 @@ public final class MongoStore<T> implements StoreClient<T> {
         } catch (java.io.IOException | RuntimeException e) {
             return failed(classify(store, e));
         }
-        return CompletableFuture.runAsync(() -> {
+        return executor.write(() -> {
             try {
                 writes.replaceOne(Filters.eq("_id", key), document, new ReplaceOptions().upsert(true));
+                return null;
             } catch (RuntimeException e) {
                 throw new CompletionException(classify(store, e));
             }
-        }, executor);
+        });
     }
 
     @Override
     public CompletableFuture<T> get(String key, Class<T> type) {
-        return CompletableFuture.supplyAsync(() -> {
+        return get(key, type, NO_DEADLINE);
+    }
+
+    /**
+     * The record of {@code key}, read on one of the store's threads; not read at all (failing
+     * with {@code STORE_UNAVAILABLE}) when, as a thread takes it, every record that wanted it
+     * has given up ({@code deadlineNanos}), or when the store's queue is full
+     * ({@link StoreExecutor}).
+     */
+    @Override
+    public CompletableFuture<T> get(String key, Class<T> type, java.util.function.LongSupplier deadlineNanos) {
+        return executor.read(deadlineNanos, () -> {
             Document found;
             try {
                 found = reads.find(Filters.eq("_id", key)).first();
@@ -285,7 +296,22 @@ public final class MongoStore<T> implements StoreClient<T> {
                         "the document of a key is not a " + type.getSimpleName() + ": "
                                 + Errors.message(e), e));
             }
-        }, executor);
+        });
+    }
+
+    @Override
+    public int queuedCalls() {
+        return executor == null ? 0 : executor.queued();
+    }
+
+    @Override
+    public long skippedReads() {
+        return executor == null ? 0 : executor.skipped();
+    }
+
+    @Override
+    public long refusedCalls() {
+        return executor == null ? 0 : executor.rejected();
     }
 
     @Override
@@ -464,14 +490,5 @@ public final class MongoStore<T> implements StoreClient<T> {
         CompletableFuture<V> out = new CompletableFuture<>();
         out.completeExceptionally(error);
         return out;
-    }
-
-    private static ThreadFactory daemonThreads(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

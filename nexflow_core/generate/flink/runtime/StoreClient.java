@@ -3,6 +3,7 @@ package nexflow.runtime;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * A client of a keyed store ({@code store name: Schema key field} in a schema file), as
@@ -29,6 +30,39 @@ public interface StoreClient<T> extends Serializable, AutoCloseable {
         failed.completeExceptionally(new UnsupportedOperationException(
                 getClass().getName() + " does not answer lookups"));
         return failed;
+    }
+
+    /**
+     * The record kept under {@code key}, for records that wait for it until
+     * {@code deadlineNanos} (a {@code System.nanoTime()}; read again when the call is about to
+     * start, as more records may have come to wait for it). A client that queues its calls
+     * should not send a read whose deadline has passed when its turn comes: nobody would see
+     * the answer, and the store is evidently behind; it fails the future with
+     * {@code STORE_UNAVAILABLE} instead. The default ignores the deadline.
+     */
+    default CompletableFuture<T> get(String key, Class<T> type, LongSupplier deadlineNanos) {
+        return get(key, type);
+    }
+
+    /**
+     * A deadline that does not pass (for a century): half the range of {@code nanoTime}, so
+     * that {@code now - deadline} cannot overflow.
+     */
+    LongSupplier NO_DEADLINE = () -> System.nanoTime() + Long.MAX_VALUE / 2;
+
+    /** Calls waiting for one of the client's threads now (metric {@code queued_calls}). */
+    default int queuedCalls() {
+        return 0;
+    }
+
+    /** Reads the client did not send because nobody waited for them any more (metric {@code reads_skipped}). */
+    default long skippedReads() {
+        return 0;
+    }
+
+    /** Calls the client refused at once because its queue was full (metric {@code calls_refused}). */
+    default long refusedCalls() {
+        return 0;
     }
 
     /**

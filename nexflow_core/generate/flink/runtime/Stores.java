@@ -36,6 +36,13 @@ import org.apache.flink.metrics.MetricGroup;
  * (Records of one key reach one parallel instance when the stream is keyed by it or the source
  * is partitioned by it; see docs/language/proc.md.)
  *
+ * <p>The writes waiting for the store's threads are bounded by the async capacity: a record holds
+ * its slot until its write (retries included) is over, so at most {@link #CAPACITY} writes of
+ * one instance wait (metric {@code queued_calls}), and a slow store slows the job down
+ * (backpressure) instead of queueing more. Writes are never skipped; one the client's queue
+ * refuses ({@link StoreExecutor}; not expected with one client per operator instance) fails
+ * with {@code STORE_UNAVAILABLE} and is tried again like any other.
+ *
  * <p>Each call is bounded by the store's {@code write_timeout} (default
  * {@value #DEFAULT_WRITE_TIMEOUT_MILLIS} ms; lookups: {@code read_timeout}, default
  * {@value #DEFAULT_READ_TIMEOUT_MILLIS} ms), counted by the client from when the call starts,
@@ -388,6 +395,9 @@ public final class Stores {
             } catch (Exception e) {
                 throw fatal.report(operator(), null, classified(store, e));
             }
+            StoreClient<T> writing = client;
+            metrics.group().gauge("queued_calls", () -> writing.queuedCalls());
+            metrics.group().gauge("calls_refused", () -> writing.refusedCalls());
         }
 
         @Override
