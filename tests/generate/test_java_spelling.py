@@ -167,3 +167,41 @@ def test_each_hit_policy_names_macros_of_the_table_template() -> None:
         tables.hit_policy_java(table("rule_order"))
     with pytest.raises(ValueError, match="aggregation 'avg'"):
         tables.hit_policy_java(table("collect", "avg"))
+
+
+def test_each_field_type_kind_names_macros_of_the_contract_template() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java import contracts, naming
+    from nexflow_core.typemodel import SCALARS, Type
+
+    template = (naming.TEMPLATES / "contract.java.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+
+    def field(t: Type, sensitive: bool = False) -> model.RecordField:
+        return model.RecordField(
+            name="f", type=t, optional=True, sensitive=sensitive, is_key=False, is_event_time=False,
+            origin=model.Origin("a.schema", 1, "f"),
+        )  # fmt: skip
+
+    nested = Type("record", name="N")
+    # Every kind a record field can have: the scalars, enums, records, lists and maps.
+    kinds = set(SCALARS) | {"enum", "record", "list", "map"}
+    methods = {n[len("type_") :] for n in dir(contracts.FieldTypes) if n.startswith("type_")}
+    assert methods == kinds
+    types = [Type(k) for k in SCALARS] + [Type("enum", name="E"), nested]
+    for item in (Type("int"), Type("decimal", precision=5, scale=2), nested):
+        types += [Type("list", args=(item,)), Type("map", args=(Type("string"), item))]
+    for t in types:
+        for sensitive in (False, True):
+            java_ = contracts.field_java(field(t, sensitive))
+            assert {java_.check, java_.normalize, java_.mask} <= macros, (t, java_)
+            assert (java_.mask == "mask_sensitive") == sensitive
+    assert contracts.field_java(field(Type("list", args=(nested,)))).array_of_records
+    assert contracts.field_java(field(Type("map", args=(Type("string"), nested)))).nested == "N"
+    with pytest.raises(ValueError, match="field of kind 'struct'"):
+        contracts.field_java(field(Type("struct", name="T")))
+

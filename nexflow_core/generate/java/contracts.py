@@ -1,13 +1,15 @@
 """The Java of a record contract's field constraints: one method per constraint kind the model
 carries (`model.Constraint.kind`), naming the macros of contract.java.j2 that write its
 constant (a compiled pattern, the allowed texts) and its check; any other kind is an error,
-never a constraint that is silently not checked."""
+never a constraint that is silently not checked. Likewise for the kind of a field's type: which
+macros check, normalize and mask it (nested records, lists and maps of them, decimals)."""
 
 from __future__ import annotations
 
 from typing import Callable, NamedTuple, Optional
 
 from nexflow_core.generate import model
+from nexflow_core.typemodel import Type
 
 
 class ConstraintJava(NamedTuple):
@@ -48,3 +50,103 @@ class Constraints:
 
 
 constraint_java = Constraints().java
+
+
+class FieldJava(NamedTuple):
+    # The macro of contract.java.j2 checking the value by its type in violations(), after the
+    # field's constraints ("check_plain": the constraints are the whole of it).
+    check: str
+    # The macro putting the value in normal form in normalize() ("normalize_plain": nothing).
+    normalize: str
+    # The macro masking the field in mask() ("mask_plain": nothing to mask).
+    mask: str
+    # The record whose contract the field's value (or items) are handed to: its sensitive()
+    # decides this one's.
+    nested: Optional[str] = None
+    # Its items are records in a JSON array: the mask walks an ArrayNode.
+    array_of_records: bool = False
+
+
+_PLAIN = FieldJava("check_plain", "normalize_plain", "mask_plain")
+
+
+class FieldTypes:
+    """What a record contract does with a field by the kind of its type (typemodel.Type.kind):
+    one method per kind a record field can have; any other kind is an error, never a field that
+    is silently not checked or not masked."""
+
+    def java(self, field: model.RecordField) -> FieldJava:
+        method: Optional[Callable[[Type], FieldJava]] = getattr(
+            self, "type_" + field.type.kind, None
+        )
+        if method is None:
+            raise ValueError(f"no contract Java for a field of kind {field.type.kind!r}")
+        java = method(field.type)
+        # A sensitive field is masked whole, whatever its type.
+        return java._replace(mask="mask_sensitive") if field.sensitive else java
+
+    def type_decimal(self, t: Type) -> FieldJava:
+        return FieldJava("check_decimal", "normalize_decimal", "mask_plain")
+
+    def type_record(self, t: Type) -> FieldJava:
+        return FieldJava("check_record", "normalize_record", "mask_record", t.name)
+
+    def type_list(self, t: Type) -> FieldJava:
+        item = t.args[0]
+        if item.kind == "record":
+            return FieldJava(
+                "check_list_of_records",
+                "normalize_list_of_records",
+                "mask_list_of_records",
+                item.name,
+                True,
+            )
+        if item.kind == "decimal":
+            return FieldJava("check_list_of_decimals", "normalize_list_of_decimals", "mask_plain")
+        return _PLAIN
+
+    def type_map(self, t: Type) -> FieldJava:
+        value = t.args[1]
+        if value.kind == "record":
+            return FieldJava(
+                "check_map_of_records", "normalize_plain", "mask_map_of_records", value.name
+            )
+        return _PLAIN
+
+    # The other kinds: the constraints are the whole check, and nothing is nested.
+    def type_string(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_int(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_long(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_double(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_boolean(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_date(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_datetime(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_uuid(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_bytes(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+    def type_enum(self, t: Type) -> FieldJava:
+        return _PLAIN
+
+
+field_java = FieldTypes().java
+
+
+def fields_java(fields: list[model.RecordField]) -> list[FieldJava]:
+    return [field_java(f) for f in fields]

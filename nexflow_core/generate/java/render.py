@@ -108,6 +108,8 @@ class JavaRenderer:
             platform=self.platform,
             platform_title=self.platform_title,
             constraint_java=contracts.constraint_java,
+            field_java=contracts.field_java,
+            fields_java=contracts.fields_java,
             hit_policy_java=tables.hit_policy_java,
             **self._globals(),
         )
