@@ -205,3 +205,30 @@ def test_each_field_type_kind_names_macros_of_the_contract_template() -> None:
     with pytest.raises(ValueError, match="field of kind 'struct'"):
         contracts.field_java(field(Type("struct", name="T")))
 
+
+def test_each_ruleset_mode_names_a_macro_of_the_ruleset_template() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java import naming, rules
+    from nexflow_core.typemodel import Type
+
+    template = (naming.TEMPLATES / "ruleset.java.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+
+    def ruleset(mode: str) -> model.Ruleset:
+        return model.Ruleset(
+            name="R", package="p", input_name="p", input_type=Type("record", name="P"),
+            mode=mode, rules=[], origin=model.Origin("r.rules", 1, "ruleset R"),
+        )  # fmt: skip
+
+    methods = {n[len("mode_") :] for n in dir(rules.Modes) if n.startswith("mode_")}
+    assert methods == {"first", "all"}
+    for mode in methods:
+        assert rules.ruleset_mode_java(ruleset(mode)).doc in macros
+    assert rules.ruleset_mode_java(ruleset("first")).returns_on_fire
+    assert not rules.ruleset_mode_java(ruleset("all")).returns_on_fire
+    with pytest.raises(ValueError, match="ruleset mode 'some'"):
+        rules.ruleset_mode_java(ruleset("some"))
