@@ -98,3 +98,58 @@ def test_each_model_step_has_a_macro_of_the_steps_concern() -> None:
         assert name in macros, name
     with pytest.raises(ValueError, match="no statement for Origin"):
         operators.step_macro(model.Origin("a", 1, "x"))  # type: ignore[arg-type]
+
+
+def test_each_window_kind_and_aggregation_names_macros_of_the_window_concern() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.flink import java, windows
+    from nexflow_core.typemodel import Type
+
+    job = java.TEMPLATES / "job"
+    window_macros = set(re.findall(r"\{% macro (\w+)\(", (job / "window.j2").read_text("utf-8")))
+    agg_macros = set(
+        re.findall(r"\{% macro (\w+)\(", (job / "aggregations.j2").read_text("utf-8"))
+    )
+
+    at = model.EventTime(field="at", kind="datetime", watermark_ms=0)
+
+    def window(kind: str, event_time: bool) -> model.Window:
+        # Only the kind and whether the window is of event time matter to the choice.
+        return model.Window(
+            uid="w", index=1, key=model.Key(exprs=[], record=Type("record", name="R"), text="k"),
+            kind=kind, size_ms=1, slide_ms=1, lateness_ms=0, late_stream=None,
+            record=Type("record", name="R"), output=Type("record", name="O"), aggregations=[],
+            values=[],
+            event_time=at if event_time else None, origin=model.Origin("p.proc", 1, "window"),
+            aggregate_origin=model.Origin("p.proc", 2, "aggregate"),
+        )  # fmt: skip
+
+    kinds = {n[len("kind_") :] for n in dir(windows.Windows) if n.startswith("kind_")}
+    assert kinds == {"tumbling", "sliding", "session"}  # model.Window documents these
+    for kind in kinds:
+        for event_time in (False, True):
+            w = windows.window_java(window(kind, event_time))
+            assert {w.arguments, w.extent, w.time_of} <= window_macros
+            assert ("EventTime" in w.assigner + w.trigger) == event_time
+    assert windows.window_java(window("session", True)).merging
+    with pytest.raises(ValueError, match="no window of kind 'hopping'"):
+        windows.window_java(window("hopping", False))
+
+    def aggregation(fn: str, t: "Type | None" = None) -> model.Aggregation:
+        t = t or Type("long")
+        return model.Aggregation(slot="agg$1", fn=fn, arg=None, arg_type=t, type=t)
+
+    fns = {n[len("fn_") :] for n in dir(windows.Aggregations) if n.startswith("fn_")}
+    # Every aggregation function of proc.md's `aggregate into`.
+    assert fns == {"count", "sum", "avg", "min", "max", "first", "last", "count_distinct",
+                   "window_start", "window_end"}  # fmt: skip
+    for fn in fns:
+        assert set(windows.aggregation_java(aggregation(fn))) <= agg_macros, fn
+    decimal = Type("decimal", precision=10, scale=2)
+    assert windows.aggregation_java(aggregation("avg", decimal)).result == "result_avg_decimal"
+    with pytest.raises(ValueError, match="no window aggregation 'median'"):
+        windows.aggregation_java(aggregation("median"))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java, kafka, operators, options
+from nexflow_core.generate.flink import java, kafka, operators, options, windows
 from nexflow_core.generate.java import naming, render
 from nexflow_core.generate.java.render import RUNTIME_PACKAGE, java_path
 from nexflow_core.versions import FLINK_VERSION
@@ -148,6 +148,8 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             flink_options=options.job_options(job),
             wiring=operators.wiring,
             step_macro=operators.step_macro,
+            window_java=windows.window_java,
+            aggregation_java=windows.aggregation_java,
             kafka_settings=(
                 [] if job.environment is None else kafka.client_settings(job.environment.kafka)
             ),
