@@ -153,3 +153,36 @@ def test_each_window_kind_and_aggregation_names_macros_of_the_window_concern() -
     assert windows.aggregation_java(aggregation("avg", decimal)).result == "result_avg_decimal"
     with pytest.raises(ValueError, match="no window aggregation 'median'"):
         windows.aggregation_java(aggregation("median"))
+
+
+def test_each_keyed_operator_names_macros_of_the_keyed_concern() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.flink import java, keyed
+    from nexflow_core.typemodel import Type
+
+    template = (java.TEMPLATES / "job" / "keyed.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+    r = Type("record", name="R")
+    key = model.Key(exprs=[], record=r, text="k")
+    origin = model.Origin("p.proc", 1, "x")
+    at = model.EventTime(field="at", kind="datetime", watermark_ms=0)
+    partner = model.CorrelatePartner(stream="s", record=r, key=key, time=at)
+    ops: list[keyed.KeyedOperator] = []
+    for event_time in (False, True):
+        ops.append(model.Correlate("u", 1, key, 1, r, event_time, None, origin))
+        ops.append(model.Correlate("u", 1, key, 1, r, event_time, None, origin, partner))
+        ops.append(model.Dedup("u", 1, key, 1, r, event_time, origin))
+    # One method per model class the keyed concern writes (operators.py wires them to it).
+    methods = {n[len("op_") :] for n in dir(keyed.Keyed) if n.startswith("op_")}
+    assert methods == {"Correlate", "Dedup"}
+    for op in ops:
+        k = keyed.keyed_java(op)
+        assert {k.wire, k.classes, k.now} <= macros
+        assert k.timer == ("EventTime" if op.event_time else "ProcessingTime")
+    assert keyed.keyed_java(ops[1]).classes == "correlate_with"
+    with pytest.raises(ValueError, match="no operator for Origin"):
+        keyed.keyed_java(origin)  # type: ignore[arg-type]

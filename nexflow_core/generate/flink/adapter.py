@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java, kafka, operators, options, windows
+from nexflow_core.generate.flink import java, kafka, keyed, operators, options, windows
 from nexflow_core.generate.java import naming, render
 from nexflow_core.generate.java.render import RUNTIME_PACKAGE, java_path
 from nexflow_core.versions import FLINK_VERSION
@@ -150,6 +150,7 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             step_macro=operators.step_macro,
             window_java=windows.window_java,
             aggregation_java=windows.aggregation_java,
+            keyed_java=keyed.keyed_java,
             kafka_settings=(
                 [] if job.environment is None else kafka.client_settings(job.environment.kafka)
             ),
