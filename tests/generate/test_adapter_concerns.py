@@ -174,7 +174,7 @@ def test_each_keyed_operator_names_macros_of_the_keyed_concern() -> None:
     ops: list[keyed.KeyedOperator] = []
     for event_time in (False, True):
         ops.append(model.Correlate("u", 1, key, 1, r, event_time, None, origin))
-        ops.append(model.Correlate("u", 1, key, 1, r, event_time, None, origin, partner))
+        ops.append(model.Correlate("u", 1, key, 1, r, event_time, "late", origin, partner))
         ops.append(model.Dedup("u", 1, key, 1, r, event_time, origin))
     # One method per model class the keyed concern writes (operators.py wires them to it).
     methods = {n[len("op_") :] for n in dir(keyed.Keyed) if n.startswith("op_")}
@@ -182,7 +182,51 @@ def test_each_keyed_operator_names_macros_of_the_keyed_concern() -> None:
     for op in ops:
         k = keyed.keyed_java(op)
         assert {k.wire, k.classes, k.now} <= macros
+        assert k.on_timeout in macros if isinstance(op, model.Correlate) else not k.on_timeout
         assert k.timer == ("EventTime" if op.event_time else "ProcessingTime")
     assert keyed.keyed_java(ops[1]).classes == "correlate_with"
     with pytest.raises(ValueError, match="no operator for Origin"):
         keyed.keyed_java(origin)  # type: ignore[arg-type]
+
+
+def test_the_transports_keys_and_failure_policies_name_macros_of_the_io_concern() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.flink import java, streams
+    from nexflow_core.typemodel import Type
+
+    template = (java.TEMPLATES / "job" / "io.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+    kinds = {n for n in dir(streams.Transports) if n.startswith("transport_")}
+    assert kinds == {"transport_kafka_or_files", "transport_files"}
+    for kind in kinds:
+        t = getattr(streams.Transports(), kind)()
+        assert {t.source, t.partner, t.sink, t.lines} <= macros
+        assert t.kafka == (kind == "transport_kafka_or_files")
+    key = model.Field(obj=model.This(type=Type("record", name="R")), name="id", type=Type("string"))
+    for o in (
+        model.Output(stream="s", record=Type("record", name="R")),
+        model.Output(stream="s", record=Type("record", name="R"), idempotency_key=key),
+        model.Output(
+            stream="s", record=Type("record", name="R"), idempotency_key=key,
+            idempotency_sensitive=True,
+        ),
+    ):  # fmt: skip
+        assert streams.kafka_key(o) in macros
+    assert streams.kafka_key(o) == "key_token"
+    for key_field in (None, "id"):
+        origin = model.Origin("p.proc", 1, "x")
+        p = model.Persist(uid="u", store="st", key_field=key_field, is_async=False, origin=origin)
+        assert streams.persist_key(p) in macros
+    # Every policy `on lookup_error` / `on persist_error` documents, as the runtime's constant.
+    for policy in ("continue", "dead_letter", "fail"):
+        assert streams.on_lookup_error(policy).startswith("Lookups.OnLookupError.")
+    for policy in ("dead_letter", "fail"):
+        assert streams.on_persist_error(policy) == "Stores.OnPersistError." + policy.upper()
+    with pytest.raises(ValueError, match="no lookup_error policy 'retry'"):
+        streams.on_lookup_error("retry")
+    with pytest.raises(ValueError, match="no persist_error policy 'continue'"):
+        streams.on_persist_error("continue")

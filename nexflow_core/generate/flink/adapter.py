@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java, kafka, keyed, operators, options, windows
+from nexflow_core.generate.flink import (
+    java,
+    kafka,
+    keyed,
+    operators,
+    options,
+    streams,
+    windows,
+)
 from nexflow_core.generate.java import naming, render
 from nexflow_core.generate.java.render import RUNTIME_PACKAGE, java_path
 from nexflow_core.versions import FLINK_VERSION
@@ -151,6 +159,11 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             window_java=windows.window_java,
             aggregation_java=windows.aggregation_java,
             keyed_java=keyed.keyed_java,
+            transport_java=streams.transport_java,
+            kafka_key=streams.kafka_key,
+            persist_key=streams.persist_key,
+            on_lookup_error=streams.on_lookup_error,
+            on_persist_error=streams.on_persist_error,
             kafka_settings=(
                 [] if job.environment is None else kafka.client_settings(job.environment.kafka)
             ),

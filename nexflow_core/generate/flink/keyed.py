@@ -26,6 +26,9 @@ class KeyedJava(NamedTuple):
     timer: str
     # The macro reading the record's time, `now`, in processElement.
     now: str
+    # The macro ending a correlation's wait: "timeout_to_stream" (`on timeout emit to`) or
+    # "timeout_dropped" (none: counted and logged); "" for a deduplication (it never waits).
+    on_timeout: str = ""
 
 
 def _time(event_time: bool) -> tuple[str, str]:
@@ -42,14 +45,17 @@ class Keyed:
         return method(op)
 
     def op_Correlate(self, op: model.Correlate) -> KeyedJava:
+        on_timeout = "timeout_to_stream" if op.timeout_stream else "timeout_dropped"
         if op.partner is not None:
             # `correlate with <stream>`: both sides' idle timeouts are the function's arguments.
             return KeyedJava(
-                "Correlate", "wire_two_inputs", "correlate_with", False, *_time(op.event_time)
-            )
+                "Correlate", "wire_two_inputs", "correlate_with", False, *_time(op.event_time),
+                on_timeout,
+            )  # fmt: skip
         return KeyedJava(
-            "Correlate", "wire_one_input", "correlate", op.event_time, *_time(op.event_time)
-        )
+            "Correlate", "wire_one_input", "correlate", op.event_time, *_time(op.event_time),
+            on_timeout,
+        )  # fmt: skip
 
     def op_Dedup(self, op: model.Dedup) -> KeyedJava:
         return KeyedJava(
