@@ -205,6 +205,33 @@ def test_each_field_type_kind_names_macros_of_the_contract_template() -> None:
     with pytest.raises(ValueError, match="field of kind 'struct'"):
         contracts.field_java(field(Type("struct", name="T")))
 
+    # The contract as a whole: mask(), sensitive() and correlationId() by what the record holds.
+    def record(*fields: model.RecordField) -> model.Record:
+        return model.Record(
+            name="R", package="p", fields=list(fields), validations=[],
+            origin=model.Origin("a.schema", 1, "R"),
+        )  # fmt: skip
+
+    key = model.RecordField(
+        name="id", type=Type("string"), optional=False, is_key=True, is_event_time=False,
+        sensitive=False, origin=model.Origin("a.schema", 2, "id"),
+    )  # fmt: skip
+    secret_key = model.RecordField(
+        name="id", type=Type("string"), optional=False, is_key=True, is_event_time=False,
+        sensitive=True, origin=model.Origin("a.schema", 2, "id"),
+    )  # fmt: skip
+    plain = record(field(Type("int")))
+    assert contracts.record_java(plain)[2:5] == (
+        "mask_nothing", "sensitive_never", "correlation_none",
+    )  # fmt: skip
+    nested_list = record(key, field(Type("list", args=(nested,))), field(nested))
+    rj = contracts.record_java(nested_list)
+    assert (rj.nested, rj.array_nodes) == (["N"], True)
+    assert rj[2:5] == ("mask_fields", "sensitive_if_nested", "correlation_keys")
+    rj = contracts.record_java(record(secret_key))
+    assert rj[2:5] == ("mask_fields", "sensitive_always", "correlation_token")
+    assert set(rj[2:5]) <= macros
+
 
 def test_each_ruleset_mode_names_a_macro_of_the_ruleset_template() -> None:
     import re

@@ -148,5 +148,43 @@ class FieldTypes:
 field_java = FieldTypes().java
 
 
-def fields_java(fields: list[model.RecordField]) -> list[FieldJava]:
-    return [field_java(f) for f in fields]
+class RecordJava(NamedTuple):
+    # What each field's type needs, in field order.
+    fields: list[FieldJava]
+    # The records whose contracts this one hands fields to, each once, in field order.
+    nested: list[str]
+    # The macro of mask(): "mask_fields" (a sensitive field, or a nested record that could have
+    # one) or "mask_nothing".
+    mask: str
+    # The macro of sensitive(): "sensitive_always", "sensitive_if_nested" (as its nested
+    # records' contracts answer) or "sensitive_never".
+    sensitive: str
+    # The macro of correlationId(): "correlation_token" (a @sensitive key: its token, never its
+    # value), "correlation_keys" or "correlation_none" (no key).
+    correlation_id: str
+    # mask() walks JSON arrays (a list of records).
+    array_nodes: bool
+
+
+def record_java(record: model.Record) -> RecordJava:
+    """What a record's contract does as a whole, from its fields."""
+    fields = [field_java(f) for f in record.fields]
+    nested = list(dict.fromkeys(f.nested for f in fields if f.nested))
+    sensitive = any(f.sensitive for f in record.fields)
+    keys = [f for f in record.fields if f.is_key]
+    if any(k.sensitive for k in keys):
+        correlation_id = "correlation_token"
+    else:
+        correlation_id = "correlation_keys" if keys else "correlation_none"
+    return RecordJava(
+        fields=fields,
+        nested=nested,
+        mask="mask_fields" if sensitive or nested else "mask_nothing",
+        sensitive=(
+            "sensitive_always"
+            if sensitive
+            else "sensitive_if_nested" if nested else "sensitive_never"
+        ),
+        correlation_id=correlation_id,
+        array_nodes=any(f.array_of_records for f in fields),
+    )

@@ -109,7 +109,7 @@ class JavaRenderer:
             platform_title=self.platform_title,
             constraint_java=contracts.constraint_java,
             field_java=contracts.field_java,
-            fields_java=contracts.fields_java,
+            record_java=contracts.record_java,
             hit_policy_java=tables.hit_policy_java,
             ruleset_mode_java=rules.ruleset_mode_java,
             **self._globals(),
