@@ -230,3 +230,39 @@ def test_the_transports_keys_and_failure_policies_name_macros_of_the_io_concern(
         streams.on_lookup_error("retry")
     with pytest.raises(ValueError, match="no persist_error policy 'continue'"):
         streams.on_persist_error("continue")
+
+
+def test_each_join_form_names_macros_of_the_join_concern() -> None:
+    import re
+    from types import SimpleNamespace
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.flink import java, joins
+    from nexflow_core.typemodel import Type
+
+    template = (java.TEMPLATES / "job" / "join.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+    r = Type("record", name="R")
+    key = model.Key(exprs=[], record=r, text="k")
+    at = model.EventTime(field="at", kind="datetime", watermark_ms=0)
+
+    def join(stream: str, within: "int | None", window: "int | None") -> model.Join:
+        return model.Join(
+            uid="u", index=1, stream=stream, alias="a", partner=r, partner_time=at, left=key,
+            right=key, within_ms=within, window_ms=window, record=r,
+            origin=model.Origin("p.proc", 1, "join"),
+        )  # fmt: skip
+
+    # Only the job's source stream matters to the choice.
+    job = SimpleNamespace(source=SimpleNamespace(stream="own"))
+    seen = set()
+    for stream in ("own", "other"):
+        for within, window in ((5, None), (None, 5)):
+            j = joins.join_java(job, join(stream, within, window))  # type: ignore[arg-type]
+            assert set(j) <= macros
+            seen.add(j)
+    assert len(seen) == 4
+    with pytest.raises(ValueError, match="neither an interval nor a window"):
+        joins.join_java(job, join("other", None, None))  # type: ignore[arg-type]

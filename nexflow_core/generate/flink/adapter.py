@@ -23,6 +23,7 @@ from typing import Any
 from nexflow_core.generate import model
 from nexflow_core.generate.flink import (
     java,
+    joins,
     kafka,
     keyed,
     operators,
@@ -159,6 +160,7 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             window_java=windows.window_java,
             aggregation_java=windows.aggregation_java,
             keyed_java=keyed.keyed_java,
+            join_java=joins.join_java,
             transport_java=streams.transport_java,
             kafka_key=streams.kafka_key,
             persist_key=streams.persist_key,
