@@ -167,3 +167,95 @@ def test_each_hit_policy_names_macros_of_the_table_template() -> None:
         tables.hit_policy_java(table("rule_order"))
     with pytest.raises(ValueError, match="aggregation 'avg'"):
         tables.hit_policy_java(table("collect", "avg"))
+
+
+def test_each_field_type_kind_names_macros_of_the_contract_template() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java import contracts, naming
+    from nexflow_core.typemodel import SCALARS, Type
+
+    template = (naming.TEMPLATES / "contract.java.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+
+    def field(t: Type, sensitive: bool = False) -> model.RecordField:
+        return model.RecordField(
+            name="f", type=t, optional=True, sensitive=sensitive, is_key=False, is_event_time=False,
+            origin=model.Origin("a.schema", 1, "f"),
+        )  # fmt: skip
+
+    nested = Type("record", name="N")
+    # Every kind a record field can have: the scalars, enums, records, lists and maps.
+    kinds = set(SCALARS) | {"enum", "record", "list", "map"}
+    methods = {n[len("type_") :] for n in dir(contracts.FieldTypes) if n.startswith("type_")}
+    assert methods == kinds
+    types = [Type(k) for k in SCALARS] + [Type("enum", name="E"), nested]
+    for item in (Type("int"), Type("decimal", precision=5, scale=2), nested):
+        types += [Type("list", args=(item,)), Type("map", args=(Type("string"), item))]
+    for t in types:
+        for sensitive in (False, True):
+            java_ = contracts.field_java(field(t, sensitive))
+            assert {java_.check, java_.normalize, java_.mask} <= macros, (t, java_)
+            assert (java_.mask == "mask_sensitive") == sensitive
+    assert contracts.field_java(field(Type("list", args=(nested,)))).array_of_records
+    assert contracts.field_java(field(Type("map", args=(Type("string"), nested)))).nested == "N"
+    with pytest.raises(ValueError, match="field of kind 'struct'"):
+        contracts.field_java(field(Type("struct", name="T")))
+
+    # The contract as a whole: mask(), sensitive() and correlationId() by what the record holds.
+    def record(*fields: model.RecordField) -> model.Record:
+        return model.Record(
+            name="R", package="p", fields=list(fields), validations=[],
+            origin=model.Origin("a.schema", 1, "R"),
+        )  # fmt: skip
+
+    key = model.RecordField(
+        name="id", type=Type("string"), optional=False, is_key=True, is_event_time=False,
+        sensitive=False, origin=model.Origin("a.schema", 2, "id"),
+    )  # fmt: skip
+    secret_key = model.RecordField(
+        name="id", type=Type("string"), optional=False, is_key=True, is_event_time=False,
+        sensitive=True, origin=model.Origin("a.schema", 2, "id"),
+    )  # fmt: skip
+    plain = record(field(Type("int")))
+    assert contracts.record_java(plain)[2:5] == (
+        "mask_nothing", "sensitive_never", "correlation_none",
+    )  # fmt: skip
+    nested_list = record(key, field(Type("list", args=(nested,))), field(nested))
+    rj = contracts.record_java(nested_list)
+    assert (rj.nested, rj.array_nodes) == (["N"], True)
+    assert rj[2:5] == ("mask_fields", "sensitive_if_nested", "correlation_keys")
+    rj = contracts.record_java(record(secret_key))
+    assert rj[2:5] == ("mask_fields", "sensitive_always", "correlation_token")
+    assert set(rj[2:5]) <= macros
+
+
+def test_each_ruleset_mode_names_a_macro_of_the_ruleset_template() -> None:
+    import re
+
+    import pytest
+
+    from nexflow_core.generate import model
+    from nexflow_core.generate.java import naming, rules
+    from nexflow_core.typemodel import Type
+
+    template = (naming.TEMPLATES / "ruleset.java.j2").read_text("utf-8")
+    macros = set(re.findall(r"\{% macro (\w+)\(", template))
+
+    def ruleset(mode: str) -> model.Ruleset:
+        return model.Ruleset(
+            name="R", package="p", input_name="p", input_type=Type("record", name="P"),
+            mode=mode, rules=[], origin=model.Origin("r.rules", 1, "ruleset R"),
+        )  # fmt: skip
+
+    methods = {n[len("mode_") :] for n in dir(rules.Modes) if n.startswith("mode_")}
+    assert methods == {"first", "all"}
+    for mode in methods:
+        assert rules.ruleset_mode_java(ruleset(mode)).doc in macros
+    assert rules.ruleset_mode_java(ruleset("first")).returns_on_fire
+    assert not rules.ruleset_mode_java(ruleset("all")).returns_on_fire
+    with pytest.raises(ValueError, match="ruleset mode 'some'"):
+        rules.ruleset_mode_java(ruleset("some"))

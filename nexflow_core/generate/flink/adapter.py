@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from nexflow_core.generate import model
-from nexflow_core.generate.flink import java, kafka, operators, options
+from nexflow_core.generate.flink import (
+    java,
+    joins,
+    kafka,
+    keyed,
+    operators,
+    options,
+    streams,
+    windows,
+)
 from nexflow_core.generate.java import naming, render
 from nexflow_core.generate.java.render import RUNTIME_PACKAGE, java_path
 from nexflow_core.versions import FLINK_VERSION
@@ -148,6 +157,15 @@ class JobMixin(StateMixin, WindowMixin, EnrichmentMixin, SinkMixin, ErrorMixin, 
             flink_options=options.job_options(job),
             wiring=operators.wiring,
             step_macro=operators.step_macro,
+            window_java=windows.window_java,
+            aggregation_java=windows.aggregation_java,
+            keyed_java=keyed.keyed_java,
+            join_java=joins.join_java,
+            transport_java=streams.transport_java,
+            kafka_key=streams.kafka_key,
+            persist_key=streams.persist_key,
+            on_lookup_error=streams.on_lookup_error,
+            on_persist_error=streams.on_persist_error,
             kafka_settings=(
                 [] if job.environment is None else kafka.client_settings(job.environment.kafka)
             ),

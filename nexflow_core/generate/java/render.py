@@ -19,7 +19,7 @@ import jinja2
 
 from nexflow_core import __version__
 from nexflow_core.generate import model
-from nexflow_core.generate.java import contracts, naming, tables
+from nexflow_core.generate.java import contracts, naming, rules, tables
 
 RUNTIME_PACKAGE = "nexflow.runtime"
 
@@ -108,7 +108,10 @@ class JavaRenderer:
             platform=self.platform,
             platform_title=self.platform_title,
             constraint_java=contracts.constraint_java,
+            field_java=contracts.field_java,
+            record_java=contracts.record_java,
             hit_policy_java=tables.hit_policy_java,
+            ruleset_mode_java=rules.ruleset_mode_java,
             **self._globals(),
         )
         return env

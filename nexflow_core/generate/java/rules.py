@@ -4,7 +4,7 @@ is an error and never a rule that silently does nothing or a row that matches no
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
 from nexflow_core.generate import model
 from nexflow_core.generate.java.naming import identifier, string_literal
@@ -99,3 +99,32 @@ class RuleActions:
         if a.value is None:
             raise ValueError("a set action without a value")
         return f"{self.input}.{identifier(a.target[0])} = {self.sp.expr(a.value)};"
+
+
+class ModeJava(NamedTuple):
+    # The macro of the class comment's sentence on the mode.
+    doc: str
+    # A rule that fires ends the evaluation (no later rule is checked).
+    returns_on_fire: bool
+
+
+class Modes:
+    """The Java of a ruleset's mode (`model.Ruleset.mode`): one method per mode, raising on any
+    other, never a ruleset that silently fires the wrong rules."""
+
+    def java(self, ruleset: model.Ruleset) -> ModeJava:
+        method: Optional[Callable[[model.Ruleset], ModeJava]] = getattr(
+            self, "mode_" + ruleset.mode, None
+        )
+        if method is None:
+            raise ValueError(f"no Java for the ruleset mode {ruleset.mode!r}")
+        return method(ruleset)
+
+    def mode_first(self, ruleset: model.Ruleset) -> ModeJava:
+        return ModeJava("doc_first", returns_on_fire=True)
+
+    def mode_all(self, ruleset: model.Ruleset) -> ModeJava:
+        return ModeJava("doc_all", returns_on_fire=False)
+
+
+ruleset_mode_java = Modes().java
