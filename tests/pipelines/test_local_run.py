@@ -61,8 +61,9 @@ def records(stdout: str, stream: str) -> list[dict]:
 def test_local_run_prints_records_and_a_summary(tmp_path: Path) -> None:
     plan = write_plan(tmp_path)
     settings = json.loads(plan.read_text("utf-8"))["jobs"][0]["settings"]
-    # local.infra's bindings, exactly (by hand).
+    # local.infra's bindings, exactly (by hand), and the environment they are for.
     assert settings == {
+        "nexflow.environment": "local",
         "stream.greetings": "file:data/greetings.jsonl",
         "stream.greetings.parallelism": "1",
         "stream.loud_greetings": "file:out/loud_greetings.jsonl",
