@@ -33,7 +33,7 @@ def test_a_lookup_routes_bad_documents_to_the_dead_letters() -> None:
     assert '(op0, streams, SOURCE_STREAM, "accounts",' in call
     assert "gen.poison.Account.class, gen.poison.AccountContract.INSTANCE" in call
     assert "record -> gen.poison.TransferContract.INSTANCE.correlationId(record)" in call
-    assert "deadLetters.add(op1.getSideOutput(Errors.DEAD_LETTER));" in job
+    assert "deadLetters.add(op1.getSideOutput(DeadLetterOutput.TAG));" in job
 
 
 def test_a_window_adds_a_record_whole_or_makes_it_a_dead_letter() -> None:
@@ -56,7 +56,7 @@ def test_dead_letter_envelopes_are_capped_to_the_request_size() -> None:
     job = _jobs()["CheckTransfersJob.java"]
     lines = job[job.index("static void lines(") :].split("Outputs.sink(")[0]
     assert "int limit = Errors.envelopeLimit(properties(streams));" in lines
-    capped = "new Records<>(streams.topic(stream), Kafka::correlationKey, new Errors.Capped(limit))"
+    capped = "new Records<>(streams.topic(stream), Kafka::correlationKey, new DeadLetterOutput.Capped(limit))"
     assert capped in lines
 
 

@@ -342,3 +342,17 @@ def test_an_environments_kafka_client_is_data_and_the_adapter_spells_it() -> Non
         "kafka.config.providers.dir.class":
             "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
     }  # fmt: skip
+
+
+def test_the_java_generic_runtime_needs_no_class_of_the_flink_runtime() -> None:
+    """The framework-free runtime, and the Java the generic templates write, need no class of
+    the Flink runtime: generated transforms and contracts call OnError, Validation, Errors, …,
+    which live in generate/java/runtime; only dead letters' side output and sink serialization
+    (DeadLetterOutput) are Flink's."""
+    flink_classes = {p.stem for p in (CORE / "flink" / "runtime").glob("*.java")}
+    generic = [*(JAVA / "runtime").glob("*.java"), *(JAVA / "templates").rglob("*.j2")]
+    found = []
+    for path in sorted(generic):
+        code = re.sub(r"//.*|/\*.*?\*/|\{#.*?#\}", "", path.read_text("utf-8"), flags=re.S)
+        found += [(path.name, n) for n in sorted(flink_classes) if re.search(rf"\b{n}\b", code)]
+    assert flink_classes and not found, found

@@ -616,7 +616,7 @@ public final class Lookups {
         @Override
         public void processElement(T record, Context context, Collector<E> out) throws Exception {
             long start = lookup.metrics.start();
-            String k = lookup.keyOf(record, dead -> context.output(Errors.DEAD_LETTER, dead));
+            String k = lookup.keyOf(record, dead -> context.output(DeadLetterOutput.TAG, dead));
             if (k == null) {
                 lookup.metrics.error(Errors.RECOVERABLE, "KEY");
                 return;
@@ -625,7 +625,7 @@ public final class Lookups {
             S found = null;
             if (hit != null && hit.bad && lookup.onError != OnLookupError.CONTINUE) {
                 lookup.metrics.error(Errors.RECOVERABLE, StoreException.BAD_DOCUMENT);
-                context.output(Errors.DEAD_LETTER, lookup.badDocumentDeadLetter(record));
+                context.output(DeadLetterOutput.TAG, lookup.badDocumentDeadLetter(record));
                 return;
             } else if (hit != null) {
                 found = hit.value;
@@ -640,14 +640,14 @@ public final class Lookups {
                     if (lookup.deadLetters(e)) {
                         StoreException failure = lookup.classified(e);
                         lookup.metrics.error(Errors.RECOVERABLE, failure.reason());
-                        context.output(Errors.DEAD_LETTER, lookup.deadLetter(record, failure));
+                        context.output(DeadLetterOutput.TAG, lookup.deadLetter(record, failure));
                         return;
                     }
                     if (lookup.badDocument(e)) {
                         String notice = lookup.badDocumentNotice(record, k, e);
                         if (notice != null) {
                             lookup.metrics.error(Errors.RECOVERABLE, StoreException.BAD_DOCUMENT);
-                            context.output(Errors.DEAD_LETTER, notice);
+                            context.output(DeadLetterOutput.TAG, notice);
                         }
                     }
                 }
@@ -812,7 +812,7 @@ public final class Lookups {
                 metrics.emitted(start);
             } else {
                 metrics.error(Errors.RECOVERABLE, "LOOKUP_FAILED");
-                context.output(Errors.DEAD_LETTER, answered.right());
+                context.output(DeadLetterOutput.TAG, answered.right());
             }
         }
     }

@@ -15,7 +15,7 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  * hold state of their own also report the gauge {@code state_entries} in {@link #group()}: see
  * {@link StateCounts}.
  */
-public final class OperatorMetrics {
+public final class OperatorMetrics implements ErrorCounter {
     private final MetricGroup group;
     private final Counter recordsIn;
     private final Counter recordsOut;
@@ -56,6 +56,7 @@ public final class OperatorMetrics {
         events.computeIfAbsent(event, group::counter).inc();
     }
 
+    @Override
     public void error(String classification, String reason) {
         errors.computeIfAbsent(
                         classification + "." + reason,

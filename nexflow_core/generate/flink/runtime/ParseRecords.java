@@ -55,7 +55,7 @@ public final class ParseRecords<T> extends ProcessFunction<Parsed<T>, T> {
         if (input.isDeadLetter()) {
             metrics.error(Errors.RECOVERABLE, input.reason);
             Log.warn("dead_letter", "parse." + stream, input.correlationId, input.reason + ": " + input.message, null);
-            context.output(Errors.DEAD_LETTER, input.deadLetter);
+            context.output(DeadLetterOutput.TAG, input.deadLetter);
             return;
         }
         out.collect(input.record);

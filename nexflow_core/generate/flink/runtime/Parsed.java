@@ -14,7 +14,7 @@ import org.apache.flink.api.common.typeinfo.Types;
  * the stream's schema (with its event time, when the stream has one), or the dead-letter envelope
  * of an input that is not one, or nothing (a blank line). Sources decode in the source itself, so that event time can be assigned there
  * (per Kafka partition, see {@link Watermarks#inSource}); {@link ParseRecords} then sends records
- * on and dead letters to {@link Errors#DEAD_LETTER}. No input makes a source fail: a Kafka
+ * on and dead letters to {@link DeadLetterOutput#TAG}. No input makes a source fail: a Kafka
  * record with a null value (a tombstone), bytes that are not UTF-8, a line that is not JSON of
  * the schema or breaks a constraint, an event time out of range (EVENT_TIME_OUT_OF_RANGE) all
  * become dead letters.

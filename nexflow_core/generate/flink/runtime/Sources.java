@@ -24,7 +24,7 @@ public final class Sources {
 
     /**
      * Reads the JSON lines of a {@code file:}-bound stream as validated records; bad lines go to
-     * the operator's {@link Errors#DEAD_LETTER} side output. No event time.
+     * the operator's {@link DeadLetterOutput#TAG} side output. No event time.
      */
     public static <T> SingleOutputStreamOperator<T> jsonLines(
             StreamExecutionEnvironment env, StreamBindings bindings, String stream, RecordContract<T> contract) {

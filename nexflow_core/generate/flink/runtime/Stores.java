@@ -100,7 +100,7 @@ public final class Stores {
 
     /**
      * Upserts every record of {@code records} into {@code store} (keyed by {@code key}) and
-     * passes on those that were written; refused ones go to {@link Errors#DEAD_LETTER} as
+     * passes on those that were written; refused ones go to {@link DeadLetterOutput#TAG} as
      * envelopes naming {@code stream}, the stream the event came from.
      */
     public static <T> SingleOutputStreamOperator<T> upsert(
@@ -541,7 +541,7 @@ public final class Stores {
             } else {
                 // Refused, or failed after its retries (the envelope says which).
                 metrics.error(Errors.RECOVERABLE, "PERSIST_FAILED");
-                context.output(Errors.DEAD_LETTER, written.right());
+                context.output(DeadLetterOutput.TAG, written.right());
             }
         }
     }

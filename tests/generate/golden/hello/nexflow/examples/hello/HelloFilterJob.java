@@ -3,6 +3,7 @@
 package nexflow.examples.hello;
 
 import nexflow.runtime.Alerts;
+import nexflow.runtime.DeadLetterOutput;
 import nexflow.runtime.Errors;
 import nexflow.runtime.Fn;
 import nexflow.runtime.JobArgs;
@@ -99,7 +100,7 @@ public final class HelloFilterJob {
         // examples/hello/hello.proc:2  from greetings
         SingleOutputStreamOperator<nexflow.examples.hello.Greeting> source =
                 Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.hello.GreetingContract.INSTANCE, NAME, SOURCE_TIME);
-        deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(source.getSideOutput(DeadLetterOutput.TAG));
         DataStream<nexflow.examples.hello.Greeting> op0 = source;
         // examples/hello/hello.proc:3  filter count > 2
         SingleOutputStreamOperator<nexflow.examples.hello.Greeting> op1 = op0
@@ -107,7 +108,7 @@ public final class HelloFilterJob {
                 .returns(Types.POJO(nexflow.examples.hello.Greeting.class))
                 .name("filter count > 2; emit to loud_greetings")
                 .uid("HelloFilter.steps.1");
-        deadLetters.add(op1.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(op1.getSideOutput(DeadLetterOutput.TAG));
         alerts.add(op1.getSideOutput(Alerts.ALERT));
         to$loud_greetings.add(op1.getSideOutput(TO$loud_greetings));
 
@@ -157,7 +158,7 @@ public final class HelloFilterJob {
                 context.output(TO$loud_greetings, r$0);
                 metrics.emitted(start$);
             } catch (RuntimeException e) {
-                Validation.deadLetter(dead -> context.output(Errors.DEAD_LETTER, dead), metrics, SOURCE_STREAM, at$, e,
+                Validation.deadLetter(dead -> context.output(DeadLetterOutput.TAG, dead), metrics, SOURCE_STREAM, at$, e,
                         r$0.toString(), nexflow.examples.hello.GreetingContract.INSTANCE.correlationId(r$0));
             }
         }

@@ -3,6 +3,7 @@
 package nexflow.examples.payments;
 
 import nexflow.runtime.Alerts;
+import nexflow.runtime.DeadLetterOutput;
 import nexflow.runtime.Errors;
 import nexflow.runtime.Fn;
 import nexflow.runtime.JobArgs;
@@ -202,7 +203,7 @@ public final class PaymentProcessorJob {
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> source = streams.isKafka(SOURCE_STREAM)
                 ? Kafka.source(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, SOURCE_TIME)
                 : Sources.jsonLines(env, streams, SOURCE_STREAM, nexflow.examples.payments.PaymentEventContract.INSTANCE, NAME, SOURCE_TIME);
-        deadLetters.add(source.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(source.getSideOutput(DeadLetterOutput.TAG));
         DataStream<nexflow.examples.payments.PaymentEvent> op0 = source;
         // examples/payments/payment_processor.proc:4  apply PaymentValidation rules
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> op1 = op0
@@ -210,7 +211,7 @@ public final class PaymentProcessorJob {
                 .returns(Types.POJO(nexflow.examples.payments.PaymentEvent.class))
                 .name("apply PaymentValidation rules")
                 .uid("PaymentProcessor.steps.1");
-        deadLetters.add(op1.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(op1.getSideOutput(DeadLetterOutput.TAG));
         alerts.add(op1.getSideOutput(Alerts.ALERT));
         // examples/payments/payment_processor.proc:6  correlate by transaction_id
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> op2 = op1
@@ -219,7 +220,7 @@ public final class PaymentProcessorJob {
                 .returns(Types.POJO(nexflow.examples.payments.PaymentEvent.class))
                 .name("correlate by transaction_id")
                 .uid("PaymentProcessor.correlate.transaction_id");
-        deadLetters.add(op2.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(op2.getSideOutput(DeadLetterOutput.TAG));
         to$failed_payments.add(op2.getSideOutput(TO$failed_payments));
         // examples/payments/payment_processor.proc:11  emit to processed_payments
         SingleOutputStreamOperator<nexflow.examples.payments.PaymentEvent> op3 = op2
@@ -227,7 +228,7 @@ public final class PaymentProcessorJob {
                 .returns(Types.POJO(nexflow.examples.payments.PaymentEvent.class))
                 .name("emit to processed_payments")
                 .uid("PaymentProcessor.steps.2");
-        deadLetters.add(op3.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(op3.getSideOutput(DeadLetterOutput.TAG));
         alerts.add(op3.getSideOutput(Alerts.ALERT));
         to$processed_payments.add(op3.getSideOutput(TO$processed_payments));
 
@@ -256,7 +257,7 @@ public final class PaymentProcessorJob {
                 Types.POJO(nexflow.examples.payments.PaymentEvent.class),
                 "PaymentProcessor.persist.transaction_store.processed_payments");
         // Records the store refused (or, on persist_error dead_letter, could not take) are dead letters; the others go on to the stream.
-        deadLetters.add(persisted$processed_payments.getSideOutput(Errors.DEAD_LETTER));
+        deadLetters.add(persisted$processed_payments.getSideOutput(DeadLetterOutput.TAG));
         out$processed_payments = persisted$processed_payments;
         if (streams.isKafka("processed_payments")) {
             // delivery: at_least_once (the default); --stream.processed_payments.delivery overrides it
@@ -319,7 +320,7 @@ public final class PaymentProcessorJob {
                 out.collect(r$1);
                 metrics.emitted(start$);
             } catch (RuntimeException e) {
-                Validation.deadLetter(dead -> context.output(Errors.DEAD_LETTER, dead), metrics, SOURCE_STREAM, at$, e,
+                Validation.deadLetter(dead -> context.output(DeadLetterOutput.TAG, dead), metrics, SOURCE_STREAM, at$, e,
                         r$0.toString(), nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(r$0));
             }
         }
@@ -519,7 +520,7 @@ public final class PaymentProcessorJob {
                 context.output(TO$processed_payments, r$0);
                 metrics.emitted(start$);
             } catch (RuntimeException e) {
-                Validation.deadLetter(dead -> context.output(Errors.DEAD_LETTER, dead), metrics, SOURCE_STREAM, at$, e,
+                Validation.deadLetter(dead -> context.output(DeadLetterOutput.TAG, dead), metrics, SOURCE_STREAM, at$, e,
                         r$0.toString(), nexflow.examples.payments.PaymentEventContract.INSTANCE.correlationId(r$0));
             }
         }
@@ -673,10 +674,10 @@ public final class PaymentProcessorJob {
             }
             // An envelope larger than the producer may send (max.request.size) would fail the
             // sink, and with it the job, on every restart: it is cut to fit (Errors.capped).
-            // (Errors.Capped is a class, not a lambda: it is serialized with the sink.)
+            // (DeadLetterOutput.Capped is a class, not a lambda: it is serialized with the sink.)
             int limit = Errors.envelopeLimit(properties(streams));
             KafkaRecordSerializationSchema<String> serializer =
-                    new Records<>(streams.topic(stream), Kafka::correlationKey, new Errors.Capped(limit));
+                    new Records<>(streams.topic(stream), Kafka::correlationKey, new DeadLetterOutput.Capped(limit));
             Outputs.sink(lines, deliver(lines, streams, stream, delivery, serializer), streams, stream, uid);
         }
 

@@ -9,9 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.util.Properties;
-import org.apache.flink.api.common.serialization.SerializationSchema;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.util.OutputTag;
 
 /**
  * Error classification and the dead-letter envelope, the same in every generated job.
@@ -39,9 +36,6 @@ public final class Errors {
      * beyond that they are counted (metric reason WINDOW_DEAD_LETTERS_DROPPED) and logged.
      */
     public static final int WINDOW_DEAD_LETTERS = 1000;
-
-    /** The side output every operator sends dead letters to (JSON envelopes). */
-    public static final OutputTag<String> DEAD_LETTER = new OutputTag<>("nexflow-dead-letter", Types.STRING);
 
     private Errors() {}
 
@@ -300,22 +294,6 @@ public final class Errors {
     private static String prefix(String text, int length) {
         int end = length > 0 && Character.isHighSurrogate(text.charAt(length - 1)) ? length - 1 : length;
         return text.substring(0, end);
-    }
-
-    /** Envelopes as UTF-8, each {@link #capped} to {@code limit} bytes. */
-    public static final class Capped implements SerializationSchema<String> {
-        private static final long serialVersionUID = 1L;
-
-        private final int limit;
-
-        public Capped(int limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public byte[] serialize(String envelope) {
-            return capped(envelope, limit);
-        }
     }
 
     /** The {@code reason} of an envelope (for counting), INTERNAL when it has none. */

@@ -27,7 +27,7 @@ public final class Validation {
      */
     public static void deadLetter(
             Consumer<String> deadLetters,
-            OperatorMetrics metrics,
+            ErrorCounter metrics,
             String stream,
             String operator,
             Throwable error,
