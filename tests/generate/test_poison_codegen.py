@@ -56,7 +56,10 @@ def test_dead_letter_envelopes_are_capped_to_the_request_size() -> None:
     job = _jobs()["CheckTransfersJob.java"]
     lines = job[job.index("static void lines(") :].split("Outputs.sink(")[0]
     assert "int limit = Errors.envelopeLimit(properties(streams));" in lines
-    capped = "new Records<>(streams.topic(stream), Kafka::correlationKey, new DeadLetterOutput.Capped(limit))"
+    capped = (
+        "new Records<>(streams.topic(stream), Kafka::correlationKey, "
+        "new DeadLetterOutput.Capped(limit))"
+    )
     assert capped in lines
 
 
