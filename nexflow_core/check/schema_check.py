@@ -224,14 +224,14 @@ def check_evolution(ctx: Ctx, name: str, spans: dict) -> None:
         (e for e in ctx.symbols.schema_versions.get(name, []) if e.sig.version is not None),
         key=lambda e: e.sig.version,
     )
-    # Versions live in one symbol table: their fields' types are compared by name, as
-    # written (a referenced schema's own versions are checked on their own).
-    compare = Comparison(ctx.symbols, ctx.symbols, deep=False, renames=False, roles=False)
     for old, new in zip(versions, versions[1:]):
         if new.path != ctx.path:
             continue
         span = spans.get((name, new.sig.version)) or file_span(new.path)
-        for c in compare.schemas(old.sig, new.sig, prefix="\0"):
+        # Versions live in one symbol table: their fields' types are compared by name, as
+        # written (a referenced schema's own versions are checked on their own).
+        compare = Comparison(ctx.symbols, ctx.symbols, deep=False, renames=False, roles=False)
+        for c in compare.schemas(old.sig, new.sig):
             field = c.path
             if c.kind == "added_required":
                 ctx.error(
