@@ -396,3 +396,26 @@ def test_nx407_compares_every_consecutive_pair() -> None:
     )
     (d,) = check_project({"a.schema": src}).diagnostics
     assert d.code == "NX407" and "version 3 of A adds required field 'y'" in d.message
+
+
+def test_a_store_read_through_a_transform_lookup_names_the_proc() -> None:
+    def src(extra: str) -> dict[str, str]:
+        return {
+            "r.schema": "schema Rate {\n    currency: string @key\n    rate: decimal(12,6)\n"
+            + extra
+            + "}\n\nstore rates: Rate key currency\n",
+            "p.schema": "schema Pay {\n    id: string @key\n    currency: string\n}\n\n"
+            "schema Out {\n    id: string @key\n    r: decimal(12,6)\n}\n\n"
+            "stream pays: Pay\nstream out: Out\n",
+            "t.transform": "transform rate_of {\n    input currency: string\n"
+            "    output decimal(12,6)\n    lookup fx from rates by currency\n"
+            "    compute coalesce(fx.rate, 1.0)\n}\n",
+            "x.proc": "proc Conv {\n    from pays\n    map into Out {\n        id = id\n"
+            "        r = rate_of(currency)\n    }\n    emit to out\n}\n",
+        }
+
+    base, cur = check_project(src("")), check_project(src("    source: string\n"))
+    assert base.ok and cur.ok, render_text(cur.diagnostics, cur.sources)
+    (d,) = contract_findings(base.interfaces, cur)
+    assert (d.code, d.span.file, d.span.line) == ("NX622", "r.schema", 4)
+    assert "read by Conv (x.proc: `lookup … from rates` in transform rate_of)" in d.message
