@@ -79,6 +79,7 @@ from nexflow_core.ast.rules import (
     TableRow,
 )
 from nexflow_core.ast.schema import (
+    Compatibility,
     EnumDecl,
     EnumMember,
     Field,

@@ -46,21 +46,31 @@ class EnumDecl(Node, frozen=True):
     members: list[EnumMember]
 
 
+class Compatibility(Node, frozen=True):
+    """`compatibility <mode>` after a stream or store: which schema changes between releases
+    its readers and writers tolerate (backward, forward, full or none; see compat/contract.py)."""
+
+    mode: str
+
+
 class StreamDecl(Node, frozen=True):
-    """`stream payment_events: PaymentEvent`: the stream name carries that schema."""
+    """`stream payment_events: PaymentEvent [compatibility full]`: the stream name carries
+    that schema; without `compatibility` the mode is backward."""
 
     refs = {"schema": Ref("schema")}
 
     name: str
     schema: str
+    compatibility: Optional[Compatibility] = None
 
 
 class StoreDecl(Node, frozen=True):
-    """`store transaction_store: PaymentEvent [key transaction_id]`: a keyed table used for
-    persistence and lookups."""
+    """`store transaction_store: PaymentEvent [key transaction_id] [compatibility full]`: a
+    keyed table used for persistence and lookups."""
 
     refs = {"schema": Ref("schema")}
 
     name: str
     schema: str
     key: Optional[str] = None
+    compatibility: Optional[Compatibility] = None

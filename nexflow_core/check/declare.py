@@ -129,6 +129,11 @@ def proc_streams(p: ast.ProcDecl) -> tuple[list[str], list[str], list[str]]:
     return sorted(sources), sorted(sinks), sorted(stores)
 
 
+def _mode(d: ast.StreamDecl | ast.StoreDecl) -> str:
+    """The declared compatibility mode, as written (the checker refuses an unknown one)."""
+    return d.compatibility.mode if d.compatibility is not None else "backward"
+
+
 def _env_names(e: ast.EnvironmentDecl, section: str) -> list[str]:
     out: list[str] = []
     for entry in e.entries:
@@ -188,9 +193,9 @@ def declare(m: ast.Module) -> UnitInterface:
         elif isinstance(d, ast.EnumDecl):
             enums.append(EnumSig(d.name, [x.name for x in d.members]))
         elif isinstance(d, ast.StreamDecl):
-            streams.append(StreamSig(d.name, d.schema))
+            streams.append(StreamSig(d.name, d.schema, _mode(d)))
         elif isinstance(d, ast.StoreDecl):
-            stores.append(StoreSig(d.name, d.schema, d.key))
+            stores.append(StoreSig(d.name, d.schema, d.key, _mode(d)))
         elif isinstance(d, ast.TransformDecl):
             out = type_of_ref(d.output) if d.output is not None else Type("any")
             transforms.append(

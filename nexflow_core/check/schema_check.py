@@ -9,6 +9,7 @@ from typing import Optional, Union
 from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
+from nexflow_core.check.evolution import MODES, TRANSITIVE, Comparison
 from nexflow_core.check.exprs import ExprChecker, Scope
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.diagnostics import file_span
@@ -51,6 +52,22 @@ def check_carrier(ctx: Ctx, d: Union[ast.StreamDecl, ast.StoreDecl]) -> None:
     span = d.span
     schema_name = d.schema
     what = "stream" if isinstance(d, ast.StreamDecl) else "store"
+    mode = d.compatibility
+    if mode is not None and mode.mode not in MODES:
+        transitive = mode.mode in TRANSITIVE
+        ctx.error(
+            "NX620",
+            f"{what} {d.name}: compatibility {mode.mode} is not "
+            + ("supported" if transitive else "a compatibility mode"),
+            mode.span,
+            expected=", ".join(MODES),
+            hint=(
+                "the upgrade gate compares with one baseline release, so a transitive mode "
+                f"checks nothing more: write compatibility {mode.mode.split('_')[0]}"
+                if transitive
+                else ctx.did_you_mean(mode.mode, list(MODES))
+            ),
+        )
     entry = ctx.symbols.types.get(schema_name)
     if entry is None or entry.what != "schema":
         cands = [n for n, e in ctx.symbols.types.items() if e.what == "schema"]
@@ -200,8 +217,9 @@ def check_annotation(ctx: Ctx, ex: ExprChecker, f: ast.Field, a: ast.Annotation,
 
 # --- evolution ---------------------------------------------------------------------------
 def check_evolution(ctx: Ctx, name: str, spans: dict) -> None:
-    """Compare consecutive versions of a schema (backward compatibility: a reader of the new
-    version can read data written with the old one)."""
+    """Compare consecutive versions of a schema: the new version must read data written with
+    the old one, and the old version data written with the new one where a required field
+    goes (the field comparison is check/evolution.py's, shared with the upgrade gate)."""
     versions = sorted(
         (e for e in ctx.symbols.schema_versions.get(name, []) if e.sig.version is not None),
         key=lambda e: e.sig.version,
@@ -210,35 +228,34 @@ def check_evolution(ctx: Ctx, name: str, spans: dict) -> None:
         if new.path != ctx.path:
             continue
         span = spans.get((name, new.sig.version)) or file_span(new.path)
-        old_fields = {f.name: f for f in old.sig.fields}
-        for f in new.sig.fields:
-            prev = old_fields.get(f.name)
-            if prev is None:
-                if not f.type.nullable and not f.has_default:
-                    ctx.error(
-                        "NX407",
-                        f"version {new.sig.version} of {name} adds required field "
-                        f"'{f.name}' without a default",
-                        span,
-                        expected="new fields optional (?) or with a default",
-                        related=file_span(old.path),
-                    )
-            else:
-                a, b = ctx.symbols.resolve(prev.type), ctx.symbols.resolve(f.type)
+        # Versions live in one symbol table: their fields' types are compared by name, as
+        # written (a referenced schema's own versions are checked on their own).
+        compare = Comparison(ctx.symbols, ctx.symbols, deep=False, renames=False, roles=False)
+        for c in compare.schemas(old.sig, new.sig):
+            field = c.path
+            if c.kind == "added_required":
+                ctx.error(
+                    "NX407",
+                    f"version {new.sig.version} of {name} adds required field "
+                    f"'{field}' without a default",
+                    span,
+                    expected="new fields optional (?) or with a default",
+                    related=file_span(old.path),
+                )
+            elif c.kind == "removed_required":
+                ctx.error(
+                    "NX407",
+                    f"version {new.sig.version} of {name} removes required field '{field}'",
+                    span,
+                    expected="only optional fields removed",
+                )
+            elif c.old_type is not None and c.new_type is not None:
+                a, b = c.old_type, c.new_type
                 if not T.same(a, b) and (a.kind, b.kind) not in T.WIDENS:
                     ctx.error(
                         "NX407",
-                        f"version {new.sig.version} of {name} changes '{f.name}' "
+                        f"version {new.sig.version} of {name} changes '{field}' "
                         f"from {a.display()} to {b.display()}",
                         span,
                         expected="the same type or a widening (int to long, …)",
                     )
-        new_names = {f.name for f in new.sig.fields}
-        for f in old.sig.fields:
-            if f.name not in new_names and not f.type.nullable and not f.has_default:
-                ctx.error(
-                    "NX407",
-                    f"version {new.sig.version} of {name} removes required field '{f.name}'",
-                    span,
-                    expected="only optional fields removed",
-                )

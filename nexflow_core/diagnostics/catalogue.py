@@ -1,5 +1,6 @@
 """The one table of diagnostic codes. NX1xx syntax, NX2xx names/layering, NX3xx types,
-NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX9xx
+NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX6xx
+upgrades (NX62x: a stream's or store's contract against the baseline release), NX9xx
 generation (a construct the target cannot render faithfully: refused, never wrong code).
 
 docs/diagnostics.md documents every code here with a minimal trigger and the fix; a test
@@ -103,6 +104,16 @@ CODES: dict[str, str] = {
     "NX527": "invalid max parallelism",
     "NX528": "invalid event-time bound",
     "NX529": "more failed checkpoints tolerated than an exactly-once sink survives",
+    # contracts between releases (compat/contract.py; NX620 is the checker's)
+    "NX620": "unknown compatibility mode",
+    "NX621": "field removed",
+    "NX622": "field added without a default",
+    "NX623": "field renamed",
+    "NX624": "field type changed",
+    "NX625": "field optionality changed",
+    "NX626": "enum or allowed value added or removed",
+    "NX627": "record key changed",
+    "NX628": "event-time field changed",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -12,7 +12,9 @@ from nexflow_core.typemodel import Type
 
 # 3: transforms carry their lookups; a proc's stores include those of the transforms it calls.
 # 4: the unit's Java package, so a downstream unit needs no package rule of its own.
-FORMAT_VERSION = 4
+# 5: streams and stores carry their compatibility mode (`compatibility full`; omitted when it
+#    is the default, backward, so a format-4 file decodes with the mode it had implicitly).
+FORMAT_VERSION = 5
 
 
 class Sig(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -43,12 +45,15 @@ class EnumSig(Sig, frozen=True):
 class StreamSig(Sig, frozen=True):
     name: str
     schema: str
+    # backward | forward | full | none: what `nexflow compat` lets a schema change do.
+    compatibility: str = "backward"
 
 
 class StoreSig(Sig, frozen=True):
     name: str
     schema: str
     key: Optional[str] = None
+    compatibility: str = "backward"
 
 
 class ParamSig(Sig, frozen=True):

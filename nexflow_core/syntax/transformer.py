@@ -60,7 +60,8 @@ KEPT = frozenset({
 # Rules written with `!` in the grammars (all their tokens are kept so that the span starts at
 # the keyword); their callbacks receive the children without keywords and punctuation.
 BANG_RULES = (
-    "schema_decl", "enum_decl", "stream_decl", "store_decl", "validate", "annotation",
+    "schema_decl", "enum_decl", "stream_decl", "store_decl", "compatibility", "validate",
+    "annotation",
     "transform_decl", "input_decl", "output_decl", "lookup_decl", "let_decl", "compute",
     "validate_input", "validate_output", "on_error",
     "ruleset", "rule", "binding", "when", "then", "priority", "flag", "reject", "route", "set",
@@ -386,12 +387,22 @@ class ToAst:
     def enum_member(self, c: list[Any]) -> ast.EnumMember:
         return ast.EnumMember(span=self.sp(c), name=str(c[0]))
 
+    def compatibility(self, c: list[Any]) -> ast.Compatibility:
+        return ast.Compatibility(span=self.sp(c), mode=str(c[0]))
+
     def stream_decl(self, c: list[Any]) -> ast.StreamDecl:
-        return ast.StreamDecl(span=self.sp(c), name=str(c[0]), schema=str(c[1]))
+        compat = c[2] if len(c) > 2 else None
+        return ast.StreamDecl(
+            span=self.sp(c), name=str(c[0]), schema=str(c[1]), compatibility=compat
+        )
 
     def store_decl(self, c: list[Any]) -> ast.StoreDecl:
-        key = str(c[2]) if len(c) > 2 else None
-        return ast.StoreDecl(span=self.sp(c), name=str(c[0]), schema=str(c[1]), key=key)
+        rest = c[2:]
+        compat = rest.pop() if rest and isinstance(rest[-1], ast.Compatibility) else None
+        key = str(rest[0]) if rest else None
+        return ast.StoreDecl(
+            span=self.sp(c), name=str(c[0]), schema=str(c[1]), key=key, compatibility=compat
+        )
 
     # --- transform ---------------------------------------------------------------------
     def transform_decl(self, c: list[Any]) -> ast.TransformDecl:

@@ -105,6 +105,7 @@ NOT_REFERENCES = {
     " store (buildgraph._environment_bindings reads those by section)",
     ("Cell", "kind"): WORD,
     ("CheckpointStmt", "mode"): WORD,
+    ("Compatibility", "mode"): WORD,
     ("DecimalLit", "text"): TEXT,
     ("DecisionTableDecl", "name"): DECLARES,
     ("DecisionTableDecl", "hit_policy"): WORD,

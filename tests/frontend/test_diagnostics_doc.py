@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import fenced_blocks, read  # pants: no-infer-dep
 
+from nexflow_core.compat.contract import contract_findings
 from nexflow_core.diagnostics import CODES, NexflowError, render_text
 from nexflow_core.generate import TARGETS, generate_checked
 from nexflow_core.project import check_project
@@ -48,7 +49,15 @@ def test_documented_example_triggers_code(code: str) -> None:
         # A block whose first line is `// file: <path>` is that file (directories matter).
         named = _FILE.match(text)
         sources[named.group(1) if named else f"{code.lower()}_{n}.{tag}"] = text
+    # Upgrade codes compare two releases: blocks under `baseline/` are the release running
+    # (checked on their own, compared by their interfaces), the others the new one.
+    baseline = {p[len("baseline/") :]: t for p, t in sources.items() if p.startswith("baseline/")}
+    sources = {p: t for p, t in sources.items() if not p.startswith("baseline/")}
     project = check_project(sources)
+    if baseline:
+        released = check_project(baseline)
+        assert released.ok, render_text(released.diagnostics, released.sources)
+        project.diagnostics.extend(contract_findings(released.interfaces, project))
     if code.startswith("NX9") or code in GENERATION_CODES:
         # Generation codes: the example checks clean and the generator refuses it.
         assert project.ok, render_text(project.diagnostics, project.sources)
