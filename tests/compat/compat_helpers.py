@@ -3,17 +3,11 @@ build of a project of those files would (whole-project check, one Java package).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
 from nexflow_core.compat import state
 from nexflow_core.diagnostics import render_text
 from nexflow_core.project import check_project
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `tests.…` imports when run from another directory
-    sys.path.insert(0, str(ROOT))
 
 PACKAGE = "nexflow.tests.compat"
 
