@@ -22,7 +22,7 @@ removed, and per kept state one of:
 - `added` / `removed`: a state only the new / the old build has.
 
 docs/upgrades.md has the whole table, and which rows were checked against Flink's sources.
-Every finding is a Diagnostic (NX601–NX614) at the DSL statement of the current sources that
+Every finding is a Diagnostic (NX601–NX607, NX610–NX614) at the DSL statement of the current sources that
 owns the state (for a state that is gone: the proc).
 """
 
@@ -719,7 +719,7 @@ class JobResult:
 def _compare_state(old: Mapping[str, Any], new: Mapping[str, Any]) -> StateResult:
     v = TypeVerdict()
     if old["kind"] != new["kind"] or old["scope"] != new["scope"]:
-        v.worse(INCOMPATIBLE, f"a {old['kind']} state became a {new['kind']} state", "NX609")
+        v.worse(INCOMPATIBLE, f"a {old['kind']} state became a {new['kind']} state", "NX605")
     else:
         compare_types(old["type"], new["type"], "", v)
     ttl_old, ttl_new = old.get("ttl_ms"), new.get("ttl_ms")
@@ -780,7 +780,7 @@ def _compare_operator(old: Mapping[str, Any], new: Mapping[str, Any]) -> Operato
         compare_types(key_old["type"], key_new["type"], "key", kv)
         if kv.change == INCOMPATIBLE:
             detail = "; ".join(kv.details)
-            key = StateResult("(key)", _first_dsl(new), INCOMPATIBLE, detail, False, "NX608")
+            key = StateResult("(key)", _first_dsl(new), INCOMPATIBLE, detail, False, "NX605")
             key.origin = new["origin"]
             results.append(key)
     before = {s["name"]: s for s in old["states"]}
@@ -916,7 +916,7 @@ def compare_jobs(
 
 _SEVERITY = {
     "NX601": "error", "NX602": "warning", "NX603": "warning", "NX604": "warning",
-    "NX605": "error", "NX606": "error", "NX607": "error", "NX608": "error", "NX609": "error",
+    "NX605": "error", "NX606": "error", "NX607": "error",
     "NX610": "warning", "NX611": "warning", "NX612": "error", "NX613": "warning",
     "NX614": "warning",
 }  # fmt: skip

@@ -113,8 +113,6 @@ CODES: dict[str, str] = {
     "NX605": "state type changed",
     "NX606": "state class changed",
     "NX607": "enum constant of a state removed",
-    "NX608": "key type changed",
-    "NX609": "state kind changed",
     "NX610": "state schema evolves",
     "NX611": "window extent changed",
     "NX612": "max parallelism changed",
