@@ -22,8 +22,8 @@ removed, and per kept state one of:
 - `added` / `removed`: a state only the new / the old build has.
 
 docs/upgrades.md has the whole table, and which rows were checked against Flink's sources.
-Every finding is a Diagnostic (NX601–NX607, NX610–NX614) at the DSL statement of the current sources that
-owns the state (for a state that is gone: the proc).
+Every finding is a Diagnostic (NX601–NX607, NX610–NX614) at the DSL statement of the current
+sources that owns the state (for a state that is gone: the proc).
 """
 
 from __future__ import annotations
