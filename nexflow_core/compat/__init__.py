@@ -1,6 +1,8 @@
-"""The upgrade-safety gate (`nexflow baseline`, `nexflow compat`): what a new release of the
-sources changes for the jobs and streams of the one running. A tool stage: it reads the
-checker's results, interface files and the generator's model; nothing below imports it.
+"""The upgrade-safety gate: what a change does to the state a savepoint of the last release
+holds (state.py), the release's baseline (baseline.py), the verdicts (report.py), and the
+streams' and stores' record schemas against the baseline's under their compatibility modes
+(contract.py).
 
-- `contract.contract_findings(baseline_interfaces, current)`: the streams' and stores' record
-  schemas against the baseline release, under their compatibility modes (NX621–NX628)."""
+A tool stage: it reads the checker's results, the generator's job models and the interface
+files; nothing of the compiler below imports it. docs/upgrades.md is the user's side of it.
+"""
