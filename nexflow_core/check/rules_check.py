@@ -681,12 +681,12 @@ def _never_win(
     if d.hit_policy == "priority":
         keys = _priority_keys(ctx, d, out_types, rows)
     else:
-        keys = [(0,)] * len(rows)
+        keys = [()] * len(rows)
     for j, rj in enumerate(rows):
-        if not live >> j & 1 or keys[j] is None:
+        kj = keys[j]
+        if not live >> j & 1 or kj is None:
             continue
         box = an.rows[j]
-        kj = keys[j]
         winners = 0
         for i, ki in enumerate(keys):
             if i != j and ki is not None and (ki < kj or (ki == kj and i < j)):
