@@ -194,6 +194,10 @@ def test_null_input_matches_only_any() -> None:
     # Under first, a `-` row after true and false still takes null: it is reachable.
     rows = "  yes: true -> 1\n  no: false -> 2\n  unknown: - -> 3"
     assert table("first", "p.maybe_vip", "o: int", rows) == []
+    # One earlier row covering every non-null value does not make it unreachable (this was a
+    # false NX403 error).
+    rows_in = "  both: in [true, false] -> 1\n  unknown: - -> 3"
+    assert table("first", "p.maybe_vip", "o: int", rows_in) == []
     # For a boolean that is never null the same `-` row can never be first.
     got = diagnostics("first", "p.vip", "o: int", rows)
     assert got == [
