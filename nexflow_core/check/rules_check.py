@@ -4,13 +4,21 @@ unreachable rules, and decision tables (cells, results, hit policies, overlaps a
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Optional
 
 from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
 from nexflow_core.check.exprs import ExprChecker, Scope, render
-from nexflow_core.check.tables import Analysis, accepts, build_column
+from nexflow_core.check.tables import (
+    MAX_GAPS,
+    Analysis,
+    build_column,
+    cell_mask,
+    cell_number,
+    understood,
+)
 from nexflow_core.check.typeref import check_typeref
 from nexflow_core.diagnostics import Span
 from nexflow_core.interface.model import ParamSig
@@ -216,6 +224,7 @@ def check_ruleset(ctx: Ctx, ex: ExprChecker, d: ast.RulesetDecl) -> Optional[Par
 
 
 def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional[ParamSig]:
+    errors_before = len(ctx.diags)
     b = Binder(ctx, f"decision table {d.name}", d.binding)
     scope = b.scope()
     in_types: list[Type] = []
@@ -303,9 +312,21 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
         if ok:
             good_rows.append(row)
     b.require_record(d.span)
-    if len(good_rows) != len(d.rows) or not d.inputs or any(t.kind == "any" for t in in_types):
+    if len(good_rows) != len(d.rows) or not d.inputs:
         return b.sig()
-    analyse(ctx, d, in_types, good_rows, (b.name, b.schema))
+    unknown = [i.name for i, t in zip(d.inputs, in_types) if t.kind == "any"]
+    if unknown:
+        # Only after an error, as far as the checker knows; if not, say so rather than let
+        # silence read as "no gaps".
+        if not any(x.severity == "error" for x in ctx.diags[errors_before:]):
+            ctx.warning(
+                "NX446",
+                f"check could not fully verify {d.name}: the type of {', '.join(unknown)} is "
+                "not known, so gaps, overlaps or rows that never win may go unreported",
+                d.span,
+            )
+        return b.sig()
+    analyse(ctx, d, in_types, out_types, good_rows, (b.name, b.schema))
     return b.sig()
 
 
@@ -357,6 +378,20 @@ def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
         return False
     ok = True
     for v in c.values:
+        if isinstance(v, ast.NullLit):
+            # Ops.eq/ne/in never match null: a `null` cell would silently match nothing (or,
+            # in `not in`, everything else), never a missing value.
+            ctx.error(
+                "NX411",
+                "a cell cannot test for null: only - matches a null input, and = null or "
+                "!= null matches nothing",
+                v.span,
+                expected=f"a {t.display()} value, or - for any value (null included)",
+                hint="to decide on a missing value, add an input such as known = x is not null "
+                "with cells true/false",
+            )
+            ok = False
+            continue
         if isinstance(v, ast.Path):
             if t.kind == "enum":
                 sig = ctx.symbols.enum(t.name or "")
@@ -415,8 +450,6 @@ def check_cell(ctx: Ctx, ex: ExprChecker, c: ast.Cell, t: Type) -> bool:
             )
             ok = False
     if c.kind == "range" and ok and len(c.values) == 2:
-        from nexflow_core.check.tables import cell_number
-
         lo, hi = cell_number(c.values[0]), cell_number(c.values[1])
         if lo is not None and hi is not None and lo > hi:
             ctx.error(
@@ -454,25 +487,97 @@ def _domain(ctx: Ctx, bound: tuple, inp: ast.TableInput, t: Type) -> Optional[li
     return None
 
 
+def _step(bound: tuple, inp: ast.TableInput, t: Type) -> Optional[Decimal]:
+    """The spacing of a decimal column's values: a field of the inspected record declared
+    decimal(p, s) holds multiples of 10^-s (its contract sets the scale); any other decimal
+    input (an expression) may hold any number."""
+    p = inp.expr
+    if (
+        t.kind == "decimal"
+        and t.scale is not None
+        and isinstance(p, ast.Path)
+        and len(p.parts) >= 2
+        and p.parts[0] == bound[0]
+    ):
+        return Decimal(1).scaleb(-t.scale)
+    return None
+
+
+def _constant(e: object) -> Optional[tuple]:
+    """A result or priority value the checker can compare as the Java does, or None."""
+    if isinstance(e, ast.StringLit):
+        return ("t", e.value)
+    if isinstance(e, ast.Path) and len(e.parts) == 1:
+        return ("t", e.parts[0])
+    if isinstance(e, ast.BoolLit):
+        return ("b", e.value)
+    n = cell_number(e)
+    return ("n", n) if n is not None else None
+
+
+def _priority_keys(
+    ctx: Ctx, d: ast.DecisionTableDecl, out_types: list[Type], rows: list[ast.TableRow]
+) -> list[Optional[tuple]]:
+    """Each row's place in the priority order (smaller wins), compared output by output as
+    the generated comparePriority does; None when a result is not a constant."""
+    orders: list[tuple[int, list]] = []
+    for k, o in enumerate(d.outputs):
+        if o.order:
+            orders.append((k, [_constant(v) for v in o.order]))
+        elif k == 0 and out_types[0].kind == "enum":
+            sig = ctx.symbols.enum(out_types[0].name or "")
+            if sig is not None:
+                orders.append((0, [("t", m) for m in sig.members]))
+    keys: list[Optional[tuple]] = []
+    for r in rows:
+        key = []
+        for k, order in orders:
+            c = _constant(r.results[k])
+            if c is None:
+                break
+            key.append(order.index(c) if c in order else len(order))
+        keys.append(tuple(key) if len(key) == len(orders) else None)
+    return keys
+
+
+def _names(rows: list[ast.TableRow], mask: int) -> str:
+    labels = [r.label for i, r in enumerate(rows) if mask >> i & 1]
+    return ", ".join(labels[:4]) + (f" and {len(labels) - 4} more" if len(labels) > 4 else "")
+
+
 def analyse(
-    ctx: Ctx, d: ast.DecisionTableDecl, in_types: list[Type], rows: list[ast.TableRow], bound: tuple
+    ctx: Ctx,
+    d: ast.DecisionTableDecl,
+    in_types: list[Type],
+    out_types: list[Type],
+    rows: list[ast.TableRow],
+    bound: tuple,
 ) -> None:
     cols = []
+    unmodelled: list[str] = []
     for i, (inp, t) in enumerate(zip(d.inputs, in_types)):
         cells = [r.cells[i] for r in rows]
-        cols.append(build_column(inp.name, t, cells, _domain(ctx, bound, inp, t)))
-    sets: list[list[frozenset]] = []
-    for r in rows:
-        sets.append(
-            [
-                frozenset(a for a in range(len(col.atoms)) if accepts(cell, col, a))
-                for cell, col in zip(r.cells, cols)
-            ]
-        )
-    an = Analysis(cols, sets)
+        col = build_column(inp.name, t, cells, _domain(ctx, bound, inp, t), _step(bound, inp, t))
+        cols.append(col)
+        if not all(understood(c, col) for c in cells):
+            unmodelled.append(inp.name)
+    masks = [[cell_mask(cell, col) for cell, col in zip(r.cells, cols)] for r in rows]
+    an = Analysis(cols, masks)
     policy = d.hit_policy
+    everyone = (1 << len(rows)) - 1
+    # A row with a cell no value passes matches nothing, under every policy.
+    dead = 0
+    for r, c in an.empty_rows():
+        dead |= 1 << r
+        ctx.warning(
+            "NX444",
+            f"{rows[r].label} can never match: its cell for {cols[c].name} accepts no value "
+            f"{cols[c].name} can hold",
+            rows[r].cells[c].span,
+            hint="widen the cell, or remove the row",
+        )
     if policy in ("unique", "any"):
-        for i, j, combo in an.overlaps():
+        for i, j, common in an.overlaps():
             ri, rj = rows[i], rows[j]
             if policy == "any":
                 if [render(x) for x in ri.results] == [render(x) for x in rj.results]:
@@ -480,7 +585,7 @@ def analyse(
                 ctx.error(
                     "NX410",
                     f"{ri.label} and {rj.label} both match "
-                    f"({an.describe(combo)}) but give different results",
+                    f"({an.example(common)}) but give different results",
                     rj.span,
                     expected="the same results for overlapping rows under hit_policy any",
                     related=ri.span,
@@ -488,28 +593,144 @@ def analyse(
                 continue
             ctx.error(
                 "NX401",
-                f"{ri.label} and {rj.label} both match when {an.describe(combo)}",
+                f"{ri.label} and {rj.label} both match when {an.example(common)}",
                 rj.span,
                 expected="at most one matching row per input under hit_policy unique",
                 hint="narrow one of the rows, or use hit_policy first",
                 related=ri.span,
             )
-    if policy == "unique":
-        gaps = an.gaps()
-        for gap in gaps:
+    if policy != "collect":
+        _gaps(ctx, d, an, everyone & ~dead)
+    if policy in ("first", "priority"):
+        _never_win(ctx, d, an, rows, out_types, everyone & ~dead)
+    if unmodelled or an.incomplete:
+        why = (
+            f"the cells of {', '.join(unmodelled)} are not literals it can compare"
+            if unmodelled
+            else "its search for uncovered inputs reached its step limit"
+        )
+        ctx.warning(
+            "NX446",
+            f"check could not fully verify {d.name}: {why}, so gaps, overlaps or rows that "
+            "never win may go unreported",
+            d.span,
+            hint="split the table, or make its inputs fewer or coarser",
+        )
+
+
+def _gaps(ctx: Ctx, d: ast.DecisionTableDecl, an: Analysis, everyone: int) -> None:
+    """Inputs no row matches: under unique an error (NX402); under first, priority and any
+    the table gives null there (its result type says so), a warning (NX445). Null inputs,
+    which only `-` matches, are a warning under every policy."""
+    cols = an.columns
+    box = [c.non_null for c in cols]
+    gaps = list(an.uncovered(box, everyone, limit=MAX_GAPS + 1))
+    for n, gap in enumerate(gaps[:MAX_GAPS]):
+        region = an.region(gap, box)
+        text = f"no row of {d.name} matches when {an.example(gap, box)}"
+        if region is not None:
+            text += f" (uncovered: {region})"
+        if n == MAX_GAPS - 1 and len(gaps) > MAX_GAPS:
+            text += "; other inputs are uncovered too"
+        if d.hit_policy == "unique":
             ctx.error(
                 "NX402",
-                f"no row of {d.name} matches when {an.describe_gap(gap)}",
+                text,
                 d.span,
                 expected="a row for every input combination under hit_policy unique",
                 hint="add a row for this case (use - for any value)",
             )
-    if policy == "first":
-        for i, j in an.subsumed():
-            ctx.error(
-                "NX403",
-                f"{rows[j].label} is unreachable: {rows[i].label} matches every "
-                "input it does and comes first",
-                rows[j].span,
-                related=rows[i].span,
+        else:
+            ctx.warning(
+                "NX445",
+                text + f", so {d.name} gives null there",
+                d.span,
+                hint="add a last row of - cells with the default result, or handle the "
+                "null where the result is used",
             )
+    if gaps or an.incomplete:
+        return
+    everything = [c.everything for c in cols]
+    for gap in an.uncovered(everything, everyone, limit=1):
+        nulls = [
+            c.name for c, m in zip(cols, gap) if m == 1 << len(c.atoms) - 1 and c.type.nullable
+        ]
+        ctx.warning(
+            "NX445",
+            f"no row of {d.name} matches when {an.example(gap, everything)} (only a - cell "
+            f"matches a null input), so {d.name} gives null there",
+            d.span,
+            hint=f"add a row with - for {', '.join(nulls) or 'that input'} giving the result "
+            "for a missing value, or test it in an input column "
+            "(known = x is not null, cells true/false)",
+        )
+
+
+def _never_win(
+    ctx: Ctx,
+    d: ast.DecisionTableDecl,
+    an: Analysis,
+    rows: list[ast.TableRow],
+    out_types: list[Type],
+    live: int,
+) -> None:
+    """Rows that can never decide the result: under first, every input they match is
+    matched by earlier rows; under priority, by rows that win over them. One earlier row
+    covering a first-table row stays an error (NX403, as before); the rest are warnings
+    (NX444), so a table that compiled keeps compiling."""
+    if d.hit_policy == "priority":
+        keys = _priority_keys(ctx, d, out_types, rows)
+    else:
+        keys = [()] * len(rows)
+    for j, rj in enumerate(rows):
+        kj = keys[j]
+        if not live >> j & 1 or kj is None:
+            continue
+        box = an.rows[j]
+        winners = 0
+        for i, ki in enumerate(keys):
+            if i != j and ki is not None and (ki < kj or (ki == kj and i < j)):
+                winners |= 1 << i
+        beats = an.meeting(box) & winners & live
+        if not beats:
+            continue
+        if d.hit_policy == "first":
+            single = next(
+                (
+                    i
+                    for i in range(j)
+                    if beats >> i & 1 and all(b & ~a == 0 for a, b in zip(an.rows[i], box))
+                ),
+                None,
+            )
+            if single is not None:
+                ctx.error(
+                    "NX403",
+                    f"{rj.label} is unreachable: {rows[single].label} matches every "
+                    "input it does and comes first",
+                    rj.span,
+                    related=rows[single].span,
+                )
+                continue
+        before = an.incomplete
+        an.incomplete = False
+        reachable = next(an.uncovered(box, beats), None) is not None
+        cut, an.incomplete = an.incomplete, before or an.incomplete
+        if reachable or cut:
+            continue
+        if d.hit_policy == "first":
+            text = (
+                f"{rj.label} can never be the first match: {_names(rows, beats)} together "
+                "match every input it does and come first"
+            )
+        else:
+            text = (
+                f"{rj.label} can never win: {_names(rows, beats)} match every input it does "
+                "and win over it in the priority order (or tie and come first)"
+            )
+        ctx.warning(
+            "NX444",
+            text,
+            rj.span,
+            hint="remove the row, or narrow the rows before it",
+        )

@@ -40,8 +40,17 @@ def test_every_code_is_documented_once() -> None:
     assert sorted(SECTIONS) == sorted(CODES)
 
 
+# Codes whose real trigger is too large to print: their example is checked with the step
+# limit of the decision-table search lowered (docs/diagnostics.md says so in the section).
+SMALL_LIMIT_CODES = {"NX446"}
+
+
 @pytest.mark.parametrize("code", sorted(CODES))
-def test_documented_example_triggers_code(code: str) -> None:
+def test_documented_example_triggers_code(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if code in SMALL_LIMIT_CODES:
+        from nexflow_core.check import tables
+
+        monkeypatch.setattr(tables, "BUDGET", 3)
     title, body = SECTIONS[code]
     assert title.startswith(CODES[code]), (title, CODES[code])
     assert "Fix:" in body
