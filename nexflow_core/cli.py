@@ -18,6 +18,10 @@ from nexflow_core import __version__
 from nexflow_core.generate import command as generate_command
 
 if TYPE_CHECKING:  # imported when a project command runs, not at start-up
+    from typing import Mapping, Sequence
+
+    from nexflow_core.generate.unit_compile import CompiledUnit
+    from nexflow_core.interface import UnitInterface
     from nexflow_core.tool.config import ProjectConfig
 
 
@@ -56,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=_cmd_check)
     generate_command.add_commands(sub)
+    compile_ = sub.choices["compile"]
+    compile_.add_argument(
+        "--state-out",
+        metavar="DIR",
+        help="write each job's <JobName>.state.json here: what it keeps in a savepoint "
+        "(docs/upgrades.md)",
+    )
+    compile_.set_defaults(func=lambda a: generate_command.run_compile(a, _write_states))
     _add_project_commands(sub)
     return parser
 
@@ -146,6 +158,44 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return run_graph(args)
 
 
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from nexflow_core.tool.gate import run_baseline
+
+    config = _load_project(args, "baseline")
+    return 1 if config is None else run_baseline(args, config)
+
+
+def _cmd_compat(args: argparse.Namespace) -> int:
+    from nexflow_core.tool.gate import run_compat
+
+    config = _load_project(args, "compat")
+    # No project: the gate cannot run (exit 2, as for an unreadable baseline).
+    return 2 if config is None else run_compat(args, config)
+
+
+def _write_states(args: argparse.Namespace, unit: "CompiledUnit", packages: "Mapping[str, str]",
+                  upstream: "Sequence[UnitInterface]") -> int:  # fmt: skip
+    """`nexflow compile --state-out DIR`: each job's <JobName>.state.json (docs/upgrades.md)."""
+    from pathlib import Path
+
+    from nexflow_core.compat.state import describe_jobs, project_types
+    from nexflow_core.diagnostics import NexflowError, render_text
+    from nexflow_core.generate.core import job_models
+
+    if not args.state_out:
+        return 0
+    try:
+        jobs = unit.jobs or job_models(unit.project, packages, args.environment, upstream)
+    except NexflowError as error:
+        sys.stderr.write(render_text(error.diagnostics, unit.project.sources) + "\n")
+        return 1
+    out = Path(args.state_out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in sorted(describe_jobs(jobs, project_types(unit.project, packages)).items()):
+        (out / name).write_bytes(data)
+    return 0
+
+
 def _cmd_fmt(args: argparse.Namespace) -> int:
     from nexflow_core.tool.fmt import run_fmt
 
@@ -220,6 +270,12 @@ def _add_project_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPars
         help="DSL files or directories to read instead of the project's sources",
     )
     graph.set_defaults(func=_cmd_graph)
+
+    from nexflow_core.tool import gate  # argparse only; the commands import the rest
+
+    baseline, compat = gate.add_commands(sub, project_help)
+    baseline.set_defaults(func=_cmd_baseline)
+    compat.set_defaults(func=_cmd_compat)
 
     fmt = sub.add_parser(
         "fmt",

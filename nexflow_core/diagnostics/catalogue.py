@@ -1,6 +1,8 @@
 """The one table of diagnostic codes. NX1xx syntax, NX2xx names/layering, NX3xx types,
-NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX9xx
-generation (a construct the target cannot render faithfully: refused, never wrong code).
+NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX6xx
+upgrades (`nexflow compat`, a change against the last release: NX601-NX619 state,
+NX620-NX639 stream and store contracts), NX9xx generation (a construct the target cannot
+render faithfully: refused, never wrong code).
 
 docs/diagnostics.md documents every code here with a minimal trigger and the fix; a test
 checks both lists agree."""
@@ -103,6 +105,19 @@ CODES: dict[str, str] = {
     "NX527": "invalid max parallelism",
     "NX528": "invalid event-time bound",
     "NX529": "more failed checkpoints tolerated than an exactly-once sink survives",
+    # upgrades: what restoring the last release's savepoint does (nexflow compat; NX601-NX619)
+    "NX601": "savepoint state of an operator the new job lacks",
+    "NX602": "operator state dropped on restore",
+    "NX603": "state starts empty after the upgrade",
+    "NX604": "state no longer read",
+    "NX605": "state type changed",
+    "NX606": "state class changed",
+    "NX607": "enum constant of a state removed",
+    "NX610": "state schema evolves",
+    "NX611": "window extent changed",
+    "NX612": "max parallelism changed",
+    "NX613": "state TTL changed",
+    "NX614": "window aggregation changed in place",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

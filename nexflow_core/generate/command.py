@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from nexflow_core.buildgraph import symbols_json
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_text
@@ -21,7 +21,7 @@ from nexflow_core.generate.core import job_models
 from nexflow_core.generate.java_package import DEFAULT_BASE, package_for_directory
 from nexflow_core.generate.localrun import run_plan
 from nexflow_core.generate.model import GeneratedFile
-from nexflow_core.generate.unit_compile import compile_unit
+from nexflow_core.generate.unit_compile import CompiledUnit, compile_unit
 from nexflow_core.interface import load_interface
 from nexflow_core.syntax import parse_source
 
@@ -73,7 +73,8 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
     symbols.add_argument("--output", help="write the JSON here instead of standard output")
     symbols.set_defaults(func=run_symbols)
 
-    gen = subparsers.add_parser("generate",
+    gen = subparsers.add_parser(
+        "generate",
         help="generate code for DSL files, reading upstream DSL sources (whole-project mode)",
     )
     gen.add_argument("files", nargs="+", help="DSL files to generate code for")
@@ -103,7 +104,12 @@ def _read_text(path: str) -> str:
     return Path(path).read_bytes().decode("utf-8-sig")
 
 
-def run_compile(args: argparse.Namespace) -> int:
+# What a caller above the generator does with a compiled unit after its files are written
+# (cli.py: `--state-out`, the jobs' state descriptions): (args, unit, packages, upstream) -> exit.
+AfterCompile = Callable[[argparse.Namespace, CompiledUnit, Mapping[str, str], Sequence[Any]], int]
+
+
+def run_compile(args: argparse.Namespace, after: Optional[AfterCompile] = None) -> int:
     package = args.java_package or package_for_directory(args.package_directory)
     upstream = []
     packages: Dict[str, str] = {args.file: package}
@@ -162,6 +168,8 @@ def run_compile(args: argparse.Namespace) -> int:
         out = Path(args.run_plan_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(run_plan(jobs, target, args.environment or ""))
+    if after is not None:
+        return after(args, unit, packages, upstream)
     return 0
 
 

@@ -17,6 +17,8 @@ Layout of the output directory (a Maven-style tree, so `--verify` can compile it
 
     src/main/java/...              generated Java (the L0 runtime under nexflow/runtime)
     environments/<env>/<Proc>.args the selected environment's program arguments, one per line
+    environments/<env>/<Proc>.state.json  what the job keeps in a savepoint (docs/upgrades.md;
+                                   under state/ when no environment is selected)
     pom.xml                        written by --verify
     .nexflow/                      build state
 """
@@ -37,8 +39,10 @@ import msgspec
 from nexflow_core import __version__
 from nexflow_core.buildgraph import ENVIRONMENT, FileSymbols, Name, file_symbols
 from nexflow_core.check.infra_check import nearest_scope
+from nexflow_core.compat.state import describe_jobs, project_types
 from nexflow_core.diagnostics import Diagnostic, NexflowError, Span, render_one, sort_key
 from nexflow_core.generate import TARGETS
+from nexflow_core.generate.core import job_models
 from nexflow_core.generate.unit_compile import compile_unit
 from nexflow_core.interface import load_interface
 from nexflow_core.project import check_project, discover
@@ -731,6 +735,16 @@ class Builder:
             settings = self.target.start_settings(job)
             args = "".join(f"--{key}={value}\n" for key, value in settings.items())
             outputs.append((f"environments/{environment}/{job.name}.args", args.encode("utf-8")))
+        if unit.kind == "proc":
+            # What each job keeps in a savepoint (docs/upgrades.md): beside its arguments, or
+            # under state/ when no environment is bound.
+            jobs = compiled.jobs or job_models(
+                compiled.project, {**packages, unit.path: packages[unit.path]}, None, loaded
+            )
+            where = f"environments/{environment}" if environment and compiled.jobs else "state"
+            types = project_types(compiled.project, packages)
+            for name, data in sorted(describe_jobs(jobs, types).items()):
+                outputs.append((f"{where}/{name}", data))
         clash = self._clashes(unit.path, [p for p, _ in outputs])
         if clash:
             self.problem(f"{unit.path} generates {clash[0]}, which {clash[1]} generates too")

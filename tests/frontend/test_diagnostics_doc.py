@@ -17,6 +17,9 @@ _SECTION = re.compile(r"^## (NX\d{3}) — (.+)$", re.M)
 _FILE = re.compile(r"// file: (\S+)")
 # Codes outside NX9xx that only the generator finds (none: the checker finds NX414 too).
 GENERATION_CODES: set[str] = set()
+# The upgrade gate's state codes (nexflow compat): an example is a release (`before/` files)
+# and a change (`after/` files), the other files are both's.
+COMPAT_CODES = {code for code in CODES if "NX601" <= code <= "NX619"}
 
 
 def _sections() -> dict[str, tuple[str, str]]:
@@ -48,6 +51,9 @@ def test_documented_example_triggers_code(code: str) -> None:
         # A block whose first line is `// file: <path>` is that file (directories matter).
         named = _FILE.match(text)
         sources[named.group(1) if named else f"{code.lower()}_{n}.{tag}"] = text
+    if code in COMPAT_CODES:
+        _check_compat_example(code, body, sources)
+        return
     project = check_project(sources)
     if code.startswith("NX9") or code in GENERATION_CODES:
         # Generation codes: the example checks clean and the generator refuses it.
@@ -63,6 +69,36 @@ def test_documented_example_triggers_code(code: str) -> None:
         assert d.message
     rendered = render_text(project.diagnostics, project.sources)
     assert f"[{code}]" in rendered
+
+
+def _check_compat_example(code: str, body: str, sources: dict) -> None:
+    """The gate, on the section's release (`before/`) and change (`after/`), reports `code`
+    at a place in the change's files."""
+    from nexflow_core.compat import state
+
+    environment = re.search(r"--environment (\w+)", body)
+    env = environment.group(1) if environment else None
+    described = {}
+    for side in ("before/", "after/"):
+        files = {
+            path[len(side) :] if path.startswith(side) else path: text
+            for path, text in sources.items()
+            if path.startswith(side) or not path.startswith(("before/", "after/"))
+        }
+        project = check_project(files)
+        assert project.ok, render_text(project.diagnostics, project.sources)
+        packages = {path: "docs.example" for path in project.modules}
+        described[side] = (state.describe_checked(project, packages, env), files)
+    results = state.compare_jobs(
+        described["before/"][0],
+        described["after/"][0],
+        allow_non_restored_state="`nexflow compat --allow-non-restored-state`" in body,
+    )
+    found = state.diagnostics(results)
+    assert code in {d.code for d in found}, [(d.code, d.message) for d in found]
+    for d in found:
+        assert d.span.file in described["after/"][1] and d.span.line >= 1
+    assert f"[{code}]" in render_text(found, described["after/"][1])
 
 
 def test_every_code_the_compiler_writes_is_in_the_catalogue() -> None:

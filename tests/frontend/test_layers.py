@@ -19,6 +19,7 @@ LAYERS: list[set[str]] = [
     {"check"},  # the language's semantics: symbols, types, each proc's flow
     {"project", "buildgraph"},  # checking a set of files; the unit graph
     {"generate"},  # job models and target code
+    {"compat"},  # the upgrade gate: state descriptions, baselines, verdicts
     {"tool"},  # nexflow build, graph, fmt, init
     {"cli"},  # the command line
     {"__main__"},  # python -m nexflow_core

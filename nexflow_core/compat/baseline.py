@@ -1,0 +1,141 @@
+"""A release's baseline: what the gate compares a change with.
+
+A baseline directory (`nexflow baseline --output-dir DIR`) holds
+
+    baseline.json               {"format": 1, "environment": <name or null>, "jobs": [...]}
+    interfaces/<unit>.nxi       every unit's interface file (the contract gate reads these)
+    <JobName>.state.json        each job's state description (compat/state.py)
+
+all deterministic. A git revision is a baseline too: `sources_at` extracts the project's files
+at that revision (git archive) into a directory, and the gate compiles them there.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+from nexflow_core.compat import state
+from nexflow_core.interface import UnitInterface, load_interface
+
+FORMAT = 1
+INDEX = "baseline.json"
+INTERFACES = "interfaces"
+STATE_SUFFIX = ".state.json"
+
+
+class BaselineError(Exception):
+    """A baseline that cannot be read or made (said in plain words, no traceback)."""
+
+
+class Baseline:
+    """Job name -> state description, unit path -> interface file bytes."""
+
+    def __init__(
+        self,
+        states: Mapping[str, Dict[str, Any]],
+        interfaces: Mapping[str, bytes],
+        environment: Optional[str] = None,
+    ) -> None:
+        self.states = dict(states)
+        self.interfaces = dict(interfaces)
+        self.environment = environment
+
+    def loaded_interfaces(self) -> Dict[str, UnitInterface]:
+        """Unit path -> its interface (what `contract_findings` reads)."""
+        return {
+            path: load_interface(data, origin=path)
+            for path, data in sorted(self.interfaces.items())
+        }
+
+
+def write_baseline(baseline: Baseline, directory: Path) -> list:
+    """Writes `baseline` into `directory` (replacing a baseline there); returns the files."""
+    if (directory / INDEX).is_file():
+        # Only a directory a baseline was written to is emptied: a wrong --output-dir must not
+        # remove someone's files.
+        for child in directory.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path, data in sorted(baseline.interfaces.items()):
+        out = directory / INTERFACES / (path + ".nxi")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        written.append(out)
+    for job, description in sorted(baseline.states.items()):
+        out = directory / (job + STATE_SUFFIX)
+        out.write_bytes(state.encode(description))
+        written.append(out)
+    index = {"format": FORMAT, "environment": baseline.environment, "jobs": sorted(baseline.states)}
+    (directory / INDEX).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", "utf-8")
+    written.append(directory / INDEX)
+    return written
+
+
+def read_baseline(directory: Path) -> Baseline:
+    index_path = directory / INDEX
+    if not index_path.is_file():
+        raise BaselineError(
+            f"{directory} is not a baseline (no {INDEX}); write one with "
+            "`nexflow baseline --output-dir DIR`, or pass a git revision"
+        )
+    try:
+        index = json.loads(index_path.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise BaselineError(f"{index_path} cannot be read: {e}") from None
+    if index.get("format") != FORMAT:
+        raise BaselineError(f"{index_path} is of another format ({index.get('format')})")
+    states: Dict[str, Dict[str, Any]] = {}
+    for job in index.get("jobs", []):
+        path = directory / (job + STATE_SUFFIX)
+        try:
+            states[job] = state.decode(path.read_bytes())
+        except (OSError, ValueError) as e:
+            raise BaselineError(f"{path} cannot be read: {e}") from None
+    interfaces: Dict[str, bytes] = {}
+    root = directory / INTERFACES
+    if root.is_dir():
+        for path in sorted(root.rglob("*.nxi")):
+            interfaces[path.relative_to(root).as_posix()[: -len(".nxi")]] = path.read_bytes()
+    return Baseline(states, interfaces, index.get("environment"))
+
+
+def _git(args: list, cwd: Path) -> bytes:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False
+        )
+    except OSError as e:
+        raise BaselineError(f"git cannot be run: {e}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise BaselineError(f"git {' '.join(args)}: {message[-1] if message else 'failed'}")
+    return done.stdout
+
+
+def sources_at(revision: str, project: Path, into: Path) -> Path:
+    """Extracts the project directory's files at git `revision` into `into`; returns the
+    project's directory there (the same path below the repository's top as `project`)."""
+    top = Path(_git(["rev-parse", "--show-toplevel"], project).decode().strip())
+    below = project.resolve().relative_to(top.resolve()).as_posix()
+    _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], project)
+    spec = f"{revision}:{below}" if below not in ("", ".") else revision
+    data = _git(["archive", "--format=tar", spec], top)
+    into.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            # Only plain files and directories, inside `into` (a tree from git, but still).
+            name = Path(member.name)
+            if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
+                continue
+            archive.extract(member, into)
+    return into
