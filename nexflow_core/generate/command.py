@@ -73,8 +73,7 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
     symbols.add_argument("--output", help="write the JSON here instead of standard output")
     symbols.set_defaults(func=run_symbols)
 
-    gen = subparsers.add_parser(
-        "generate",
+    gen = subparsers.add_parser("generate",
         help="generate code for DSL files, reading upstream DSL sources (whole-project mode)",
     )
     gen.add_argument("files", nargs="+", help="DSL files to generate code for")

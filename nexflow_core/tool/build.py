@@ -738,9 +738,11 @@ class Builder:
         if unit.kind == "proc":
             # What each job keeps in a savepoint (docs/upgrades.md): beside its arguments, or
             # under state/ when no environment is bound.
-            jobs = compiled.jobs or job_models(
-                compiled.project, {**packages, unit.path: packages[unit.path]}, None, loaded
-            )
+            try:
+                jobs = compiled.jobs or job_models(compiled.project, packages, None, loaded)
+            except NexflowError as e:  # generated without an environment: not expected
+                self.report(e.diagnostics)
+                return interface, list(old.outputs) if old else [], False
             where = f"environments/{environment}" if environment and compiled.jobs else "state"
             types = project_types(compiled.project, packages)
             for name, data in sorted(describe_jobs(jobs, types).items()):

@@ -199,3 +199,23 @@ def test_a_git_revision_is_a_baseline(tmp_path: Path, capsys: pytest.CaptureFixt
 
     code, _, err = _run(capsys, "compat", "--baseline", "no-such-tag", "--project", str(project))
     assert code == 2 and "no-such-tag" in err
+
+
+def test_compile_state_out_writes_the_jobs_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """What the Pants backend runs per file: `nexflow compile … --state-out DIR`."""
+    project = _project(tmp_path / "p")
+    schema, proc = project / "src" / "orders.schema", project / "src" / "large.proc"
+    iface = tmp_path / "orders.nxi"
+    code, _, err = _run(capsys, "compile", str(schema), "--java-package", "p",
+                        "--interface-out", str(iface))  # fmt: skip
+    assert code == 0, err
+    code, _, err = _run(capsys, "compile", str(proc), "--java-package", "p", "--interface",
+                        str(iface), "--output-dir", str(tmp_path / "java"), "--state-out",
+                        str(tmp_path / "state"))  # fmt: skip
+    assert code == 0, err
+    description = json.loads((tmp_path / "state" / "Large.state.json").read_text())
+    assert description["class"] == "p.LargeJob"
+    uids = {o["uid"] for o in description["operators"]}
+    assert "Large.state.customer.seen" in uids
