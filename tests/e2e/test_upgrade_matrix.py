@@ -18,9 +18,9 @@ The gate (`nexflow compat --baseline <v1 baseline> --format json` over the varia
 must say the same: `incompatible` for refused, `compatible, loses X` for X empty, `compatible`
 for all kept. The test prints the table and `variants=<n> verdicts_matching=<n>`.
 
-Lookups are not in the matrix: a lookup's cache is a map per parallel instance in the operator
-(nexflow.runtime.LookupCache), not Flink state; a savepoint holds only the async operator's
-requests in flight, and a restore starts every cache empty.
+Lookups are not in the matrix: a lookup's cache is a transient map per parallel instance
+(`Lookups.Cache` in the runtime's Lookups.java), not Flink state, keyed or other; a savepoint
+holds only the async I/O operator's records in flight, and a restore starts every cache empty.
 """
 
 from __future__ import annotations
