@@ -1,8 +1,8 @@
 """The one table of diagnostic codes. NX1xx syntax, NX2xx names/layering, NX3xx types,
 NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX6xx
 upgrades (`nexflow compat`, a change against the last release: NX601-NX619 state,
-NX620-NX639 stream and store contracts), NX7xx test files (`nexflow test`), NX9xx generation (a construct the target cannot
-render faithfully: refused, never wrong code).
+NX620-NX639 stream and store contracts), NX7xx test files (`nexflow test`), NX9xx
+generation (a construct the target cannot render faithfully: refused, never wrong code).
 
 docs/diagnostics.md documents every code here with a minimal trigger and the fix; a test
 checks both lists agree."""

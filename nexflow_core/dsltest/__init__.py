@@ -40,7 +40,7 @@ def add_command(
     test.add_argument("--coverage", action="store_true",
                       help="report the rules fired and table rows matched")  # fmt: skip
     test.add_argument("--fail-under", type=float, metavar="PERCENT",
-                      help="exit 1 when the coverage of rules and rows is below PERCENT")  # fmt: skip
+                      help="exit 1 when rules and rows covered are below PERCENT")  # fmt: skip
     test.add_argument(
         "--work-dir", metavar="DIR", help="keep the generated sources and classes here"
     )

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -92,7 +92,7 @@ def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
         message = f"unexpected {str(e.token)!r}"
     elif isinstance(e, UnexpectedCharacters):
         line, col = e.line, e.column
-        message = f"unexpected character {text[e.pos_in_stream]!r}"
+        message = f"unexpected character {text[e.pos_in_stream or 0]!r}"
     else:  # pragma: no cover - lark's other errors carry a position too
         line, col, message = getattr(e, "line", 1), getattr(e, "column", 1), str(e)
     expected = sorted(getattr(e, "expected", None) or getattr(e, "allowed", None) or [])
@@ -113,7 +113,7 @@ def parse_tests(text: str, path: str) -> tuple[list[Case], list[Diagnostic]]:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
         return [], [_syntax_error(path, text, e)]
-    return [_case(path, t) for t in tree.children], []
+    return [_case(path, t) for t in tree.children if isinstance(t, Tree)], []
 
 
 def _case(path: str, t: Tree) -> Case:
@@ -126,14 +126,14 @@ def _case(path: str, t: Tree) -> Case:
         given=[_field(path, f) for f in given.children if isinstance(f, Tree)],
         expect=_value(path, expect.children[-1]),
         exact=exactly is not None,
-        span=_token_span(path, name_tok),
-        subject_span=_token_span(path, subject_tok),
+        span=_token_span(path, cast(Token, name_tok)),
+        subject_span=_token_span(path, cast(Token, subject_tok)),
     )
 
 
 def _field(path: str, t: Tree) -> Field:
     name, value = t.children
-    return Field(str(name), _value(path, value), _token_span(path, name))
+    return Field(str(name), _value(path, value), _token_span(path, cast(Token, name)))
 
 
 def _value(path: str, t: Union[Tree, Token]) -> Value:

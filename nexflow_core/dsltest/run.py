@@ -23,13 +23,13 @@ from typing import Any, Optional
 
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, render_text
+from nexflow_core.dsltest import CLASSPATH_VAR
 from nexflow_core.dsltest.cases import EXTENSION, Case, Checker, Value, _instant, parse_tests
 from nexflow_core.project import CheckedProject, check_project, discover
 from nexflow_core.typemodel import Type
 
 RUNNER = Path(__file__).resolve().parent / "java" / "NexflowTestRunner.java"
 RUNNER_CLASS = "nexflow.testrunner.NexflowTestRunner"
-from nexflow_core.dsltest import CLASSPATH_VAR
 
 # Only these layers can be the subject of a test in this release: procs and infra are left
 # out of the check and of the generated code (their diagnostics are `nexflow check`'s).
@@ -95,7 +95,10 @@ def classpath(given: Optional[str]) -> Optional[str]:
     return value
 
 
-def load(args: argparse.Namespace) -> tuple[Optional[CheckedProject], list[Case], list[Diagnostic], dict[str, str]]:  # fmt: skip
+Loaded = tuple[Optional[CheckedProject], list[Case], list[Diagnostic], dict[str, str]]
+
+
+def load(args: argparse.Namespace) -> Loaded:
     """The checked project and the cases that check clean, or the diagnostics."""
     dsl_roots, test_roots = _roots(args)
     dsl_files = [f for f in discover(dsl_roots) if os.path.splitext(f)[1] in SUBJECT_LAYERS]
@@ -162,7 +165,9 @@ def run_tests(args: argparse.Namespace) -> int:
 # --- generating, compiling, running -----------------------------------------------------------
 
 
-def _run_java(project: CheckedProject, cases: list[Case], work: Path, jdk: Path, cp: str) -> dict[int, dict]:  # fmt: skip
+def _run_java(
+    project: CheckedProject, cases: list[Case], work: Path, jdk: Path, cp: str
+) -> dict[int, dict]:
     from nexflow_core.generate import TARGETS, generate_checked
     from nexflow_core.generate.command import write_files
     from nexflow_core.generate.java_package import DEFAULT_BASE
@@ -191,7 +196,8 @@ def _run_java(project: CheckedProject, cases: list[Case], work: Path, jdk: Path,
     # javac finds what the subjects use (records, enums, the runtime) on -sourcepath: only
     # those are compiled, not the whole runtime.
     javac = [str(jdk / "bin" / "javac"), "-nowarn", "-proc:none", "-encoding", "UTF-8",
-             "-d", str(classes), "-sourcepath", str(src), "-cp", cp, *sorted(map(str, wanted))]  # fmt: skip
+             "-d", str(classes), "-sourcepath", str(src), "-cp", cp,
+             *sorted(map(str, wanted))]  # fmt: skip
     done = subprocess.run(javac, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(
@@ -235,7 +241,7 @@ class _RawNumber(float):
         return obj
 
     def __repr__(self) -> str:
-        return self._text  # type: ignore[attr-defined,no-any-return]
+        return self._text  # type: ignore[attr-defined]
 
 
 # --- comparing --------------------------------------------------------------------------------
@@ -255,7 +261,9 @@ def compare(case: Case, result: dict) -> Outcome:
     return Outcome(case, not diffs, diffs, result.get("nanos"))
 
 
-def _compare(v: Value, t: Type, actual: Any, path: str, exact: bool, out: list[str], case: Case) -> None:  # fmt: skip
+def _compare(
+    v: Value, t: Type, actual: Any, path: str, exact: bool, out: list[str], case: Case
+) -> None:
     label = path or "result"
 
     def differ() -> None:
@@ -280,9 +288,8 @@ def _compare(v: Value, t: Type, actual: Any, path: str, exact: bool, out: list[s
             for name, value in actual.items():
                 if name not in named and name in types and value not in (None, False, []):
                     sub = f"{path}.{name}" if path else name
-                    out.append(
-                        f"{v.span.location()}: {sub}: expected nothing (exactly), got {_show(value)}"
-                    )
+                    where = v.span.location()
+                    out.append(f"{where}: {sub}: expected nothing (exactly), got {_show(value)}")
         return
     if v.kind == "list":
         if not isinstance(actual, list) or len(actual) != len(v.items):

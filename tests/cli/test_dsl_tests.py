@@ -63,7 +63,9 @@ test "a small payment is S" for table Size {
 @pytest.fixture(autouse=True)
 def _java(monkeypatch: pytest.MonkeyPatch) -> None:
     if not os.environ.get("NEXFLOW_TEST_CLASSPATH"):
-        assert PANTS_JAR.is_file(), f"{PANTS_JAR} missing: use ./pants or set NEXFLOW_TEST_CLASSPATH"
+        assert (
+            PANTS_JAR.is_file()
+        ), f"{PANTS_JAR} missing: use ./pants or set NEXFLOW_TEST_CLASSPATH"
         # A jar path ending in the separator is a classpath, not a file listing one.
         monkeypatch.setenv("NEXFLOW_TEST_CLASSPATH", f"{PANTS_JAR.resolve()}{os.pathsep}")
 
@@ -75,7 +77,9 @@ def _project(tmp_path: Path, tests: str) -> Path:
     return tmp_path
 
 
-def test_a_passing_suite_and_its_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_passing_suite_and_its_coverage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = _project(tmp_path, PASSING)
     assert main(["test", str(d), "--coverage"]) == 0
     out = capsys.readouterr().out
@@ -91,7 +95,9 @@ def test_a_passing_suite_and_its_coverage(tmp_path: Path, capsys: pytest.Capture
     assert "coverage 50.0% is under --fail-under 60%" in capsys.readouterr().out
 
 
-def test_a_failing_expectation_shows_a_diff_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failing_expectation_shows_a_diff_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = _project(tmp_path, PASSING.replace('size = "S"', 'size = "L"').replace(
         'reason = "big"', 'reason = "large"'))  # fmt: skip
     assert main(["test", str(d)]) == 1
@@ -101,7 +107,9 @@ def test_a_failing_expectation_shows_a_diff_at_its_line(tmp_path: Path, capsys: 
     assert "0 passed, 2 failed" in out
 
 
-def test_expect_exactly_requires_the_fields_not_named_to_be_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_expect_exactly_requires_the_fields_not_named_to_be_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = _project(tmp_path, """\
 test "exactly" for rules Checks {
     given { id = "p1", amount = 1000.01, currency = "EUR" }
@@ -113,7 +121,9 @@ test "exactly" for rules Checks {
     assert "flagged: expected nothing (exactly), got true" in out
 
 
-def test_a_wrong_field_name_is_a_diagnostic_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_field_name_is_a_diagnostic_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = _project(tmp_path, PASSING.replace("amount = 5.00", "amont = 5.00"))
     assert main(["test", str(d)]) == 1
     out = capsys.readouterr().out
@@ -123,15 +133,18 @@ def test_a_wrong_field_name_is_a_diagnostic_at_its_line(tmp_path: Path, capsys: 
     assert "no field 'amont'" in out
 
 
-def test_a_value_of_the_wrong_type_is_a_diagnostic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_value_of_the_wrong_type_is_a_diagnostic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = _project(tmp_path, PASSING.replace("amount = 5.00", "amount = 5.001"))
     assert main(["test", str(d)]) == 1
     out = capsys.readouterr().out
     assert "[NX704]" in out and "pay.nxtest:7:" in out, out
 
 
-def test_a_missing_classpath_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_missing_classpath_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("NEXFLOW_TEST_CLASSPATH")
     d = _project(tmp_path, PASSING)
     assert main(["test", str(d)]) == 2
