@@ -277,6 +277,10 @@ def _add_project_commands(sub: "argparse._SubParsersAction[argparse.ArgumentPars
     baseline.set_defaults(func=_cmd_baseline)
     compat.set_defaults(func=_cmd_compat)
 
+    from nexflow_core import dsltest  # argparse only until it runs
+
+    dsltest.add_command(sub, project_help)
+
     fmt = sub.add_parser(
         "fmt",
         help="format DSL files canonically",

@@ -1,8 +1,8 @@
 """The one table of diagnostic codes. NX1xx syntax, NX2xx names/layering, NX3xx types,
 NX4xx domain rules (decision tables, rules, proc structure, schemas), NX5xx infra, NX6xx
 upgrades (`nexflow compat`, a change against the last release: NX601-NX619 state,
-NX620-NX639 stream and store contracts), NX9xx generation (a construct the target cannot
-render faithfully: refused, never wrong code).
+NX620-NX639 stream and store contracts), NX7xx test files (`nexflow test`), NX9xx
+generation (a construct the target cannot render faithfully: refused, never wrong code).
 
 docs/diagnostics.md documents every code here with a minimal trigger and the fix; a test
 checks both lists agree."""
@@ -131,6 +131,13 @@ CODES: dict[str, str] = {
     "NX626": "enum or allowed value added or removed",
     "NX627": "record key changed",
     "NX628": "event-time field changed",
+    # test files (.nxtest, `nexflow test`; docs/language/tests.md)
+    "NX701": "malformed test file",
+    "NX702": "unknown test subject",
+    "NX703": "unknown field in a test",
+    "NX704": "test value does not fit its type",
+    "NX705": "test or field given twice",
+    "NX706": "subject cannot be tested yet",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

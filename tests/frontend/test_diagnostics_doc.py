@@ -21,6 +21,8 @@ GENERATION_CODES: set[str] = set()
 # The upgrade gate's state codes (nexflow compat): an example is a release (`before/` files)
 # and a change (`after/` files), the other files are both's.
 COMPAT_CODES = {code for code in CODES if "NX601" <= code <= "NX619"}
+# The test-file codes (nexflow test): the `nxtest` blocks are test files of the other blocks.
+TEST_FILE_CODES = {code for code in CODES if "NX701" <= code <= "NX719"}
 
 
 def _sections() -> dict[str, tuple[str, str]]:
@@ -68,6 +70,9 @@ def test_documented_example_triggers_code(code: str, monkeypatch: pytest.MonkeyP
     if code in COMPAT_CODES:
         _check_compat_example(code, body, sources)
         return
+    if code in TEST_FILE_CODES:
+        _check_test_file_example(code, sources)
+        return
     project = check_project(sources)
     if baseline:
         released = check_project(baseline)
@@ -87,6 +92,26 @@ def test_documented_example_triggers_code(code: str, monkeypatch: pytest.MonkeyP
         assert d.message
     rendered = render_text(project.diagnostics, project.sources)
     assert f"[{code}]" in rendered
+
+
+def _check_test_file_example(code: str, sources: dict) -> None:
+    """Test-file codes: the DSL blocks check clean; the `nxtest` blocks give `code`."""
+    from nexflow_core.dsltest.cases import Checker, parse_tests
+
+    tests = {p: t for p, t in sources.items() if p.endswith(".nxtest")}
+    project = check_project({p: t for p, t in sources.items() if p not in tests})
+    assert project.ok, render_text(project.diagnostics, project.sources)
+    found = []
+    checker = Checker(project)
+    for path, text in tests.items():
+        cases, errors = parse_tests(text, path)
+        found += errors
+        checker.check(cases)
+    found += checker.diagnostics
+    assert code in {d.code for d in found}, [(d.code, d.message) for d in found]
+    for d in found:
+        assert d.span.file in tests and d.span.line >= 1 and d.span.column >= 1
+    assert f"[{code}]" in render_text(found, {**project.sources, **tests})
 
 
 def _check_compat_example(code: str, body: str, sources: dict) -> None:

@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"generate"},  # job models and target code
     {"compat"},  # the upgrade gate: state descriptions, baselines, verdicts
     {"tool"},  # nexflow build, graph, fmt, init
+    {"dsltest"},  # nexflow test: .nxtest files run against the generated Java
     {"cli"},  # the command line
     {"__main__"},  # python -m nexflow_core
 ]

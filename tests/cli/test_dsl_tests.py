@@ -1,0 +1,162 @@
+"""`nexflow test` (docs/language/tests.md): test files run against the generated Java.
+
+Needs a JDK and a classpath with Flink and Jackson: under Pants the jar of
+tests/generate/jvm:flink-classpath; outside, NEXFLOW_TEST_CLASSPATH (as tests/generate)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nexflow_core.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PANTS_JAR = Path("tests.generate.jvm/flink-classpath.jar")
+
+SCHEMA = """\
+schema Payment {
+    id: string @key
+    amount: decimal(10,2)
+    currency: string
+}
+"""
+
+RULES = """\
+ruleset Checks for payment: Payment {
+    rule big {
+        when payment.amount > 1000
+        then flag "big"
+    }
+    rule odd_currency {
+        when payment.currency not in ["EUR", "USD"]
+        then reject with "currency"
+    }
+}
+
+decision_table Size for payment: Payment hit_policy first {
+    inputs { amount = payment.amount }
+    outputs { size: string }
+    rules {
+        small: < 100   -> "S"
+        large: >= 100  -> "L"
+    }
+}
+"""
+
+PASSING = """\
+test "a big payment is flagged" for rules Checks {
+    given { id = "p1", amount = 1000.01, currency = "EUR" }
+    expect { fired = ["big"], flagged = true, reason = "big" }
+}
+
+test "a small payment is S" for table Size {
+    given { amount = 5.00 }
+    expect { size = "S" }
+}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _java(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not os.environ.get("NEXFLOW_TEST_CLASSPATH"):
+        assert (
+            PANTS_JAR.is_file()
+        ), f"{PANTS_JAR} missing: use ./pants or set NEXFLOW_TEST_CLASSPATH"
+        # A jar path ending in the separator is a classpath, not a file listing one.
+        monkeypatch.setenv("NEXFLOW_TEST_CLASSPATH", f"{PANTS_JAR.resolve()}{os.pathsep}")
+
+
+def _project(tmp_path: Path, tests: str) -> Path:
+    (tmp_path / "pay.schema").write_text(SCHEMA, "utf-8")
+    (tmp_path / "pay.rules").write_text(RULES, "utf-8")
+    (tmp_path / "pay.nxtest").write_text(tests, "utf-8")
+    return tmp_path
+
+
+def test_a_passing_suite_and_its_coverage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = _project(tmp_path, PASSING)
+    assert main(["test", str(d), "--coverage"]) == 0
+    out = capsys.readouterr().out
+    assert f"PASS {d}/pay.nxtest:1 a big payment is flagged" in out
+    assert "2 passed, 0 failed" in out
+    assert "ruleset Checks (" in out and ": 1/2 rules" in out and "not hit: odd_currency" in out
+    assert "table Size (" in out and ": 1/2 rows" in out and "not hit: large" in out
+    assert "coverage: 2/4 rules and rows (50.0%)" in out
+    # --fail-under: 50% passes 50, fails 60.
+    assert main(["test", str(d), "--fail-under", "50"]) == 0
+    capsys.readouterr()
+    assert main(["test", str(d), "--fail-under", "60"]) == 1
+    assert "coverage 50.0% is under --fail-under 60%" in capsys.readouterr().out
+
+
+def test_a_failing_expectation_shows_a_diff_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = _project(tmp_path, PASSING.replace('size = "S"', 'size = "L"').replace(
+        'reason = "big"', 'reason = "large"'))  # fmt: skip
+    assert main(["test", str(d)]) == 1
+    out = capsys.readouterr().out
+    assert f'{d}/pay.nxtest:3:56: reason: expected "large", got "big"' in out, out
+    assert f'{d}/pay.nxtest:8:21: size: expected "L", got "S"' in out, out
+    assert "0 passed, 2 failed" in out
+
+
+def test_expect_exactly_requires_the_fields_not_named_to_be_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = _project(tmp_path, """\
+test "exactly" for rules Checks {
+    given { id = "p1", amount = 1000.01, currency = "EUR" }
+    expect exactly { fired = ["big"] }
+}
+""")  # fmt: skip
+    assert main(["test", str(d)]) == 1
+    out = capsys.readouterr().out
+    assert "flagged: expected nothing (exactly), got true" in out
+
+
+def test_a_wrong_field_name_is_a_diagnostic_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = _project(tmp_path, PASSING.replace("amount = 5.00", "amont = 5.00"))
+    assert main(["test", str(d)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"{re.escape(str(d))}/pay.nxtest:7:13: .*\[NX703\]", out) or (
+        "[NX703]" in out and "pay.nxtest:7:13" in out
+    ), out
+    assert "no field 'amont'" in out
+
+
+def test_a_value_of_the_wrong_type_is_a_diagnostic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = _project(tmp_path, PASSING.replace("amount = 5.00", "amount = 5.001"))
+    assert main(["test", str(d)]) == 1
+    out = capsys.readouterr().out
+    assert "[NX704]" in out and "pay.nxtest:7:" in out, out
+
+
+def test_a_missing_classpath_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("NEXFLOW_TEST_CLASSPATH")
+    d = _project(tmp_path, PASSING)
+    assert main(["test", str(d)]) == 2
+    assert "give --classpath or set NEXFLOW_TEST_CLASSPATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("example", ["card-fraud", "payments"])
+def test_the_examples_tests_pass_and_cover_every_rule_and_row(
+    example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / example
+    shutil.copytree(ROOT / "examples" / example, d)
+    assert main(["test", str(d), "--coverage", "--fail-under", "100"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert " 0 failed" in out and "(100.0%)" in out
