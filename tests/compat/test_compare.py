@@ -310,8 +310,8 @@ def test_a_changed_window_size_evolves() -> None:
 
 
 def test_another_window_aggregation_in_the_same_field_evolves_with_a_warning() -> None:
-    """Accumulator fields are named by position (v3): min → max restores, and the windows open
-    at the savepoint mix both."""
+    """Accumulator fields are named after the output field (total): min → max restores, and
+    the windows open at the savepoint mix both."""
     before = WINDOW.replace("total = sum(amount)", "total = min(amount)")
     result = _compare(before, WINDOW.replace("total = sum(amount)", "total = max(amount)"))
     contents = _state(result, "window-contents")
