@@ -36,7 +36,8 @@ from nexflow_core.diagnostics import Diagnostic, Span
 from nexflow_core.generate import model
 from nexflow_core.generate.core import job_models
 from nexflow_core.generate.flink import java as flink_java
-from nexflow_core.generate.flink.windows import aggregation_java, window_java
+from nexflow_core.generate.flink.state_classes import StateClasses
+from nexflow_core.generate.flink.windows import accumulator_fields, window_java
 from nexflow_core.generate.java.naming import enum_constant, identifier
 from nexflow_core.typemodel import Type
 
@@ -215,14 +216,16 @@ def _meaning(a: model.Aggregation) -> str:
     return f"{a.fn}({arg})"
 
 
-def _segment(job: model.Job, cls: str, op: model.Segment, types: Types) -> Dict[str, Any]:
+def _segment(
+    job: model.Job, cls: str, classes: StateClasses, op: model.Segment, types: Types
+) -> Dict[str, Any]:
     states: List[Dict[str, Any]] = []
     for st in op.states:
         states.append(
             _state(st.name, st.name, "value", "key", _type(st.type, types), st.origin, st.ttl_ms)
         )
     runs = _rolling_runs(op.steps)
-    for n, run in enumerate(runs, start=1):
+    for run in runs:
         fields = [_field("time", _scalar("LONG_PRIMITIVE_ARRAY", "long[]")),
                   _field("size", _scalar("INT", "int"))]  # fmt: skip
         for step in run:
@@ -237,7 +240,7 @@ def _segment(job: model.Job, cls: str, op: model.Segment, types: Types) -> Dict[
                 run[0].state,
                 "value",
                 "key",
-                _pojo(f"{cls}$Steps{op.index}Rolling{n}", fields),
+                _pojo(f"{cls}${classes.rolling(op, run[0].state)}", fields),
                 run[0].origin,
                 within_ms=[s.within_ms for s in run],
             )
@@ -274,7 +277,9 @@ def _dedup(job: model.Job, op: model.Dedup) -> Dict[str, Any]:
     return _operator(op.uid, "deduplicate", op.origin, op.key, states)
 
 
-def _correlate(job: model.Job, cls: str, op: model.Correlate, types: Types) -> Dict[str, Any]:
+def _correlate(
+    job: model.Job, cls: str, classes: StateClasses, op: model.Correlate, types: Types
+) -> Dict[str, Any]:
     dsl = _dsl_of_uid(job, op.uid)
     long_ = _scalar("LONG", "long")
     states: List[Dict[str, Any]]
@@ -286,59 +291,54 @@ def _correlate(job: model.Job, cls: str, op: model.Correlate, types: Types) -> D
             _state("waiting_arrived", dsl, "value", "key", long_, op.origin),
         ]
     else:
-        base = f"{cls}$Correlate{op.index}"
 
-        def entry(suffix: str, record: Type) -> Dict[str, Any]:
+        def entry(simple: str, record: Type) -> Dict[str, Any]:
             fields = [_field("record", _type(record, types)),
                       _field("time", _scalar("LONG", "long")),
                       _field("arrived", _scalar("LONG", "long"))]  # fmt: skip
-            return _pojo(base + suffix, fields)
+            return _pojo(f"{cls}${simple}", fields)
 
+        waiting = entry(classes.waiting(op), op.record)
+        partners = entry(classes.partner_waiting(op), op.partner.record)
         states = [
-            _state("waiting_records", dsl, "list", "key", entry("Waiting", op.record), op.origin),
-            _state(
-                "waiting_partners",
-                dsl,
-                "list",
-                "key",
-                entry("PartnerWaiting", op.partner.record),
-                op.origin,
-            ),  # fmt: skip
+            _state("waiting_records", dsl, "list", "key", waiting, op.origin),
+            _state("waiting_partners", dsl, "list", "key", partners, op.origin),
         ]
     states.append(_counts(op.origin))
     return _operator(op.uid, "correlate", op.origin, op.key, states)
 
 
-def _accumulator(cls: str, op: model.Window, types: Types) -> Dict[str, Any]:
-    """Window<index>Accumulator's fields, as window.j2 / aggregations.j2 declare them: named
-    after the aggregation's position (n1, s2, v3 …), hence `meaning`."""
+def _accumulator(cls: str, classes: StateClasses, op: model.Window, types: Types) -> Dict[str, Any]:
+    """The window's accumulator and its fields, as window.j2 / aggregations.j2 declare them
+    (flink/windows.py's accumulator_fields: named after the output field an aggregation
+    computes; `meaning` says which aggregation a field holds)."""
     string, long_ = _scalar("STRING", "string"), _scalar("LONG", "long")
     fields = [
         _field("rejected", {"list": string, "dsl": "list<string>"}),
         _field("rejectedMore", long_),
         _field("failed", string),
     ]
-    for i, a in enumerate(op.aggregations, start=1):
-        parts = aggregation_java(a).type
+    for f in accumulator_fields(op):
+        a = f.aggregation
         meaning = _meaning(a)
         arg = _type(a.arg_type, types) if a.arg_type is not None else None
-        if parts == "type_count":
-            fields.append(_field(f"n{i}", long_, meaning))
-        elif parts in ("type_sum", "type_avg") and arg is not None:
-            fields.append(_field(f"s{i}", arg, meaning))
-            if parts == "type_avg":
-                fields.append(_field(f"n{i}", long_, meaning))
-        elif parts in ("type_min_max", "type_first_last") and arg is not None:
-            fields.append(_field(f"v{i}", arg, meaning))
-            if parts == "type_first_last":
-                fields.append(_field(f"t{i}", long_, meaning))
-        elif parts == "type_count_distinct":
+        if f.n:
+            fields.append(_field(f.n, long_, meaning))
+        if f.s and arg is not None:
+            fields.append(_field(f.s, arg, meaning))
+        if f.v and arg is not None:
+            fields.append(_field(f.v, arg, meaning))
+        if f.t:
+            fields.append(_field(f.t, long_, meaning))
+        if f.d:
             value = {"map": [string, _scalar("BOOLEAN", "boolean")], "dsl": "map<string, boolean>"}
-            fields.append(_field(f"d{i}", value, meaning))
-    return _pojo(f"{cls}$Window{op.index}Accumulator", fields)
+            fields.append(_field(f.d, value, meaning))
+    return _pojo(f"{cls}${classes.accumulator(op)}", fields)
 
 
-def _window(job: model.Job, cls: str, op: model.Window, types: Types) -> Dict[str, Any]:
+def _window(
+    job: model.Job, cls: str, classes: StateClasses, op: model.Window, types: Types
+) -> Dict[str, Any]:
     dsl = _dsl_of_uid(job, op.uid)
     extent = {
         "kind": op.kind,
@@ -354,7 +354,7 @@ def _window(job: model.Job, cls: str, op: model.Window, types: Types) -> Dict[st
             dsl,
             "aggregating",
             "window",
-            _accumulator(cls, op, types),
+            _accumulator(cls, classes, op, types),
             op.origin,
             window=extent,
         ),  # fmt: skip
@@ -427,6 +427,7 @@ def _in_flight(job: model.Job, uid: str, what: str, origin: Optional[model.Origi
 def describe_job(job: model.Job, types: Types) -> Dict[str, Any]:
     """The state of `job` a savepoint holds, operator by operator (see the module doc)."""
     cls = f"{job.package}.{flink_java.type_name(job.name, job.package)}Job"
+    classes = StateClasses(job)
     operators: List[Dict[str, Any]] = []
     splits = {"serializer": "SOURCE_SPLITS", "dsl": "reader positions"}
 
@@ -440,15 +441,15 @@ def describe_job(job: model.Job, types: Types) -> Dict[str, Any]:
     source(job.source.stream, job.source.origin)
     for op in job.operators:
         if isinstance(op, model.Segment):
-            operators.append(_segment(job, cls, op, types))
+            operators.append(_segment(job, cls, classes, op, types))
         elif isinstance(op, model.Dedup):
             operators.append(_dedup(job, op))
         elif isinstance(op, model.Correlate):
             if op.partner is not None:
                 source(op.partner.stream, op.origin)
-            operators.append(_correlate(job, cls, op, types))
+            operators.append(_correlate(job, cls, classes, op, types))
         elif isinstance(op, model.Window):
-            operators.append(_window(job, cls, op, types))
+            operators.append(_window(job, cls, classes, op, types))
         elif isinstance(op, model.Join):
             if op.stream != job.source.stream:
                 source(op.stream, op.origin)
@@ -607,9 +608,9 @@ def compare_types(
             path = f"{where}.{kept}" if where else f"{name}.{kept}"
             compare_types(fo["type"], fn["type"], path, out)
             if fo.get("meaning") != fn.get("meaning"):
-                # Same field, same serializer, another aggregation (window accumulator fields
-                # are named by position): Flink restores it, and the windows open at the
-                # savepoint combine the old values with the new aggregation.
+                # Same field, same serializer, another aggregation (a window's output field
+                # computed by another function): Flink restores it, and the windows open at
+                # the savepoint combine the old values with the new aggregation.
                 out.worse(
                     EVOLVES,
                     f"{label}{name}.{kept} held {fo.get('meaning')} and now holds "

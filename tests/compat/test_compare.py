@@ -264,14 +264,23 @@ def test_a_changed_rolling_duration_keeps_the_state() -> None:
     assert result.verdict == "compatible"
 
 
-def test_an_operator_inserted_before_a_rolling_block_renames_its_class() -> None:
-    """The rolling state's class is named after the operator's position (Steps<n>Rolling1):
-    an operator before it makes it another class, which Flink's PojoSerializer refuses."""
-    after = ROLLING.replace("    key by card_id\n", "    deduplicate by auth_id within 1 minute\n"
-                            "    key by card_id\n")  # fmt: skip
-    result = _compare(ROLLING, after)
-    assert _state(result, "rolling.n").change == "incompatible"
-    assert "NX606" in _codes(result)
+# A stateless statement before `key by`: the records reach the keyed operator through an
+# operator of their own (a segment, a lookup), which moves every operator after it one place on.
+FILTER_FIRST = "    filter amount > 0\n    key by card_id\n"
+
+
+def test_an_operator_inserted_before_a_rolling_block_keeps_its_class() -> None:
+    """The rolling state's class is named after its key and its name (RollingCardIdN), not
+    after the operator's position: operators inserted before it leave it restorable."""
+    for inserted in (
+        FILTER_FIRST,
+        "    deduplicate by auth_id within 1 minute\n    key by card_id\n",
+    ):
+        after = ROLLING.replace("    key by card_id\n", inserted)
+        result = _compare(ROLLING, after)
+        assert _state(result, "rolling.n").change == "same", inserted
+        assert "NX606" not in _codes(result)
+        assert result.verdict == "compatible"
 
 
 # --- windows ------------------------------------------------------------------------------
@@ -301,8 +310,8 @@ def test_a_changed_window_size_evolves() -> None:
 
 
 def test_another_window_aggregation_in_the_same_field_evolves_with_a_warning() -> None:
-    """Accumulator fields are named by position (v3): min → max restores, and the windows open
-    at the savepoint mix both."""
+    """Accumulator fields are named after the output field (total): min → max restores, and
+    the windows open at the savepoint mix both."""
     before = WINDOW.replace("total = sum(amount)", "total = min(amount)")
     result = _compare(before, WINDOW.replace("total = sum(amount)", "total = max(amount)"))
     contents = _state(result, "window-contents")
@@ -311,14 +320,60 @@ def test_another_window_aggregation_in_the_same_field_evolves_with_a_warning() -
     assert "NX614" in _codes(result)
 
 
-def test_reordered_window_aggregations_drop_the_open_windows_values() -> None:
+def test_reordered_window_aggregations_keep_the_open_windows_values() -> None:
+    """Accumulator fields are named after the output field they compute (n, total), not
+    after their position."""
     after = WINDOW.replace(
         "        n = count()\n        total = sum(amount)\n",
         "        total = sum(amount)\n        n = count()\n",
     )
     contents = _state(_compare(WINDOW, after), "window-contents")
+    assert contents.change == "same", contents.detail
+
+
+def test_a_window_aggregation_added_in_the_middle_keeps_the_others() -> None:
+    after = WINDOW.replace(
+        "        n = count()\n", "        n = count()\n        biggest = max(amount)\n"
+    )
+    result = _compare(WINDOW, after, after_schema=SCHEMA.replace(
+        "    total: decimal(38,2)?\n", "    total: decimal(38,2)?\n    biggest: decimal(12,2)?\n"
+    ))  # fmt: skip
+    contents = _state(result, "window-contents")
     assert contents.change == "evolves"
-    assert "n2 removed" in contents.detail and "n3 added" in contents.detail
+    # Only the new field: the others keep their names and their values in open windows.
+    assert contents.detail.endswith(".biggest added (null in restored values)"), contents.detail
+    assert ";" not in contents.detail, contents.detail
+    assert result.verdict == "compatible"
+
+
+def test_an_operator_inserted_before_a_window_keeps_its_class() -> None:
+    result = _compare(WINDOW, WINDOW.replace("    key by card_id\n", FILTER_FIRST))
+    assert _state(result, "window-contents").change == "same"
+    assert result.verdict == "compatible"
+
+
+CORRELATE_WITH = """
+proc Settle {
+    from auths
+    event_time event_time watermark 1 second
+    correlate with settlements by auth_id within 1 minute
+    on timeout emit to timeouts
+    emit to out
+}
+"""
+
+
+def test_an_operator_inserted_before_a_correlation_keeps_its_classes() -> None:
+    after = CORRELATE_WITH.replace(
+        "    correlate with",
+        "    filter amount > 0\n    key by card_id\n"
+        "    state seen: long ttl 1 hour\n    update seen = coalesce(seen, 0) + 1\n"
+        "    correlate with",
+    )
+    result = _compare(CORRELATE_WITH, after)
+    for name in ("waiting_records", "waiting_partners"):
+        assert _state(result, name).change == "same", name
+    assert result.verdict == "compatible"
 
 
 # --- the job's max parallelism --------------------------------------------------------------

@@ -72,12 +72,13 @@ proc EveryWindow {
 proc Sessions {
     from payment_events
     event_time timestamp watermark 5 seconds
+    filter amount > 0
     key by card_id
     window session gap 30 minutes
     aggregate into CardVelocity {
         card_id = first(card_id)
         txn_count = count()
-        total_amount = sum(amount)
+        total_amount = sum(amount) + 0 * avg(amount)
         window_end = window_end()
     }
     emit to card_velocity
@@ -136,12 +137,58 @@ def _generate(example: str, environment: Optional[str]) -> tuple:
     return files, descriptions
 
 
+# A class of the job (`public static final class X {` at the job class's indentation) and
+# its instance fields, to the class's closing brace.
+_CLASS = re.compile(r"^    public static final class (\w+) \{$(.*?)^    \}$", re.M | re.S)
+_FIELD = re.compile(r"^        public (?!static )[\w.<>, \[\]]+ ([\w$]+)(?: = [^;]*)?;$", re.M)
+
+
+def state_classes(java: str) -> Dict[str, Set[str]]:
+    """Simple name -> instance fields of each public nested class of a job's Java."""
+    return {m.group(1): set(_FIELD.findall(m.group(2))) for m in _CLASS.finditer(java)}
+
+
+def _pojos(t: dict) -> List[dict]:
+    out = [t] if "pojo" in t else []
+    for part in ("list", "array"):
+        if part in t:
+            out += _pojos(t[part])
+    for part in ("map", "tuple", "union"):
+        for x in t.get(part, []):
+            out += _pojos(x)
+    for f in t.get("fields", []):
+        out += _pojos(f["type"])
+    return out
+
+
+def class_drift(java: str, description: dict) -> List[str]:
+    """The job's own state classes (`<JobClass>$<Name>`) of the description that the Java does
+    not declare with exactly the described fields."""
+    declared = state_classes(java)
+    prefix = description["class"] + "$"
+    out = []
+    for o in description["operators"]:
+        for s in o["states"]:
+            for pojo in _pojos(s["type"]):
+                if not pojo["pojo"].startswith(prefix):
+                    continue
+                simple = pojo["pojo"][len(prefix) :]
+                fields = {f["name"] for f in pojo["fields"]}
+                if declared.get(simple) != fields:
+                    out.append(f"{o['uid']}: {s['name']}: {simple} {sorted(fields)} "
+                               f"declared {sorted(declared.get(simple, ['(none)']))}")  # fmt: skip
+    return out
+
+
 @pytest.mark.parametrize("example,environment", _cases())
 def test_every_state_descriptor_is_described(example: str, environment: Optional[str]) -> None:
     files, descriptions = _generate(example, environment)
     for name, description in descriptions.items():
         java = next(f.content for f in files if f.path.endswith(f"/{name}Job.java"))
         assert missing(java, description) == [], (example, environment, name)
+        # The classes the state is serialized as, and their fields (Flink's PojoSerializer
+        # restores by class name and field name).
+        assert class_drift(java, description) == [], (example, environment, name)
         # Deterministic: the same bytes twice, keys sorted.
         encoded = state.encode(description)
         assert encoded == state.encode(json.loads(encoded))
@@ -171,3 +218,28 @@ def test_the_check_sees_the_descriptors_of_every_operator_kind() -> None:
     assert {"kept", "waiting_records", "waiting_partners", "spent", "dead_letters_sent",
             "waiting", "waiting_since", "deadline", "waiting_arrived",
             "rolling.auths_in_1h"} <= seen, seen  # fmt: skip
+
+
+def test_the_check_sees_the_state_classes_of_every_kind() -> None:
+    """Not vacuous: rolling runs, `correlate with` and windows each have a class of the job,
+    named after the state, with its fields; a class renamed in the description is caught."""
+    seen: Dict[str, Set[str]] = {}
+    for example in ("(every operator)", "card-fraud"):
+        files, descriptions = _generate(example, None)
+        for name, description in descriptions.items():
+            java = next(f.content for f in files if f.path.endswith(f"/{name}Job.java"))
+            seen.update(state_classes(java))
+            for o in description["operators"]:
+                for s in o["states"]:
+                    if "pojo" in s["type"] and s["type"]["pojo"].startswith(description["class"]):
+                        broken = json.loads(json.dumps(description))
+                        target = next(x for x in broken["operators"] if x["uid"] == o["uid"])
+                        state_ = next(x for x in target["states"] if x["name"] == s["name"])
+                        state_["type"]["pojo"] += "X"
+                        assert class_drift(java, broken) != []
+    assert seen["CorrelateTransactionIdWithSettlementsWaiting"] == {"record", "time", "arrived"}
+    assert seen["WindowSessionCardIdCardVelocityAccumulator"] == {
+        "card_id", "card_id$time", "txn_count", "total_amount$sum", "total_amount$avg$sum",
+        "total_amount$avg$count", "rejected", "rejectedMore", "failed",
+    }  # fmt: skip
+    assert any(n.startswith("RollingCardId") for n in seen), sorted(seen)

@@ -38,14 +38,13 @@ def test_a_lookup_routes_bad_documents_to_the_dead_letters() -> None:
 
 def test_a_window_adds_a_record_whole_or_makes_it_a_dead_letter() -> None:
     job = _jobs()["SumTransfersJob.java"]
-    add = job[job.index("public Window1Accumulator add(") :].split(
-        "public Window1Accumulator getResult"
-    )[0]
+    acc = "WindowTumblingAccountAccountTotalAccumulator"
+    add = job[job.index(f"public {acc} add(") :].split(f"public {acc} getResult")[0]
     # Computed into locals first, stored only after every aggregation succeeded.
     assert add.index("s2 = s2 == null ? x : Ops.add(s2, x);") < add.index(
         "} catch (RuntimeException e) {"
     )
-    assert add.index("acc.reject(e, record.toString(),") < add.index("acc.s2 = s2;")
+    assert add.index("acc.reject(e, record.toString(),") < add.index("acc.total = s2;")
     # Dead letters leave when the window fires; a failed session merge fires as one.
     assert "sendRejected(key, context, acc);" in job
     assert "throw new ArithmeticException(acc.failed);" in job

@@ -197,3 +197,124 @@ def test_rolling_state_is_named_after_the_first_aggregate_not_all_of_them() -> N
         # Values kept per aggregate name (a POJO field each: Flink's schema evolution).
         assert "public java.math.BigDecimal[] v_total" in job
     assert "public java.math.BigDecimal[] v_biggest" in after
+
+
+# The classes state is serialized as (Flink's PojoSerializer restores only into the class the
+# savepoint names): one of each kind, after `%s`.
+STATE_CLASSES = """proc P {
+    from auths
+    event_time event_time watermark 1 second
+%s    key by card_id
+    rolling 1 hour {
+        payments_1h = count()
+        spent_1h = sum(amount)
+    }
+    correlate with settlements by auth_id within 5 minutes
+    key by card_id
+    window tumbling 1 minute
+    aggregate into CardVelocity {
+        card_id = first(card_id)
+        txn_count = count()
+        total_usd = sum(amount)
+        max_usd = max(amount)
+        avg_usd = avg(amount)
+        first_auth = first(auth_id)
+        last_auth = last(auth_id)
+        merchants = count_distinct(merchant)
+    }
+    emit to card_velocity
+}
+"""
+
+
+def _classes(job: str) -> list:
+    return re.findall(r"^    (?:public|private) static final class (\w+)", job, re.M)
+
+
+def test_state_classes_are_named_after_their_state_not_their_position() -> None:
+    before = _generate(STATE_CLASSES % "")["p/PJob.java"]
+    after = _generate(STATE_CLASSES % "    filter amount > 0\n    emit to review_auths\n")[
+        "p/PJob.java"
+    ]
+    state = ["RollingCardIdPayments1h", "CorrelateAuthIdWithSettlementsWaiting",
+             "CorrelateAuthIdWithSettlementsPartnerWaiting",
+             "WindowTumblingCardIdCardVelocityAccumulator"]  # fmt: skip
+    for job in (before, after):
+        assert set(state) <= set(_classes(job)), _classes(job)
+    # The operators' own functions hold no state restored into them: still by position.
+    assert "Steps1" in _classes(before) and "Window3" in _classes(before)
+    assert "Steps2" in _classes(after) and "Window4" in _classes(after)
+
+
+def test_window_accumulator_fields_are_named_after_the_output_fields() -> None:
+    job = _generate(STATE_CLASSES % "")["p/PJob.java"]
+    acc = job[job.index("class WindowTumblingCardIdCardVelocityAccumulator") :]
+    acc = acc[: acc.index("\n    }\n")]
+    fields = re.findall(r"^        public (?!static )[\w.<>, \[\]]+ ([\w$]+)", acc, re.M)
+    assert fields == [
+        "card_id", "card_id$time", "txn_count", "total_usd", "max_usd", "avg_usd$sum",
+        "avg_usd$count", "first_auth", "first_auth$time", "last_auth", "last_auth$time",
+        "merchants", "rejected", "rejectedMore", "failed",
+    ]  # fmt: skip
+    # Moved to the front: every field keeps its name (and its values in open windows).
+    moved = STATE_CLASSES.replace("        max_usd = max(amount)\n", "").replace(
+        "        card_id = first", "        max_usd = max(amount)\n        card_id = first"
+    )
+    job = _generate(moved % "")["p/PJob.java"]
+    acc = job[job.index("class WindowTumblingCardIdCardVelocityAccumulator") :]
+    acc = acc[: acc.index("\n    }\n")]
+    moved_fields = re.findall(r"^        public (?!static )[\w.<>, \[\]]+ ([\w$]+)", acc, re.M)
+    assert moved_fields[0] == "max_usd" and sorted(moved_fields) == sorted(fields)
+
+
+RATIOS = """schema Ratios {
+    ratio: decimal(38,6)?
+    n: long
+    failed: long
+    class: decimal(38,6)?
+}
+stream ratios: Ratios
+"""
+
+
+def test_window_accumulator_fields_of_shared_and_combined_aggregations() -> None:
+    proc = ("proc P {\n    from auths\n    key by card_id\n    window tumbling 1 minute\n"
+            "    aggregate into Ratios {\n"
+            # Two aggregations in one field: each named with its function (and a number).
+            "        ratio = (sum(amount) + sum(amount * 2)) / count()\n"
+            # count() also alone in a field: named after that one.
+            "        n = count()\n"
+            # Named like a member of the accumulator, or a Java keyword: a `$` suffix.
+            "        failed = count_distinct(merchant)\n"
+            "        class = avg(amount)\n"
+            "    }\n    emit to ratios\n}\n")  # fmt: skip
+    job = _generate(proc, RATIOS)["p/PJob.java"]
+    acc = job[job.index("class WindowTumblingCardIdRatiosAccumulator") :]
+    acc = acc[: acc.index("\n    }\n")]
+    fields = re.findall(r"^        public (?!static )[\w.<>, \[\]]+ ([\w$]+)", acc, re.M)
+    assert fields == [
+        "ratio$sum", "ratio$sum$2", "n", "failed$", "class$$sum", "class$$count", "rejected",
+        "rejectedMore", "failed",
+    ]  # fmt: skip
+
+
+def test_two_states_meeting_in_one_class_name_get_a_digest_suffix(tmp_path: Path) -> None:
+    # `rolling.n_1` and `rolling.n1` of one key are both RollingCardIdN1 in CamelCase.
+    proc = ("proc P {\n    from auths\n    key by card_id\n    rolling 1 hour {\n"
+            "        n_1 = count()\n    }\n    filter n_1 > 0\n    rolling 1 hour {\n"
+            "        n1 = count()\n    }\n    filter n1 > 0\n"
+            "    emit to approved_auths\n}\n")  # fmt: skip
+    job = _generate(proc)["p/PJob.java"]
+    rolling = sorted(c for c in _classes(job) if c.startswith("Rolling"))
+    assert len(rolling) == 2 and all(re.fullmatch(r"RollingCardIdN1_[0-9a-f]{8}", c)
+                                     for c in rolling), rolling  # fmt: skip
+    # The same names in every build of the same sources, whatever comes before them.
+    again = _generate(proc.replace("    key by", "    filter amount > 0\n    key by"))
+    assert sorted(c for c in _classes(again["p/PJob.java"]) if c.startswith("Rolling")) == rolling
+    # And the job compiles.
+    from tests.generate import javatools
+
+    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())
+               if p.suffix in (".schema", ".transform", ".rules")}  # fmt: skip
+    files = javatools.generate_sources({**sources, "x.proc": proc}, "p", tmp_path / "out")
+    javatools.javac(files, tmp_path / "classes")

@@ -11,6 +11,9 @@ restored from the savepoint the one before stopped with, and possibly a new buil
   out the one left (each side waited in two TTL'd lists, a record's and its time's, before).
 - Two streams persisting to one store: Flink accepts the job (distinct uids), both persist.
 - Adding an aggregate to a `rolling` block keeps the run's state: the counts continue.
+- So does inserting an operator before it (a filter, which starts a segment of its own): the
+  class the run's state is serialized as is named after the state, not after the operator's
+  position, so Flink restores it into the new build.
 - A `rolling` run's entries survive a processing-time pause longer than the old TTL (duration,
   watermark delay and an hour's grace; here grace 0, duration 2 s): event-time timers own them,
   so a card's count after a restore still includes its authorizations of the seconds before.
@@ -145,6 +148,11 @@ proc Roll {
     emit to velocity
 }
 """
+
+# v1 with a filter before `key by`: the keyed segment is the job's second operator now.
+ROLLING_FILTERED = ROLLING_V1.replace(
+    "    key by card_id\n", "    filter amount > 0\n    key by card_id\n"
+)
 
 STREAMS = ["auths", "settlements", "paired", "unmatched", "approved", "review", "velocity",
            "dead_letter"]  # fmt: skip
@@ -370,8 +378,13 @@ def test_two_streams_persisting_to_one_store_run(tmp: Path, procs: Path) -> None
     assert '"KeepBoth.persist.auth_store.review"' in text
 
 
-def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path) -> None:
-    v1 = build(tmp, "rolling_v1", ROLLING_V1)
+@pytest.fixture(scope="module")
+def rolling_v1(tmp: Path) -> Path:
+    return build(tmp, "rolling_v1", ROLLING_V1)
+
+
+def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path, rolling_v1: Path) -> None:
+    v1 = rolling_v1
     v2 = build(tmp, "rolling_v2", ROLLING_V2)
     first = phase(
         v1,
@@ -393,6 +406,39 @@ def test_adding_an_aggregate_keeps_the_rolling_state(tmp: Path) -> None:
     # The count and the sum go on from the restored entries; the new aggregate has no values
     # for them (they were kept before it existed) and starts with this record.
     assert (row["auth_id"], row["n"], row["total"], row["biggest"]) == ("a3", 3, 35.0, 5.0)
+
+
+def test_an_operator_inserted_before_a_rolling_block_keeps_its_state(
+    tmp: Path, rolling_v1: Path
+) -> None:
+    filtered = build(tmp, "rolling_filtered", ROLLING_FILTERED)
+    generated = Path("java") / "nexflow" / "tests" / "upgrades" / "RollJob.java"
+    before, after = tmp / "rolling_v1" / generated, tmp / "rolling_filtered" / generated
+    # The segment moved (Steps1 → Steps2); the class of its state did not.
+    for java, segment in ((before, "Steps1"), (after, "Steps2")):
+        text = java.read_text("utf-8")
+        assert "public static final class RollingCardIdN {" in text
+        assert f"private static final class {segment} extends KeyedProcessFunction" in text
+    first = phase(
+        rolling_v1,
+        tmp,
+        "Roll",
+        {"auths": [auth("a1", "c1", "10.00", "10:00:00"), auth("a2", "c1", "20.00", "10:01:00")]},
+        awaited={"velocity": 2},
+    )
+    assert [(r["n"], r["total"]) for r in first["streams"]["velocity"]] == [(1, 10.0), (2, 30.0)]
+    second = phase(
+        filtered,
+        tmp,
+        "Roll",
+        # f1 is filtered out before the key's run: not counted.
+        {"auths": [auth("f1", "c1", "0.00", "10:01:30"), auth("a3", "c1", "5.00", "10:02:00")]},
+        restore=first["savepoint"],
+        awaited={"velocity": 1},
+    )
+    (row,) = second["streams"]["velocity"]
+    # Restored into the new build: the count and the sum go on from a1 and a2.
+    assert (row["auth_id"], row["n"], row["total"]) == ("a3", 3, 35.0)
 
 
 def test_rolling_entries_outlive_a_pause_longer_than_the_old_ttl(tmp: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Optional
 
 from nexflow_core.generate import model
+from nexflow_core.generate.java.naming import identifier
 
 
 class WindowJava(NamedTuple):
@@ -136,3 +137,95 @@ def _parts(variant: str) -> tuple[str, ...]:
 
 
 aggregation_java = Aggregations().java
+
+
+# --- the accumulator's fields ------------------------------------------------------------------
+
+# Members of every accumulator class (job/window.j2): an aggregation's field named like one
+# takes a `$` suffix, as a DSL name equal to a Java keyword does (java/naming.py).
+ACCUMULATOR_MEMBERS = frozenset(["rejected", "rejectedMore", "failed", "TYPE"])
+
+
+class AccumulatorFields(NamedTuple):
+    """The accumulator fields of one aggregation of a window, by part (job/aggregations.j2):
+    `n` a count, `s` a sum, `v` a value (min, max, first, last), `t` the time of a first or
+    last value, `d` the distinct values; "" for a part the function has not. `i` numbers the
+    aggregation (1, 2 …) for the local variables of the generated Java; `field` is the output
+    field the names come from."""
+
+    aggregation: model.Aggregation
+    i: int
+    field: str
+    n: str = ""
+    s: str = ""
+    v: str = ""
+    t: str = ""
+    d: str = ""
+
+
+def _slots(e: object, out: list[str]) -> None:
+    """The aggregation slots a lowered expression reads (model Vars named `agg$…`), in order."""
+    if isinstance(e, model.Var):
+        if e.name.startswith("agg$") and e.name not in out:
+            out.append(e.name)
+        return
+    if isinstance(e, (list, tuple)):
+        for x in e:
+            _slots(x, out)
+        return
+    for f in getattr(e, "__struct_fields__", ()):
+        if f != "type":
+            _slots(getattr(e, f), out)
+
+
+def accumulator_fields(op: model.Window) -> list[AccumulatorFields]:
+    """The fields of the window's accumulator, one entry per aggregation (in op.aggregations'
+    order), named after the output field the user wrote the aggregation in, never after its
+    position: a savepoint's open windows restore into a build with aggregations added,
+    removed or reordered (Flink's PojoSerializer evolves a POJO by field name), and only the
+    fields of aggregations that are new start empty.
+
+    The name of an aggregation is the output field whose expression reads it and no other
+    aggregation (`total = sum(amount)` → `total`); else the first field that reads it, with
+    its function (`ratio = sum(x) / count()` → `ratio$sum`, `ratio$count`; a second one of the
+    same function in that field `ratio$sum$2`). A function keeping two values names the second
+    one after it (`avg`: `x$sum`, `x$count`; `first`/`last`: `x`, `x$time`). DSL names never
+    contain `$`, so no two names meet."""
+    reads: list[tuple[str, list[str]]] = []
+    for fv in op.values:
+        slots: list[str] = []
+        _slots(fv.expr, slots)
+        reads.append((fv.field, slots))
+    home: dict[str, tuple[str, bool]] = {}  # slot -> (field, the field reads only it)
+    for field, slots in reads:
+        for slot in slots:
+            if len(slots) == 1 and not home.get(slot, ("", False))[1]:
+                home[slot] = (field, True)
+            elif slot not in home:
+                home[slot] = (field, False)
+    numbered: dict[tuple[str, str], int] = {}
+    out: list[AccumulatorFields] = []
+    for i, a in enumerate(op.aggregations, start=1):
+        field, alone = home.get(a.slot, (a.slot, True))
+        base = identifier(field)
+        if base in ACCUMULATOR_MEMBERS:
+            base += "$"
+        if not alone:
+            k = numbered[(field, a.fn)] = numbered.get((field, a.fn), 0) + 1
+            base += f"${a.fn}" + (f"${k}" if k > 1 else "")
+        parts = aggregation_java(a).acc
+        if parts == "acc_count":
+            out.append(AccumulatorFields(a, i, field, n=base))
+        elif parts == "acc_sum":
+            out.append(AccumulatorFields(a, i, field, s=base))
+        elif parts == "acc_avg":
+            out.append(AccumulatorFields(a, i, field, s=base + "$sum", n=base + "$count"))
+        elif parts == "acc_min_max":
+            out.append(AccumulatorFields(a, i, field, v=base))
+        elif parts == "acc_first_last":
+            out.append(AccumulatorFields(a, i, field, v=base, t=base + "$time"))
+        elif parts == "acc_count_distinct":
+            out.append(AccumulatorFields(a, i, field, d=base))
+        else:  # window_start()/window_end(): the window answers, nothing is kept
+            out.append(AccumulatorFields(a, i, field))
+    return out
