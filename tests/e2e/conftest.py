@@ -16,7 +16,7 @@ from tests.e2e.infra.faults import FAULTS, HEADER, format_row, summary_line
 from tests.e2e.infra.ferretdb import FerretDB, running_ferretdb
 from tests.e2e.infra.flink import E2E_TOKEN_KEY, FlinkCluster, running_cluster
 from tests.e2e.infra.kafka import KafkaBroker, find_broker_jar, running_broker
-from tests.e2e.infra.timings import TIMINGS, record_timing
+from tests.e2e.infra.timings import REPORTS, TIMINGS, record_timing
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -25,6 +25,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("e2e timings")
         for what, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{what}: {seconds:.1f} s")
+    for title, text in REPORTS.items():
+        terminalreporter.section(title)
+        for line in text.splitlines():
+            terminalreporter.write_line(line)
     if FAULTS:
         terminalreporter.section("fault matrix")
         terminalreporter.write_line(HEADER)

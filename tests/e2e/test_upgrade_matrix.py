@@ -48,7 +48,7 @@ from tests.e2e.infra import procs
 from tests.e2e.infra.flink import FlinkCluster
 from tests.e2e.infra.kafka import KafkaBroker
 from tests.e2e.infra.procs import InfraError
-from tests.e2e.infra.timings import record_timing
+from tests.e2e.infra.timings import record_report, record_timing
 
 UPGRADES = Path(__file__).parent / "upgrades"
 PACKAGE = "nexflow.tests.e2e.upgrades"
@@ -490,11 +490,6 @@ def run_cli(args: list[str]) -> tuple[int, str]:
     return int(code or 0), out.getvalue()
 
 
-def _has_compat_command() -> bool:
-    code, _ = run_cli(["compat", "--help"])
-    return code == 0
-
-
 # What a verdict's loss names (the DSL's names) are in the matrix's terms.
 GATE_NAMES = (("rolling", "rolling"), ("window", "window"), ("dedup", "dedup"),
               ("deduplicate", "dedup"), ("correlate", "correlate"), ("join", "join"))  # fmt: skip
@@ -572,13 +567,11 @@ def test_each_upgrade_restores_as_the_gate_says(
     savepoint = flink.stop_with_savepoint(job_id)
     v1_done = time.monotonic()
 
-    gate = _has_compat_command()
-    if gate:
-        baseline = tmp_path / "baseline"
-        code, out = run_cli(["baseline", "--project", str(write_project(builds["v1"],
-                             tmp_path / "project-v1")), "--environment", ENVIRONMENT,
-                             "--output-dir", str(baseline)])  # fmt: skip
-        assert code == 0, out
+    baseline = tmp_path / "baseline"
+    code, out = run_cli(["baseline", "--project", str(write_project(builds["v1"],
+                         tmp_path / "project-v1")), "--environment", ENVIRONMENT,
+                         "--output-dir", str(baseline)])  # fmt: skip
+    assert code == 0, out
 
     def run(variant: Variant) -> Outcome:
         return run_variant(kafka, flink, variant, jars[variant.name], savepoint)
@@ -588,12 +581,9 @@ def test_each_upgrade_restores_as_the_gate_says(
         outcomes = list(pool.map(run, matrix))
     rows = []
     for variant, outcome in zip(matrix, outcomes):
-        if gate:
-            verdict, words = gate_verdict(
-                baseline, write_project(variant.sources, tmp_path / f"project-{variant.name}")
-            )
-        else:
-            verdict, words = "n/a", "the gate (nexflow compat) is not on this branch"
+        verdict, words = gate_verdict(
+            baseline, write_project(variant.sources, tmp_path / f"project-{variant.name}")
+        )
         rows.append((variant, outcome, verdict, words))
 
     took = time.monotonic() - began
@@ -615,5 +605,6 @@ def test_each_upgrade_restores_as_the_gate_says(
     lines.append(f"matrix {took:.0f} s (builds {built:.0f} s)")
     table = "\n".join(lines)
     print("\n" + table)
+    record_report("upgrade matrix", table)
     (tmp_path / "matrix.txt").write_text(table + "\n", "utf-8")
     assert matching == len(rows), table
