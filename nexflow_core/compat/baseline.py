@@ -88,7 +88,9 @@ def write_baseline(baseline: Baseline, directory: Path) -> list:
     return written
 
 
-def read_baseline(directory: Path) -> Baseline:
+def read_baseline(directory: Path, states: bool = True) -> Baseline:
+    """The baseline in `directory`; without `states`, its interfaces only (the jobs' files are
+    not read: a build unit without jobs is given none of them)."""
     index_path = directory / INDEX
     if not index_path.is_file():
         raise BaselineError(
@@ -101,11 +103,11 @@ def read_baseline(directory: Path) -> Baseline:
         raise BaselineError(f"{index_path} cannot be read: {e}") from None
     if index.get("format") != FORMAT:
         raise BaselineError(f"{index_path} is of another format ({index.get('format')})")
-    states: Dict[str, Dict[str, Any]] = {}
-    for job in index.get("jobs", []):
+    descriptions: Dict[str, Dict[str, Any]] = {}
+    for job in index.get("jobs", []) if states else []:
         path = directory / (job + STATE_SUFFIX)
         try:
-            states[job] = state.decode(path.read_bytes())
+            descriptions[job] = state.decode(path.read_bytes())
         except (OSError, ValueError) as e:
             raise BaselineError(f"{path} cannot be read: {e}") from None
     interfaces: Dict[str, bytes] = {}
@@ -113,7 +115,7 @@ def read_baseline(directory: Path) -> Baseline:
     if root.is_dir():
         for path in sorted(root.rglob("*.nxi")):
             interfaces[path.relative_to(root).as_posix()[: -len(".nxi")]] = path.read_bytes()
-    return Baseline(states, interfaces, index.get("environment"))
+    return Baseline(descriptions, interfaces, index.get("environment"))
 
 
 def read_jar_baseline(jar: Path) -> Baseline:

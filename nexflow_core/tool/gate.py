@@ -175,7 +175,7 @@ def run_unit_compat(
     The exit status is `nexflow compat`'s."""
     directory = Path(args.compat_baseline)
     try:
-        before = read_baseline(directory)
+        before = read_baseline(directory, states=bool(args.environment))
         baseline_interfaces = before.loaded_interfaces()
     except (BaselineError, ValueError) as e:
         sys.stderr.write(f"nexflow compile: error: the baseline {directory}: {e}\n")

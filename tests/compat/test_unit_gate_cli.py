@@ -8,6 +8,7 @@ package `nexflow baseline` used, as Pants compiles them from the build root."""
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Dict, List
@@ -90,6 +91,12 @@ def test_a_schema_unit_reports_its_broken_contracts_only(
 ) -> None:
     code, stdout, err = _run(capsys, "compile", "src/orders.schema", *PACKAGE,
                              "--compat-baseline", "base")  # fmt: skip
+    assert (code, stdout) == (0, ""), err
+    # A schema unit reads no job's state description (Pants gives it none).
+    shutil.copytree(project / "base", project / "interfaces-only")
+    (project / "interfaces-only" / "Large.state.json").unlink()
+    code, stdout, err = _run(capsys, "compile", "src/orders.schema", *PACKAGE,
+                             "--compat-baseline", "interfaces-only")  # fmt: skip
     assert (code, stdout) == (0, ""), err
     (project / "src" / "orders.schema").write_text(
         SCHEMA.replace("quantity: int\n", "quantity: int\n    channel: string\n")
@@ -177,4 +184,3 @@ def test_baseline_from_jars_refuses_jars_of_different_releases(
     code, _, err = _run(capsys, "baseline", "--from-jar", str(first), "--environment", "local",
                         "--output-dir", "x")  # fmt: skip
     assert code == 1 and "do not apply" in err
-
