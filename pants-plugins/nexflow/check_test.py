@@ -16,10 +16,20 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import pytest
-from pants.backend.python import register as python_backend
+from pants.backend.python import target_types_rules as python_target_types_rules
+from pants.backend.python.dependency_inference import rules as python_dependency_inference
+from pants.backend.python.macros import python_requirements
+from pants.backend.python.macros.python_requirements import PythonRequirementsTargetGenerator
+from pants.backend.python.target_types import (
+    PexBinary,
+    PythonRequirementTarget,
+    PythonSourcesGeneratorTarget,
+    PythonSourceTarget,
+)
 from pants.build_graph.address import Address
 from pants.core.goals.check import CheckResults
-from pants.engine.fs import DigestContents
+from pants.core.target_types import ResourcesGeneratorTarget, ResourceTarget
+from pants.engine.fs import Digest, DigestContents
 from pants.engine.rules import QueryRule
 from pants.jvm.target_types import JvmArtifactTarget
 from pants.testutil.rule_runner import RuleRunner
@@ -117,14 +127,23 @@ def rule_runner() -> Iterator[RuleRunner]:
     runner = RuleRunner(
         rules=[
             *register.rules(),
-            *python_backend.rules(),
+            # What building the compiler's PEX from python_sources and requirements needs.
+            *python_target_types_rules.rules(),
+            *python_dependency_inference.rules(),
+            *python_requirements.rules(),
             QueryRule(CheckResults, [NexflowCompatCheckRequest]),
             QueryRule(NexflowJarBaseline, [NexflowJarBaselineRequest]),
-            QueryRule(DigestContents, [NexflowJarBaseline]),
+            QueryRule(DigestContents, [Digest]),
         ],
         target_types=[
             *register.target_types(),
-            *python_backend.target_types(),
+            PexBinary,
+            PythonSourcesGeneratorTarget,
+            PythonSourceTarget,
+            PythonRequirementsTargetGenerator,
+            PythonRequirementTarget,
+            ResourcesGeneratorTarget,
+            ResourceTarget,
             JvmArtifactTarget,
         ],
     )
@@ -161,7 +180,7 @@ def _keep_release_baseline(runner: RuleRunner) -> Dict[str, bytes]:
     jar = runner.request(
         NexflowJarBaseline, [NexflowJarBaselineRequest(Address("flow", target_name="job"))]
     )
-    contents = {c.path: c.content for c in runner.request(DigestContents, [jar])}
+    contents = {c.path: c.content for c in runner.request(DigestContents, [jar.digest])}
     files = {}
     for path, in_jar in jar.file_mappings:
         assert in_jar.startswith(JAR_BASELINE_DIR + "/")
