@@ -67,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each job's <JobName>.state.json here: what it keeps in a savepoint "
         "(docs/upgrades.md)",
     )
-    compile_.set_defaults(func=lambda a: generate_command.run_compile(a, _write_states))
+    from nexflow_core.tool import gate  # argparse only; the commands import the rest
+
+    gate.add_compile_options(compile_)
+    compile_.set_defaults(func=lambda a: generate_command.run_compile(a, _after_compile))
     _add_project_commands(sub)
     return parser
 
@@ -161,6 +164,14 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 def _cmd_baseline(args: argparse.Namespace) -> int:
     from nexflow_core.tool.gate import run_baseline
 
+    if args.from_jar:
+        if args.project or args.environment:
+            sys.stderr.write(
+                "nexflow baseline: error: --from-jar takes the jars' baseline as built; "
+                "--project and --environment do not apply\n"
+            )
+            return 1
+        return run_baseline(args, None)
     config = _load_project(args, "baseline")
     return 1 if config is None else run_baseline(args, config)
 
@@ -171,6 +182,17 @@ def _cmd_compat(args: argparse.Namespace) -> int:
     config = _load_project(args, "compat")
     # No project: the gate cannot run (exit 2, as for an unreadable baseline).
     return 2 if config is None else run_compat(args, config)
+
+
+def _after_compile(args: argparse.Namespace, unit: "CompiledUnit", packages: "Mapping[str, str]",
+                   upstream: "Sequence[UnitInterface]") -> int:  # fmt: skip
+    """What `nexflow compile` does after the generator: --state-out, then --compat-baseline."""
+    status = _write_states(args, unit, packages, upstream)
+    if status != 0 or not args.compat_baseline:
+        return status
+    from nexflow_core.tool.gate import run_unit_compat
+
+    return run_unit_compat(args, unit, packages, upstream)
 
 
 def _write_states(args: argparse.Namespace, unit: "CompiledUnit", packages: "Mapping[str, str]",

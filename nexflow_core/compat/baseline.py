@@ -6,7 +6,10 @@ A baseline directory (`nexflow baseline --output-dir DIR`) holds
     interfaces/<unit>.nxi       every unit's interface file (the contract gate reads these)
     <JobName>.state.json        each job's state description (compat/state.py)
 
-all deterministic. A git revision is a baseline too: `sources_at` extracts the project's files
+all deterministic. A job jar built by Pants (`nexflow_flink_job`) carries the same files under
+`META-INF/nexflow/baseline/` (JAR_DIR): the baseline of the units it is built from, kept with
+the release; `read_jar_baseline` reads it and `merge_baselines` joins the jars of one release.
+A git revision is a baseline too: `sources_at` extracts the project's files
 at that revision (git archive) into a directory, and the gate compiles them there.
 """
 
@@ -17,8 +20,10 @@ import json
 import shutil
 import subprocess
 import tarfile
+import tempfile
+import zipfile
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 from nexflow_core.compat import state
 from nexflow_core.interface import UnitInterface, load_interface
@@ -27,6 +32,8 @@ FORMAT = 1
 INDEX = "baseline.json"
 INTERFACES = "interfaces"
 STATE_SUFFIX = ".state.json"
+# Where a job jar keeps its baseline (the layout of a baseline directory below it).
+JAR_DIR = "META-INF/nexflow/baseline/"
 
 
 class BaselineError(Exception):
@@ -81,7 +88,9 @@ def write_baseline(baseline: Baseline, directory: Path) -> list:
     return written
 
 
-def read_baseline(directory: Path) -> Baseline:
+def read_baseline(directory: Path, states: bool = True) -> Baseline:
+    """The baseline in `directory`; without `states`, its interfaces only (the jobs' files are
+    not read: a build unit without jobs is given none of them)."""
     index_path = directory / INDEX
     if not index_path.is_file():
         raise BaselineError(
@@ -94,11 +103,11 @@ def read_baseline(directory: Path) -> Baseline:
         raise BaselineError(f"{index_path} cannot be read: {e}") from None
     if index.get("format") != FORMAT:
         raise BaselineError(f"{index_path} is of another format ({index.get('format')})")
-    states: Dict[str, Dict[str, Any]] = {}
-    for job in index.get("jobs", []):
+    descriptions: Dict[str, Dict[str, Any]] = {}
+    for job in index.get("jobs", []) if states else []:
         path = directory / (job + STATE_SUFFIX)
         try:
-            states[job] = state.decode(path.read_bytes())
+            descriptions[job] = state.decode(path.read_bytes())
         except (OSError, ValueError) as e:
             raise BaselineError(f"{path} cannot be read: {e}") from None
     interfaces: Dict[str, bytes] = {}
@@ -106,7 +115,71 @@ def read_baseline(directory: Path) -> Baseline:
     if root.is_dir():
         for path in sorted(root.rglob("*.nxi")):
             interfaces[path.relative_to(root).as_posix()[: -len(".nxi")]] = path.read_bytes()
-    return Baseline(states, interfaces, index.get("environment"))
+    return Baseline(descriptions, interfaces, index.get("environment"))
+
+
+def read_jar_baseline(jar: Path) -> Baseline:
+    """The baseline a job jar carries under JAR_DIR (read as the directory it was made from)."""
+    try:
+        with zipfile.ZipFile(jar) as archive, tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            found = False
+            for member in archive.infolist():
+                name = member.filename
+                if not name.startswith(JAR_DIR) or member.is_dir():
+                    continue
+                relative = Path(name[len(JAR_DIR) :])
+                # Entries of the jar, not paths to trust: nothing outside the directory.
+                if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+                    continue
+                target = root / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(member))
+                found = found or relative.as_posix() == INDEX
+            if not found:
+                raise BaselineError(
+                    f"{jar} carries no baseline ({JAR_DIR}{INDEX}): it was not built by a "
+                    "`nexflow_flink_job` target of this version"
+                )
+            return read_baseline(root)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise BaselineError(f"{jar} cannot be read as a jar: {e}") from None
+
+
+def merge_baselines(baselines: Sequence[Baseline], origins: Sequence[str]) -> Baseline:
+    """One baseline of several (the job jars of one release). A job or a unit interface two of
+    them hold must be the same in both; so must their environments (a jar without jobs has
+    none and binds nothing)."""
+    states: Dict[str, Dict[str, Any]] = {}
+    interfaces: Dict[str, bytes] = {}
+    environment: Optional[str] = None
+    source: Dict[str, str] = {}
+    for baseline, origin in zip(baselines, origins):
+        if baseline.environment is not None:
+            if environment is not None and environment != baseline.environment:
+                raise BaselineError(
+                    f"{origin} is of environment {baseline.environment}, "
+                    f"{source['environment']} of {environment}: one baseline binds one environment"
+                )
+            environment = baseline.environment
+            source["environment"] = origin
+        for job, description in baseline.states.items():
+            if job in states and states[job] != description:
+                raise BaselineError(
+                    f"job {job} differs in {source['job ' + job]} and {origin}: "
+                    "are they of the same release?"
+                )
+            states[job] = description
+            source.setdefault("job " + job, origin)
+        for path, data in baseline.interfaces.items():
+            if path in interfaces and interfaces[path] != data:
+                raise BaselineError(
+                    f"the interface of {path} differs in {source['unit ' + path]} and {origin}: "
+                    "are they of the same release?"
+                )
+            interfaces[path] = data
+            source.setdefault("unit " + path, origin)
+    return Baseline(states, interfaces, environment)
 
 
 def _git(args: list, cwd: Path) -> bytes:

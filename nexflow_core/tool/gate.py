@@ -3,7 +3,11 @@
 Both compile the project with `nexflow build` (tool/build.py) into a temporary directory, which
 writes every unit's interface file and each job's `<Job>.state.json`; `baseline` keeps them,
 `compat` compares them with a baseline directory's or with those of the project's sources at a
-git revision (extracted with git archive and built the same way).
+git revision (extracted with git archive and built the same way). `baseline --from-jar` takes
+the baseline a job jar built by Pants carries instead of building.
+
+`nexflow compile FILE --compat-baseline DIR` is the same gate for one build unit, what the
+Pants backend runs per target under `pants check` (`run_unit_compat`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import io
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from nexflow_core.compat import report
 from nexflow_core.compat import state as compat_state
@@ -21,12 +25,16 @@ from nexflow_core.compat.baseline import (
     STATE_SUFFIX,
     Baseline,
     BaselineError,
+    merge_baselines,
     read_baseline,
+    read_jar_baseline,
     sources_at,
     write_baseline,
 )
 from nexflow_core.compat.contract import contract_findings
-from nexflow_core.diagnostics import Diagnostic
+from nexflow_core.diagnostics import Diagnostic, NexflowError, render_text
+from nexflow_core.generate.core import job_models
+from nexflow_core.generate.unit_compile import CompiledUnit
 from nexflow_core.interface import UnitInterface
 from nexflow_core.project import check_project
 from nexflow_core.tool.build import STATE_DIR, BuildOptions, build, read_units
@@ -91,10 +99,17 @@ def _baseline_of(spec: str, config: ProjectConfig, environment: Optional[str]) -
             raise BaselineError(f"at revision {spec}, {e}") from None
 
 
-def run_baseline(args: argparse.Namespace, config: ProjectConfig) -> int:
+def run_baseline(args: argparse.Namespace, config: Optional[ProjectConfig]) -> int:
+    """`nexflow baseline`: of the project built, or (`--from-jar`, no project) of job jars."""
     try:
-        baseline = compile_baseline(config, args.environment)
-    except GateError as e:
+        if args.from_jar:
+            baseline = merge_baselines(
+                [read_jar_baseline(Path(jar)) for jar in args.from_jar], args.from_jar
+            )
+        else:
+            assert config is not None
+            baseline = compile_baseline(config, args.environment)
+    except (GateError, BaselineError) as e:
         sys.stderr.write(f"nexflow baseline: error: {e}\n")
         return 1
     directory = Path(args.output_dir)
@@ -148,6 +163,89 @@ def run_compat(args: argparse.Namespace, config: ProjectConfig) -> int:
     return report.exit_status(results, allow, contracts)
 
 
+def run_unit_compat(
+    args: argparse.Namespace,
+    unit: CompiledUnit,
+    packages: Mapping[str, str],
+    upstream: Sequence[Any],
+) -> int:
+    """`nexflow compile FILE --compat-baseline DIR`: the gate for what one checked unit
+    contributes — with `--environment`, the state of its procs' jobs against the baseline's
+    `<Job>.state.json`; the streams and stores it declares against the baseline's interfaces.
+    The exit status is `nexflow compat`'s."""
+    directory = Path(args.compat_baseline)
+    try:
+        before = read_baseline(directory, states=bool(args.environment))
+        baseline_interfaces = before.loaded_interfaces()
+    except (BaselineError, ValueError) as e:
+        sys.stderr.write(f"nexflow compile: error: the baseline {directory}: {e}\n")
+        return report.EXIT_INTERNAL
+    results: List[compat_state.JobResult] = []
+    if args.environment:
+        if before.environment not in (None, args.environment):
+            sys.stderr.write(
+                f"nexflow compile: warning: the baseline is of environment "
+                f"{before.environment}, this unit is bound to {args.environment}\n"
+            )
+        try:
+            jobs = unit.jobs or job_models(unit.project, packages, args.environment, upstream)
+        except NexflowError as error:
+            sys.stderr.write(render_text(error.diagnostics, unit.project.sources))
+            return report.EXIT_STOP
+        types = compat_state.project_types(unit.project, packages)
+        # Through the file's bytes, as the baseline's side was: both sides compare as JSON.
+        current = {
+            name: compat_state.decode(data)
+            for name, data in (
+                (job.name, compat_state.encode(compat_state.describe_job(job, types)))
+                for job in jobs
+            )
+        }
+        # The baseline's jobs of this unit: those it still builds and those whose proc was here.
+        mine = {
+            name: description
+            for name, description in before.states.items()
+            if name in current or (description.get("origin") or {}).get("file") == args.file
+        }
+        results = compat_state.compare_jobs(mine, current, args.allow_non_restored_state)
+    # Only what this unit declares: its upstream units' streams are their own targets' business.
+    contracts = [
+        d for d in contract_findings(baseline_interfaces, unit.project) if d.span.file == args.file
+    ]
+    # Allowances of other units' jobs are not this unit's to warn about.
+    jobs_here = {job.job for job in results}
+    allow = [a for a in args.allow_loss if a.partition(".")[0] in jobs_here]
+    if results or contracts:
+        sys.stdout.write(report.to_text(results, allow, contracts))
+    found = compat_state.diagnostics(results)
+    if found:
+        sys.stderr.write("".join(f"{_line(d)}\n" for d in found))
+    return report.exit_status(results, allow, contracts)
+
+
+def add_compile_options(compile_: argparse.ArgumentParser) -> None:
+    """The gate's options of `nexflow compile` (run_unit_compat)."""
+    compile_.add_argument(
+        "--compat-baseline",
+        metavar="DIR",
+        help="run the upgrade gate for this unit against the baseline directory DIR: its jobs' "
+        "state (with --environment) and the contracts of the streams and stores it declares; "
+        "exit 1 when `nexflow compat` would stop (docs/upgrades.md)",
+    )
+    compile_.add_argument(
+        "--allow-loss",
+        action="append",
+        default=[],
+        metavar="JOB.STATE",
+        help="with --compat-baseline: accept that STATE of JOB starts empty or is dropped",
+    )
+    compile_.add_argument(
+        "--allow-non-restored-state",
+        action="store_true",
+        help="with --compat-baseline: the job starts with Flink's --allowNonRestoredState",
+    )
+
+
 def _line(d: Diagnostic) -> str:
     return f"{d.span.location()}: {d.severity}[{d.code}]: {d.message}"
 
@@ -160,10 +258,19 @@ def add_commands(
         help="write the release's baseline: unit interfaces and each job's state description",
         description="Build the project and write, into DIR, every unit's interface file and "
         "each job's <JobName>.state.json: what `nexflow compat --baseline DIR` compares a "
-        "later change with (docs/upgrades.md).",
+        "later change with (docs/upgrades.md). With --from-jar, no project is built: the "
+        "baselines the job jars carry are merged into DIR.",
     )
     baseline.add_argument("--project", metavar="DIR", help=project_help)
     baseline.add_argument("--environment", metavar="NAME", help="the L5 environment to bind")
+    baseline.add_argument(
+        "--from-jar",
+        action="append",
+        default=[],
+        metavar="JAR",
+        help="instead of building the project, take the baseline a job jar built by Pants "
+        "carries (META-INF/nexflow/baseline/); repeat it for each job jar of the release",
+    )
     baseline.add_argument("--output-dir", metavar="DIR", required=True, help="where it goes")
 
     compat = sub.add_parser(

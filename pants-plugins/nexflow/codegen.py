@@ -6,7 +6,11 @@ Nexflow targets it depends on:
 
 - the interface process checks the file and writes its interface file (what downstream units
   may use: names, types, signatures);
-- the generate process checks it and writes its Java.
+- the generate process checks it and writes its Java (and, for a proc bound to an
+  environment, its jobs' state descriptions: the baseline a job jar carries, package.py).
+
+With `[nexflow].baseline` set, `pants check` also runs a compat process per unit (the upgrade
+gate, docs/upgrades.md): the unit against the baseline's files it concerns.
 
 Downstream units read only interface files, so an edit that leaves a unit's interface bytes
 unchanged (a rule threshold, a filter) re-runs that unit's processes and nothing downstream.
@@ -24,7 +28,16 @@ from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProc
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
 from pants.build_graph.address import Address, AddressInput
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
-from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest, MergeDigests, RemovePrefix, Snapshot
+from pants.engine.fs import (
+    EMPTY_DIGEST,
+    AddPrefix,
+    Digest,
+    DigestSubset,
+    MergeDigests,
+    PathGlobs,
+    RemovePrefix,
+    Snapshot,
+)
 from pants.engine.process import FallibleProcessResult, Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
@@ -50,6 +63,7 @@ from nexflow.target_types import (
 
 _JAVA_DIR = "_nexflow_java"
 _INTERFACES_DIR = "__interfaces"
+_STATES_DIR = "__states"
 
 
 # --- the compiler ----------------------------------------------------------------------------
@@ -247,15 +261,33 @@ class NexflowJavaRequest:
     address: Address
 
 
+@dataclass(frozen=True)
+class NexflowGenerated:
+    """The generate process's output: the Java under _JAVA_DIR and, for a proc bound to an
+    environment, its jobs' `<Job>.state.json` under `states_dir`."""
+
+    target: Target
+    digest: Digest
+    states_dir: str
+
+
+def states_dir(source_path: str) -> str:
+    # One directory per unit, so that the states of several units merge into one digest.
+    return f"{_STATES_DIR}/{source_path}"
+
+
 @rule(desc="Generate Java from Nexflow DSL", level=LogLevel.DEBUG)
-async def generate_java_from_nexflow(
+async def generate_nexflow_unit(
     request: NexflowJavaRequest, generator: NexflowGenerator
-) -> GeneratedSources:
+) -> NexflowGenerated:
     unit = await Get(NexflowUnit, NexflowUnitRequest(request.address))
     # A proc's environment: its .infra units are upstream (dependency inference), and their
     # interface files carry the settings the job bakes in.
     environment = unit.target.get(NexflowEnvironmentField).value
-    environment_argv = ("--environment", environment) if environment else ()
+    states = states_dir(unit.source_path)
+    # The state descriptions come from the job models the Java was rendered from, in the same
+    # process: no second compile for the baseline a job jar carries.
+    environment_argv = ("--environment", environment, "--state-out", states) if environment else ()
     process = await Get(
         Process,
         VenvPexProcess(
@@ -270,13 +302,38 @@ async def generate_java_from_nexflow(
                 *unit.upstream_argv,
             ],
             input_digest=unit.input_digest,
-            output_directories=(_JAVA_DIR,),
+            output_directories=(_JAVA_DIR, *((states,) if environment else ())),
             description=f"Generating Java from {unit.target.address}",
             level=LogLevel.DEBUG,
         ),
     )
     result = await Get(ProcessResult, Process, speculate_late(process))
-    return await _restore_source_root(result.output_digest, unit.target)
+    return NexflowGenerated(unit.target, result.output_digest, states)
+
+
+@rule
+async def generate_java_from_nexflow(request: NexflowJavaRequest) -> GeneratedSources:
+    generated = await Get(NexflowGenerated, NexflowJavaRequest, request)
+    java = await Get(Digest, DigestSubset(generated.digest, PathGlobs([f"{_JAVA_DIR}/**"])))
+    return await _restore_source_root(java, generated.target)
+
+
+@dataclass(frozen=True)
+class NexflowStateDescriptions:
+    """A unit's jobs' `<Job>.state.json`, under `directory` (none but for a proc bound to an
+    environment)."""
+
+    directory: str
+    snapshot: Snapshot
+
+
+@rule
+async def nexflow_state_descriptions(request: NexflowJavaRequest) -> NexflowStateDescriptions:
+    generated = await Get(NexflowGenerated, NexflowJavaRequest, request)
+    states = await Get(
+        Snapshot, DigestSubset(generated.digest, PathGlobs([f"{generated.states_dir}/*"]))
+    )
+    return NexflowStateDescriptions(generated.states_dir, states)
 
 
 class GenerateJavaFromNexflowRequest(GenerateSourcesRequest):

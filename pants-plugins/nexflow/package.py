@@ -5,13 +5,21 @@ cluster ships Flink itself (flink-dist in lib/), so a job jar must carry only th
 the L0 runtime and the libraries the cluster lacks (connectors, Jackson, ...). This target builds
 the same classpath as a `deploy_jar`, then leaves out every artifact in the dependency closure of
 `[nexflow].provided_artifacts`, as read from the JVM lockfile.
+
+The jar also carries its **baseline** under `META-INF/nexflow/baseline/`, laid out as the
+directory `nexflow baseline` writes (nexflow_core/compat/baseline.py): `baseline.json`, the
+`<Job>.state.json` of each job of the procs it is built from, and `interfaces/<file>.nxi` of every
+Nexflow unit it is built from. A release's jar is thereby its own baseline:
+`nexflow baseline --from-jar JAR --output-dir DIR` takes it out for `[nexflow].baseline`
+(docs/upgrades.md).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Set
+from typing import Set, Tuple
 
 from pants.core.goals.package import (
     BuiltPackage,
@@ -19,14 +27,23 @@ from pants.core.goals.package import (
     OutputPathField,
     PackageFieldSet,
 )
-from pants.engine.addresses import Addresses
-from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest, MergeDigests
-from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.engine.addresses import Address, Addresses
+from pants.engine.fs import (
+    EMPTY_DIGEST,
+    AddPrefix,
+    CreateDigest,
+    Digest,
+    FileContent,
+    MergeDigests,
+)
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     CoarsenedTargets,
     StringSequenceField,
     Target,
+    TransitiveTargets,
+    TransitiveTargetsRequest,
 )
 from pants.engine.unions import UnionRule
 from pants.jvm.classpath import Classpath
@@ -51,9 +68,23 @@ from pants.jvm.target_types import (
     JvmRequiredMainClassNameField,
     JvmResolveField,
 )
+from pants.util.logging import LogLevel
 from pants.util.strutil import help_text
 
+from nexflow.codegen import (
+    NexflowInterface,
+    NexflowJavaRequest,
+    NexflowStateDescriptions,
+    NexflowUnitRequest,
+)
 from nexflow.subsystem import NexflowSubsystem
+from nexflow.target_types import NexflowEnvironmentField, NexflowSourceField
+
+# Where a job jar keeps its baseline (nexflow_core/compat/baseline.py's JAR_DIR), and the index
+# format it writes there (baseline.py's FORMAT and INDEX).
+JAR_BASELINE_DIR = "META-INF/nexflow/baseline"
+BASELINE_FORMAT = 1
+_INDEX_FILE = "__nexflow_baseline.json"
 
 
 class NexflowProvidedArtifactsField(StringSequenceField):
@@ -150,10 +181,68 @@ def provided_jar_names(
     return names
 
 
+@dataclass(frozen=True)
+class NexflowJarBaselineRequest:
+    address: Address
+
+
+@dataclass(frozen=True)
+class NexflowJarBaseline:
+    """A job jar's baseline: its files in `digest`, and where each goes in the jar."""
+
+    digest: Digest
+    file_mappings: Tuple[Tuple[str, str], ...]
+
+
+def baseline_index(environments: Set[str], jobs: Set[str]) -> bytes:
+    """`baseline.json` as nexflow_core/compat/baseline.py writes it. The environment of its
+    jobs' procs; none when they are bound to several (a baseline binds one)."""
+    environment = next(iter(environments)) if len(environments) == 1 else None
+    index = {"format": BASELINE_FORMAT, "environment": environment, "jobs": sorted(jobs)}
+    return (json.dumps(index, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+@rule(desc="Collect a Flink job jar's baseline", level=LogLevel.DEBUG)
+async def nexflow_jar_baseline(request: NexflowJarBaselineRequest) -> NexflowJarBaseline:
+    transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
+    units = [tgt for tgt in transitive.closure if tgt.has_field(NexflowSourceField)]
+    bound = [tgt for tgt in units if tgt.get(NexflowEnvironmentField).value]
+    interfaces = await MultiGet(
+        Get(NexflowInterface, NexflowUnitRequest(tgt.address)) for tgt in units
+    )
+    states = await MultiGet(
+        Get(NexflowStateDescriptions, NexflowJavaRequest(tgt.address)) for tgt in bound
+    )
+    mappings = {}
+    for interface in interfaces:
+        # `__interfaces/<file>.nxi` (codegen.py) -> `interfaces/<file>.nxi`
+        relative = interface.path.split("/", 1)[1]
+        mappings[interface.path] = f"{JAR_BASELINE_DIR}/interfaces/{relative}"
+    jobs = set()
+    for described in states:
+        for path in described.snapshot.files:
+            name = PurePath(path).name
+            mappings[path] = f"{JAR_BASELINE_DIR}/{name}"
+            jobs.add(name[: -len(".state.json")])
+    environments = {str(tgt[NexflowEnvironmentField].value) for tgt in bound}
+    index = await Get(
+        Digest, CreateDigest([FileContent(_INDEX_FILE, baseline_index(environments, jobs))])
+    )
+    mappings[_INDEX_FILE] = f"{JAR_BASELINE_DIR}/baseline.json"
+    digest = await Get(
+        Digest,
+        MergeDigests(
+            [index, *(i.digest for i in interfaces), *(s.snapshot.digest for s in states)]
+        ),
+    )
+    return NexflowJarBaseline(digest, tuple(sorted(mappings.items())))
+
+
 @rule(desc="Package a Flink job jar")
 async def package_nexflow_flink_job(
     field_set: NexflowFlinkJobFieldSet, nexflow: NexflowSubsystem, jvm: JvmSubsystem
 ) -> BuiltPackage:
+    baseline = await Get(NexflowJarBaseline, NexflowJarBaselineRequest(field_set.address))
     classpath = await Get(Classpath, Addresses([field_set.address]))
     coarsened = await Get(CoarsenedTargets, Addresses([field_set.address]))
     resolve_key = await Get(CoursierResolveKey, CoarsenedTargets, coarsened)
@@ -165,7 +254,7 @@ async def package_nexflow_flink_job(
     bundled = [name for name in classpath.args() if PurePath(name).name not in provided]
 
     output_filename = PurePath(field_set.output_path.value_or_default(file_ending="jar"))
-    classpath_digest = await Get(Digest, MergeDigests(classpath.digests()))
+    classpath_digest = await Get(Digest, MergeDigests([*classpath.digests(), baseline.digest]))
     jar_digest = await Get(
         Digest,
         JarToolRequest(
@@ -173,6 +262,7 @@ async def package_nexflow_flink_job(
             digest=classpath_digest,
             main_class=field_set.main_class.value,
             jars=bundled,
+            file_mappings=dict(baseline.file_mappings),
             compress=True,
         ),
     )

@@ -35,6 +35,9 @@ from pants.testutil.rule_runner import MockGet, run_rule_with_mocks
 from nexflow.package import (
     NexflowFlinkJobFieldSet,
     NexflowFlinkJobTarget,
+    NexflowJarBaseline,
+    NexflowJarBaselineRequest,
+    baseline_index,
     package_nexflow_flink_job,
 )
 from nexflow.subsystem import NexflowSubsystem
@@ -93,6 +96,23 @@ def job_classpath() -> Classpath:
     return Classpath((job,), RESOLVE_KEY)
 
 
+# The job's baseline (its files come from the compiler: check_test.py builds a real one).
+BASELINE = NexflowJarBaseline(
+    EMPTY_DIGEST,
+    (
+        (
+            "__interfaces/flow/screen.proc.nxi",
+            "META-INF/nexflow/baseline/interfaces/flow/screen.proc.nxi",
+        ),
+        ("__nexflow_baseline.json", "META-INF/nexflow/baseline/baseline.json"),
+        (
+            "__states/flow/screen.proc/Screen.state.json",
+            "META-INF/nexflow/baseline/Screen.state.json",
+        ),
+    ),
+)
+
+
 def package(
     provided: Optional[Sequence[str]] = None, reproducible: bool = True
 ) -> Tuple[BuiltPackage, Dict[str, Any]]:
@@ -124,6 +144,7 @@ def package(
             create_subsystem(JvmSubsystem, reproducible_jars=reproducible),
         ],
         mock_gets=[
+            MockGet(NexflowJarBaseline, (NexflowJarBaselineRequest,), lambda _: BASELINE),
             MockGet(Classpath, (Addresses,), lambda _: job_classpath()),
             MockGet(CoarsenedTargets, (Addresses,), lambda _: CoarsenedTargets()),
             MockGet(CoursierResolveKey, (CoarsenedTargets,), lambda _: RESOLVE_KEY),
@@ -153,6 +174,8 @@ def test_job_jar_leaves_out_what_flink_provides() -> None:
         jar_of("com.fasterxml.jackson.core:jackson-databind"),
         jar_of("com.fasterxml.jackson.core:jackson-core"),
     ]
+    # The jar carries its baseline, laid out as a baseline directory under META-INF.
+    assert dict(jar.file_mappings) == dict(BASELINE.file_mappings)
     # Reproducible: timestamps stripped from the jar, which lands at the target's output path.
     assert seen["strip"].filenames == ("job.jar",)
     assert [a.relpath for a in built.artifacts] == ["flow/job.jar"]
@@ -171,3 +194,21 @@ def test_provided_field_overrides_the_option() -> None:
 def test_nothing_provided_bundles_the_whole_classpath(provided: List[str]) -> None:
     _, seen = package(provided=provided)
     assert list(seen["jar"].jars) == [*OWN_JARS, *(jar_of(ga) for ga in LOCKED)]
+
+
+def test_baseline_index_is_the_one_nexflow_baseline_writes() -> None:
+    # nexflow_core/compat/baseline.py: json.dumps(indent=2, sort_keys=True) and a newline.
+    index = baseline_index({"production"}, {"B", "A"})
+    assert index.decode().splitlines() == [
+        "{",
+        '  "environment": "production",',
+        '  "format": 1,',
+        '  "jobs": [',
+        '    "A",',
+        '    "B"',
+        "  ]",
+        "}",
+    ]
+    assert index.endswith(b"}\n")
+    # Jobs bound to several environments: a baseline binds one, so it names none.
+    assert b'"environment": null' in baseline_index({"dev", "production"}, set())

@@ -1,6 +1,9 @@
-"""The `[nexflow]` options: where the generator and the L0 runtime live."""
+"""The `[nexflow]` options: where the generator and the L0 runtime live, what a job jar leaves
+out, and the upgrade gate `pants check` runs (docs/upgrades.md)."""
 
 from __future__ import annotations
+
+from typing import Optional
 
 from pants.option.option_types import BoolOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
@@ -62,3 +65,43 @@ class NexflowSubsystem(Subsystem):
             """
         ),
     )
+    baseline = StrOption(
+        default=None,
+        help=softwrap(
+            """
+            A directory under the build root holding the baseline of the last release: what
+            `nexflow baseline --from-jar JAR... --output-dir DIR` extracts from the release's
+            `nexflow_flink_job` jars (or `nexflow baseline` writes). When set, `pants check`
+            runs the upgrade gate (the `nexflow-compat` checker): every proc bound to an
+            `environment` is compared with its jobs' state descriptions there, every schema
+            file's streams and stores with the interfaces there, and a change whose savepoint
+            would not restore, that loses a state not allowed below, or that breaks a stream's
+            contract fails the check. Unset: no gate.
+            """
+        ),
+    )
+    allow_state_loss = StrListOption(
+        default=[],
+        help=softwrap(
+            """
+            `JOB.STATE` of each state the upgrade gate may lose (it starts empty or is dropped
+            on restore): the state's DSL name, e.g. `Payments.last_amount`, `Payments.dedup`.
+            The gate's `--allow-loss`.
+            """
+        ),
+    )
+    allow_non_restored_state = BoolOption(
+        default=False,
+        help=softwrap(
+            """
+            If true, the jobs will be started with Flink's `--allowNonRestoredState`: the
+            upgrade gate takes the state of removed operators as dropped (a loss, see
+            `allow_state_loss`) instead of a savepoint Flink refuses.
+            """
+        ),
+    )
+
+    def baseline_dir(self) -> Optional[str]:
+        """The baseline directory, relative to the build root (None: no gate)."""
+        value = (self.baseline or "").strip().rstrip("/")
+        return value or None
