@@ -291,7 +291,9 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
     if grown[PROC].java == body[PROC].java and grown[RULES].java == body[RULES].java:
         assert compiled == set(), "identical Java was compiled again:\n" + report
 
-    # 5. A topic of the proc's environment: the job bakes it in, so the proc regenerates.
+    # 5. A topic of the proc's environment: the job bakes it in, so the proc regenerates. The
+    # job jar carries its baseline (every unit's interface, the proc's too: docs/upgrades.md),
+    # and the proc's interface is checked against its environment's, so that check runs again.
     repo.write(INFRA, INFRA_TEXT.format(screened_topic="payments.screened.v2"))
     moved = compile_project(repo.root, package, tmp_path / "moved")
     assert moved[INFRA].interface != grown[INFRA].interface, "a topic is in the interface"
@@ -303,6 +305,7 @@ def test_incremental_builds_rerun_only_what_an_edit_affects(tmp_path: Path) -> N
     report = "\n".join(summaries)
     assert _ran_nexflow_codegen(retopic) == [
         ("Checking", INFRA_ADDRESS),
+        ("Checking", PROC_ADDRESS),
         ("Generating", INFRA_ADDRESS),
         ("Generating", PROC_ADDRESS),
     ], report
