@@ -1,9 +1,9 @@
 """Fixtures for the end-to-end tests: a real Kafka broker, a real standalone Flink cluster and a
 real MongoDB-wire-compatible database (FerretDB).
 
-They are session-scoped (the files of a batch of tests/e2e run in one pytest process, see
-BUILD), start on loopback with ports chosen at run time, and stop in their finalizers whatever
-happens. See docs/testing.md for how pipeline tests use them.
+Both are session-scoped (all files under tests/e2e run in one pytest process, see BUILD), start on
+loopback with ports chosen at run time, and stop in their finalizers whatever happens. See
+docs/testing.md for how pipeline tests use them.
 """
 
 from __future__ import annotations
