@@ -319,8 +319,9 @@ LAST_SETTLEMENTS = [settlement("z", "1.00", "14:00:00")]
 
 
 def consume_until(
-    kafka: KafkaBroker, topic: str, done: Callable[[list], bool], timeout: float = 60
+    kafka: KafkaBroker, topic: str, done: Callable[[list], bool], timeout: float = 180
 ) -> list:
+    # A bound, not a pace: on a loaded CI machine a job's first output can take minutes.
     deadline = time.monotonic() + timeout
     while True:
         records = kafka.consume_json(topic, timeout=10)
