@@ -164,22 +164,22 @@ def merge_baselines(baselines: Sequence[Baseline], origins: Sequence[str]) -> Ba
             environment = baseline.environment
             source["environment"] = origin
         for job, description in baseline.states.items():
-            if job in states and states[job] != description:
-                raise BaselineError(
-                    f"job {job} differs in {source['job ' + job]} and {origin}: "
-                    "are they of the same release?"
-                )
-            states[job] = description
-            source.setdefault("job " + job, origin)
+            _merge_one(states, source, job, description, origin, f"job {job}")
         for path, data in baseline.interfaces.items():
-            if path in interfaces and interfaces[path] != data:
-                raise BaselineError(
-                    f"the interface of {path} differs in {source['unit ' + path]} and {origin}: "
-                    "are they of the same release?"
-                )
-            interfaces[path] = data
-            source.setdefault("unit " + path, origin)
+            _merge_one(interfaces, source, path, data, origin, f"the interface of {path}")
     return Baseline(states, interfaces, environment)
+
+
+def _merge_one(
+    into: Dict[str, Any], source: Dict[str, str], key: str, value: Any, origin: str, what: str
+) -> None:
+    """`value` under `key`, unless an earlier jar (named in `source`) held another one."""
+    if key in into and into[key] != value:
+        raise BaselineError(
+            f"{what} differs in {source[what]} and {origin}: are they of the same release?"
+        )
+    into[key] = value
+    source.setdefault(what, origin)
 
 
 def _git(args: list, cwd: Path) -> bytes:
