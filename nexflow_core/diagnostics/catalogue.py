@@ -138,6 +138,8 @@ CODES: dict[str, str] = {
     "NX704": "test value does not fit its type",
     "NX705": "test or field given twice",
     "NX706": "subject cannot be tested yet",
+    "NX707": "test names a stream or store its proc does not use",
+    "NX708": "watermark step for a proc without event time",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -1,4 +1,4 @@
-"""`nexflow test`: test files for rulesets, decision tables and transforms
+"""`nexflow test`: test files for rulesets, decision tables, transforms and procs
 (docs/language/tests.md). This module holds the command's arguments only, so that building the
 CLI's parser imports nothing heavy; `run` does the work."""
 
@@ -20,9 +20,10 @@ def add_command(
 ) -> None:
     test = sub.add_parser(
         "test",
-        help="run the .nxtest files: rulesets, decision tables and transforms, given inputs",
+        help="run the .nxtest files: rulesets, decision tables, transforms and procs",
         description="Run test files (.nxtest, docs/language/tests.md) against the generated "
-        "Java: one javac and one JVM for all of them. Exit 1 when a test fails.",
+        "Java: one javac and one JVM for all of them (procs on one Flink MiniCluster). Exit 1 "
+        "when a test fails.",
     )
     test.add_argument(
         "paths", nargs="*", metavar="PATH",
@@ -31,7 +32,7 @@ def add_command(
     test.add_argument("--project", metavar="DIR", help=project_help)
     test.add_argument(
         "--classpath", metavar="CP",
-        help=f"Flink and Jackson for the generated records (default: ${CLASSPATH_VAR}; a "
+        help=f"Flink and Jackson for the generated code (default: ${CLASSPATH_VAR}; a "
         "path that is a file and no jar is read as a file holding the classpath)",
     )  # fmt: skip
     test.add_argument(

@@ -18,12 +18,14 @@ from typing import Any, Optional, Union, cast
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from nexflow_core import ast
+from nexflow_core.check.declare import proc_streams
 from nexflow_core.diagnostics import Diagnostic, Span
 from nexflow_core.project import CheckedProject
 from nexflow_core.typemodel import Type, list_of, scalar
 
 EXTENSION = ".nxtest"
-KINDS = ("table", "rules", "transform")
+KINDS = ("table", "rules", "transform", "proc")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "syntax", "nxtest.lark")
 _PARSER: Optional[Lark] = None
 _INT_RANGE = {"int": 2**31, "long": 2**63}
@@ -48,8 +50,32 @@ class Field:
 
 
 @dataclass
+class Step:
+    """One step of a proc's test: `given` (records, JSON written by the checker), `line` (a
+    raw input line), `watermark`, `expect` (the records written to a stream since the previous
+    `expect` of that stream) or `store` (documents by key)."""
+
+    kind: str
+    span: Span
+    stream: str = ""
+    stream_span: Optional[Span] = None
+    value: Optional[Value] = None
+    text: str = ""
+    exact: bool = False
+    entries: list[tuple[str, Value, Span]] = field(default_factory=list)
+    # Filled by the checker: the lines given, the watermark (epoch ms, None: the strategy's),
+    # the streams it moves, the expected records' type, the documents as JSON.
+    lines: list[str] = field(default_factory=list)
+    millis: Optional[int] = None
+    streams: list[str] = field(default_factory=list)
+    record_type: Optional[Type] = None
+    documents: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Case:
-    """One `test "name" for <kind> <Subject> { given {...} expect ... }`."""
+    """One `test "name" for <kind> <Subject> { given {...} expect ... }`, or for a proc
+    `test "name" for proc P { step* }`."""
 
     name: str
     kind: str
@@ -59,9 +85,14 @@ class Case:
     exact: bool
     span: Span
     subject_span: Span
+    steps: list[Step] = field(default_factory=list)
     # Filled by the checker: the JSON sent to the runner, the expected value's type.
     input_json: Any = None
     expect_type: Optional[Type] = None
+    # Proc tests: the proc's sources, sinks (dead letters included) and stores.
+    sources: list[str] = field(default_factory=list)
+    sinks: list[str] = field(default_factory=list)
+    stores: list[str] = field(default_factory=list)
 
 
 def _parser() -> Lark:
@@ -103,7 +134,8 @@ def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
         Span(path, max(line, 1), max(col, 1), max(line, 1), max(col, 1) + 1),
         expected=", ".join(expected[:8]) or None,
         hint='a test reads: test "name" for table|rules|transform Name '
-        "{ given { field = value … } expect [exactly] value }",
+        "{ given { field = value … } expect [exactly] value }, or for proc P "
+        "{ given <stream> { … } … watermark … expect <stream> [ … ] … }",
     )
 
 
@@ -117,18 +149,64 @@ def parse_tests(text: str, path: str) -> tuple[list[Case], list[Diagnostic]]:
 
 
 def _case(path: str, t: Tree) -> Case:
-    name_tok, kind_tok, subject_tok, given, expect = t.children
-    exactly = expect.children[0] if len(expect.children) == 2 else None
-    return Case(
+    name_tok, kind_tok, subject_tok, *body = t.children
+    name_span = _token_span(path, cast(Token, name_tok))
+    common = dict(
         name=json.loads(str(name_tok)),
         kind=str(kind_tok),
         subject=str(subject_tok),
-        given=[_field(path, f) for f in given.children if isinstance(f, Tree)],
-        expect=_value(path, expect.children[-1]),
-        exact=exactly is not None,
-        span=_token_span(path, cast(Token, name_tok)),
+        span=name_span,
         subject_span=_token_span(path, cast(Token, subject_tok)),
     )
+    if body and isinstance(body[0], Tree) and body[0].data == "unit_body":
+        given, expect = body[0].children
+        exactly = expect.children[0] if len(expect.children) == 2 else None
+        return Case(
+            given=[_field(path, f) for f in given.children if isinstance(f, Tree)],
+            expect=_value(path, expect.children[-1]),
+            exact=exactly is not None,
+            **common,
+        )
+    steps = [_step(path, b) for b in body if isinstance(b, Tree)]
+    # A script's expectations are its steps; `expect` is only a placeholder for the report.
+    return Case(
+        given=[],
+        expect=Value("null", name_span),
+        exact=False,
+        steps=steps,
+        **common,
+    )
+
+
+def _step(path: str, t: Tree) -> Step:
+    span = _tree_span(path, t)
+    c = t.children
+
+    def at(tok: object) -> Span:
+        return _token_span(path, cast(Token, tok))
+
+    if t.data == "given_records":
+        return Step("given", span, str(c[0]), at(c[0]), value=_value(path, c[1]))
+    if t.data == "given_line":
+        return Step("line", span, str(c[0]), at(c[0]), text=json.loads(str(c[1])))
+    if t.data == "watermark":
+        stream, when = c
+        return Step(
+            "watermark",
+            span,
+            str(stream) if stream is not None else "",
+            at(stream) if stream is not None else None,
+            text=json.loads(str(when)) if when is not None else "",
+        )
+    if t.data == "expect_stream":
+        exact = len(c) == 3
+        return Step("expect", span, str(c[0]), at(c[0]), value=_value(path, c[-1]), exact=exact)
+    entries = [
+        (json.loads(str(e.children[0])), _value(path, e.children[1]), at(e.children[0]))
+        for e in c[1:]
+        if isinstance(e, Tree)
+    ]
+    return Step("store", span, str(c[0]), at(c[0]), entries=entries)
 
 
 def _field(path: str, t: Tree) -> Field:
@@ -197,11 +275,21 @@ class Checker:
     def _check_case(self, case: Case) -> None:
         p = self.project
         if case.kind not in KINDS:
-            later = " (tests of procs come in a later release)" if case.kind == "proc" else ""
             self._error(
                 "NX702",
-                f"a test is for table, rules or transform, not {case.kind!r}{later}",
+                f"a test is for table, rules, transform or proc, not {case.kind!r}",
                 case.subject_span,
+            )
+            return
+        if case.kind == "proc":
+            self._check_proc(case)
+            return
+        if case.steps:
+            self._error(
+                "NX702",
+                f"a test of a {case.kind} gives one input and expects one result: "
+                "given { … } expect …",
+                case.steps[0].span,
             )
             return
         if case.kind == "transform":
@@ -241,6 +329,130 @@ class Checker:
                 )
         assert case.expect_type is not None
         self._expect(case.expect, case.expect_type)
+
+    # --- procs ---------------------------------------------------------------------------
+
+    def _check_proc(self, case: Case) -> None:
+        p = self.project
+        proc = next(
+            (d for d in p.decls(ast.ProcDecl) if cast(ast.ProcDecl, d).name == case.subject), None
+        )
+        if proc is None:
+            self._unknown_subject(case, "proc")
+            return
+        if not case.steps:
+            self._error(
+                "NX702",
+                f"a test of proc {case.subject} is a script of steps: given <stream> {{ … }}, "
+                "watermark, expect <stream> [ … ], store <store> { … }",
+                case.subject_span,
+            )
+            return
+        proc = cast(ast.ProcDecl, proc)
+        sources, sinks, stores = proc_streams(proc)
+        flow = p.proc_flow(proc.name)
+        timed = flow is not None and (
+            flow.event_time is not None or any(st.partner for st in flow.steps)
+        )
+        case.sources, case.sinks, case.stores = sources, sinks, stores
+        for step in case.steps:
+            if step.kind in ("given", "line"):
+                if self._member(step, sources, f"proc {proc.name} reads no stream", "reads"):
+                    self._given(step)
+            elif step.kind == "watermark":
+                self._watermark(step, proc.name, sources, timed)
+            elif step.kind == "expect":
+                if self._member(step, sinks, f"proc {proc.name} writes no stream", "writes"):
+                    self._expect_records(step)
+            elif self._member(step, stores, f"proc {proc.name} uses no store", "uses"):
+                self._documents(step)
+
+    def _member(self, step: Step, known: list[str], what: str, verb: str) -> bool:
+        if step.stream in known:
+            return True
+        self._error(
+            "NX707",
+            f"{what} {step.stream!r}",
+            step.stream_span or step.span,
+            hint=f"it {verb}: " + ", ".join(known) if known else f"it {verb} none",
+        )
+        return False
+
+    def _stream_record(self, stream: str) -> Type:
+        sig = self.project.stream(stream)
+        return Type("record", name=sig.schema if sig else stream)
+
+    def _records(self, v: Value, t: Type) -> list[Any]:
+        """The records of a `{ … }` or a `[ { … } … ]` (each typed against `t`)."""
+        items = v.items if v.kind == "list" else [v]
+        out: list[Any] = []
+        for item in items:
+            if item.kind != "block":
+                self._error(
+                    "NX704", f"{_describe(item)} is not a record {{ … }} of {t.name}", item.span
+                )
+                continue
+            out.append(self._record(item.fields, t, item.span))
+        return out
+
+    def _given(self, step: Step) -> None:
+        if step.kind == "line":
+            step.lines = [step.text]
+            return
+        assert step.value is not None
+        step.lines = self._records(step.value, self._stream_record(step.stream))
+
+    def _watermark(self, step: Step, proc: str, sources: list[str], timed: bool) -> None:
+        if not timed:
+            self._error(
+                "NX708",
+                f"proc {proc} has no event time: a watermark step means nothing to it",
+                step.span,
+                hint="give the proc an `event_time` statement, or leave the step out",
+            )
+            return
+        if step.stream:
+            if not self._member(step, sources, f"proc {proc} reads no stream", "reads"):
+                return
+            step.streams = [step.stream]
+        else:
+            step.streams = list(sources)
+        if step.text:
+            instant = _instant(step.text)
+            if instant is None:
+                self._error(
+                    "NX704",
+                    f'"{step.text}" is not an instant: write "2026-01-31T09:30:00Z"',
+                    step.span,
+                )
+                return
+            at = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+            step.millis = int(at.timestamp() * 1000)
+
+    def _expect_records(self, step: Step) -> None:
+        assert step.value is not None
+        record = self._stream_record(step.stream)
+        self._records(step.value, record)
+        # The comparison walks the expectation with the fields' types (a struct of them).
+        fields = self._record_fields(record)
+        step.record_type = Type(
+            "struct", name=record.name, fields=tuple(_field_type(n, t) for n, t in fields.items())
+        )
+
+    def _documents(self, step: Step) -> None:
+        sig = self.project.store(step.stream)
+        t = Type("record", name=sig.schema if sig else step.stream)
+        for key, value, span in step.entries:
+            if key in step.documents:
+                self._error("NX705", f"document {key!r} given twice", span)
+                continue
+            records = self._records(value, t) if value.kind == "block" else []
+            if value.kind != "block":
+                self._error(
+                    "NX704", f"{_describe(value)} is not a record {{ … }} of {t.name}", value.span
+                )
+            if records:
+                step.documents[key] = records[0]
 
     def _unknown_subject(self, case: Case, what: str) -> None:
         self._error("NX702", f"no {what} named {case.subject}", case.subject_span)

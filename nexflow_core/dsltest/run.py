@@ -24,16 +24,25 @@ from typing import Any, Optional
 from nexflow_core import ast
 from nexflow_core.diagnostics import Diagnostic, render_text
 from nexflow_core.dsltest import CLASSPATH_VAR
-from nexflow_core.dsltest.cases import EXTENSION, Case, Checker, Value, _instant, parse_tests
+from nexflow_core.dsltest.cases import (
+    EXTENSION,
+    Case,
+    Checker,
+    Step,
+    Value,
+    _instant,
+    parse_tests,
+)
 from nexflow_core.project import CheckedProject, check_project, discover
 from nexflow_core.typemodel import Type
 
 RUNNER = Path(__file__).resolve().parent / "java" / "NexflowTestRunner.java"
 RUNNER_CLASS = "nexflow.testrunner.NexflowTestRunner"
+DRIVER = Path(__file__).resolve().parent / "java" / "ProcTestDriver.java"
 
-# Only these layers can be the subject of a test in this release: procs and infra are left
-# out of the check and of the generated code (their diagnostics are `nexflow check`'s).
-SUBJECT_LAYERS = (".schema", ".transform", ".rules")
+# The layers a test can reach. Environments (.infra) are left out: a proc's test binds its
+# streams and stores itself (script:, memory:), whatever environment production runs it in.
+SUBJECT_LAYERS = (".schema", ".transform", ".rules", ".proc")
 
 
 @dataclass
@@ -174,21 +183,31 @@ def _run_java(
 
     package = DEFAULT_BASE + ".tested"
     target = TARGETS["flink"]
-    files = generate_checked(project, {p: package for p in project.modules}, target)
+    packages = {p: package for p in project.modules}
+    files = generate_checked(project, packages, target)
     src = work / "src"
     write_files(src, files)
     write_files(src, target.render_runtime())
     runner = src / "nexflow" / "testrunner" / RUNNER.name
     runner.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(RUNNER, runner)
+    shutil.copyfile(DRIVER, runner.parent / DRIVER.name)
     generated = {f.path for f in files}
+    jobs = {}
+    if any(case.kind == "proc" for case in cases):
+        from nexflow_core.generate.core import job_models
+
+        jobs = {j.name: target.job_class(j) for j in job_models(project, packages)}
     lines = []
     wanted = {runner}
     for i, case in enumerate(cases):
-        cls = _class_of(case.subject, package, generated)
-        wanted.add(src / (cls.replace(".", "/") + ".java"))
-        line: dict[str, Any] = {"id": i, "kind": case.kind, "class": cls}
-        line["args" if case.kind == "transform" else "input"] = case.input_json
+        if case.kind == "proc":
+            line = _proc_case(i, case, jobs[case.subject], work)
+        else:
+            cls = _class_of(case.subject, package, generated)
+            line = {"id": i, "kind": case.kind, "class": cls}
+            line["args" if case.kind == "transform" else "input"] = case.input_json
+        wanted.add(src / (str(line["class"]).replace(".", "/") + ".java"))
         lines.append(json.dumps(line, default=_json_default))
     (work / "cases.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
     classes = work / "classes"
@@ -214,6 +233,49 @@ def _run_java(
             r = json.loads(text, parse_float=Decimal)
             out[int(r["id"])] = r
     return out
+
+
+def _proc_case(i: int, case: Case, job_class: str, work: Path) -> dict[str, Any]:
+    """The runner's line for a proc's test: the job, its bindings and the script's steps."""
+    key = f"t{i}"
+    settings: dict[str, str] = {}
+    for stream in case.sources:
+        settings[f"stream.{stream}"] = f"script:{key}.{stream}"
+        # No clock in a test: an event time far from today is no dead letter.
+        settings[f"stream.{stream}.max_event_time_ahead"] = "0"
+    sinks = {s: f"{key}.{s}" for s in [*case.sinks, "alerts"]}
+    for stream, memory in sinks.items():
+        settings[f"stream.{stream}"] = f"memory:{memory}"
+    steps: list[dict[str, Any]] = []
+    stores: dict[str, dict[str, Any]] = {store: {} for store in case.stores}
+    for step in case.steps:
+        if step.kind in ("given", "line"):
+            for record in step.lines:
+                text = (
+                    record if isinstance(record, str) else json.dumps(record, default=_json_default)
+                )
+                steps.append({"given": step.stream, "line": text})
+        elif step.kind == "watermark":
+            steps.append({"watermark": step.millis, "streams": step.streams})
+        elif step.kind == "expect":
+            steps.append({"expect": step.stream})
+        else:
+            stores.setdefault(step.stream, {}).update(step.documents)
+    # Every store, given documents or not: a store the test fills nothing into is empty.
+    for store, documents in stores.items():
+        path = work / f"{key}.{store}.json"
+        path.write_text(json.dumps(documents, default=_json_default), "utf-8")
+        settings[f"store.{store}"] = f"memory:{key}.{store}"
+        settings[f"store.{store}.file"] = str(path)
+    return {
+        "id": i,
+        "kind": "proc",
+        "class": job_class,
+        "settings": settings,
+        "sources": {s: f"{key}.{s}" for s in case.sources},
+        "sinks": sinks,
+        "steps": steps,
+    }
 
 
 def _class_of(name: str, package: str, generated: set[str]) -> str:
@@ -249,6 +311,8 @@ class _RawNumber(float):
 
 def compare(case: Case, result: dict) -> Outcome:
     where = case.expect.span.location() if hasattr(case.expect.span, "location") else ""
+    if case.kind == "proc" and "error" not in result:
+        return _compare_script(case, result)
     if "error" in result:
         return Outcome(
             case, False, [f"{where}: the call failed: {result['error']}"], result.get("nanos")
@@ -301,6 +365,70 @@ def _compare(
         return
     if not _same_scalar(v, t, actual):
         differ()
+
+
+def _compare_script(case: Case, result: dict) -> Outcome:
+    """Each `expect` against the records its stream got since the previous one; then, for
+    every stream the test expects on, nothing more after its last `expect`."""
+    if "outputs" not in result:
+        return Outcome(case, False, [f"{case.span.location()}: the runner gave no result"])
+    outputs = iter(result["outputs"])
+    diffs: list[str] = []
+    last: dict[str, Step] = {}
+    for step in case.steps:
+        if step.kind != "expect":
+            continue
+        assert step.value is not None and step.record_type is not None
+        got = [json.loads(line, parse_float=Decimal) for line in next(outputs)]
+        want = step.value.items if step.value.kind == "list" else [step.value]
+        record = step.record_type
+        if len(got) != len(want):
+            shown = "; ".join(_show(g) for g in got) or "nothing"
+            diffs.append(
+                f"{step.span.location()}: {step.stream}: expected {len(want)} record(s), "
+                f"got {len(got)}: {shown}"
+            )
+        elif not _any_order(want, got, record, step.exact, case):
+            for n, (item, actual) in enumerate(zip(want, got)):
+                _compare(item, record, actual, f"{step.stream}[{n}]", step.exact, diffs, case)
+        last[step.stream] = step
+    for stream, step in last.items():
+        more = [json.loads(line, parse_float=Decimal) for line in result["rest"].get(stream, [])]
+        if more:
+            shown = "; ".join(_show(g) for g in more)
+            diffs.append(
+                f"{step.span.location()}: {stream}: {len(more)} more record(s) after this "
+                f"expect: {shown}"
+            )
+    return Outcome(case, not diffs, diffs, result.get("nanos"))
+
+
+def _any_order(want: list[Value], got: list[Any], record: Type, exact: bool, case: Case) -> bool:
+    """Can each expected record be paired with its own record written, in any order? (Only
+    the records of one key come in a defined order; a join's two inputs, a union of streams,
+    records of different keys may interleave either way.) Where not, the positional diff
+    shows what differs."""
+    fits = [[not _differs(item, record, actual, exact, case) for actual in got] for item in want]
+    taken = [False] * len(got)
+
+    def pair(i: int) -> bool:
+        if i == len(want):
+            return True
+        for j, ok in enumerate(fits[i]):
+            if ok and not taken[j]:
+                taken[j] = True
+                if pair(i + 1):
+                    return True
+                taken[j] = False
+        return False
+
+    return pair(0)
+
+
+def _differs(v: Value, t: Type, actual: Any, exact: bool, case: Case) -> bool:
+    out: list[str] = []
+    _compare(v, t, actual, "", exact, out, case)
+    return bool(out)
 
 
 def _field_types(t: Type) -> dict[str, Type]:

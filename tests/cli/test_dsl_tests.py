@@ -160,3 +160,155 @@ def test_the_examples_tests_pass_and_cover_every_rule_and_row(
     assert main(["test", str(d), "--coverage", "--fail-under", "100"]) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
     assert " 0 failed" in out and "(100.0%)" in out
+
+
+# --- tests of procs ---------------------------------------------------------------------------
+
+PROC_SCHEMA = """\
+schema Auth {
+    auth_id: string @key
+    card_id: string
+    amount: decimal(10,2)
+    event_time: datetime @event_time
+}
+schema Settlement {
+    auth_id: string @key
+    event_time: datetime @event_time
+}
+schema CardTotal {
+    card_id: string @key
+    n: long
+    total: decimal(38,2)
+}
+stream auths: Auth
+stream settlements: Settlement
+stream matched: Auth
+stream unmatched: Auth
+stream totals: CardTotal
+"""
+
+PROCS = """\
+proc Match {
+    from auths
+    correlate with settlements by auth_id within 5 minutes
+    on timeout emit to unmatched
+    emit to matched
+}
+
+// A self-join: the stream is read twice, each source with its own place in the script.
+proc Bursts {
+    from auths
+    join auths as other on card_id == other.card_id and other.auth_id != auth_id within 3 minutes
+    emit to matched
+}
+
+proc Totals {
+    from auths
+    key by card_id
+    window tumbling 10 minutes
+    aggregate into CardTotal {
+        card_id = first(card_id)
+        n = count()
+        total = sum(amount)
+    }
+    emit to totals
+}
+"""
+
+
+def _auth(auth_id: str, card: str, amount: str, at: str) -> str:
+    return (
+        f'{{ auth_id = "{auth_id}", card_id = "{card}", amount = {amount}, '
+        f'event_time = "2026-01-31T{at}Z" }}'
+    )
+
+
+# Worked out by hand: the window [10:00, 10:10) of c1 holds a1 and a2 (12.00); it closes when
+# the watermark reaches its end, not before; a3 (10:12) is in the next window, never closed.
+WINDOW_TEST = f"""\
+test "a window closes when the watermark passes its end" for proc Totals {{
+    given auths [ {_auth("a1", "c1", "5.00", "10:01:00")}, {_auth("a2", "c1", "7.00", "10:04:00")} ]
+    given auths {_auth("a3", "c1", "1.00", "10:12:00")}
+    watermark "2026-01-31T10:09:00Z"
+    expect totals []
+    watermark "2026-01-31T10:10:00Z"
+    expect totals [ {{ card_id = "c1", n = 2, total = 12.00 }} ]
+}}
+"""
+
+# a1's settlement comes 2 minutes later: a pair. a2's never comes: a2 times out once the
+# watermark of both streams passes 10:01 + 5 minutes, and not before.
+CORRELATE_TEST = f"""\
+test "an authorization without a settlement times out on the watermark" for proc Match {{
+    given auths {_auth("a1", "c1", "5.00", "10:00:00")}
+    given settlements {{ auth_id = "a1", event_time = "2026-01-31T10:02:00Z" }}
+    expect matched [ {{ auth_id = "a1", amount = 5.00 }} ]
+    given auths {_auth("a2", "c1", "7.00", "10:01:00")}
+    watermark "2026-01-31T10:05:00Z"
+    expect unmatched []
+    watermark "2026-01-31T10:06:30Z"
+    expect unmatched [ {{ auth_id = "a2" }} ]
+    expect matched []
+}}
+"""
+
+
+# a1 and a2 (card c1, 2 minutes apart) pair both ways: each is written once, as the left
+# record of its pair, in whichever order the join's two inputs deliver a2. a3 (c2) and a4
+# (c1, 10 minutes later) pair with nothing.
+SELF_JOIN_TEST = f"""\
+test "a self-join pairs records of one card 3 minutes apart" for proc Bursts {{
+    given auths [ {_auth("a1", "c1", "1.00", "10:00:00")}, {_auth("a2", "c1", "2.00", "10:02:00")} ]
+    given auths [ {_auth("a3", "c2", "3.00", "10:02:00")}, {_auth("a4", "c1", "4.00", "10:12:00")} ]
+    watermark "2026-01-31T10:30:00Z"
+    expect matched [ {{ auth_id = "a2" }}, {{ auth_id = "a1" }} ]
+}}
+"""
+
+
+def _proc_project(tmp_path: Path, tests: str) -> Path:
+    (tmp_path / "cards.schema").write_text(PROC_SCHEMA, "utf-8")
+    (tmp_path / "cards.proc").write_text(PROCS, "utf-8")
+    (tmp_path / "cards.nxtest").write_text(tests, "utf-8")
+    return tmp_path
+
+
+def test_proc_tests_control_event_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _proc_project(tmp_path, WINDOW_TEST + "\n" + CORRELATE_TEST + "\n" + SELF_JOIN_TEST)
+    assert main(["test", str(d)]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"PASS {d}/cards.nxtest:1 a window closes" in out, out
+    assert "PASS" in out and "an authorization without a settlement times out" in out
+    assert "PASS" in out and "a self-join pairs records" in out
+    assert "3 passed, 0 failed" in out
+
+
+def test_a_proc_test_failure_points_at_the_expectation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = WINDOW_TEST.replace("n = 2, total = 12.00", "n = 3, total = 12.00").replace(
+        'watermark "2026-01-31T10:09:00Z"\n    expect totals []',
+        'watermark "2026-01-31T10:09:00Z"\n    expect totals [ { card_id = "c1" } ]',
+    )
+    d = _proc_project(tmp_path, wrong)
+    assert main(["test", str(d)]) == 1
+    out = capsys.readouterr().out
+    # Line 5: the window is not closed yet; line 7: the count is 2.
+    assert f"{d}/cards.nxtest:5:5: totals: expected 1 record(s), got 0: nothing" in out, out
+    assert f"{d}/cards.nxtest:7:" in out and "totals[0].n: expected 3, got 2" in out, out
+
+
+def test_records_after_the_last_expect_fail_the_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late_pair = (
+        '    given settlements { auth_id = "a2", event_time = "2026-01-31T10:02:00Z" }\n'
+        f'    given auths {_auth("a3", "c1", "1.00", "10:20:00")}\n'
+        '    given settlements { auth_id = "a3", event_time = "2026-01-31T10:20:00Z" }\n'
+        "    expect matched []\n"
+    )
+    d = _proc_project(tmp_path, CORRELATE_TEST.replace("    expect matched []\n", late_pair))
+    assert main(["test", str(d)]) == 1
+    out = capsys.readouterr().out
+    # a2 timed out before its settlement came: the settlement waits itself, no pair; a3 pairs.
+    assert "matched: expected 0 record(s), got 1" in out and '"a3"' in out, out

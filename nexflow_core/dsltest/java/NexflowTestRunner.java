@@ -20,8 +20,10 @@ import nexflow.runtime.RuleOutcome;
  * Runs the cases of `nexflow test` (docs/language/tests.md) against the generated Java: one
  * JSON line per case in (its subject's class, its input), one JSON line per case out (the
  * result as the runtime's Json mapper writes it, the table rows that matched, the nanoseconds
- * the call took). Plain Java: no Flink classes are loaded, only the generated evaluators and
- * records. Written by the CLI next to the generated sources; not part of any job.
+ * the call took). Tests of rules, tables and transforms are plain Java calls of the generated
+ * evaluators; tests of procs run their generated jobs on one Flink MiniCluster
+ * ({@link ProcTestDriver}), started only when a proc is tested. Written by the CLI next to the
+ * generated sources; not part of any job.
  */
 public final class NexflowTestRunner {
     private NexflowTestRunner() {}
@@ -29,7 +31,8 @@ public final class NexflowTestRunner {
     public static void main(String[] args) throws Exception {
         ObjectMapper mapper = Json.mapper();
         List<String> lines = Files.readAllLines(Paths.get(args[0]), StandardCharsets.UTF_8);
-        try (BufferedWriter out = Files.newBufferedWriter(Paths.get(args[1]), StandardCharsets.UTF_8)) {
+        try (BufferedWriter out = Files.newBufferedWriter(Paths.get(args[1]), StandardCharsets.UTF_8);
+                ProcTestDriver procs = new ProcTestDriver()) {
             for (String line : lines) {
                 if (line.isEmpty()) {
                     continue;
@@ -38,7 +41,11 @@ public final class NexflowTestRunner {
                 ObjectNode r = mapper.createObjectNode();
                 r.set("id", c.get("id"));
                 try {
-                    run(mapper, c, r);
+                    if (c.get("kind").asText().equals("proc")) {
+                        procs.run(mapper, c, r);
+                    } else {
+                        run(mapper, c, r);
+                    }
                 } catch (InvocationTargetException e) {
                     failed(r, e.getCause());
                 } catch (Exception e) {
@@ -46,6 +53,8 @@ public final class NexflowTestRunner {
                 }
                 out.write(mapper.writeValueAsString(r));
                 out.write('\n');
+                // Each result as soon as it is known: a later test that hangs keeps the others.
+                out.flush();
             }
         }
     }

@@ -36,7 +36,8 @@ public final class Sources {
      * start with {@code job} (so several jobs can read one stream in one Flink job, as tests do).
      * {@code --stream.<name>.pace_ms=N} waits N ms before each line: a bounded replay then
      * advances event time the way a live stream would. A {@code memory:} binding reads the lines
-     * fed to it in this JVM instead of a file ({@link MemoryStreams}).
+     * fed to it in this JVM instead of a file ({@link MemoryStreams}), a {@code script:} binding what a
+     * test's script feeds it ({@link ScriptedStreams}).
      */
     public static <T> SingleOutputStreamOperator<T> jsonLines(
             StreamExecutionEnvironment env, StreamBindings bindings, String stream, RecordContract<T> contract,
@@ -44,6 +45,13 @@ public final class Sources {
         String prefix = job.isEmpty() ? "" : job + ".";
         Watermarks.EventTime<T> checked = bindings.eventTime(stream, time);
         WatermarkStrategy<Parsed<T>> strategy = Watermarks.inSource(checked, bindings.idleTimeout(stream));
+        if (bindings.isScript(stream)) {
+            // A test's script: watermarks come from its steps, not from a clock (no idleness).
+            return parse(env.fromSource(
+                            ScriptedStreams.source(bindings.scriptKey(stream), stream, contract, checked),
+                            ScriptedStreams.strategy(checked), "source: " + stream, Parsed.type(contract.type()))
+                    .uid(prefix + "source." + stream), bindings, stream, contract, job);
+        }
         if (bindings.isMemory(stream)) {
             return parse(env.fromSource(
                             MemoryStreams.source(bindings.memoryKey(stream), bindings.ratePerSecond(stream), stream, contract, checked),

@@ -11,7 +11,8 @@ import java.util.TreeMap;
  *
  * <p>A stream binding is a URI: {@code file:<path>} reads (sources) or writes (sinks) JSON lines,
  * {@code kafka:<topic>} a Kafka topic (jobs bound to an environment with Kafka), {@code memory:<key>}
- * lines kept in the JVM that runs the job (tests, benchmarks: see {@link MemoryStreams}). A store binding
+ * lines kept in the JVM that runs the job (tests, benchmarks: see {@link MemoryStreams}), {@code script:<key>}
+ * records and watermarks a test script feeds step by step ({@link ScriptedStreams}). A store binding
  * names its kind the same way ({@code memory:<name>}, {@code jdbc:<url>}, ...). Every stream a job
  * uses must be bound, or the job stops before it starts with a message naming the missing stream.
  */
@@ -70,6 +71,20 @@ public final class StreamBindings implements Serializable {
 
     public boolean isMemory(String stream) {
         return uri(stream).startsWith("memory:");
+    }
+
+    /** Is the stream fed by a test script ({@code script:<key>}, see {@link ScriptedStreams})? */
+    public boolean isScript(String stream) {
+        return uri(stream).startsWith("script:");
+    }
+
+    /** The key of a {@code script:} binding. */
+    public String scriptKey(String stream) {
+        String uri = uri(stream);
+        if (!uri.startsWith("script:")) {
+            throw new IllegalArgumentException("stream '" + stream + "' is bound to '" + uri + "', not script:");
+        }
+        return uri.substring("script:".length());
     }
 
     /** The key of a {@code memory:} binding. */
