@@ -53,7 +53,8 @@ class Field:
 class Step:
     """One step of a proc's test: `given` (records, JSON written by the checker), `line` (a
     raw input line), `watermark`, `expect` (the records written to a stream since the previous
-    `expect` of that stream) or `store` (documents by key)."""
+    `expect` of that stream), `store` (documents by key) or `unavailable` (a store that is
+    down for the whole test)."""
 
     kind: str
     span: Span
@@ -201,6 +202,8 @@ def _step(path: str, t: Tree) -> Step:
     if t.data == "expect_stream":
         exact = len(c) == 3
         return Step("expect", span, str(c[0]), at(c[0]), value=_value(path, c[-1]), exact=exact)
+    if t.data == "store_unavailable":
+        return Step("unavailable", span, str(c[0]), at(c[0]))
     entries = [
         (json.loads(str(e.children[0])), _value(path, e.children[1]), at(e.children[0]))
         for e in c[1:]
@@ -365,7 +368,8 @@ class Checker:
                 if self._member(step, sinks, f"proc {proc.name} writes no stream", "writes"):
                     self._expect_records(step)
             elif self._member(step, stores, f"proc {proc.name} uses no store", "uses"):
-                self._documents(step)
+                if step.kind == "store":
+                    self._documents(step)
 
     def _member(self, step: Step, known: list[str], what: str, verb: str) -> bool:
         if step.stream in known:

@@ -259,6 +259,8 @@ def _proc_case(i: int, case: Case, job_class: str, work: Path) -> dict[str, Any]
             steps.append({"watermark": step.millis, "streams": step.streams})
         elif step.kind == "expect":
             steps.append({"expect": step.stream})
+        elif step.kind == "unavailable":
+            settings[f"store.{step.stream}.unavailable"] = "true"
         else:
             stores.setdefault(step.stream, {}).update(step.documents)
     # Every store, given documents or not: a store the test fills nothing into is empty.

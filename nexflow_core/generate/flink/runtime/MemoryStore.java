@@ -12,13 +12,18 @@ import java.util.concurrent.Executors;
  * local runs on a MiniCluster. Records are kept as JSON text, by key; {@link #contents} reads
  * them back. With the setting {@code file} ({@code --store.<name>.file=<path>}, or
  * {@code file: "..."} in an infra store of type memory) the store starts with the records of that
- * file: one JSON object, key to record (read once per JVM).
+ * file: one JSON object, key to record (read once per JVM). With {@code unavailable=true}, every
+ * read fails with {@code STORE_UNAVAILABLE}.
  */
 public final class MemoryStore<T> implements StoreClient<T> {
     private static final long serialVersionUID = 1L;
     private static final Map<String, Map<String, String>> STORES = new ConcurrentHashMap<>();
 
     private transient Map<String, String> records;
+    private transient String store;
+    // `unavailable` (a test's `store <name> unavailable`): every read fails as a store that is
+    // down does, so a test reaches the proc's `on lookup_error`.
+    private transient boolean unavailable;
     // One writer per client, shut down in close(): a thread kept for the JVM would hold the job's
     // class loader (its context class loader) after the job ends, and each run would leak it.
     private transient ExecutorService writer;
@@ -26,6 +31,8 @@ public final class MemoryStore<T> implements StoreClient<T> {
     @Override
     public void open(String store, String uri, Map<String, String> settings) {
         String file = settings == null ? null : settings.get("file");
+        this.store = store;
+        this.unavailable = settings != null && "true".equals(settings.get("unavailable"));
         records = STORES.computeIfAbsent(uri.substring("memory:".length()), k -> load(file));
         writer = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "nexflow-memory-store-writer-" + store);
@@ -68,6 +75,10 @@ public final class MemoryStore<T> implements StoreClient<T> {
     /** Answered on the caller's thread: the records are in this JVM. */
     @Override
     public CompletableFuture<T> get(String key, Class<T> type) {
+        if (unavailable) {
+            return CompletableFuture.failedFuture(new StoreException(
+                    store, StoreException.UNAVAILABLE, "memory store " + store + " is set unavailable", null));
+        }
         String json = records.get(key);
         try {
             return CompletableFuture.completedFuture(json == null ? null : Json.mapper().readValue(json, type));
