@@ -51,6 +51,8 @@ class Outcome:
     passed: bool
     lines: list[str] = field(default_factory=list)
     nanos: Optional[int] = None
+    # A proc's test: how long its job took to start (before the script ran).
+    start_nanos: Optional[int] = None
 
 
 def _roots(args: argparse.Namespace) -> tuple[list[str], list[str]]:
@@ -402,7 +404,7 @@ def _compare_script(case: Case, result: dict) -> Outcome:
                 f"{step.span.location()}: {stream}: {len(more)} more record(s) after this "
                 f"expect: {shown}"
             )
-    return Outcome(case, not diffs, diffs, result.get("nanos"))
+    return Outcome(case, not diffs, diffs, result.get("nanos"), result.get("start_nanos"))
 
 
 def _any_order(want: list[Value], got: list[Any], record: Type, exact: bool, case: Case) -> bool:
@@ -484,6 +486,8 @@ def report(outcomes: list[Outcome]) -> int:
     failed = 0
     for o in outcomes:
         took = f" ({o.nanos / 1e6:.3f} ms)" if o.nanos is not None else ""
+        if o.start_nanos is not None and o.nanos is not None:
+            took = f" (script {o.nanos / 1e6:.0f} ms, job start {o.start_nanos / 1e6:.0f} ms)"
         status = "PASS" if o.passed else "FAIL"
         sys.stdout.write(f"{status} {o.case.span.file}:{o.case.span.line} {o.case.name}{took}\n")
         for line in o.lines:
