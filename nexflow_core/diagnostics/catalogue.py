@@ -140,6 +140,7 @@ CODES: dict[str, str] = {
     "NX706": "subject cannot be tested yet",
     "NX707": "test names a stream or store its proc does not use",
     "NX708": "watermark step for a proc without event time",
+    "NX709": "test of a proc whose time is the machine's clock",
     # generation
     "NX901": "construct not supported by the target yet",
     "NX902": "transform with lookups called where its lookups cannot run",

@@ -249,6 +249,9 @@ class Checker:
         self.project = project
         self.diagnostics: list[Diagnostic] = []
 
+    def _errors(self) -> int:
+        return sum(d.is_error for d in self.diagnostics)
+
     def _error(self, code: str, message: str, span: Span, hint: Optional[str] = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint=hint))
 
@@ -257,7 +260,7 @@ class Checker:
         seen: dict[tuple[str, str], Case] = {}
         ok: list[Case] = []
         for case in cases:
-            before = len(self.diagnostics)
+            before = self._errors()
             key = (case.span.file, case.name)
             if key in seen:
                 self.diagnostics.append(
@@ -271,7 +274,7 @@ class Checker:
                 )
             seen.setdefault(key, case)
             self._check_case(case)
-            if len(self.diagnostics) == before:
+            if self._errors() == before:
                 ok.append(case)
         return ok
 
@@ -358,6 +361,27 @@ class Checker:
             flow.event_time is not None or any(st.partner for st in flow.steps)
         )
         case.sources, case.sinks, case.stores = sources, sinks, stores
+        clocked = [
+            st
+            for st in proc.statements
+            if isinstance(st, (ast.CorrelateStmt, ast.RollingStmt, ast.WindowStmt, ast.DedupStmt))
+        ]
+        if not timed and clocked:
+            what = clocked[0].span
+            self.diagnostics.append(
+                Diagnostic(
+                    "NX709",
+                    "warning",
+                    f"proc {proc.name} has no event time: its "
+                    f"{_statement_word(clocked[0])} runs on the machine's clock, which a "
+                    "test cannot move; what it does in the test depends on how long the "
+                    "test takes",
+                    case.subject_span,
+                    related=what,
+                    hint="give the proc event time (`event_time <field> …` or an @event_time "
+                    "field) to test its time with watermark steps",
+                )
+            )
         for step in case.steps:
             if step.kind in ("given", "line"):
                 if self._member(step, sources, f"proc {proc.name} reads no stream", "reads"):
@@ -559,6 +583,15 @@ def _field_type(name: str, t: Type) -> Any:
     from nexflow_core.typemodel import FieldType
 
     return FieldType(name, t)
+
+
+def _statement_word(st: object) -> str:
+    return {
+        "CorrelateStmt": "correlate",
+        "RollingStmt": "rolling",
+        "WindowStmt": "window",
+        "DedupStmt": "deduplicate",
+    }[type(st).__name__]
 
 
 def _describe(v: Value) -> str:

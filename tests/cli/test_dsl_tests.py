@@ -312,3 +312,29 @@ def test_records_after_the_last_expect_fail_the_test(
     out = capsys.readouterr().out
     # a2 timed out before its settlement came: the settlement waits itself, no pair; a3 pairs.
     assert "matched: expected 0 record(s), got 1" in out and '"a3"' in out, out
+
+
+def test_a_proc_on_the_machines_clock_is_tested_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pay.schema").write_text(
+        "schema Payment {\n    id: string @key\n    amount: decimal(10,2)\n}\n"
+        "stream payments: Payment\nstream paired: Payment\n",
+        "utf-8",
+    )
+    (tmp_path / "pay.proc").write_text(
+        "proc Pair {\n    from payments\n    correlate by id within 5 minutes\n"
+        "    emit to paired\n}\n",
+        "utf-8",
+    )
+    (tmp_path / "pay.nxtest").write_text(
+        'test "two events of a payment pair" for proc Pair {\n'
+        '    given payments [ { id = "p1", amount = 1.00 }, { id = "p1", amount = 2.00 } ]\n'
+        '    expect paired [ { id = "p1", amount = 1.00 } ]\n'
+        "}\n",
+        "utf-8",
+    )
+    assert main(["test", str(tmp_path)]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[NX709]" in out and "runs on the machine's clock" in out, out
+    assert "1 passed, 0 failed" in out
