@@ -278,3 +278,135 @@ def test_a_table_with_a_row_of_dashes_only_always_has_a_result() -> None:
     assert sig is not None and not sig.result.nullable
     sig = check_project(_tiering('rest: <= 5000, - -> "LOW"')).table("Tier")
     assert sig is not None and sig.result.nullable
+
+
+def test_narrowing_is_only_for_the_tested_name() -> None:
+    transform = """transform pick {
+    input customer: Customer?
+    input other: Customer?
+    output string
+    compute EXPR
+}
+"""
+    # `other` tested, `customer` read: still nullable
+    for expr in [
+        'if other is not null then customer.tier else "NONE"',
+        'if other is null then "NONE" else customer.tier',
+        'if customer.nickname is not null then customer.tier else "NONE"',
+    ]:
+        sources = {"a.schema": CUSTOMER, "t.transform": transform.replace("EXPR", expr)}
+        assert codes(sources) == ["NX309"], expr
+
+
+RECORDS = """schema Payment {
+    transaction_id: string @key
+    card_id: string
+    note: string?
+}
+schema Customer {
+    card_id: string @key
+    tier: string
+}
+schema Labelled {
+    transaction_id: string @key
+    tier: string
+    note: string
+}
+store customers: Customer key card_id
+stream payments: Payment
+stream labelled: Labelled
+"""
+
+
+def _labelling(middle: str) -> dict[str, str]:
+    proc = f"""proc Label {{
+    from payments
+    lookup customers by card_id as customer
+{middle}
+    map into Labelled {{
+        transaction_id = transaction_id
+        tier = customer.tier
+        note = note
+    }}
+    emit to labelled
+}}"""
+    return {"a.schema": RECORDS, "p.proc": proc}
+
+
+def _nx309_lines(sources: dict[str, str]) -> list[int]:
+    return [d.span.line for d in diags(sources) if d.code == "NX309"]
+
+
+def test_a_filter_narrows_the_statements_after_it() -> None:
+    # lines 7 (tier = customer.tier) and 8 (note = note) of the proc
+    assert _nx309_lines(_labelling("")) == [7, 8]
+    assert _nx309_lines(_labelling("    filter customer is not null and note is not null")) == []
+    assert _nx309_lines(_labelling("    filter customer is not null")) == [8]
+    assert _nx309_lines(_labelling("    filter not (note is null)")) == [7]
+    # a statement that keeps the record keeps what the filter proved
+    assert _nx309_lines(_labelling(
+        "    filter customer is not null and note is not null\n"
+        "    key by card_id\n"
+        "    filter note != \"\""
+    )) == []  # fmt: skip
+    # `or` proves nothing about either side
+    assert _nx309_lines(_labelling("    filter customer is not null or note is not null")) == [
+        7, 8
+    ]  # fmt: skip
+
+
+def test_what_a_filter_proved_ends_where_the_value_changes() -> None:
+    # the lookup binds customer again after the filter: a new value that may be null
+    relookup = _labelling(
+        "    filter customer is not null and note is not null\n"
+        "    lookup customers by note as customer"
+    )
+    assert [(d.code, d.span.line) for d in diags(relookup) if d.code == "NX309"] == [
+        ("NX309", 8)
+    ]
+    # after a map into, the fields are those of the new record
+    remapped = {
+        "a.schema": RECORDS,
+        "p.proc": """proc Label {
+    from payments
+    filter note is not null
+    map into Payment {
+        transaction_id = transaction_id
+        card_id = card_id
+        note = if card_id == "x" then null else note
+    }
+    map into Labelled {
+        transaction_id = transaction_id
+        tier = "GOLD"
+        note = note
+    }
+    emit to labelled
+}""",
+    }
+    assert _nx309_lines(remapped) == [12]
+
+
+def test_a_rules_condition_narrows_its_actions() -> None:
+    schema = """schema Payment {
+    transaction_id: string @key
+    note: string?
+    label: string
+}
+"""
+
+    def rules(when: str, actions: str) -> dict[str, str]:
+        return {"a.schema": schema, "r.rules": f"""ruleset Label for payment: Payment {{
+    rule r {{
+        when {when}
+        then {actions}
+    }}
+}}"""}
+
+    assert codes(rules("payment.note is not null", "set payment.label = payment.note")) == []
+    assert codes(rules("payment.note is null", "set payment.label = payment.note")) == ["NX309"]
+    assert codes(rules("true", "set payment.label = payment.note")) == ["NX309"]
+    # an earlier action of the rule may set the field to null
+    assert codes(rules(
+        "payment.note is not null",
+        "set payment.note = null, set payment.label = payment.note",
+    )) == ["NX309"]  # fmt: skip
