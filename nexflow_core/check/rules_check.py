@@ -322,9 +322,12 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
                 expected="one result per output column",
             )
             ok = False
-        for c, t in zip(row.cells, in_types):
+        for c, t, inp in zip(row.cells, in_types, d.inputs):
             if not check_cell(ctx, ex, c, t):
                 ok = False
+            elif c.kind in _CELL_VERDICTS:
+                for v in c.values:
+                    ex.enum_texts(inp.expr, v, _CELL_VERDICTS[c.kind])
         for res, t, o in zip(row.results, out_types, d.outputs):
             ex.expect(res, Scope(), t, f"output '{o.name}'")
         if ok:
@@ -348,6 +351,13 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
     return b.sig()
 
 
+# What a text cell outside its column's @enum means (NX442), by the cell's test.
+_CELL_VERDICTS = {
+    "eq": "this cell never matches",
+    "in": "no value of the field is this item",
+    "ne": "this cell matches every value",
+    "not_in": "no value of the field is this item",
+}
 _NUMERIC_RANK = {"int": 0, "long": 1, "decimal": 2, "double": 3}
 # A text cell written like a pattern or a template of another tool: a `*` wildcard, a shell or
 # JavaScript `${name}`, a `{name}` placeholder. A cell is compared for equality, so it only

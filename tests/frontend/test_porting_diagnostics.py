@@ -410,3 +410,31 @@ def test_a_rules_condition_narrows_its_actions() -> None:
         "payment.note is not null",
         "set payment.note = null, set payment.label = payment.note",
     )) == ["NX309"]  # fmt: skip
+
+
+def test_a_table_cell_outside_its_columns_enum_is_nx442() -> None:
+    table = """decision_table Channel for payment: PaymentEvent hit_policy first {
+    inputs { payment.channel }
+    outputs { branch: boolean }
+    rules {
+        a: "BRANCH"             -> true
+        b: in ["ATM", "KIOSK"]  -> true
+        d: "POS"                -> false
+        c: != "ONLNE"           -> false
+    }
+}
+"""
+    found = diags({"a.schema": PAYMENT, "t.rules": table})
+    # row a also never matches at all (NX444, the table's analysis knows the @enum too)
+    assert [(d.code, d.severity, d.span.line, d.span.column) for d in found] == [
+        ("NX442", "warning", 5, 12),
+        ("NX444", "warning", 5, 12),
+        ("NX442", "warning", 6, 23),
+        ("NX442", "warning", 8, 15),
+    ]
+    assert "never matches" in found[0].message and "matches every value" in found[3].message
+    assert found[0].expected == '"ONLINE", "POS", "ATM"'
+    assert found[3].hint == "did you mean 'ONLINE'?"
+    # a column computed from the field is not the field: nothing to say
+    computed = table.replace("inputs { payment.channel }", "inputs { lower(payment.channel) }")
+    assert "NX442" not in codes({"a.schema": PAYMENT, "t.rules": computed})
