@@ -4,7 +4,7 @@ reference, and diagnostics for things that used to pass silently or with an uncl
 from __future__ import annotations
 
 from nexflow_core.diagnostics import Diagnostic
-from nexflow_core.project import check_project
+from nexflow_core.project import check_project, check_unit
 
 PAYMENT = """schema PaymentEvent {
     transaction_id: string @key
@@ -438,3 +438,98 @@ def test_a_table_cell_outside_its_columns_enum_is_nx442() -> None:
     # a column computed from the field is not the field: nothing to say
     computed = table.replace("inputs { payment.channel }", "inputs { lower(payment.channel) }")
     assert "NX442" not in codes({"a.schema": PAYMENT, "t.rules": computed})
+
+
+COPY = {
+    "a.schema": """schema P {
+    id: string @key
+}
+stream a: P
+stream b: P
+stream c: P
+""",
+    "p.proc": "proc Copy {\n    from a\n    emit to b\n}\n",
+}
+
+
+def _nx453(infra: str) -> list[tuple[int, str]]:
+    sources = {**COPY, "e.infra": infra}
+    found = [d for d in diags(sources) if d.code == "NX453"]
+    assert all(d.severity == "warning" for d in found)
+    return [(d.span.line, d.message.split("'")[1]) for d in found]
+
+
+def test_a_stream_setting_for_the_side_no_proc_uses_is_nx453() -> None:
+    infra = """environment production {
+    streams {
+        a {
+            topic: "a"
+            start: earliest
+            delivery: exactly_once
+        }
+        b {
+            topic: "b"
+            start: latest
+            pace_ms: 3
+            parallelism: 2
+            delivery: exactly_once
+            transactional_id_prefix: "prod.b"
+        }
+    }
+}
+"""
+    # a is only read (delivery is a sink's), b only written (start and pace_ms are a
+    # source's); parallelism is both sides', b's transactional prefix is used (exactly_once)
+    assert _nx453(infra) == [(6, "delivery"), (10, "start"), (11, "pace_ms")]
+    found = [d for d in diags({**COPY, "e.infra": infra}) if d.code == "NX453"]
+    assert "no proc reads b (it is only written, by Copy)" in found[1].message
+    # a transactional prefix on a sink written at least once: no transactions
+    at_least = infra.replace("            delivery: exactly_once\n            trans",
+                             "            trans")
+    assert (14, "transactional_id_prefix") not in _nx453(infra)
+    assert (13, "transactional_id_prefix") in _nx453(at_least)
+
+
+def test_kafka_settings_on_a_file_binding_are_nx453() -> None:
+    infra = """environment local {
+    streams {
+        a {
+            file: "/tmp/a.jsonl"
+            start: earliest
+            start_fallback: latest
+            idle_timeout: 5 seconds
+        }
+        b {
+            file: "/tmp/b.jsonl"
+            delivery: exactly_once
+            idempotency_key: id
+        }
+    }
+}
+"""
+    found = [d for d in diags({**COPY, "e.infra": infra}) if d.code == "NX453"]
+    assert [(d.span.line, d.message.split("'")[1]) for d in found] == [
+        (5, "start"), (6, "start_fallback"), (11, "delivery"), (12, "idempotency_key"),
+    ]  # fmt: skip
+    assert "a is bound to a file, and only a Kafka source reads start" in found[0].message
+    assert found[0].hint == "remove start, or bind a to a topic"
+    assert "only a Kafka sink reads delivery" in found[2].message
+
+
+def test_a_build_unit_judges_only_the_binding_kind() -> None:
+    # A build unit sees only the procs it depends on: another proc may read b.
+    schema = check_project({"a.schema": COPY["a.schema"]})
+    proc = check_project({"p.proc": COPY["p.proc"]}, upstream=schema.interfaces.values())
+    infra = """environment production {
+    streams {
+        b { topic: "b"  start: latest }
+        c { file: "/tmp/c"  start: latest }
+    }
+}
+"""
+    unit = check_unit(
+        infra, "e.infra", [*schema.interfaces.values(), *proc.interfaces.values()]
+    )
+    assert [(d.code, d.span.line) for d in unit.diagnostics if d.code == "NX453"] == [
+        ("NX453", 4)
+    ]
