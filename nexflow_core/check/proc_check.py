@@ -43,6 +43,8 @@ BOUNDARIES = (
 # Statements after which a record that passed a `filter` is still the same record, its names
 # bound to the same values (a lookup or an apply binds one new name, dropped from what a filter
 # proved; an apply of rules may `set` fields of the record, so its fields are dropped too).
+# `key by`, `deduplicate` and `event_time` end the operator: its names die (NX421), the
+# record's fields stay what the filter proved.
 KEEPS_RECORD = (
     ast.FilterStmt,
     ast.EventTimeStmt,
@@ -239,11 +241,15 @@ class ProcChecker:
         if not isinstance(s, KEEPS_RECORD):
             return frozenset()
         rebound = _names_bound_by(s)
+        # Rules may `set` the record's fields; a table only binds its result.
+        sets_fields = isinstance(s, ast.ApplyStmt) and (
+            self.f.applies is None or self.f.applies[0] != "table"
+        )
         keep = {
             p
             for p in self.f.nonnull
             if p.split(".")[0] not in rebound
-            and (not isinstance(s, ast.ApplyStmt) or p.split(".")[0] in self.f.names)
+            and (not sets_fields or p.split(".")[0] in self.f.names)
         }
         if isinstance(s, ast.FilterStmt):
             # A state changes with `update`: what a filter saw of it is not kept.

@@ -318,6 +318,22 @@ stream labelled: Labelled
 """
 
 
+KIND = """decision_table Kind for payment: Payment hit_policy first {
+    inputs { payment.card_id }
+    outputs { kind: string }
+    rules {
+        any: - -> "card"
+    }
+}
+ruleset Clear for payment: Payment {
+    rule clear {
+        when payment.card_id == "x"
+        then set payment.note = null
+    }
+}
+"""
+
+
 def _labelling(middle: str) -> dict[str, str]:
     proc = f"""proc Label {{
     from payments
@@ -343,12 +359,23 @@ def test_a_filter_narrows_the_statements_after_it() -> None:
     assert _nx309_lines(_labelling("    filter customer is not null and note is not null")) == []
     assert _nx309_lines(_labelling("    filter customer is not null")) == [8]
     assert _nx309_lines(_labelling("    filter not (note is null)")) == [7]
-    # a statement that keeps the record keeps what the filter proved
-    assert _nx309_lines(_labelling(
+    # statements that keep the record and the name keep what the filter proved
+    kept = _labelling(
         "    filter customer is not null and note is not null\n"
-        "    key by card_id\n"
+        "    apply Kind table as kind\n"
         "    filter note != \"\""
-    )) == []  # fmt: skip
+    )
+    kept["t.rules"] = KIND
+    assert codes(kept) == []
+    # after `key by` the lookup's name is gone (NX421), the record's fields keep theirs
+    keyed = _labelling("    filter customer is not null and note is not null\n    key by card_id")
+    assert [(d.code, d.span.line) for d in diags(keyed)] == [("NX421", 8)]
+    # a ruleset may set the record's fields: what the filter proved of them ends there
+    ruled = _labelling(
+        "    filter customer is not null and note is not null\n    apply Clear rules"
+    )
+    ruled["t.rules"] = KIND
+    assert [(d.code, d.span.line) for d in diags(ruled)] == [("NX309", 9)]
     # `or` proves nothing about either side
     assert _nx309_lines(_labelling("    filter customer is not null or note is not null")) == [
         7, 8
