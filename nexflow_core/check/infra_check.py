@@ -1312,6 +1312,20 @@ def check_bindings(
                     )
 
 
+def _effective(is_file: bool, read: bool, written: bool) -> str:
+    """The stream settings that do something for a binding (file or topic) of a stream known
+    to be read and/or written (neither: not known), as NX453's `expected` lists them."""
+    out = [
+        k
+        for k in STREAM_SETTINGS
+        if k not in ("topic", "file")
+        and not (is_file and k in KAFKA_ONLY_SETTINGS)
+        and not (k in SOURCE_SETTINGS and written and not read)
+        and not (k in SINK_SETTINGS and read and not written)
+    ]
+    return ", ".join(out)
+
+
 def _ineffective_settings(
     env: ResolvedEnvironment,
     procs: Optional[list[tuple[ProcSig, str]]],
@@ -1334,6 +1348,7 @@ def _ineffective_settings(
     for stream in sorted(env.streams):
         settings = env.streams[stream].settings
         is_file = "file" in settings and "topic" not in settings
+        read, written = stream in readers, stream in writers
         for key in sorted(settings):
             v = settings[key]
             why: Optional[str] = None
@@ -1346,16 +1361,12 @@ def _ineffective_settings(
                        else " (a file sink appends JSON lines: no transactions, no record key)")
                 )  # fmt: skip
                 hint = f"remove {key}, or bind {stream} to a topic"
-            elif procs is not None and key in SOURCE_SETTINGS and stream not in readers and (
-                stream in writers
-            ):
+            elif procs is not None and key in SOURCE_SETTINGS and written and not read:
                 names = ", ".join(sorted(set(writers[stream])))
                 why = f"no proc reads {stream} (it is only written, by {names}), and {key} " \
                     "is a setting of a stream's source"  # fmt: skip
                 hint = f"set {key} on the binding of the stream the procs read"
-            elif procs is not None and key in SINK_SETTINGS and stream not in writers and (
-                stream in readers
-            ):
+            elif procs is not None and key in SINK_SETTINGS and read and not written:
                 names = ", ".join(sorted(set(readers[stream])))
                 why = f"no proc writes {stream} (it is only read, by {names}), and {key} is " \
                     "a setting of a stream's sink"  # fmt: skip
@@ -1380,6 +1391,8 @@ def _ineffective_settings(
                 "NX453",
                 f"'{key}' has no effect on stream {stream} in environment {env.name}: {why}",
                 v.span,
+                expected=f"a setting {stream} uses here: "
+                + _effective(is_file, procs is not None and read, procs is not None and written),
                 hint=hint,
                 severity="warning",
             )

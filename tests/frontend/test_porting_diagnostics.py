@@ -560,3 +560,18 @@ def test_a_build_unit_judges_only_the_binding_kind() -> None:
     assert [(d.code, d.span.line) for d in unit.diagnostics if d.code == "NX453"] == [
         ("NX453", 4)
     ]
+
+
+def test_nx453_lists_the_settings_that_do_something() -> None:
+    infra = """environment local {
+    streams {
+        b {
+            file: "/tmp/b.jsonl"
+            start: earliest
+        }
+    }
+}
+"""
+    found = [d for d in diags({**COPY, "e.infra": infra}) if d.code == "NX453"]
+    # b is only written and bound to a file: of a sink's settings only parallelism is left
+    assert [d.expected for d in found] == ["a setting b uses here: parallelism"]
