@@ -207,4 +207,7 @@ def _check_infra(
         set(res.symbols.stores),
         res.diagnostics,
         stream_fields,
+        # Without upstream interfaces every proc is in this check: a stream no proc reads
+        # (writes) is only written (read). A build unit sees only some of the procs.
+        whole_project=not upstream,
     )

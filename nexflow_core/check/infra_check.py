@@ -58,6 +58,20 @@ STREAM_SETTINGS = (
     "start", "start_fallback", "idle_timeout", "max_event_time_ahead", "max_event_time_behind",
     "pace_ms",
 )  # fmt: skip
+# Which side of a stream reads each setting (StreamBindings, Sources, Outputs and the Kafka
+# source and sink of the job template): settings of a side the project never uses, or that a
+# file binding's reader or writer ignores, have no effect (NX453). `parallelism` is read by
+# both sides; the event-time bounds and `idle_timeout` by every source (file ones too).
+SOURCE_SETTINGS = (
+    "start", "start_fallback", "idle_timeout", "max_event_time_ahead", "max_event_time_behind",
+    "pace_ms",
+)  # fmt: skip
+SINK_SETTINGS = ("delivery", "idempotency_key", "transactional_id_prefix")
+# What only the Kafka source or sink reads: a file source starts at the file's first line, a
+# file sink appends JSON lines (no transactions, no record key).
+KAFKA_ONLY_SETTINGS = (
+    "start", "start_fallback", "delivery", "idempotency_key", "transactional_id_prefix",
+)  # fmt: skip
 # Names users bring from other tools, and where Nexflow says the same thing.
 _STREAM_SETTING_HINTS = {
     "consumer_group": "the consumer group is the job's (<environment>.<proc>); set another "
@@ -1232,11 +1246,14 @@ def check_bindings(
     declared_stores: set,
     diags: list[Diagnostic],
     stream_fields: Optional[dict[str, Optional[list[str]]]] = None,
+    whole_project: bool = False,
 ) -> None:
     """Every stream/store any proc uses is bound in every deployable environment (one no
     other environment extends); bindings of undeclared names are flagged; delivery
-    guarantees are consistent (see `_check_delivery`)."""
+    guarantees are consistent (see `_check_delivery`). `whole_project`: `procs` are all the
+    procs there are (not a build unit's view), so a stream no proc reads is only written."""
     parents = {e.extends for e in envs.values() if e.extends}
+    ineffective_seen: set[tuple[Span, str]] = set()
     for name in sorted(envs):
         env = envs[name]
         span = env_spans.get(name) or file_span(env.files[0] if env.files else "?")
@@ -1262,6 +1279,7 @@ def check_bindings(
                 )
         if name in parents:
             continue
+        _ineffective_settings(env, procs if whole_project else None, ineffective_seen, diags)
         _check_delivery(env, procs, stream_fields or {}, diags)
         production_defaults(env, diags)
         for b in sorted(env.stores):
@@ -1292,6 +1310,92 @@ def check_bindings(
                         expected=f"stores {{ {s} {{ type: mongodb … }} }}",
                         related=file_span(path),
                     )
+
+
+def _effective(is_file: bool, read: bool, written: bool) -> str:
+    """The stream settings that do something for a binding (file or topic) of a stream known
+    to be read and/or written (neither: not known), as NX453's `expected` lists them."""
+    out = [
+        k
+        for k in STREAM_SETTINGS
+        if k not in ("topic", "file")
+        and not (is_file and k in KAFKA_ONLY_SETTINGS)
+        and not (k in SOURCE_SETTINGS and written and not read)
+        and not (k in SINK_SETTINGS and read and not written)
+    ]
+    return ", ".join(out)
+
+
+def _ineffective_settings(
+    env: ResolvedEnvironment,
+    procs: Optional[list[tuple[ProcSig, str]]],
+    seen: set[tuple[Span, str]],
+    diags: list[Diagnostic],
+) -> None:
+    """NX453: a setting of a stream binding that the binding's kind or the stream's use makes
+    pointless. `procs` None: not every proc is known, so only the binding's kind is judged.
+    A setting inherited by several environments is reported once."""
+    readers: dict[str, list[str]] = {}
+    writers: dict[str, list[str]] = {}
+    exactly_once: set[str] = set()
+    for sig, _path in procs or []:
+        for st in sig.sources:
+            readers.setdefault(st, []).append(sig.name)
+        # Every job may write dead letters and alerts (its rules' `emit alert`).
+        for st in [*sig.sinks, sig.dead_letter or DEAD_LETTER_STREAM, ALERTS_STREAM]:
+            writers.setdefault(st, []).append(sig.name)
+        exactly_once.update(st for st, d in sig.deliveries.items() if d == "exactly_once")
+    for stream in sorted(env.streams):
+        settings = env.streams[stream].settings
+        is_file = "file" in settings and "topic" not in settings
+        read, written = stream in readers, stream in writers
+        for key in sorted(settings):
+            v = settings[key]
+            why: Optional[str] = None
+            hint: Optional[str] = None
+            if is_file and key in KAFKA_ONLY_SETTINGS:
+                side = "source" if key in SOURCE_SETTINGS else "sink"
+                why = (
+                    f"{stream} is bound to a file, and only a Kafka {side} reads {key}"
+                    + (" (a file source reads from the file's first line)" if side == "source"
+                       else " (a file sink appends JSON lines: no transactions, no record key)")
+                )  # fmt: skip
+                hint = f"remove {key}, or bind {stream} to a topic"
+            elif procs is not None and key in SOURCE_SETTINGS and written and not read:
+                names = ", ".join(sorted(set(writers[stream])))
+                why = f"no proc reads {stream} (it is only written, by {names}), and {key} " \
+                    "is a setting of a stream's source"  # fmt: skip
+                hint = f"set {key} on the binding of the stream the procs read"
+            elif procs is not None and key in SINK_SETTINGS and read and not written:
+                names = ", ".join(sorted(set(readers[stream])))
+                why = f"no proc writes {stream} (it is only read, by {names}), and {key} is " \
+                    "a setting of a stream's sink"  # fmt: skip
+                hint = f"set {key} on the binding of the stream the procs emit to"
+            elif (
+                procs is not None
+                and key == "transactional_id_prefix"
+                and stream in writers
+                and stream not in exactly_once
+                and sink_delivery(env, stream)[0] != "exactly_once"
+            ):
+                why = (
+                    f"{stream} is written at_least_once, and only an exactly_once Kafka sink "
+                    "uses transactions"
+                )
+                hint = f"delivery: exactly_once on {stream} if its records must not repeat"
+            if why is None or (v.span, key) in seen:
+                continue
+            seen.add((v.span, key))
+            _err(
+                diags,
+                "NX453",
+                f"'{key}' has no effect on stream {stream} in environment {env.name}: {why}",
+                v.span,
+                expected=f"a setting {stream} uses here: "
+                + _effective(is_file, procs is not None and read, procs is not None and written),
+                hint=hint,
+                severity="warning",
+            )
 
 
 def _check_mongodb(env: str, b: Binding, span: Span, diags: list[Diagnostic]) -> None:

@@ -12,7 +12,7 @@ import msgspec
 from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
-from nexflow_core.check.exprs import ExprChecker, Scope
+from nexflow_core.check.exprs import ExprChecker, Scope, nonnull_if
 from nexflow_core.check.flow import FlowEventTime, FlowKey, FlowName, FlowPartner, ProcFlow, Step
 from nexflow_core.check.transform_check import check_lookup_key, check_mappings
 from nexflow_core.check.typeref import check_typeref
@@ -38,6 +38,25 @@ BOUNDARIES = (
     ast.LookupStmt,
     ast.JoinStmt,
     ast.WindowStmt,
+)
+
+# Statements after which a record that passed a `filter` is still the same record, its names
+# bound to the same values (a lookup or an apply binds one new name, dropped from what a filter
+# proved; an apply of rules may `set` fields of the record, so its fields are dropped too).
+# `key by`, `deduplicate` and `event_time` end the operator: its names die (NX421), the
+# record's fields stay what the filter proved.
+KEEPS_RECORD = (
+    ast.FilterStmt,
+    ast.EventTimeStmt,
+    ast.KeyByStmt,
+    ast.DedupStmt,
+    ast.LookupStmt,
+    ast.ApplyStmt,
+    ast.EmitStmt,
+    ast.OnStmt,
+    ast.StateStmt,
+    ast.UpdateStmt,
+    *SOURCE_FREE,
 )
 
 # Where a proc may call a transform with lookups: the job reads the stores right before.
@@ -108,6 +127,9 @@ class _Flow:
         self.partner: Optional[FlowPartner] = None
         # What the current `apply` applies: ("ruleset", its routes) or ("table", []).
         self.applies: Optional[tuple[str, list[str]]] = None
+        # Paths a `filter` proved not null (`filter customer is not null`), for the statements
+        # after it that still see the same record and names.
+        self.nonnull: frozenset[str] = frozenset()
 
 
 def _nearest(
@@ -204,7 +226,37 @@ class ProcChecker:
             return Scope(names, unbound=lambda _root, _path: T.ANY, aggregates=aggregates,
                          dead=dict(self.f.dead), excused=self.f.excused)  # fmt: skip
         dead = {n: why for n, why in self.f.dead.items()}
-        return Scope(names, implicit=cur, aggregates=aggregates, dead=dead, excused=self.f.excused)
+        return Scope(
+            names,
+            implicit=cur,
+            aggregates=aggregates,
+            dead=dead,
+            excused=self.f.excused,
+            nonnull=self.f.nonnull,
+        )
+
+    def _narrowed_after(self, s: ast.Node) -> frozenset[str]:
+        """What is known not to be null after `s`: what a filter proves holds for every
+        record it lets through, until the record or the name at a path's root changes."""
+        if not isinstance(s, KEEPS_RECORD):
+            return frozenset()
+        rebound = _names_bound_by(s)
+        # Rules may `set` the record's fields; a table only binds its result.
+        sets_fields = isinstance(s, ast.ApplyStmt) and (
+            self.f.applies is None or self.f.applies[0] != "table"
+        )
+        keep = {
+            p
+            for p in self.f.nonnull
+            if p.split(".")[0] not in rebound
+            and (not sets_fields or p.split(".")[0] in self.f.names)
+        }
+        if isinstance(s, ast.FilterStmt):
+            # A state changes with `update`: what a filter saw of it is not kept.
+            keep |= {
+                p for p in nonnull_if(s.condition, True) if p.split(".")[0] not in self.f.states
+            }
+        return frozenset(keep)
 
     def stream_type(self, name: str, span: Span) -> Optional[Type]:
         e = self.sy.streams.get(name)
@@ -365,6 +417,7 @@ class ProcChecker:
                 self.f.key_at = i
             handler = getattr(self, "on_" + type(s).__name__)
             handler(s)
+            self.f.nonnull = self._narrowed_after(s)
             for name in ({*self.f.names, *self.f.states} - known) | _names_bound_by(s):
                 self.f.bound_in[name] = self.f.operator
                 self.f.bound_by[name] = _bound_by(s, self.f.applies)

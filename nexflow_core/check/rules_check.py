@@ -10,7 +10,7 @@ from typing import Optional
 from nexflow_core import ast
 from nexflow_core import typemodel as T
 from nexflow_core.check.context import Ctx
-from nexflow_core.check.exprs import ExprChecker, Scope, render
+from nexflow_core.check.exprs import ExprChecker, Scope, nonnull_if, render
 from nexflow_core.check.tables import (
     MAX_GAPS,
     Analysis,
@@ -156,6 +156,18 @@ def _is_true(e: Optional[object]) -> bool:
     return e is None or (isinstance(e, ast.BoolLit) and e.value)
 
 
+def _unset(proven: frozenset[str], target: ast.Path) -> frozenset[str]:
+    """What stays proven not null after `set target = …` (the field may be written with or
+    without the record's name)."""
+    tgt = target.dotted
+    field = ".".join(target.parts[1:])
+    return frozenset(
+        p
+        for p in proven
+        if not (p == tgt or p == field or p.startswith(tgt + ".") or p.startswith(field + "."))
+    )
+
+
 def check_ruleset(ctx: Ctx, ex: ExprChecker, d: ast.RulesetDecl) -> Optional[ParamSig]:
     b = Binder(ctx, f"ruleset {d.name}", d.binding)
     scope = b.scope()
@@ -166,12 +178,18 @@ def check_ruleset(ctx: Ctx, ex: ExprChecker, d: ast.RulesetDecl) -> Optional[Par
                 "NX202", f"rule '{r.name}' appears twice in {d.name}", r.span, related=seen[r.name]
             )
         seen[r.name] = r.span
+        # A rule's actions run only when its condition holds, in order: what the condition
+        # proves not null stays so until an action of the rule sets it.
+        proven: frozenset[str] = frozenset()
         if r.when is not None:
             ex.condition(r.when, scope, f"the when of rule {r.name}")
+            proven = nonnull_if(r.when, True)
         for a in r.actions:
             if isinstance(a, ast.SetAction):
                 t = ex.infer(a.target, scope)
-                ex.check_assign(ex.infer(a.expr, scope), t, a.expr, f"'{a.target.dotted}'")
+                value = ex.infer(a.expr, scope.narrowed(proven))
+                ex.check_assign(value, t, a.expr, f"'{a.target.dotted}'")
+                proven = _unset(proven, a.target)
                 if len(a.target.parts) < 2 and a.target.parts[0] != b.name:
                     ctx.error(
                         "NX204",
@@ -304,9 +322,12 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
                 expected="one result per output column",
             )
             ok = False
-        for c, t in zip(row.cells, in_types):
+        for c, t, inp in zip(row.cells, in_types, d.inputs):
             if not check_cell(ctx, ex, c, t):
                 ok = False
+            elif c.kind in _CELL_VERDICTS:
+                for v in c.values:
+                    ex.enum_texts(inp.expr, v, _CELL_VERDICTS[c.kind])
         for res, t, o in zip(row.results, out_types, d.outputs):
             ex.expect(res, Scope(), t, f"output '{o.name}'")
         if ok:
@@ -330,6 +351,13 @@ def check_table(ctx: Ctx, ex: ExprChecker, d: ast.DecisionTableDecl) -> Optional
     return b.sig()
 
 
+# What a text cell outside its column's @enum means (NX442), by the cell's test.
+_CELL_VERDICTS = {
+    "eq": "this cell never matches",
+    "in": "no value of the field is this item",
+    "ne": "this cell matches every value",
+    "not_in": "no value of the field is this item",
+}
 _NUMERIC_RANK = {"int": 0, "long": 1, "decimal": 2, "double": 3}
 # A text cell written like a pattern or a template of another tool: a `*` wildcard, a shell or
 # JavaScript `${name}`, a `{name}` placeholder. A cell is compared for equality, so it only

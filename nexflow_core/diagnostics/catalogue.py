@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "NX441": "text cell that looks like a pattern",
     "NX442": "text compared with a field outside its @enum",
     "NX443": "stream setting that has no effect",
+    "NX453": "stream setting its binding or its use ignores",
     "NX444": "decision table row that can never decide",
     "NX445": "decision table gives null for some inputs",
     "NX446": "decision table not fully verified",

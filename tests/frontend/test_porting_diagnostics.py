@@ -4,7 +4,7 @@ reference, and diagnostics for things that used to pass silently or with an uncl
 from __future__ import annotations
 
 from nexflow_core.diagnostics import Diagnostic
-from nexflow_core.project import check_project
+from nexflow_core.project import check_project, check_unit
 
 PAYMENT = """schema PaymentEvent {
     transaction_id: string @key
@@ -278,3 +278,300 @@ def test_a_table_with_a_row_of_dashes_only_always_has_a_result() -> None:
     assert sig is not None and not sig.result.nullable
     sig = check_project(_tiering('rest: <= 5000, - -> "LOW"')).table("Tier")
     assert sig is not None and sig.result.nullable
+
+
+def test_narrowing_is_only_for_the_tested_name() -> None:
+    transform = """transform pick {
+    input customer: Customer?
+    input other: Customer?
+    output string
+    compute EXPR
+}
+"""
+    # `other` tested, `customer` read: still nullable
+    for expr in [
+        'if other is not null then customer.tier else "NONE"',
+        'if other is null then "NONE" else customer.tier',
+        'if customer.nickname is not null then customer.tier else "NONE"',
+    ]:
+        sources = {"a.schema": CUSTOMER, "t.transform": transform.replace("EXPR", expr)}
+        assert codes(sources) == ["NX309"], expr
+
+
+RECORDS = """schema Payment {
+    transaction_id: string @key
+    card_id: string
+    note: string?
+}
+schema Customer {
+    card_id: string @key
+    tier: string
+}
+schema Labelled {
+    transaction_id: string @key
+    tier: string
+    note: string
+}
+store customers: Customer key card_id
+stream payments: Payment
+stream labelled: Labelled
+"""
+
+
+KIND = """decision_table Kind for payment: Payment hit_policy first {
+    inputs { payment.card_id }
+    outputs { kind: string }
+    rules {
+        any: - -> "card"
+    }
+}
+ruleset Clear for payment: Payment {
+    rule clear {
+        when payment.card_id == "x"
+        then set payment.note = null
+    }
+}
+"""
+
+
+def _labelling(middle: str) -> dict[str, str]:
+    proc = f"""proc Label {{
+    from payments
+    lookup customers by card_id as customer
+{middle}
+    map into Labelled {{
+        transaction_id = transaction_id
+        tier = customer.tier
+        note = note
+    }}
+    emit to labelled
+}}"""
+    return {"a.schema": RECORDS, "p.proc": proc}
+
+
+def _nx309_lines(sources: dict[str, str]) -> list[int]:
+    return [d.span.line for d in diags(sources) if d.code == "NX309"]
+
+
+def test_a_filter_narrows_the_statements_after_it() -> None:
+    # lines 7 (tier = customer.tier) and 8 (note = note) of the proc
+    assert _nx309_lines(_labelling("")) == [7, 8]
+    assert _nx309_lines(_labelling("    filter customer is not null and note is not null")) == []
+    assert _nx309_lines(_labelling("    filter customer is not null")) == [8]
+    assert _nx309_lines(_labelling("    filter not (note is null)")) == [7]
+    # statements that keep the record and the name keep what the filter proved
+    kept = _labelling(
+        "    filter customer is not null and note is not null\n"
+        "    apply Kind table as kind\n"
+        "    filter note != \"\""
+    )
+    kept["t.rules"] = KIND
+    assert codes(kept) == []
+    # after `key by` the lookup's name is gone (NX421), the record's fields keep theirs
+    keyed = _labelling("    filter customer is not null and note is not null\n    key by card_id")
+    assert [(d.code, d.span.line) for d in diags(keyed)] == [("NX421", 8)]
+    # a ruleset may set the record's fields: what the filter proved of them ends there
+    ruled = _labelling(
+        "    filter customer is not null and note is not null\n    apply Clear rules"
+    )
+    ruled["t.rules"] = KIND
+    assert [(d.code, d.span.line) for d in diags(ruled)] == [("NX309", 9)]
+    # `or` proves nothing about either side
+    assert _nx309_lines(_labelling("    filter customer is not null or note is not null")) == [
+        7, 8
+    ]  # fmt: skip
+
+
+def test_what_a_filter_proved_ends_where_the_value_changes() -> None:
+    # the lookup binds customer again after the filter: a new value that may be null
+    relookup = _labelling(
+        "    filter customer is not null and note is not null\n"
+        "    lookup customers by note as customer"
+    )
+    assert [(d.code, d.span.line) for d in diags(relookup) if d.code == "NX309"] == [
+        ("NX309", 8)
+    ]
+    # after a map into, the fields are those of the new record
+    remapped = {
+        "a.schema": RECORDS,
+        "p.proc": """proc Label {
+    from payments
+    filter note is not null
+    map into Payment {
+        transaction_id = transaction_id
+        card_id = card_id
+        note = if card_id == "x" then null else note
+    }
+    map into Labelled {
+        transaction_id = transaction_id
+        tier = "GOLD"
+        note = note
+    }
+    emit to labelled
+}""",
+    }
+    assert _nx309_lines(remapped) == [12]
+
+
+def test_a_rules_condition_narrows_its_actions() -> None:
+    schema = """schema Payment {
+    transaction_id: string @key
+    note: string?
+    label: string
+}
+"""
+
+    def rules(when: str, actions: str) -> dict[str, str]:
+        return {"a.schema": schema, "r.rules": f"""ruleset Label for payment: Payment {{
+    rule r {{
+        when {when}
+        then {actions}
+    }}
+}}"""}
+
+    assert codes(rules("payment.note is not null", "set payment.label = payment.note")) == []
+    assert codes(rules("payment.note is null", "set payment.label = payment.note")) == ["NX309"]
+    assert codes(rules("true", "set payment.label = payment.note")) == ["NX309"]
+    # an earlier action of the rule may set the field to null
+    assert codes(rules(
+        "payment.note is not null",
+        "set payment.note = null, set payment.label = payment.note",
+    )) == ["NX309"]  # fmt: skip
+
+
+def test_a_table_cell_outside_its_columns_enum_is_nx442() -> None:
+    table = """decision_table Channel for payment: PaymentEvent hit_policy first {
+    inputs { payment.channel }
+    outputs { branch: boolean }
+    rules {
+        a: "BRANCH"             -> true
+        b: in ["ATM", "KIOSK"]  -> true
+        d: "POS"                -> false
+        c: != "ONLNE"           -> false
+    }
+}
+"""
+    found = diags({"a.schema": PAYMENT, "t.rules": table})
+    # row a also never matches at all (NX444, the table's analysis knows the @enum too)
+    assert [(d.code, d.severity, d.span.line, d.span.column) for d in found] == [
+        ("NX442", "warning", 5, 12),
+        ("NX444", "warning", 5, 12),
+        ("NX442", "warning", 6, 23),
+        ("NX442", "warning", 8, 15),
+    ]
+    assert "never matches" in found[0].message and "matches every value" in found[3].message
+    assert found[0].expected == '"ONLINE", "POS", "ATM"'
+    assert found[3].hint == "did you mean 'ONLINE'?"
+    # a column computed from the field is not the field: nothing to say
+    computed = table.replace("inputs { payment.channel }", "inputs { lower(payment.channel) }")
+    assert "NX442" not in codes({"a.schema": PAYMENT, "t.rules": computed})
+
+
+COPY = {
+    "a.schema": """schema P {
+    id: string @key
+}
+stream a: P
+stream b: P
+stream c: P
+""",
+    "p.proc": "proc Copy {\n    from a\n    emit to b\n}\n",
+}
+
+
+def _nx453(infra: str) -> list[tuple[int, str]]:
+    sources = {**COPY, "e.infra": infra}
+    found = [d for d in diags(sources) if d.code == "NX453"]
+    assert all(d.severity == "warning" for d in found)
+    return [(d.span.line, d.message.split("'")[1]) for d in found]
+
+
+def test_a_stream_setting_for_the_side_no_proc_uses_is_nx453() -> None:
+    infra = """environment production {
+    streams {
+        a {
+            topic: "a"
+            start: earliest
+            delivery: exactly_once
+        }
+        b {
+            topic: "b"
+            start: latest
+            pace_ms: 3
+            parallelism: 2
+            delivery: exactly_once
+            transactional_id_prefix: "prod.b"
+        }
+    }
+}
+"""
+    # a is only read (delivery is a sink's), b only written (start and pace_ms are a
+    # source's); parallelism is both sides', b's transactional prefix is used (exactly_once)
+    assert _nx453(infra) == [(6, "delivery"), (10, "start"), (11, "pace_ms")]
+    found = [d for d in diags({**COPY, "e.infra": infra}) if d.code == "NX453"]
+    assert "no proc reads b (it is only written, by Copy)" in found[1].message
+    # a transactional prefix on a sink written at least once: no transactions
+    at_least = infra.replace("            delivery: exactly_once\n            trans",
+                             "            trans")
+    assert (14, "transactional_id_prefix") not in _nx453(infra)
+    assert (13, "transactional_id_prefix") in _nx453(at_least)
+
+
+def test_kafka_settings_on_a_file_binding_are_nx453() -> None:
+    infra = """environment local {
+    streams {
+        a {
+            file: "/tmp/a.jsonl"
+            start: earliest
+            start_fallback: latest
+            idle_timeout: 5 seconds
+        }
+        b {
+            file: "/tmp/b.jsonl"
+            delivery: exactly_once
+            idempotency_key: id
+        }
+    }
+}
+"""
+    found = [d for d in diags({**COPY, "e.infra": infra}) if d.code == "NX453"]
+    assert [(d.span.line, d.message.split("'")[1]) for d in found] == [
+        (5, "start"), (6, "start_fallback"), (11, "delivery"), (12, "idempotency_key"),
+    ]  # fmt: skip
+    assert "a is bound to a file, and only a Kafka source reads start" in found[0].message
+    assert found[0].hint == "remove start, or bind a to a topic"
+    assert "only a Kafka sink reads delivery" in found[2].message
+
+
+def test_a_build_unit_judges_only_the_binding_kind() -> None:
+    # A build unit sees only the procs it depends on: another proc may read b.
+    schema = check_project({"a.schema": COPY["a.schema"]})
+    proc = check_project({"p.proc": COPY["p.proc"]}, upstream=schema.interfaces.values())
+    infra = """environment production {
+    streams {
+        b { topic: "b"  start: latest }
+        c { file: "/tmp/c"  start: latest }
+    }
+}
+"""
+    unit = check_unit(
+        infra, "e.infra", [*schema.interfaces.values(), *proc.interfaces.values()]
+    )
+    assert [(d.code, d.span.line) for d in unit.diagnostics if d.code == "NX453"] == [
+        ("NX453", 4)
+    ]
+
+
+def test_nx453_lists_the_settings_that_do_something() -> None:
+    infra = """environment local {
+    streams {
+        b {
+            file: "/tmp/b.jsonl"
+            start: earliest
+        }
+    }
+}
+"""
+    found = [d for d in diags({**COPY, "e.infra": infra}) if d.code == "NX453"]
+    # b is only written and bound to a file: of a sink's settings only parallelism is left
+    assert [d.expected for d in found] == ["a setting b uses here: parallelism"]

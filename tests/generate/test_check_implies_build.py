@@ -190,6 +190,42 @@ proc Narrowed {
 }
 """,
     },
+    # Issue 16: a filter narrows the statements after it, a rule's condition its actions.
+    "narrowed_by_filter_and_when": {
+        "auth.schema": _AUTH
+        + """
+schema Homed {
+    auth_id: string @key
+    home: string
+    note: string?
+    label: string
+}
+stream homed: Homed
+""",
+        "label.rules": """
+ruleset Label for h: Homed {
+    rule noted {
+        when h.note is not null
+        then set h.label = h.note
+    }
+}
+""",
+        "homed.proc": """
+proc Homing {
+    from auths
+    lookup customer_profiles by card_id as profile
+    filter profile is not null
+    map into Homed {
+        auth_id = auth_id
+        home = profile.home_country
+        note = null
+        label = "none"
+    }
+    apply Label rules
+    emit to homed
+}
+""",
+    },
     # Issue 16: a table with a row of `-` only always has a result (not nullable).
     "table_with_a_catch_all_row": {
         "auth.schema": _AUTH
