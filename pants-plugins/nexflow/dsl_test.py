@@ -201,7 +201,6 @@ class NexflowTestFieldSet(TestFieldSet):
     required_fields = (NexflowTestSourceField,)
 
     source: NexflowTestSourceField
-    dependencies: NexflowTestDependenciesField
     timeout: NexflowTestTimeoutField
     resolve: JvmResolveField
 
