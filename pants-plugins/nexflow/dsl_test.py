@@ -33,7 +33,7 @@ from pants.core.goals.test import TestFieldSet, TestRequest, TestResult, TestSub
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.core.util_rules.system_binaries import BashBinary
 from pants.engine.addresses import Addresses
-from pants.engine.fs import Digest, MergeDigests
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.process import FallibleProcessResult, Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import (
@@ -72,8 +72,9 @@ from nexflow.target_types import (
 
 logger = logging.getLogger(__name__)
 
-# Where the Flink and Jackson jars are linked into the test's sandbox.
+# Where the Flink and Jackson jars are linked into the test's sandbox, and the file listing them.
 _CLASSPATH_DIR = "__nexflow_classpath"
+_CLASSPATH_FILE = "__nexflow_classpath.txt"
 
 # The names a test file tests, read by the compiler's own test-file parser (the grammar is the
 # compiler's: the plugin does not re-read DSL text). Printed as a JSON list; a file with syntax
@@ -206,7 +207,8 @@ class NexflowTestFieldSet(TestFieldSet):
 
 
 class NexflowTestRequest(TestRequest):
-    tool_subsystem = NexflowTestSubsystem
+    # Pants' protocol types `skip` as the option; mypy sees the bool an instance reads.
+    tool_subsystem = NexflowTestSubsystem  # type: ignore[assignment]
     field_set_type = NexflowTestFieldSet
 
 
@@ -222,18 +224,23 @@ def dsl_directories(test_path: str, dsl_paths: Iterable[str]) -> Tuple[str, ...]
     return tuple(sorted(outside))
 
 
-def nexflow_test_argv(
-    test_path: str, dsl_paths: Iterable[str], java_home: str, classpath: Iterable[str]
-) -> Tuple[str, ...]:
+def nexflow_test_argv(test_path: str, dsl_paths: Iterable[str], java_home: str) -> Tuple[str, ...]:
     return (
         "test",
         test_path,
         *dsl_directories(test_path, dsl_paths),
         "--java-home",
         java_home,
+        # A file holding the classpath (`nexflow test` reads a --classpath that is a file and no
+        # jar): a hundred jars make an argument longer than a file name may be.
         "--classpath",
-        ":".join(classpath),
+        _CLASSPATH_FILE,
     )
+
+
+def classpath_file(jars: Iterable[str]) -> FileContent:
+    """The classpath, each jar once (entries of several artifacts share dependencies)."""
+    return FileContent(_CLASSPATH_FILE, ":".join(dict.fromkeys(jars)).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -278,16 +285,16 @@ async def setup_nexflow_test(
             if tgt.has_field(NexflowSourceField)
         ),
     )
+    classpath_digest = await Get(
+        Digest,
+        CreateDigest([classpath_file(classpath.immutable_inputs_args(prefix=_CLASSPATH_DIR))]),
+    )
     input_digest = await Get(
-        Digest, MergeDigests([test_sources.snapshot.digest, dsl_sources.snapshot.digest])
+        Digest,
+        MergeDigests([test_sources.snapshot.digest, dsl_sources.snapshot.digest, classpath_digest]),
     )
     (test_path,) = test_sources.snapshot.files
-    argv = nexflow_test_argv(
-        test_path,
-        dsl_sources.snapshot.files,
-        JdkEnvironment.java_home,
-        classpath.immutable_inputs_args(prefix=_CLASSPATH_DIR),
-    )
+    argv = nexflow_test_argv(test_path, dsl_sources.snapshot.files, JdkEnvironment.java_home)
     pex_process = await Get(
         Process,
         VenvPexProcess(

@@ -23,7 +23,16 @@ from pants.core.goals.test import ShowOutput, TestSubsystem
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.core.util_rules.system_binaries import BashBinary
 from pants.engine.addresses import Addresses
-from pants.engine.fs import EMPTY_DIGEST, Digest, DigestContents, MergeDigests, PathGlobs, Snapshot
+from pants.engine.fs import (
+    EMPTY_DIGEST,
+    CreateDigest,
+    Digest,
+    DigestContents,
+    FileContent,
+    MergeDigests,
+    PathGlobs,
+    Snapshot,
+)
 from pants.engine.process import Process, ProcessCacheScope
 from pants.engine.rules import Get, QueryRule, rule
 from pants.engine.target import (
@@ -43,6 +52,7 @@ from pants.jvm.target_types import JvmArtifactTarget
 from pants.testutil.option_util import create_goal_subsystem, create_subsystem
 from pants.testutil.rule_runner import MockGet, RuleRunner, run_rule_with_mocks
 from pants.util.frozendict import FrozenDict
+from pants.util.ordered_set import FrozenOrderedSet
 
 from nexflow.codegen import NexflowGenerator
 from nexflow.dependency_inference import _JOB_ARTIFACTS
@@ -143,7 +153,11 @@ BUILDS = {
 }
 
 
-def write_repo(rule_runner: RuleRunner, subjects: Mapping[str, List[str]], builds=BUILDS) -> None:
+def write_repo(
+    rule_runner: RuleRunner,
+    subjects: Mapping[str, List[str]],
+    builds: Mapping[str, str] = BUILDS,
+) -> None:
     files = {e["path"]: "" for e in REPO_REPORT}
     files.update({path: "" for path in subjects})
     files.update(builds)
@@ -292,6 +306,10 @@ def setup(
         entries = [ClasspathEntry(d, (jar,)) for d, jar in zip(JAR_DIGESTS, JARS)]
         return Classpath(tuple(entries), CoursierResolveKey("jvm-default", "x.lock", EMPTY_DIGEST))
 
+    def created(request: CreateDigest) -> Digest:
+        seen["created"] = request
+        return EMPTY_DIGEST
+
     # The test's transitive dependencies: DSL targets, and others (a jvm_artifact) whose files
     # are no input of the test.
     upstream = [
@@ -329,12 +347,13 @@ def setup(
             MockGet(
                 TransitiveTargets,
                 (TransitiveTargetsRequest,),
-                lambda _: TransitiveTargets((), upstream),
+                lambda _: TransitiveTargets((), FrozenOrderedSet(upstream)),
             ),
             MockGet(SourceFiles, (SourceFilesRequest,), sources),
             MockGet(JdkEnvironment, (JdkRequest,), lambda _: JDK),
             MockGet(Classpath, (Addresses,), classpath),
             MockGet(Digest, (MergeDigests,), lambda _: EMPTY_DIGEST),
+            MockGet(Digest, (CreateDigest,), created),
             MockGet(Process, (VenvPexProcess,), fake_pex_process),
         ],
     )
@@ -358,7 +377,11 @@ def test_the_process_runs_nexflow_test_on_the_file_behind_the_jdk_with_the_jars(
         "--java-home",
         "__java_home",
         "--classpath",
-        ":".join(classpath),
+        "__nexflow_classpath.txt",
+    )
+    # The file holding the classpath, each jar once, is an input with the DSL files.
+    assert seen["created"] == CreateDigest(
+        [FileContent("__nexflow_classpath.txt", ":".join(classpath).encode())]
     )
     # The DSL files of the two DSL targets only; the jars of every artifact generated jobs
     # compile against, from the test's resolve.

@@ -108,8 +108,8 @@ class NexflowSubsystem(Subsystem):
 
 
 class NexflowTestSubsystem(Subsystem):
-    options_scope = "nexflow-test"
-    name = "nexflow test"
+    options_scope = "nxtest"
+    name = "nxtest"
     help = softwrap(
         """
         `pants test` for `nexflow_test` targets: each `.nxtest` file runs through `nexflow test`
