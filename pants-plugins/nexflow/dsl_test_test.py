@@ -166,13 +166,13 @@ def write_repo(
     rule_runner.write_files(files)
 
 
-def test_address(path: str) -> Address:
+def address_of(path: str) -> Address:
     directory, name = path.rsplit("/", 1)
     return Address(directory, target_name="tests", relative_file_path=name)
 
 
 def dependencies(rule_runner: RuleRunner, path: str) -> List[str]:
-    target = rule_runner.get_target(test_address(path))
+    target = rule_runner.get_target(address_of(path))
     assert isinstance(target, NexflowTestTarget)
     addresses = rule_runner.request(
         Addresses, [DependenciesRequest(target[NexflowTestDependenciesField])]
