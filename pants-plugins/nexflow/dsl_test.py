@@ -231,8 +231,9 @@ def nexflow_test_argv(test_path: str, dsl_paths: Iterable[str], java_home: str) 
         *dsl_directories(test_path, dsl_paths),
         "--java-home",
         java_home,
-        # A file holding the classpath (`nexflow test` reads a --classpath that is a file and no
-        # jar): a hundred jars make an argument longer than a file name may be.
+        # A file holding the classpath, which `nexflow test` reads (a --classpath that is a file
+        # and no jar): it first asks whether the value names a file, and that fails outright for
+        # a value longer than a path may be (ENAMETOOLONG), as the ~100 jars here are.
         "--classpath",
         _CLASSPATH_FILE,
     )
