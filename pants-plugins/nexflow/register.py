@@ -9,14 +9,23 @@ from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 from pants.jvm.target_types import PrefixedJvmJdkField, PrefixedJvmResolveField
 
-from nexflow import check, codegen, dependency_inference, local_run, package, symbol_map, tailor
+from nexflow import (
+    check,
+    codegen,
+    dependency_inference,
+    dsl_test,
+    local_run,
+    package,
+    symbol_map,
+    tailor,
+)
 from nexflow.local_run import NexflowLocalRunTarget
 from nexflow.package import NexflowFlinkJobTarget
-from nexflow.target_types import ALL_TARGET_TYPES
+from nexflow.target_types import ALL_TARGET_TYPES, TEST_TARGET_TYPES
 
 
 def target_types() -> list[type[Target]]:
-    return [*ALL_TARGET_TYPES, NexflowFlinkJobTarget, NexflowLocalRunTarget]
+    return [*ALL_TARGET_TYPES, *TEST_TARGET_TYPES, NexflowFlinkJobTarget, NexflowLocalRunTarget]
 
 
 def rules() -> list[Rule | UnionRule]:
@@ -28,6 +37,7 @@ def rules() -> list[Rule | UnionRule]:
         *check.rules(),
         *package.rules(),
         *local_run.rules(),
+        *dsl_test.rules(),
         *pex_from_targets.rules(),
         # Generated Java compiles in a JVM resolve with a JDK, like protobuf's Java codegen.
         *(tgt.register_plugin_field(PrefixedJvmResolveField) for tgt in ALL_TARGET_TYPES),

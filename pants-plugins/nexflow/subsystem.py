@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pants.option.option_types import BoolOption, StrListOption, StrOption
+from pants.option.option_types import BoolOption, SkipOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
@@ -105,3 +105,16 @@ class NexflowSubsystem(Subsystem):
         """The baseline directory, relative to the build root (None: no gate)."""
         value = (self.baseline or "").strip().rstrip("/")
         return value or None
+
+
+class NexflowTestSubsystem(Subsystem):
+    options_scope = "nxtest"
+    name = "nxtest"
+    help = softwrap(
+        """
+        `pants test` for `nexflow_test` targets: each `.nxtest` file runs through `nexflow test`
+        against the Java generated from the DSL files it tests (docs/language/tests.md).
+        """
+    )
+
+    skip = SkipOption("test")

@@ -1,4 +1,5 @@
-"""`pants tailor`: a generator target per layer for every directory with unowned DSL files."""
+"""`pants tailor`: a generator target per layer for every directory with unowned DSL files, and
+a `nexflow_tests` target for every directory with unowned test files (`.nxtest`)."""
 
 from __future__ import annotations
 

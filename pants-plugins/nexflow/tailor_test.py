@@ -1,5 +1,6 @@
 """`pants tailor`: the generator target of each layer for every directory with DSL files no
-target owns, and nothing where targets exist or tailoring is switched off."""
+target owns, `nexflow_tests` for test files, and nothing where targets exist or tailoring is
+switched off."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from nexflow.target_types import (
     NexflowProcsGeneratorTarget,
     NexflowRulesGeneratorTarget,
     NexflowSchemasGeneratorTarget,
+    NexflowTestsGeneratorTarget,
     NexflowTransformsGeneratorTarget,
 )
 
@@ -36,6 +38,7 @@ FILES = {
     "flows/cards/score.proc": "",
     "flows/cards/alerts.proc": "",
     "flows/cards/dev.infra": "",
+    "flows/cards/fraud.nxtest": "",
     "flows/cards/notes.txt": "",
     "flows/other/other.schema": "",
 }
@@ -57,6 +60,7 @@ def test_one_generator_per_layer_for_unowned_files(rule_runner: RuleRunner) -> N
         (NexflowRulesGeneratorTarget, "flows/cards", ["fraud.rules"]),
         (NexflowProcsGeneratorTarget, "flows/cards", ["alerts.proc", "score.proc"]),
         (NexflowInfraGeneratorTarget, "flows/cards", ["dev.infra"]),
+        (NexflowTestsGeneratorTarget, "flows/cards", ["fraud.nxtest"]),
     ]
     assert proposed == PutativeTargets(
         PutativeTarget.for_target_type(tt, path=path, name=None, triggering_sources=files)
@@ -69,6 +73,7 @@ def test_one_generator_per_layer_for_unowned_files(rule_runner: RuleRunner) -> N
         "nexflow_rules",
         "nexflow_procs",
         "nexflow_infra",
+        "nexflow_tests",
     }
 
 

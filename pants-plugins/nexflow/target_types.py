@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import ClassVar, Tuple, Type
 
+from pants.core.goals.test import TestTimeoutField
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     Dependencies,
@@ -21,6 +22,7 @@ from pants.engine.target import (
     TargetFilesGenerator,
     generate_multiple_sources_field_help_message,
 )
+from pants.jvm.target_types import JvmResolveField
 from pants.util.strutil import help_text
 
 
@@ -247,6 +249,65 @@ class NexflowRuntimeTarget(Target):
     )
 
 
+# --- tests (.nxtest) ----------------------------------------------------------------------------
+
+
+class NexflowTestDependenciesField(Dependencies):
+    """A test's own dependencies field: the runtime and Flink artifacts that every DSL target gets
+    injected (dependency_inference.py) are no inputs of a test, which generates its own Java."""
+
+    help = help_text(
+        """
+        Addresses of the Nexflow targets whose tables, rulesets and transforms the test file
+        tests. Inferred from the names after `for table`, `for rules` and `for transform` (and
+        their own dependencies follow); list a target here to settle a name several declare.
+        """
+    )
+
+
+class NexflowTestSourceField(SingleSourceField):
+    expected_file_extensions = (".nxtest",)
+
+
+class NexflowTestTimeoutField(TestTimeoutField):
+    pass
+
+
+class NexflowTestTarget(Target):
+    alias = "nexflow_test"
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        NexflowTestSourceField,
+        NexflowTestDependenciesField,
+        NexflowTestTimeoutField,
+        JvmResolveField,
+    )
+    help = help_text(
+        """
+        A Nexflow test file (`.nxtest`): cases for decision tables, rulesets and transforms,
+        run by `pants test` against the generated Java (`nexflow test`), in one javac and one
+        JVM per file. The JVM resolve (`resolve`) supplies Flink and Jackson.
+        """
+    )
+
+
+class NexflowTestsSourcesField(MultipleSourcesField):
+    default = ("*.nxtest",)
+    expected_file_extensions = (".nxtest",)
+    help = generate_multiple_sources_field_help_message(
+        "Example: `sources=['fraud_decision.nxtest']`"
+    )
+
+
+class NexflowTestsGeneratorTarget(TargetFilesGenerator):
+    alias = "nexflow_tests"
+    core_fields = (*COMMON_TARGET_FIELDS, NexflowTestsSourcesField, NexflowOverridesField)
+    generated_target_cls = NexflowTestTarget
+    copied_fields = COMMON_TARGET_FIELDS
+    moved_fields = (NexflowTestDependenciesField, NexflowTestTimeoutField, JvmResolveField)
+    help = "Generate a `nexflow_test` target for each file in the `sources` field."
+
+
 # Every generator target, with the file extension `tailor` creates it for.
 GENERATOR_TARGETS: Tuple[Tuple[str, Type[TargetFilesGenerator]], ...] = (
     (".schema", NexflowSchemasGeneratorTarget),
@@ -254,6 +315,7 @@ GENERATOR_TARGETS: Tuple[Tuple[str, Type[TargetFilesGenerator]], ...] = (
     (".rules", NexflowRulesGeneratorTarget),
     (".proc", NexflowProcsGeneratorTarget),
     (".infra", NexflowInfraGeneratorTarget),
+    (".nxtest", NexflowTestsGeneratorTarget),
 )
 
 ALL_TARGET_TYPES: Tuple[Type[Target], ...] = (
@@ -269,3 +331,6 @@ ALL_TARGET_TYPES: Tuple[Type[Target], ...] = (
     NexflowInfraGeneratorTarget,
     NexflowRuntimeTarget,
 )
+
+# Not DSL targets: no codegen, no JVM fields of their own to register.
+TEST_TARGET_TYPES: Tuple[Type[Target], ...] = (NexflowTestTarget, NexflowTestsGeneratorTarget)

@@ -43,6 +43,7 @@ def test_init_writes_a_project(tmp_path: Path) -> None:
         "src/large_orders.proc",
         "src/local.infra",
         "src/order_checks.rules",
+        "src/orders.nxtest",
         "src/orders.schema",
         "src/pricing.transform",
     ]

@@ -338,3 +338,35 @@ def test_a_proc_on_the_machines_clock_is_tested_with_a_warning(
     out = capsys.readouterr().out
     assert "[NX709]" in out and "runs on the machine's clock" in out, out
     assert "1 passed, 0 failed" in out
+
+
+def test_a_new_project_s_tests_pass_and_fail_when_the_rules_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `nexflow init` scaffolds src/orders.nxtest; `nexflow test` (the project's sources, from
+    # nexflow.toml) runs it against the generated Java.
+    root = tmp_path / "shop"
+    assert main(["init", str(root)]) == 0
+    capsys.readouterr()
+    assert main(["test", "--project", str(root)]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4 passed, 0 failed" in out, out
+    for name in (
+        "a large order is flagged",
+        "an order without a customer is rejected",
+        "a small order passes",
+        "an order's value is its amount times its quantity",
+    ):
+        assert re.search(rf"^PASS \S*src/orders\.nxtest:\d+ {re.escape(name)} ", out, re.M), out
+
+    # The tests check the rules: with a threshold of 2000 the order of 1500.00 is not flagged,
+    # and that test fails with a diff per field at its expectation (line 5).
+    rules = root / "src" / "order_checks.rules"
+    rules.write_text(rules.read_text("utf-8").replace(">= 1000", ">= 2000"), "utf-8")
+    assert main(["test", "--project", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "3 passed, 1 failed" in out, out
+    assert re.search(r"^FAIL \S*src/orders\.nxtest:3 a large order is flagged", out, re.M), out
+    assert 'src/orders.nxtest:5:22: fired: expected ["big_spender"], got []' in out, out
+    assert "src/orders.nxtest:5:49: flagged: expected true, got false" in out, out
+    assert 'src/orders.nxtest:5:82: reason: expected "large order", got null' in out, out
