@@ -100,8 +100,12 @@ def classpath(given: Optional[str]) -> Optional[str]:
     value = given or os.environ.get(CLASSPATH_VAR)
     if not value:
         return None
+    # A classpath of many jars is no file name (and longer than one may be: is_file() would
+    # raise), so only a value without a path separator can name the file holding it.
+    if os.pathsep in value or value.endswith(".jar"):
+        return value
     path = Path(value)
-    if path.is_file() and not value.endswith(".jar"):
+    if path.is_file():
         return path.read_text("utf-8").strip()
     return value
 

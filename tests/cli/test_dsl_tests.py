@@ -370,3 +370,16 @@ def test_a_new_project_s_tests_pass_and_fail_when_the_rules_change(
     assert 'src/orders.nxtest:5:22: fired: expected ["big_spender"], got []' in out, out
     assert "src/orders.nxtest:5:49: flagged: expected true, got false" in out, out
     assert 'src/orders.nxtest:5:82: reason: expected "large order", got null' in out, out
+
+
+def test_a_classpath_longer_than_a_file_name_is_a_classpath(tmp_path: Path) -> None:
+    from nexflow_core.dsltest.run import classpath
+
+    jars = os.pathsep.join(
+        f"/m2/repository/org/example/lib{n}/1.0/lib{n}-1.0.jar" for n in range(200)
+    )
+    assert len(jars) > 4096
+    assert classpath(jars) == jars
+    listing = tmp_path / "cp.txt"
+    listing.write_text(jars + "\n", "utf-8")
+    assert classpath(str(listing)) == jars
