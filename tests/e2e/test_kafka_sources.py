@@ -36,7 +36,9 @@ def event(id: str, at: str) -> str:
     return f'{{"id":"{id}","at":"2026-01-15T{at}Z"}}'
 
 
-def ids(kafka: KafkaBroker, topic: str, count: Optional[int] = None, timeout: float = 60) -> list:
+def ids(kafka: KafkaBroker, topic: str, count: Optional[int] = None, timeout: float = 120) -> list:
+    # Generous: the first output needs the job running and a checkpoint (exactly-once sinks);
+    # on a loaded 2-core machine that took over 60 s once. A passing run waits no longer.
     records = kafka.consume(topic, min_records=count, timeout=timeout)
     return sorted(r.value["id"] for r in records)
 
