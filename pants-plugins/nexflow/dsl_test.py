@@ -4,8 +4,8 @@ One cached process per test file runs the compiler's own `nexflow test FILE` (th
 docs/language/tests.md describes) in a sandbox holding exactly
 
 - the test file and the DSL files of the Nexflow targets it depends on, transitively (inferred
-  from the names after `for table` / `for rules` / `for transform`: the tested subjects and what
-  they use);
+  from the names after `for table` / `for rules` / `for transform` / `for proc`: the tested
+  subjects and what they use);
 - the compiler (`[nexflow].generator`);
 - a JDK (Pants' `[jvm]` JDK, linked into the sandbox as Pants' JVM processes do), and
 - the jars of Flink and Jackson the generated code compiles against, from the test's JVM

@@ -258,9 +258,10 @@ class NexflowTestDependenciesField(Dependencies):
 
     help = help_text(
         """
-        Addresses of the Nexflow targets whose tables, rulesets and transforms the test file
-        tests. Inferred from the names after `for table`, `for rules` and `for transform` (and
-        their own dependencies follow); list a target here to settle a name several declare.
+        Addresses of the Nexflow targets whose tables, rulesets, transforms and procs the test
+        file tests. Inferred from the names after `for table`, `for rules`, `for transform` and
+        `for proc` (and their own dependencies follow); list a target here to settle a name
+        several declare.
         """
     )
 
