@@ -93,3 +93,29 @@ def test_the_literal_null_into_a_required_field_is_nx309() -> None:
     optional = _tier("tier: string", '"LOW"', "null")
     optional["a.schema"] = optional["a.schema"].replace("    tier: string\n", "    tier: string?\n")
     assert diags(optional) == []
+
+
+def test_a_version_in_any_header_or_a_schema_version_not_a_number_is_nx106() -> None:
+    rules = diags({"t.rules": "ruleset Checks version 1.0.0 {\n}\n"})
+    assert [(d.code, d.span.line, d.span.column, d.span.end_column) for d in rules] == [
+        ("NX106", 1, 16, 29)
+    ]
+    assert rules[0].message == "a ruleset has no version ('version 1.0.0')"
+    table = "decision_table T version 2 for payment: PaymentEvent hit_policy first {\n}\n"
+    assert [d.message for d in diags({"t.rules": table})] == [
+        "a decision_table has no version ('version 2')"
+    ]
+    transform = 'transform f version "1.0" {\n    input a: int\n    output int\n    compute a\n}\n'
+    found = diags({"t.transform": transform})
+    assert [(d.code, d.span.column, d.span.end_column) for d in found] == [("NX106", 13, 26)]
+    assert found[0].message == "a transform has no version ('version \"1.0\"')"
+    assert [d.code for d in diags({"p.proc": "proc P version 3 {\n    from a\n}\n"})] == ["NX106"]
+    for written in ('"1.0.0"', "v1"):
+        schema = f"schema A version {written} {{\n    a: int\n}}\n"
+        found = diags({"a.schema": schema})
+        assert [(d.code, d.span.column, d.span.end_column) for d in found] == [
+            ("NX106", 18, 18 + len(written))
+        ]
+        assert found[0].message == f"a schema version is one whole number, not {written}"
+    # a word named version elsewhere is no version
+    assert [d.code for d in diags({"a.schema": "schema A {\n    version: int\n}\n"})] == []
