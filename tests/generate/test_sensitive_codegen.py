@@ -1,8 +1,8 @@
 """Sensitive keys in generated code and the L0 runtime (docs/language/schema.md, "Sensitive
 data"): a `@key @sensitive` card number is tokenized wherever it identifies a record outside the
 job (correlation ids, Kafka record keys of sinks, dead-letter envelopes' keys), dead-letter
-inputs are masked (and show decimals plainly), exception messages carry no value, and a MongoDB store's TLS context is
-built from its trust store, CA file and key store.
+inputs are masked (and show decimals plainly), exception messages carry no value, and a
+MongoDB store's TLS context is built from its trust store, CA file and key store.
 
 The runtime is compiled and called directly (SensitiveHarness); expected tokens are computed
 here with Python's hmac/hashlib, independently of the Java.
