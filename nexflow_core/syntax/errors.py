@@ -192,8 +192,10 @@ def _version_misuse(
     value: str, text: str, pos: int, kind: str, path: str, line: int, col: int
 ) -> Optional[Diagnostic]:
     """NX106 for a version written as users of other tools write it: a `version 1.0.0` line
-    of its own (no file has one) or a schema's `version 1.0.0` (a schema version is one whole
-    number). Lark only sees an unexpected word or '.', which says nothing useful."""
+    of its own (no file has one), one in the header of a declaration that has none (`ruleset
+    R version 1.0.0 {`), or a schema's `version 1.0.0`, `"1.0.0"` or `v1` (a schema version
+    is one whole number). Lark only sees an unexpected word or '.', which says nothing
+    useful."""
     line_start = text.rfind("\n", 0, pos) + 1
     if value == "version" and not text[line_start:pos].strip():
         m = _VERSION_WORD.match(text, pos)
