@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -29,6 +30,13 @@ public final class Json {
             .configure(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN, true)
             .build();
 
+    /**
+     * The same, writing decimals in scientific notation: only for a value whose decimal is too
+     * far from 1 to write plainly (Jackson refuses a scale beyond ±9999, such as a line's
+     * 1e10000), which is then still written (1E+10000) instead of failing.
+     */
+    private static final ObjectWriter SCIENTIFIC = MAPPER.writer().without(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN);
+
     private Json() {}
 
     public static ObjectMapper mapper() {
@@ -40,7 +48,11 @@ public final class Json {
         try {
             return MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
+            try {
+                return SCIENTIFIC.writeValueAsBytes(value);
+            } catch (JsonProcessingException again) {
+                throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
+            }
         }
     }
 
@@ -49,7 +61,11 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            return "<unserializable " + value.getClass().getSimpleName() + ": " + e.getMessage() + ">";
+            try {
+                return SCIENTIFIC.writeValueAsString(value);
+            } catch (JsonProcessingException again) {
+                return "<unserializable " + value.getClass().getSimpleName() + ": " + e.getMessage() + ">";
+            }
         }
     }
 }

@@ -93,6 +93,19 @@ class DeadLetterDecimalsTest {
     }
 
     @Test
+    void aDecimalTooFarFromOneToWritePlainlyIsStillWritten() {
+        // Jackson writes no plain decimal with a scale beyond 9999: in scientific notation
+        // then, never a placeholder instead of the input.
+        String input = Errors.maskedInput(CONTRACT, "{\"card\":\"4111111111111111\",\"amount\":1e10000}");
+        assertEquals("{\"card\":\"***\",\"amount\":1E+10000}", input);
+        assertEquals("{\"amount\":1E+10000}",
+                Json.toJson(Json.mapper().createObjectNode().put("amount", new BigDecimal("1e10000"))));
+        assertEquals("{\"amount\":1E+10000}", new String(Json.toBytes(
+                Json.mapper().createObjectNode().put("amount", new BigDecimal("1e10000"))),
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aParsedRecordShowsItsDecimalsAtTheirScale() throws Exception {
         Payment p = new Payment();
         p.card = "4111111111111111";
