@@ -32,7 +32,7 @@ public final class Json {
 
     /**
      * The same, writing decimals in scientific notation: only for a value whose decimal is too
-     * far from 1 to write plainly (Jackson refuses a scale beyond ±9999, such as a line's
+     * far from 1 to write plainly (Jackson refuses a scale beyond +-9999, such as a line's
      * 1e10000), which is then still written (1E+10000) instead of failing.
      */
     private static final ObjectWriter SCIENTIFIC = MAPPER.writer().without(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN);
