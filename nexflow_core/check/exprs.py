@@ -159,10 +159,13 @@ class ExprChecker:
                 span,
                 expected=f"a {want.display()} value",
             )
-        elif t.nullable and not want.nullable and t.kind != "any":
+        elif (t.nullable or t.kind == "null") and not want.nullable and t.kind != "any":
+            # The literal null too: `tier = null` or a table row's `-> null` for a required
+            # field or output builds, and then every record it makes breaks its schema.
             self.ctx.warning(
                 "NX309",
-                f"{what} is required but the value may be null",
+                f"{what} is required but the value "
+                + ("is null" if t.kind == "null" else "may be null"),
                 span,
                 hint="use coalesce(value, default) or mark the field optional with ?",
             )

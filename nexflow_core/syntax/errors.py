@@ -180,15 +180,22 @@ def to_diagnostic(
 
 
 _VERSION_WORD = re.compile(r"version[ \t]+(\S+?)[ \t]*(?:\{|$)", re.M)
-_AFTER_VERSION = re.compile(r"\bversion[ \t]+[0-9][0-9.]*[ \t]*$")
+# The unexpected token is what a schema's `version` is followed by (`1.0.0`'s '.', `"1.0.0"`,
+# `v1`): a schema version is one whole number.
+_AFTER_VERSION = re.compile(r"\bversion[ \t]+(?:[0-9][0-9.]*[ \t]*)?$")
+# A header of a declaration that has no version (`ruleset R version 1.0.0 for …`).
+_UNVERSIONED_HEADER = re.compile(r"[ \t]*(ruleset|decision_table|transform|proc|environment)[ \t]")
+_WRITTEN_VERSION = re.compile(r"version[ \t]+(\"[^\"\n]*\"|[^\s{]+)")
 
 
 def _version_misuse(
     value: str, text: str, pos: int, kind: str, path: str, line: int, col: int
 ) -> Optional[Diagnostic]:
     """NX106 for a version written as users of other tools write it: a `version 1.0.0` line
-    of its own (no file has one) or a schema's `version 1.0.0` (a schema version is one whole
-    number). Lark only sees an unexpected word or '.', which says nothing useful."""
+    of its own (no file has one), one in the header of a declaration that has none (`ruleset
+    R version 1.0.0 {`), or a schema's `version 1.0.0`, `"1.0.0"` or `v1` (a schema version
+    is one whole number). Lark only sees an unexpected word or '.', which says nothing
+    useful."""
     line_start = text.rfind("\n", 0, pos) + 1
     if value == "version" and not text[line_start:pos].strip():
         m = _VERSION_WORD.match(text, pos)
@@ -202,6 +209,19 @@ def _version_misuse(
             expected="a declaration"
             if kind != "schema"
             else "a declaration; a schema is versioned in its header: schema Name version 2 {",
+            hint="only schemas have versions, one whole number each (schema Payment version 2)",
+        )
+    header = _UNVERSIONED_HEADER.match(text, line_start, pos)
+    if value == "version" and header is not None:
+        m = _WRITTEN_VERSION.match(text, pos)
+        end = m.end() if m and "\n" not in m.group(0) else pos + len("version")
+        written = text[pos:end]
+        return Diagnostic(
+            "NX106",
+            "error",
+            f"a {header.group(1)} has no version ('{written}')",
+            Span(path, line, col, line, col + end - pos),
+            expected=f"the {header.group(1)}'s header without '{written}'",
             hint="only schemas have versions, one whole number each (schema Payment version 2)",
         )
     if kind == "schema" and _AFTER_VERSION.search(text, line_start, pos):

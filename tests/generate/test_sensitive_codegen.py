@@ -1,8 +1,8 @@
 """Sensitive keys in generated code and the L0 runtime (docs/language/schema.md, "Sensitive
 data"): a `@key @sensitive` card number is tokenized wherever it identifies a record outside the
 job (correlation ids, Kafka record keys of sinks, dead-letter envelopes' keys), dead-letter
-inputs are masked, exception messages carry no value, and a MongoDB store's TLS context is
-built from its trust store, CA file and key store.
+inputs are masked (and show decimals plainly), exception messages carry no value, and a
+MongoDB store's TLS context is built from its trust store, CA file and key store.
 
 The runtime is compiled and called directly (SensitiveHarness); expected tokens are computed
 here with Python's hmac/hashlib, independently of the Java.
@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,20 @@ def test_dead_letter_inputs_are_masked_or_withheld(out: dict) -> None:
     assert out["withheld_line"] == (
         f"*** (withheld: {len(line)} characters that are not a JSON object, token {token})"
     )
+
+
+def test_dead_letter_inputs_show_decimals_plainly(out: dict) -> None:
+    # Parsed with Decimal, so 1E+1 and 10.00 stay apart (json.loads would make both 10.0).
+    record = json.loads(out["masked_record_ten"], parse_float=Decimal)
+    assert str(record["amount"]) == "10.00"  # decimal(12,2): the record's scale, not 1E+1
+    line = json.loads(out["masked_line_decimals"], parse_float=Decimal, parse_int=Decimal)
+    assert {k: str(v) for k, v in line.items() if k != "pan"} == {
+        "amount": "10.0",  # as written, not 1E+1
+        "fee": "10.50",  # not 10.5
+        "cap": "100",  # 1e2 written plainly, not 1E+2
+        "whole": "10",
+    }
+    assert line["pan"] == "***"
 
 
 def test_messages_never_quote_a_value(out: dict) -> None:

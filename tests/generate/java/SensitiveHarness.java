@@ -29,6 +29,13 @@ public final class SensitiveHarness {
         out.put("masked_record", contract.maskedJson(record));
         out.put("masked_line", Errors.maskedInput(contract, "{\"pan\":\"4111111111111111\",\"amount\":\"x\"}"));
         out.put("withheld_line", Errors.maskedInput(contract, "4111111111111111,1.00"));
+        // Decimals in dead-letter inputs: a parsed record's at their scale, a line's as written.
+        Object ten = contract.normalize(Json.mapper().readValue(
+                "{\"pan\":\"4111111111111111\",\"auth_id\":\"a2\",\"amount\":10,\"country\":\"US\","
+                        + "\"event_time\":\"2024-05-01T10:00:00Z\"}", contract.type()));
+        out.put("masked_record_ten", contract.maskedJson(ten));
+        out.put("masked_line_decimals", Errors.maskedInput(contract,
+                "{\"pan\":\"4111111111111111\",\"amount\":10.0,\"fee\":10.50,\"cap\":1e2,\"whole\":10}"));
         // Messages: none quotes a value.
         Map<String, String> messages = new TreeMap<>();
         messages.put("number", Errors.message(new NumberFormatException("For input string: \"4111111111111111\"")));

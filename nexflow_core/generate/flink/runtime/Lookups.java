@@ -335,12 +335,20 @@ public final class Lookups {
         /**
          * The store key of {@code record}, or null when it cannot be computed from the record's
          * data (an impossible value in the key expression): then {@code dead} has its dead
-         * letter. Anything else (a bug) is thrown.
+         * letter, or, when a transform the key calls declares {@code on error skip},
+         * {@code skipped} has run (the record is dropped and counted, as in every operator:
+         * {@link Validation#deadLetter}). Anything else (a bug) is thrown.
          */
-        String keyOf(T record, java.util.function.Consumer<String> dead) throws Exception {
+        String keyOf(T record, java.util.function.Consumer<String> dead, Runnable skipped) throws Exception {
             try {
                 return key.getKey(record);
             } catch (RuntimeException e) {
+                if (e instanceof OnError.Skip) {
+                    metrics.error("skipped", Errors.reason(e));
+                    Log.info("skipped", operator(), correlation.of(record), Errors.message(e), null);
+                    skipped.run();
+                    return null;
+                }
                 if (!Errors.RECOVERABLE.equals(Errors.classify(e))) {
                     throw e;
                 }
@@ -616,9 +624,11 @@ public final class Lookups {
         @Override
         public void processElement(T record, Context context, Collector<E> out) throws Exception {
             long start = lookup.metrics.start();
-            String k = lookup.keyOf(record, dead -> context.output(DeadLetterOutput.TAG, dead));
-            if (k == null) {
+            String k = lookup.keyOf(record, dead -> {
                 lookup.metrics.error(Errors.RECOVERABLE, "KEY");
+                context.output(DeadLetterOutput.TAG, dead);
+            }, () -> { });
+            if (k == null) {
                 return;
             }
             Cached<S> hit = lookup.cached(k);
@@ -690,7 +700,8 @@ public final class Lookups {
             long arrived = System.nanoTime();
             lookup.metrics.start();
             Once<R> result = new Once<>(future);
-            String k = lookup.keyOf(record, dead -> result.complete(Collections.singleton(deadLetter(dead))));
+            String k = lookup.keyOf(record, dead -> result.complete(Collections.singleton(deadLetter(dead))),
+                    () -> result.complete(Collections.emptyList()));
             if (k == null) {
                 return;
             }
