@@ -13,19 +13,16 @@ from pathlib import Path
 import pytest
 
 from nexflow_core.cli import main
+from tests.generate import javatools
 
 CARDS = Path(__file__).parent / "cards"
-PANTS_JAR = Path("tests.generate.jvm/flink-classpath.jar")
 
 
 @pytest.fixture(autouse=True)
 def _java(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not os.environ.get("NEXFLOW_TEST_CLASSPATH"):
-        assert (
-            PANTS_JAR.is_file()
-        ), f"{PANTS_JAR} missing: use ./pants or set NEXFLOW_TEST_CLASSPATH"
-        # A jar path ending in the separator is a classpath, not a file listing one.
-        monkeypatch.setenv("NEXFLOW_TEST_CLASSPATH", f"{PANTS_JAR.resolve()}{os.pathsep}")
+    # The classpath the other generated-Java tests use; ending in the separator, it is read as
+    # a classpath, not as a file listing one.
+    monkeypatch.setenv("NEXFLOW_TEST_CLASSPATH", javatools.classpath() + os.pathsep)
 
 
 def test_the_cards_dsl_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
