@@ -350,12 +350,13 @@ def test_a_new_project_s_tests_pass_and_fail_when_the_rules_change(
     capsys.readouterr()
     assert main(["test", "--project", str(root)]) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
-    assert "4 passed, 0 failed" in out, out
+    assert "5 passed, 0 failed" in out, out
     for name in (
         "a large order is flagged",
         "an order without a customer is rejected",
         "a small order passes",
         "an order's value is its amount times its quantity",
+        "orders of ten items or more are large; a broken order is a dead letter",
     ):
         assert re.search(rf"^PASS \S*src/orders\.nxtest:\d+ {re.escape(name)} ", out, re.M), out
 
@@ -365,7 +366,7 @@ def test_a_new_project_s_tests_pass_and_fail_when_the_rules_change(
     rules.write_text(rules.read_text("utf-8").replace(">= 1000", ">= 2000"), "utf-8")
     assert main(["test", "--project", str(root)]) == 1
     out = capsys.readouterr().out
-    assert "3 passed, 1 failed" in out, out
+    assert "4 passed, 1 failed" in out, out
     assert re.search(r"^FAIL \S*src/orders\.nxtest:3 a large order is flagged", out, re.M), out
     assert 'src/orders.nxtest:5:22: fired: expected ["big_spender"], got []' in out, out
     assert "src/orders.nxtest:5:49: flagged: expected true, got false" in out, out
