@@ -13,8 +13,8 @@ from nexflow import (
     check,
     codegen,
     dependency_inference,
-    dsl_test,
     local_run,
+    nxtest,
     package,
     symbol_map,
     tailor,
@@ -37,7 +37,7 @@ def rules() -> list[Rule | UnionRule]:
         *check.rules(),
         *package.rules(),
         *local_run.rules(),
-        *dsl_test.rules(),
+        *nxtest.rules(),
         *pex_from_targets.rules(),
         # Generated Java compiles in a JVM resolve with a JDK, like protobuf's Java codegen.
         *(tgt.register_plugin_field(PrefixedJvmResolveField) for tgt in ALL_TARGET_TYPES),

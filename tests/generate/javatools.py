@@ -40,6 +40,15 @@ def classpath() -> str:
     return str(PANTS_JAR.resolve())
 
 
+def dsl_sources(directory: Path) -> dict[str, str]:
+    """The DSL files of `directory` (name -> text); its test files (.nxtest) and others left out."""
+    from nexflow_core.syntax.parser import EXTENSIONS
+
+    return {
+        p.name: p.read_text("utf-8") for p in sorted(directory.iterdir()) if p.suffix in EXTENSIONS
+    }
+
+
 def generate_sources(
     sources: dict[str, str],
     package: str,

@@ -11,6 +11,7 @@ import jinja2
 from nexflow_core.generate import TARGETS, Unit, generate
 from nexflow_core.generate.flink import adapter
 from nexflow_core.syntax import parse_source
+from tests.generate import javatools
 
 CARDS = Path("tests/pipelines/cards")
 QUIET_METRICS = """
@@ -34,7 +35,7 @@ class QuietTarget(adapter.FlinkTarget):
 
 
 def _job(target: object) -> str:
-    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())}
+    sources = javatools.dsl_sources(CARDS)
     units = [Unit(parse_source(t, n), "p", t) for n, t in sources.items()]
     files = {f.path: f.content for f in generate(units, [], target)}
     return files["p/DedupAuthsJob.java"]
@@ -111,9 +112,7 @@ def test_each_window_kind_and_aggregation_names_macros_of_the_window_concern() -
 
     job = java.TEMPLATES / "job"
     window_macros = set(re.findall(r"\{% macro (\w+)\(", (job / "window.j2").read_text("utf-8")))
-    agg_macros = set(
-        re.findall(r"\{% macro (\w+)\(", (job / "aggregations.j2").read_text("utf-8"))
-    )
+    agg_macros = set(re.findall(r"\{% macro (\w+)\(", (job / "aggregations.j2").read_text("utf-8")))
 
     at = model.EventTime(field="at", kind="datetime", watermark_ms=0)
 

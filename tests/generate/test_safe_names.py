@@ -387,7 +387,7 @@ def test_generated_code_uses_no_java_lang_class_outside_the_reserved_set(tmp_pat
     assert {"String", "Object", "Math"} <= java_lang
     sources = [p.read_text("utf-8") for p in GOLDEN.rglob("*.java")]
     files = javatools.generate_sources(CLASH, "clash", tmp_path / "clash")
-    cards = {p.name: p.read_text("utf-8") for p in sorted(Path("tests/pipelines/cards").iterdir())}
+    cards = javatools.dsl_sources(Path("tests/pipelines/cards"))
     files += javatools.generate_sources(cards, "cards", tmp_path / "cards")
     sources += [p.read_text("utf-8") for p in files if p.parent.name != "runtime"]
     used = set().union(*(_simple_names(s) for s in sources)) & java_lang

@@ -190,7 +190,7 @@ VIOLATIONS = [
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Generate, compile and run every job once; {job: {stream: [records]}} and timings."""
     root = tmp_path_factory.mktemp("cards")
-    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())}
+    sources = javatools.dsl_sources(CARDS)
     started = time.monotonic()
     java_files = javatools.generate_sources(sources, PACKAGE, root)
     seed = {Path(p).name: Path(p).read_text("utf-8") for p in SEED}

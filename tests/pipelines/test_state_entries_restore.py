@@ -96,7 +96,7 @@ EXPECTED = [
 
 
 def test_state_entries_survive_savepoint_restores_and_rescaling(tmp_path: Path) -> None:
-    sources = {p.name: p.read_text("utf-8") for p in sorted(CARDS.iterdir())}
+    sources = javatools.dsl_sources(CARDS)
     java_files = javatools.generate_sources(sources, PACKAGE, tmp_path)
     classes = tmp_path / "classes"
     reporter = JAVA / "StateEntriesReporter.java"

@@ -1,4 +1,4 @@
-"""`pants test` for `nexflow_test` targets (dsl_test.py), in-process.
+"""`pants test` for `nexflow_test` targets (nxtest.py), in-process.
 
 The compiler, the JDK and Coursier are not run here. Dependency inference gets the symbol map
 from a written `nexflow symbols` report (as dependency_inference_test.py) and each test file's
@@ -56,7 +56,7 @@ from pants.util.ordered_set import FrozenOrderedSet
 
 from nexflow.codegen import NexflowGenerator
 from nexflow.dependency_inference import _JOB_ARTIFACTS
-from nexflow.dsl_test import (
+from nexflow.nxtest import (
     InferNexflowTestDependencies,
     NexflowTestFieldSet,
     NexflowTestSetup,
