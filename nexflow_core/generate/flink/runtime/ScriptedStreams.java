@@ -118,12 +118,23 @@ public final class ScriptedStreams {
             }
         }
 
+        /** Fails clearly where the job was built in another JVM (a cluster): no script here. */
+        private void known(int source) {
+            if (source >= places.size()) {
+                throw new IllegalStateException("a script: stream is fed only by `nexflow test`, in the JVM"
+                        + " that built the job; this JVM has no script for it (a job on a cluster cannot read"
+                        + " script: bindings)");
+            }
+        }
+
         synchronized Object next(int source) {
+            known(source);
             int place = places.get(source);
             return place < items.size() ? items.get(place) : null;
         }
 
         synchronized boolean hasMore(int source) {
+            known(source);
             return places.get(source) < items.size();
         }
 
@@ -308,6 +319,7 @@ public final class ScriptedStreams {
         private final RecordContract<T> contract;
         private final Watermarks.EventTime<T> time;
         private final List<ScriptSplit> splits = new ArrayList<>();
+        private final CompletableFuture<Void> assigned = new CompletableFuture<>();
         private long newest = Long.MIN_VALUE;
 
         ScriptReader(Script script, int place, String stream, RecordContract<T> contract, Watermarks.EventTime<T> time) {
@@ -323,6 +335,11 @@ public final class ScriptedStreams {
 
         @Override
         public InputStatus pollNext(ReaderOutput<Parsed<T>> output) {
+            if (splits.isEmpty()) {
+                // Only the reader holding the one split reads the script (a stream bound with a
+                // parallelism above 1 must not read it twice).
+                return InputStatus.NOTHING_AVAILABLE;
+            }
             Object item = script.next(place);
             if (item == null) {
                 return InputStatus.NOTHING_AVAILABLE;
@@ -350,12 +367,13 @@ public final class ScriptedStreams {
 
         @Override
         public CompletableFuture<Void> isAvailable() {
-            return script.availability(place);
+            return splits.isEmpty() ? assigned : script.availability(place);
         }
 
         @Override
         public void addSplits(List<ScriptSplit> added) {
             splits.addAll(added);
+            assigned.complete(null);
         }
 
         @Override

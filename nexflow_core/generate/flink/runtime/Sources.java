@@ -46,6 +46,12 @@ public final class Sources {
         Watermarks.EventTime<T> checked = bindings.eventTime(stream, time);
         WatermarkStrategy<Parsed<T>> strategy = Watermarks.inSource(checked, bindings.idleTimeout(stream));
         if (bindings.isScript(stream)) {
+            if (bindings.tokenKeyRequired()) {
+                // Environments that run on a cluster require a token key: there, no script
+                // exists (it lives in the JVM of `nexflow test`), so refuse before starting.
+                throw new IllegalArgumentException("stream '" + stream + "' is bound to " + bindings.uri(stream)
+                        + ": script: streams are for `nexflow test` only, not for a job on a cluster");
+            }
             // A test's script: watermarks come from its steps, not from a clock (no idleness).
             return parse(env.fromSource(
                             ScriptedStreams.source(bindings.scriptKey(stream), stream, contract, checked),
