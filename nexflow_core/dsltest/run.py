@@ -275,6 +275,9 @@ def _proc_case(i: int, case: Case, job_class: str, work: Path) -> dict[str, Any]
         path.write_text(json.dumps(documents, default=_json_default), "utf-8")
         settings[f"store.{store}"] = f"memory:{key}.{store}"
         settings[f"store.{store}.file"] = str(path)
+        # A persisted record is handed on only when its write completed: in the caller's
+        # thread, before the next input, so the lock step's checkpoint leaves none in flight.
+        settings[f"store.{store}.synchronous_writes"] = "true"
     return {
         "id": i,
         "kind": "proc",

@@ -13,7 +13,8 @@ import java.util.concurrent.Executors;
  * them back. With the setting {@code file} ({@code --store.<name>.file=<path>}, or
  * {@code file: "..."} in an infra store of type memory) the store starts with the records of that
  * file: one JSON object, key to record (read once per JVM). With {@code unavailable=true}, every
- * read fails with {@code STORE_UNAVAILABLE}.
+ * read fails with {@code STORE_UNAVAILABLE}; with {@code synchronous_writes=true} a write completes
+ * before {@code upsert} returns.
  */
 public final class MemoryStore<T> implements StoreClient<T> {
     private static final long serialVersionUID = 1L;
@@ -24,6 +25,10 @@ public final class MemoryStore<T> implements StoreClient<T> {
     // `unavailable` (a test's `store <name> unavailable`): every read fails as a store that is
     // down does, so a test reaches the proc's `on lookup_error`.
     private transient boolean unavailable;
+    // `synchronous_writes` (set by `nexflow test`): a write completes on the caller's thread, so
+    // a persisted record is handed on before the next input (a checkpoint barrier included) and
+    // a test's checkpoint finds no write still in flight.
+    private transient boolean synchronousWrites;
     // One writer per client, shut down in close(): a thread kept for the JVM would hold the job's
     // class loader (its context class loader) after the job ends, and each run would leak it.
     private transient ExecutorService writer;
@@ -33,6 +38,7 @@ public final class MemoryStore<T> implements StoreClient<T> {
         String file = settings == null ? null : settings.get("file");
         this.store = store;
         this.unavailable = settings != null && "true".equals(settings.get("unavailable"));
+        this.synchronousWrites = settings != null && "true".equals(settings.get("synchronous_writes"));
         records = STORES.computeIfAbsent(uri.substring("memory:".length()), k -> load(file));
         writer = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "nexflow-memory-store-writer-" + store);
@@ -69,6 +75,10 @@ public final class MemoryStore<T> implements StoreClient<T> {
         // Written from another thread, as a remote store would complete. One thread per client:
         // the common pool would start a thread per write on a 2-core machine.
         String json = Json.toJson(record);
+        if (synchronousWrites) {
+            records.put(key, json);
+            return CompletableFuture.completedFuture(null);
+        }
         return CompletableFuture.runAsync(() -> records.put(key, json), writer);
     }
 
