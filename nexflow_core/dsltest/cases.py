@@ -81,11 +81,13 @@ class Case:
     name: str
     kind: str
     subject: str
-    given: list[Field]
-    expect: Value
-    exact: bool
     span: Span
     subject_span: Span
+    # A test of a table, ruleset or transform: its input and expected result.
+    given: list[Field] = field(default_factory=list)
+    expect: Optional[Value] = None
+    exact: bool = False
+    # A test of a proc: its script (its expectations are `expect` steps).
     steps: list[Step] = field(default_factory=list)
     # Filled by the checker: the JSON sent to the runner, the expected value's type.
     input_json: Any = None
@@ -168,15 +170,7 @@ def _case(path: str, t: Tree) -> Case:
             exact=exactly is not None,
             **common,
         )
-    steps = [_step(path, b) for b in body if isinstance(b, Tree)]
-    # A script's expectations are its steps; `expect` is only a placeholder for the report.
-    return Case(
-        given=[],
-        expect=Value("null", name_span),
-        exact=False,
-        steps=steps,
-        **common,
-    )
+    return Case(steps=[_step(path, b) for b in body if isinstance(b, Tree)], **common)
 
 
 def _step(path: str, t: Tree) -> Step:
@@ -334,6 +328,7 @@ class Checker:
                     fields=tuple(_field_type(n, t) for n, t in fields.items()),
                 )
         assert case.expect_type is not None
+        assert case.expect is not None
         self._expect(case.expect, case.expect_type)
 
     # --- procs ---------------------------------------------------------------------------

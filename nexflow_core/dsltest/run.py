@@ -321,7 +321,7 @@ class _RawNumber(float):
 
 
 def compare(case: Case, result: dict) -> Outcome:
-    where = case.expect.span.location() if hasattr(case.expect.span, "location") else ""
+    where = (case.expect or case).span.location()
     if case.kind == "proc" and "error" not in result:
         return _compare_script(case, result)
     if "error" in result:
@@ -331,7 +331,7 @@ def compare(case: Case, result: dict) -> Outcome:
     if "result" not in result:
         return Outcome(case, False, [f"{where}: the runner gave no result"])
     diffs: list[str] = []
-    assert case.expect_type is not None
+    assert case.expect is not None and case.expect_type is not None
     _compare(case.expect, case.expect_type, result["result"], "", case.exact, diffs, case)
     return Outcome(case, not diffs, diffs, result.get("nanos"))
 
